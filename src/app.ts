@@ -1,0 +1,109 @@
+/**
+ * The Hono app: routes only. Requests are parsed and handed to the
+ * {@linkcode JobRunner}; errors become JSON here and nowhere else.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Journal } from "./job/journal.ts";
+import { ImgserveError } from "./job/errors.ts";
+import { parseJobRequest } from "./job/request.ts";
+import type { JobRunner } from "./job/runner.ts";
+import type { WorkerPool } from "./pool.ts";
+import type { Limits } from "./config.ts";
+import { concat } from "./transport/mod.ts";
+
+/** What the routes need. */
+export interface AppDeps {
+  runner: JobRunner;
+  journal: Journal;
+  pool: WorkerPool;
+  limits: Limits;
+  log?: (line: string) => void;
+}
+
+/** The reply body for a request that fails validation. */
+export function errorBody(err: ImgserveError): { msg: string; code: number; error: string } {
+  return { msg: "request invalid", code: err.code, error: err.message };
+}
+
+/**
+ * Builds the app.
+ *
+ * @example
+ * ```ts
+ * Deno.serve({ port: 8602 }, createApp(deps).fetch);
+ * ```
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof ImgserveError) {
+      if (err.name === "QUEUE_FULL" || err.name === "SHUTTING_DOWN") c.header("Retry-After", "5");
+      return c.json(errorBody(err), err.status as ContentfulStatusCode);
+    }
+    deps.log?.(`internal error: ${err.stack ?? err}`);
+    return c.json({ msg: "internal error", code: 600, error: "the server failed unexpectedly; see its log" }, 500);
+  });
+
+  app.post("/", async (c) => {
+    const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return c.json({ msg: "request parse error" }, 400);
+    }
+    const request = parseJobRequest(json, deps.limits.maxSide);
+    const accepted = await deps.runner.accept(request);
+    deps.log?.(`accepted ${accepted.id} ${request.operationType} ${request.srcURL} -> ${accepted.dstURL}`);
+    c.header("Location", `/jobs/${accepted.id}`);
+    return c.json({ dstURL: accepted.dstURL, id: accepted.id }, 202);
+  });
+
+  app.get("/jobs/:id", async (c) => {
+    const record = await deps.journal.get(c.req.param("id"));
+    if (!record) throw new ImgserveError("JOB_NOT_FOUND", `no job with id ${c.req.param("id").slice(0, 80)}`);
+    return c.json({
+      id: record.id,
+      state: record.state,
+      dstURL: record.dstURL,
+      width: record.width,
+      height: record.height,
+      ...(record.error ? { error: record.error.message, code: record.error.code } : {}),
+      ...(record.times ? { times: record.times } : {}),
+    });
+  });
+
+  app.get("/healthz", (c) => {
+    const pool = deps.pool;
+    const body = {
+      ok: pool.healthy,
+      workers: pool.size,
+      busy: pool.busy,
+      queued: pool.queued,
+      jobs: deps.runner.active,
+    };
+    return c.json(body, pool.healthy ? 200 : 503);
+  });
+
+  return app;
+}
+
+/** Reads a request body as text, refusing more than `maxBytes`. */
+async function readBody(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  const tooLarge = () => new ImgserveError("BODY_TOO_LARGE", `the request body is over the limit of ${maxBytes} bytes`);
+  if (declared > maxBytes) throw tooLarge();
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(concat(chunks, size));
+}

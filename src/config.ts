@@ -1,0 +1,188 @@
+/**
+ * Every flag and IMGSERVE_* variable, parsed once into one typed
+ * {@linkcode Config}. No other module reads Deno.args or Deno.env.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** The CLI commands. */
+export type Command = "start" | "stop" | "status" | "restart" | "run";
+
+/** Limits that protect the server. */
+export interface Limits {
+  /** Largest source download, bytes. */
+  maxSourceBytes: number;
+  /** Largest source, pixels, checked from the header. */
+  maxSourcePixels: number;
+  /** Largest result side, pixels. */
+  maxSide: number;
+  /** Timeout for connecting, replies and idle data, ms. */
+  transferTimeoutMs: number;
+  /** Longest time one job may take in a worker, ms. */
+  taskTimeoutMs: number;
+  /** Accepted jobs not yet finished, past which requests get 503. */
+  maxQueue: number;
+  /** Largest request body, bytes. */
+  maxBodyBytes: number;
+}
+
+/** The whole configuration. */
+export interface Config {
+  command: Command;
+  host: string;
+  port: number;
+  workers: number;
+  fontDirs: string[];
+  /** PEM text of `--ca-file`, trusted besides the system roots. */
+  caFile?: string;
+  pidFile: string;
+  logFile: string;
+  /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
+  logToFile: boolean;
+  limits: Limits;
+}
+
+/** Flag help, shown by `--help`. */
+export const USAGE = `imgserve: an image job server
+
+Usage: imgserve <start|stop|status|restart|run> [flags]
+
+Commands:
+  start     start the server in the background (pid and log files)
+  stop      stop the background server
+  status    say whether the background server runs
+  restart   stop, then start
+  run       run the server in the foreground (containers, systemd, tests)
+
+Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
+  -host, --host IP            address to listen on (default 0.0.0.0)
+  -port, --port N             port to listen on (default 8602)
+  --workers N                 image workers (default: number of CPU cores)
+  --font-dir DIR              extra folder of fonts for SVG text (repeatable)
+  --ca-file FILE              extra trusted CA certificates (PEM) for HTTPS and FTPS
+  --pid-file FILE             pid file (default /var/run/imgserve.pid as root,
+                              else ~/.imgserve/imgserve.pid)
+  --log-file FILE             log file (default /var/log/imgserve/imgserve.log as
+                              root, else ~/.imgserve/imgserve.log)
+  --max-source-bytes N        largest source download (default 52428800)
+  --max-source-pixels N       largest source in pixels (default 100000000)
+  --max-side N                largest result width or height (default 16384)
+  --max-body-bytes N          largest request body (default 65536)
+  --max-queue N               unfinished jobs before new ones get 503 (default 4 per worker)
+  --transfer-timeout-ms N     connect, reply and idle-data timeout (default 30000)
+  --task-timeout-ms N         longest a job may run in a worker (default 120000)
+  -h, --help                  this text
+`;
+
+/** Thrown for bad command lines; main prints it with the usage. */
+export class UsageError extends Error {}
+
+const OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  workers: { type: "string" },
+  "font-dir": { type: "string", multiple: true },
+  "ca-file": { type: "string" },
+  "pid-file": { type: "string" },
+  "log-file": { type: "string" },
+  "max-source-bytes": { type: "string" },
+  "max-source-pixels": { type: "string" },
+  "max-side": { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "max-queue": { type: "string" },
+  "transfer-timeout-ms": { type: "string" },
+  "task-timeout-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The system font folders searched for SVG text. */
+export const SYSTEM_FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts"];
+
+/** What the environment tells config: variables, user, cores, home. */
+export interface Environment {
+  vars: Record<string, string>;
+  isRoot: boolean;
+  cores: number;
+  home: string;
+}
+
+/** Reads the process environment, for {@linkcode parseConfig}. */
+export function processEnvironment(): Environment {
+  return {
+    vars: Deno.env.toObject(),
+    isRoot: Deno.uid() === 0,
+    cores: navigator.hardwareConcurrency || 1,
+    home: Deno.env.get("HOME") ?? "/tmp",
+  };
+}
+
+/**
+ * Parses a command line (the seed's single-dash long flags such as
+ * `-port 8602` included). Returns undefined for `--help`.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(["run", "-port", "9000"], processEnvironment());
+ * ```
+ */
+export function parseConfig(args: string[], env: Environment): Config | undefined {
+  const normalized = args.map((a) => /^-[a-z][a-z-]+(=.*)?$/.test(a) ? "-" + a : a);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: normalized, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return undefined;
+  const command = positionals[0];
+  if (!["start", "stop", "status", "restart", "run"].includes(command)) {
+    throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const get = (name: keyof typeof OPTIONS): string | undefined => {
+    const value = values[name as keyof typeof values];
+    if (typeof value === "string") return value;
+    return env.vars[`IMGSERVE_${name.toUpperCase().replaceAll("-", "_")}`];
+  };
+  const int = (name: keyof typeof OPTIONS, fallback: number, min = 1): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < min) {
+      throw new UsageError(`--${name} must be a whole number >= ${min}, not "${raw}"`);
+    }
+    return n;
+  };
+  const workers = int("workers", env.cores);
+  const stateDir = env.isRoot ? undefined : `${env.home}/.imgserve`;
+  const fontDirs = [
+    ...SYSTEM_FONT_DIRS,
+    ...(values["font-dir"] ?? []),
+    ...(env.vars.IMGSERVE_FONT_DIR?.split(":") ?? []),
+  ];
+  const caFile = get("ca-file");
+  const port = int("port", 8602, 0);
+  if (port > 65535) throw new UsageError("--port must be at most 65535");
+  return {
+    command: command as Command,
+    host: get("host") ?? "0.0.0.0",
+    port,
+    workers,
+    fontDirs,
+    caFile,
+    pidFile: get("pid-file") ?? (stateDir ? `${stateDir}/imgserve.pid` : "/var/run/imgserve.pid"),
+    logFile: get("log-file") ?? (stateDir ? `${stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log"),
+    logToFile: get("log-file") !== undefined,
+    limits: {
+      maxSourceBytes: int("max-source-bytes", 50 * 1024 * 1024),
+      maxSourcePixels: int("max-source-pixels", 100_000_000),
+      maxSide: int("max-side", 16384),
+      maxBodyBytes: int("max-body-bytes", 64 * 1024),
+      maxQueue: int("max-queue", workers * 4),
+      transferTimeoutMs: int("transfer-timeout-ms", 30_000),
+      taskTimeoutMs: int("task-timeout-ms", 120_000),
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Image dimensions from the first bytes of a file: PNG IHDR, JPEG SOF (and
+ * the EXIF orientation before it), SVG width/height/viewBox. Nothing here
+ * decodes pixels, so validation stays cheap whatever the image's size.
+ *
+ * @module
+ */
+import { ImgserveError } from "../job/errors.ts";
+
+/** The formats imgserve reads. */
+export type SourceFormat = "png" | "jpeg" | "svg";
+
+/** What the header says. `width`/`height` are as displayed (orientation applied). */
+export interface ImageHeader {
+  format: SourceFormat;
+  width: number;
+  height: number;
+  /** EXIF orientation 1-8 (JPEG only; 1 when absent). */
+  orientation: number;
+  /** Whether the image may have transparent pixels. */
+  hasAlpha: boolean;
+}
+
+/** Thrown when more bytes are needed to find the header. */
+export class NeedMoreBytes extends Error {
+  constructor() {
+    super("header not complete");
+  }
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Reads the header from a prefix of the file. Throws {@linkcode NeedMoreBytes}
+ * when the prefix is too short and `complete` is false, and SOURCE_NOT_IMAGE
+ * or SOURCE_FORMAT_UNSUPPORTED when the bytes are not a usable image.
+ *
+ * @example
+ * ```ts
+ * const { width, height } = readHeader(await Deno.readFile("a.png"), true);
+ * ```
+ */
+export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
+  const short = () => {
+    if (complete) {
+      throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is truncated before its image header ends");
+    }
+    throw new NeedMoreBytes();
+  };
+  if (bytes.length < 8) return short();
+  if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return readPng(bytes, short);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return readJpeg(bytes, short);
+  const head = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
+  if (/^\s*(\uFEFF)?\s*(<\?xml|<svg|<!--|<!DOCTYPE\s+svg)/i.test(head)) return readSvg(bytes, short);
+  if (/^(GIF8|RIFF|BM|II\*|MM\0\*)/.test(head) || /^....ftyp/s.test(head)) {
+    throw new ImgserveError(
+      "SOURCE_FORMAT_UNSUPPORTED",
+      "the source image format is not supported; use PNG, JPEG or SVG",
+    );
+  }
+  throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG or SVG image");
+}
+
+function readPng(bytes: Uint8Array, short: () => never): ImageHeader {
+  if (bytes.length < 33) short();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = String.fromCharCode(...bytes.subarray(12, 16));
+  if (type !== "IHDR") throw new ImgserveError("SOURCE_NOT_IMAGE", "the PNG has no IHDR chunk first");
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const colorType = bytes[25];
+  if (width === 0 || height === 0) {
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the PNG header gives a zero dimension");
+  }
+  // Types 4 and 6 carry alpha; the others only through a tRNS chunk.
+  const hasAlpha = colorType === 4 || colorType === 6 || hasTrns(bytes);
+  return { format: "png", width, height, orientation: 1, hasAlpha };
+}
+
+function hasTrns(bytes: Uint8Array): boolean {
+  // Only looks in the prefix we have; a tRNS chunk always precedes IDAT.
+  const text = String.fromCharCode(...bytes.subarray(0, Math.min(bytes.length, 4096)));
+  const idat = text.indexOf("IDAT");
+  const trns = text.indexOf("tRNS");
+  return trns >= 0 && (idat < 0 || trns < idat);
+}
+
+function readJpeg(bytes: Uint8Array, short: () => never): ImageHeader {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let orientation = 1;
+  let at = 2;
+  while (true) {
+    if (at + 4 > bytes.length) short();
+    if (bytes[at] !== 0xff) {
+      throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG is corrupt (no marker where one must be)");
+    }
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      at += 2;
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) {
+      throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG has no frame header before its image data");
+    }
+    const length = view.getUint16(at + 2);
+    if (length < 2) throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG has a segment of impossible length");
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (at + 9 > bytes.length) short();
+      if (marker !== 0xc0 && marker !== 0xc1 && marker !== 0xc2) {
+        throw new ImgserveError(
+          "SOURCE_FORMAT_UNSUPPORTED",
+          "the JPEG uses a coding (lossless or arithmetic) that is not supported; use baseline or progressive",
+        );
+      }
+      const height = view.getUint16(at + 5);
+      const width = view.getUint16(at + 7);
+      if (width === 0 || height === 0) {
+        throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG header gives a zero dimension");
+      }
+      const swap = orientation >= 5 && orientation <= 8;
+      return {
+        format: "jpeg",
+        width: swap ? height : width,
+        height: swap ? width : height,
+        orientation,
+        hasAlpha: false,
+      };
+    }
+    if (marker === 0xe1) {
+      if (at + 2 + length > bytes.length) short();
+      orientation = exifOrientation(bytes.subarray(at + 4, at + 2 + length)) ?? orientation;
+    }
+    at += 2 + length;
+  }
+}
+
+/** The Orientation tag (0x0112) of an APP1 Exif payload, if present. */
+export function exifOrientation(app1: Uint8Array): number | undefined {
+  if (app1.length < 14 || String.fromCharCode(...app1.subarray(0, 4)) !== "Exif") return undefined;
+  const tiff = app1.subarray(6);
+  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  const little = tiff[0] === 0x49;
+  if (!little && tiff[0] !== 0x4d) return undefined;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > tiff.length) return undefined;
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > tiff.length) return undefined;
+    if (view.getUint16(entry, little) === 0x0112) {
+      const value = view.getUint16(entry + 8, little);
+      return value >= 1 && value <= 8 ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
+const UNIT_PX: Record<string, number> = {
+  "": 1,
+  px: 1,
+  pt: 4 / 3,
+  pc: 16,
+  mm: 96 / 25.4,
+  cm: 96 / 2.54,
+  in: 96,
+};
+
+function readSvg(bytes: Uint8Array, short: () => never): ImageHeader {
+  const text = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 64 * 1024)));
+  const open = /<svg\b([^>]*)>/is.exec(text);
+  if (!open) {
+    if (bytes.length < 64 * 1024) short();
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the SVG has no <svg> element near its start");
+  }
+  const attrs = open[1];
+  const attr = (name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*["']([^"']*)["']`, "i").exec(attrs)?.[1];
+  const viewBox = attr("viewBox")?.trim().split(/[\s,]+/).map(Number);
+  const vb = viewBox && viewBox.length === 4 && viewBox.every(Number.isFinite) && viewBox[2] > 0 && viewBox[3] > 0
+    ? { w: viewBox[2], h: viewBox[3] }
+    : undefined;
+  const length = (value: string | undefined, whole: number | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const m = /^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*(px|pt|pc|mm|cm|in|%)?\s*$/i.exec(value);
+    if (!m) return undefined;
+    const n = Number(m[1]);
+    if (m[2] === "%") return whole === undefined ? undefined : whole * n / 100;
+    return n * UNIT_PX[(m[2] ?? "").toLowerCase()];
+  };
+  let width = length(attr("width"), vb?.w);
+  let height = length(attr("height"), vb?.h);
+  // resvg's rule: a missing side follows the viewBox's aspect ratio, else 100.
+  if (width === undefined && height === undefined) {
+    width = vb?.w ?? 100;
+    height = vb?.h ?? 100;
+  } else if (width === undefined) {
+    width = vb ? height! * vb.w / vb.h : 100;
+  } else if (height === undefined) {
+    height = vb ? width * vb.h / vb.w : 100;
+  }
+  const w = Math.round(width);
+  const h = Math.round(height!);
+  if (!(w >= 1 && h >= 1)) throw new ImgserveError("SOURCE_NOT_IMAGE", "the SVG's size is zero or not a number");
+  return { format: "svg", width: w, height: h, orientation: 1, hasAlpha: true };
+}

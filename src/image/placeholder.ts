@@ -1,0 +1,112 @@
+/**
+ * Placeholder images: a flat grey PNG or JPEG of exactly the result's size,
+ * built by hand so it costs almost nothing and never needs a worker. Both
+ * are greyscale: a flat image compresses to a few bytes per row (PNG) or
+ * two bits per 8x8 block (JPEG), whatever its size.
+ *
+ * @module
+ */
+import type { OutputFormat } from "../job/request.ts";
+
+/**
+ * A flat grey image of `width` x `height` in `format`.
+ *
+ * @example
+ * ```ts
+ * const png = await placeholderFor("png", 200, 120);
+ * ```
+ */
+export function placeholderFor(format: OutputFormat, width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
+  return format === "png" ? flatPng(width, height) : Promise.resolve(flatJpeg(width, height));
+}
+
+const GREY = 0x80;
+
+async function flatPng(width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, no interlace
+  // Row one is grey; every later row uses the Up filter with zero deltas.
+  const first = new Uint8Array(width + 1).fill(GREY);
+  first[0] = 0;
+  const rowsPerChunk = Math.max(1, Math.floor((1 << 20) / (width + 1)));
+  const restChunk = new Uint8Array((width + 1) * rowsPerChunk);
+  for (let r = 0; r < rowsPerChunk; r++) restChunk[r * (width + 1)] = 2;
+  const compressed = new CompressionStream("deflate");
+  const writer = compressed.writable.getWriter();
+  const collected = new Response(compressed.readable).arrayBuffer();
+  await writer.write(first);
+  for (let left = height - 1; left > 0; left -= rowsPerChunk) {
+    const rows = Math.min(left, rowsPerChunk);
+    await writer.write(rows === rowsPerChunk ? restChunk : restChunk.subarray(0, rows * (width + 1)));
+  }
+  await writer.close();
+  const idat = new Uint8Array(await collected);
+  return joinBytes([
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", idat),
+    pngChunk("IEND", new Uint8Array(0)),
+  ]);
+}
+
+function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 as PNG chunks use it. */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function flatJpeg(width: number, height: number): Uint8Array<ArrayBuffer> {
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  // Huffman tables with one symbol each: DC category 0 and AC end-of-block
+  // both get the 1-bit code "0", so every block is two zero bits, and DC 0
+  // after the level shift is grey 128.
+  const scanBits = blocks * 2;
+  const scan = new Uint8Array(Math.ceil(scanBits / 8));
+  const pad = scan.length * 8 - scanBits;
+  if (pad > 0) scan[scan.length - 1] = (1 << pad) - 1;
+  const huffman = (tableClass: number) => [0xff, 0xc4, 0, 20, (tableClass << 4) | 0, 1, ...new Array(15).fill(0), 0];
+  return joinBytes([
+    new Uint8Array([0xff, 0xd8]),
+    new Uint8Array([0xff, 0xdb, 0, 67, 0, ...new Array(64).fill(1)]),
+    new Uint8Array([0xff, 0xc0, 0, 11, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
+    new Uint8Array(huffman(0)),
+    new Uint8Array(huffman(1)),
+    new Uint8Array([0xff, 0xda, 0, 8, 1, 1, 0x00, 0, 63, 0]),
+    scan,
+    new Uint8Array([0xff, 0xd9]),
+  ]);
+}
+
+function joinBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

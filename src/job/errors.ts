@@ -1,0 +1,138 @@
+/**
+ * The one place where imgserve's error codes are defined. Every failure a
+ * client can see is an {@linkcode ImgserveError} carrying one of these kinds;
+ * codes and statuses are stable and documented in the README.
+ *
+ * @module
+ */
+
+/** What a code means to the client and to the retry logic. */
+export interface ErrorKind {
+  /** Stable integer sent to clients as `code`. */
+  readonly code: number;
+  /** HTTP status of the reply when the error happens during validation. */
+  readonly status: number;
+  /** True when trying the same job again later may succeed (network, 5xx). */
+  readonly transient: boolean;
+}
+
+const kind = (code: number, status: number, transient = false): ErrorKind => ({
+  code,
+  status,
+  transient,
+});
+
+/**
+ * The code table. Ranges: 1xx request, 2xx source, 3xx destination,
+ * 4xx access and policy, 5xx limits, 6xx processing, 7xx FTP.
+ */
+export const Errors = {
+  // The request itself
+  MISSING_KEY: kind(101, 400),
+  WRONG_TYPE: kind(102, 400),
+  UNKNOWN_OPERATION: kind(103, 400),
+  BAD_ARGS: kind(104, 400),
+  UNKNOWN_TAG: kind(105, 400),
+  BAD_URL: kind(106, 400),
+  UNSUPPORTED_SCHEME: kind(107, 400),
+  BAD_DESTINATION_NAME: kind(108, 400),
+
+  // The source
+  SOURCE_UNREACHABLE: kind(201, 502, true),
+  SOURCE_NOT_FOUND: kind(202, 404),
+  SOURCE_TOO_LARGE: kind(203, 413),
+  SOURCE_NOT_IMAGE: kind(204, 422),
+  SOURCE_FORMAT_UNSUPPORTED: kind(205, 415),
+  SOURCE_TIMEOUT: kind(206, 504, true),
+  SOURCE_REFUSED: kind(207, 502),
+  SOURCE_SERVER_ERROR: kind(208, 502, true),
+
+  // The destination
+  DESTINATION_NOT_WRITABLE: kind(301, 502),
+  DESTINATION_UNREACHABLE: kind(302, 502, true),
+  DESTINATION_REFUSED: kind(303, 502),
+  DESTINATION_TIMEOUT: kind(304, 504, true),
+  DESTINATION_SERVER_ERROR: kind(305, 502, true),
+
+  // Access and policy
+  UNAUTHORIZED: kind(401, 401),
+  FILE_ACCESS_DISABLED: kind(402, 403),
+  FILE_OUTSIDE_ROOT: kind(403, 403),
+  NETWORK_FORBIDDEN: kind(404, 403),
+  HOST_NOT_ALLOWED: kind(405, 403),
+
+  // Limits
+  BODY_TOO_LARGE: kind(501, 413),
+  TOO_MANY_PIXELS: kind(502, 413),
+  RESULT_TOO_LARGE: kind(503, 422),
+  SVG_TOO_LARGE: kind(504, 413),
+  QUEUE_FULL: kind(505, 503, true),
+  SHUTTING_DOWN: kind(506, 503, true),
+
+  // Processing after the reply
+  DECODE_FAILED: kind(601, 422),
+  WORKER_CRASHED: kind(602, 500, true),
+  PROCESSING_TIMEOUT: kind(603, 500),
+  PROCESSING_FAILED: kind(604, 500),
+  JOB_NOT_FOUND: kind(605, 404),
+
+  // FTP specifics (reply code and text go in the message)
+  FTP_LOGIN_FAILED: kind(701, 502),
+  FTP_PROTOCOL: kind(702, 502),
+  FTP_TLS_REQUIRED: kind(703, 502),
+  FTP_TIMEOUT: kind(704, 504, true),
+  FTP_TRANSIENT: kind(705, 502, true),
+} as const;
+
+/** The name of an entry in {@linkcode Errors}. */
+export type ErrorName = keyof typeof Errors;
+
+/**
+ * An error a client sees: a kind from the table plus one sentence a person
+ * can act on.
+ *
+ * @example
+ * ```ts
+ * throw new ImgserveError("SOURCE_NOT_FOUND", "no file at /a/b.png");
+ * ```
+ */
+export class ImgserveError extends Error {
+  /** Which entry of the table this is. */
+  override readonly name: string;
+  /** The table entry. */
+  readonly kind: ErrorKind;
+
+  constructor(name: ErrorName, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = name;
+    this.kind = Errors[name];
+  }
+
+  /** Stable integer code. */
+  get code(): number {
+    return this.kind.code;
+  }
+
+  /** HTTP status for a validation-time reply. */
+  get status(): number {
+    return this.kind.status;
+  }
+
+  /** Whether trying again later may succeed. */
+  get transient(): boolean {
+    return this.kind.transient;
+  }
+}
+
+/**
+ * Wraps anything thrown into an ImgserveError so callers handle one type;
+ * unknown errors become `fallback` with their message kept.
+ */
+export function asImgserveError(
+  err: unknown,
+  fallback: ErrorName = "PROCESSING_FAILED",
+): ImgserveError {
+  if (err instanceof ImgserveError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ImgserveError(fallback, message, { cause: err });
+}

@@ -1,0 +1,93 @@
+/**
+ * The result's size and format, worked out from the source header and the
+ * args alone, so the placeholder can be made before any pixel is decoded.
+ *
+ * @module
+ */
+import type { ImageHeader } from "../image/header.ts";
+import { ImgserveError } from "./errors.ts";
+import type { JobRequest, Operation, OutputFormat, ResizeMode } from "./request.ts";
+
+/** A rectangle in source pixels (after orientation). */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Everything a worker needs to make the result. */
+export interface Plan {
+  op: Operation;
+  source: ImageHeader;
+  width: number;
+  height: number;
+  format: OutputFormat;
+  quality: number;
+  mode: ResizeMode;
+  /** The part of the source that is scaled to width x height. */
+  crop: Rect;
+}
+
+/** MIME type of an output format. */
+export function contentTypeOf(format: OutputFormat): string {
+  return format === "png" ? "image/png" : "image/jpeg";
+}
+
+/**
+ * Plans a job.
+ *
+ * @example
+ * ```ts
+ * planJob(job, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384);
+ * ```
+ */
+export function planJob(job: JobRequest, source: ImageHeader, maxSide: number): Plan {
+  const { args } = job;
+  if (job.operationType === "resize" && source.format === "svg") {
+    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "resize takes PNG or JPEG sources; use rasterize for SVG");
+  }
+  if (job.operationType === "rasterize" && source.format !== "svg") {
+    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "rasterize takes SVG sources; use resize for PNG and JPEG");
+  }
+  const sw = source.width;
+  const sh = source.height;
+  const whole: Rect = { x: 0, y: 0, width: sw, height: sh };
+  let width: number;
+  let height: number;
+  let crop = whole;
+  const mode = job.operationType === "rasterize" ? "fit" : args.mode;
+  if (args.width === undefined && args.height === undefined) {
+    width = sw;
+    height = sh;
+  } else if (args.width === undefined || args.height === undefined) {
+    width = args.width ?? Math.max(1, Math.round(sw * args.height! / sh));
+    height = args.height ?? Math.max(1, Math.round(sh * args.width! / sw));
+  } else if (mode === "fit" && job.operationType === "resize") {
+    const scale = Math.min(args.width / sw, args.height / sh);
+    width = Math.max(1, Math.round(sw * scale));
+    height = Math.max(1, Math.round(sh * scale));
+  } else {
+    width = args.width;
+    height = args.height;
+    if (mode === "cover") crop = coverCrop(sw, sh, width, height);
+  }
+  if (width > maxSide || height > maxSide) {
+    throw new ImgserveError(
+      "RESULT_TOO_LARGE",
+      `the result would be ${width}x${height}, over the limit of ${maxSide} pixels a side`,
+    );
+  }
+  const format = args.format ?? (source.format === "jpeg" ? "jpeg" : "png");
+  return { op: job.operationType, source, width, height, format, quality: args.quality, mode, crop };
+}
+
+/** The centred part of a sw x sh image with the aspect ratio of w x h. */
+export function coverCrop(sw: number, sh: number, w: number, h: number): Rect {
+  if (sw * h > sh * w) {
+    const width = Math.max(1, Math.min(sw, Math.round(sh * w / h)));
+    return { x: Math.floor((sw - width) / 2), y: 0, width, height: sh };
+  }
+  const height = Math.max(1, Math.min(sh, Math.round(sw * h / w)));
+  return { x: 0, y: Math.floor((sh - height) / 2), width: sw, height };
+}

@@ -1,0 +1,144 @@
+/**
+ * JSON body → a validated {@linkcode JobRequest}, or a typed error with its
+ * code. Everything a client sends is checked here, once; code past this
+ * point trusts the types.
+ *
+ * @module
+ */
+import { ImgserveError } from "./errors.ts";
+import { checkTags } from "./template.ts";
+
+/** The operations imgserve runs. */
+export type Operation = "resize" | "rasterize";
+/** Output formats. */
+export type OutputFormat = "png" | "jpeg";
+/** How a resize fills a width x height box. */
+export type ResizeMode = "cover" | "fit" | "stretch";
+
+/** The checked `args` of a job. */
+export interface JobArgs {
+  width?: number;
+  height?: number;
+  mode: ResizeMode;
+  format?: OutputFormat;
+  /** JPEG quality 1-100. */
+  quality: number;
+  /** HTTP form uploads: the file input's name. */
+  fieldName?: string;
+}
+
+/** A validated request. */
+export interface JobRequest {
+  operationType: Operation;
+  srcURL: URL;
+  /** dstURL as sent, tags not yet substituted. */
+  dstTemplate: string;
+  args: JobArgs;
+  /** Optional URL told of the outcome. */
+  callbackURL?: URL;
+}
+
+const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
+const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "field_name"]);
+export const DEFAULT_JPEG_QUALITY = 85;
+
+/**
+ * Checks a parsed JSON body.
+ *
+ * @example
+ * ```ts
+ * const job = parseJobRequest({ operationType: "resize", srcURL: "http://h/a.png",
+ *   dstURL: "file:///tmp/{$basename}.png", args: { width: 200 } }, 16384);
+ * ```
+ */
+export function parseJobRequest(body: unknown, maxSide: number): JobRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ImgserveError("WRONG_TYPE", "the request body must be a JSON object");
+  }
+  const record = body as Record<string, unknown>;
+  for (const key of ["operationType", "srcURL", "dstURL", "args"]) {
+    if (!(key in record)) throw new ImgserveError("MISSING_KEY", `the request has no "${key}" key`);
+  }
+  const { operationType, srcURL, dstURL, args, callbackURL } = record;
+  if (typeof operationType !== "string") {
+    throw new ImgserveError("WRONG_TYPE", `"operationType" must be a string`);
+  }
+  if (!OPERATIONS.includes(operationType as Operation)) {
+    throw new ImgserveError(
+      "UNKNOWN_OPERATION",
+      `operationType "${operationType.slice(0, 40)}" is not known; use "resize" or "rasterize"`,
+    );
+  }
+  if (typeof srcURL !== "string") throw new ImgserveError("WRONG_TYPE", `"srcURL" must be a string`);
+  if (typeof dstURL !== "string") throw new ImgserveError("WRONG_TYPE", `"dstURL" must be a string`);
+  if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    throw new ImgserveError("WRONG_TYPE", `"args" must be a JSON object`);
+  }
+  if (callbackURL !== undefined && typeof callbackURL !== "string") {
+    throw new ImgserveError("WRONG_TYPE", `"callbackURL" must be a string`);
+  }
+  checkTags(dstURL);
+  // The template must already be a URL with a scheme, tags aside.
+  parseUrl("dstURL", dstURL.replace(/\{\$[^}]*\}/g, "x"));
+  return {
+    operationType: operationType as Operation,
+    srcURL: parseUrl("srcURL", srcURL),
+    dstTemplate: dstURL,
+    args: parseArgs(args as Record<string, unknown>, operationType as Operation, maxSide),
+    callbackURL: callbackURL === undefined ? undefined : parseUrl("callbackURL", callbackURL),
+  };
+}
+
+function parseUrl(key: string, value: string): URL {
+  try {
+    const url = new URL(value);
+    return url;
+  } catch {
+    throw new ImgserveError("BAD_URL", `${key} "${value.slice(0, 200)}" is not an absolute URL`);
+  }
+}
+
+function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number): JobArgs {
+  for (const key of Object.keys(args)) {
+    if (!ARG_KEYS.has(key)) {
+      throw new ImgserveError(
+        "BAD_ARGS",
+        `args.${key.slice(0, 40)} is not a known argument; known are ${[...ARG_KEYS].join(", ")}`,
+      );
+    }
+  }
+  const side = (key: "width" | "height") => {
+    const value = args[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new ImgserveError("BAD_ARGS", `args.${key} must be a positive whole number`);
+    }
+    if (value > maxSide) {
+      throw new ImgserveError("RESULT_TOO_LARGE", `args.${key} ${value} is over the limit of ${maxSide} pixels`);
+    }
+    return value;
+  };
+  const width = side("width");
+  const height = side("height");
+  if (op === "resize" && width === undefined && height === undefined) {
+    throw new ImgserveError("BAD_ARGS", "resize needs args.width, args.height or both");
+  }
+  const mode = args.mode ?? "cover";
+  if (mode !== "cover" && mode !== "fit" && mode !== "stretch") {
+    throw new ImgserveError("BAD_ARGS", `args.mode must be "cover", "fit" or "stretch"`);
+  }
+  let format = args.format;
+  if (format === "jpg") format = "jpeg";
+  if (format !== undefined && format !== "png" && format !== "jpeg") {
+    throw new ImgserveError("BAD_ARGS", `args.format must be "png" or "jpeg"`);
+  }
+  const quality = args.quality ?? DEFAULT_JPEG_QUALITY;
+  if (typeof quality !== "number" || !Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw new ImgserveError("BAD_ARGS", "args.quality must be a whole number from 1 to 100");
+  }
+  const fieldName = args.field_name;
+  if (fieldName !== undefined && (typeof fieldName !== "string" || fieldName === "")) {
+    throw new ImgserveError("BAD_ARGS", "args.field_name must be a non-empty string");
+  }
+  return { width, height, mode, format: format as OutputFormat | undefined, quality, fieldName };
+}

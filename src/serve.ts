@@ -1,0 +1,14 @@
+/**
+ * Entry for `deno serve src/serve.ts` and hosts that take a default-exported
+ * fetch handler (the one default export in the project, because that is
+ * the shape those hosts require). Configured by IMGSERVE_* variables.
+ *
+ * @module
+ */
+import { parseConfig, processEnvironment } from "./config.ts";
+import { startServer } from "./server.ts";
+
+const config = parseConfig(["run"], processEnvironment())!;
+const server = await startServer(config, { noListen: true, log: console.log });
+
+export default { fetch: server.fetch } satisfies Deno.ServeDefaultExport;

@@ -1,0 +1,86 @@
+/**
+ * Puts the pieces together: pool, journal, runner, app, and `Deno.serve`.
+ * Used by `imgserve run`, `deno serve` and the tests.
+ *
+ * @module
+ */
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { MemoryJournal } from "./job/journal.ts";
+import { JobRunner } from "./job/runner.ts";
+import { WorkerPool } from "./pool.ts";
+import { closeHttpClients } from "./transport/http_client.ts";
+import { registerBuiltinTransports } from "./transport/table.ts";
+
+/** A running imgserve. */
+export interface Server {
+  /** Where it listens. */
+  addr: Deno.NetAddr;
+  pool: WorkerPool;
+  runner: JobRunner;
+  /** Stops listening, waits for accepted jobs, stops the workers. */
+  shutdown(): Promise<void>;
+  /** The Hono app's fetch handler. */
+  fetch: (request: Request) => Response | Promise<Response>;
+}
+
+/** Options for tests. */
+export interface ServerOptions {
+  workerURL?: URL;
+  log?: (line: string) => void;
+  /** Do not listen; only build the handler (for `deno serve`). */
+  noListen?: boolean;
+}
+
+/** Reads the extra CA file named by `--ca-file`, if any. */
+export async function loadCaCerts(config: Config): Promise<string[]> {
+  return config.caFile ? [await Deno.readTextFile(config.caFile)] : [];
+}
+
+/**
+ * Starts imgserve with `config`.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(config);
+ * await server.shutdown();
+ * ```
+ */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
+  registerBuiltinTransports();
+  const caCerts = await loadCaCerts(config);
+  const pool = await WorkerPool.start({
+    size: config.workers,
+    fontDirs: config.fontDirs,
+    taskTimeoutMs: config.limits.taskTimeoutMs,
+    workerURL: options.workerURL,
+  });
+  const journal = new MemoryJournal();
+  const runner = new JobRunner({ config, pool, journal }, caCerts);
+  const app = createApp({ runner, journal, pool, limits: config.limits, log: options.log });
+  const fetch = app.fetch as (request: Request) => Response | Promise<Response>;
+  let http: Deno.HttpServer | undefined;
+  let addr: Deno.NetAddr = { transport: "tcp", hostname: config.host, port: config.port };
+  if (!options.noListen) {
+    const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+    http = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: (at) => resolve(at as Deno.NetAddr),
+    }, fetch);
+    addr = await listening;
+    options.log?.(`listening on ${addr.hostname}:${addr.port} with ${pool.size} workers`);
+  }
+  return {
+    addr,
+    pool,
+    runner,
+    fetch,
+    async shutdown() {
+      await http?.shutdown();
+      await runner.idle();
+      pool.close();
+      closeHttpClients();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * `file://` sources and destinations. Writes go to a temporary file in the
+ * destination folder and are renamed into place, so a reader sees the old
+ * file or the new one, never half of one.
+ *
+ * @module
+ */
+import { ImgserveError } from "../job/errors.ts";
+import type { Transport } from "./mod.ts";
+
+/**
+ * The local path of a file URL; only an empty host or `localhost` is
+ * accepted.
+ */
+export function pathOf(url: URL, role: "source" | "destination"): string {
+  if (url.hostname !== "" && url.hostname !== "localhost") {
+    throw new ImgserveError("BAD_URL", `a file:// ${role} must name no host (file:///path), not "${url.hostname}"`);
+  }
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    throw new ImgserveError("BAD_URL", `the ${role} path has a malformed percent-encoding`);
+  }
+}
+
+function dirname(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "/" : path.slice(0, at);
+}
+
+/** The file transport. */
+export const fileTransport: Transport = {
+  async read(url) {
+    const path = pathOf(url, "source");
+    try {
+      const file = await Deno.open(path, { read: true });
+      const info = await file.stat().catch((err) => {
+        file.close();
+        throw err;
+      });
+      if (!info.isFile) {
+        file.close();
+        throw new ImgserveError("SOURCE_NOT_FOUND", `the source ${path} is not a regular file`);
+      }
+      return file.readable;
+    } catch (err) {
+      if (err instanceof ImgserveError) throw err;
+      if (err instanceof Deno.errors.NotFound) {
+        throw new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
+      }
+      throw new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
+    }
+  },
+
+  async write(url, bytes) {
+    const path = pathOf(url, "destination");
+    if (path.endsWith("/")) {
+      throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${path} names a folder, not a file`);
+    }
+    const dir = dirname(path);
+    const name = path.slice(dir.length + 1);
+    const temp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeFile(temp, bytes, { mode: 0o644 });
+      await Deno.rename(temp, path);
+    } catch (err) {
+      await Deno.remove(temp).catch(() => {});
+      throw new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
+    }
+  },
+};

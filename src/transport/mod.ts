@@ -1,0 +1,138 @@
+/**
+ * The Transport interface and the scheme → transport table. Every protocol
+ * imgserve reads from or writes to lives behind this one interface, so the
+ * job pipeline never knows which protocol it is talking.
+ *
+ * @module
+ */
+import { ImgserveError } from "../job/errors.ts";
+
+/**
+ * Decides whether a network peer may be contacted. Transports call it for
+ * every connection they open (redirects and FTP data connections included)
+ * with the address they are about to connect to.
+ */
+export interface AddressGuard {
+  /**
+   * Resolves `hostname` and returns the address to connect to, or throws an
+   * ImgserveError (NETWORK_FORBIDDEN, HOST_NOT_ALLOWED) when it is not allowed.
+   */
+  resolve(hostname: string): Promise<string>;
+  /** Throws when a literal address (an FTP PASV reply, say) is not allowed. */
+  checkAddress(address: string): void;
+}
+
+/** A guard that allows everything and resolves nothing. */
+export const openGuard: AddressGuard = {
+  resolve: (hostname) => Promise.resolve(hostname),
+  checkAddress: () => {},
+};
+
+/** What every transfer needs besides the URL. */
+export interface TransferOptions {
+  /** Aborts the whole transfer; transports close their connections on it. */
+  signal?: AbortSignal;
+  /** Limit for connecting, for each protocol reply, and for data going idle. */
+  timeoutMs: number;
+  /** Extra trusted roots (PEM), in addition to the system's. */
+  caCerts: string[];
+  /** The network policy. */
+  guard: AddressGuard;
+}
+
+/** Options of an upload. */
+export interface WriteOptions extends TransferOptions {
+  /** MIME type of the bytes, e.g. `image/png`. */
+  contentType: string;
+  /** For HTTP form uploads: the file input's name (the job's `args.field_name`). */
+  fieldName?: string;
+}
+
+/**
+ * One protocol. `read` opens the source and resolves once the peer has said
+ * the file exists (errors such as "not found" reject it); the stream then
+ * yields the bytes and closes every connection when done or cancelled.
+ * `write` stores the bytes so that a reader never sees a half-written file.
+ */
+export interface Transport {
+  read(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>>;
+  write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void>;
+}
+
+const table = new Map<string, Transport>();
+
+/**
+ * Registers a transport for URL schemes (without the colon).
+ *
+ * @example
+ * ```ts
+ * registerTransport(["ftp", "ftps", "ftpes"], ftpTransport);
+ * ```
+ */
+export function registerTransport(schemes: string[], transport: Transport) {
+  for (const scheme of schemes) table.set(scheme, transport);
+}
+
+/** The transport of a URL's scheme, or UNSUPPORTED_SCHEME. */
+export function transportFor(url: URL): Transport {
+  const scheme = url.protocol.replace(/:$/, "");
+  const transport = table.get(scheme);
+  if (!transport) {
+    throw new ImgserveError(
+      "UNSUPPORTED_SCHEME",
+      `the scheme "${scheme}:" is not supported; use one of ${[...table.keys()].map((s) => s + ":").join(", ")}`,
+    );
+  }
+  return transport;
+}
+
+/** Whether a scheme has a transport. */
+export function isSupportedScheme(scheme: string): boolean {
+  return table.has(scheme);
+}
+
+/**
+ * Reads a whole stream into one buffer, refusing to grow past `maxBytes`
+ * (the stream is cancelled at that point, so nothing more is downloaded).
+ */
+export async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  prefix: Uint8Array[] = [],
+): Promise<Uint8Array> {
+  const chunks = [...prefix];
+  let size = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        throw new ImgserveError(
+          "SOURCE_TOO_LARGE",
+          `the source is larger than the limit of ${maxBytes} bytes`,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    reader.releaseLock();
+  }
+  return concat(chunks, size);
+}
+
+/** Joins chunks into one buffer of `size` bytes. */
+export function concat(chunks: Uint8Array[], size?: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size ?? chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { tempDir } from "./helpers/server.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+
+async function imgserve(args: string[]): Promise<{ code: number; out: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("start, status and stop a background server with the seed's single-dash flags", async () => {
+  await using dir = await tempDir();
+  const port = freePort();
+  const files = ["--pid-file", `${dir.path}/imgserve.pid`, "--log-file", `${dir.path}/log/imgserve.log`];
+  const flags = ["-host", "127.0.0.1", "-port", String(port), "--workers", "1", ...files];
+  try {
+    const started = await imgserve(["start", ...flags]);
+    assertEquals(started.code, 0, started.out);
+    assert(started.out.includes("imgserve started"), started.out);
+    const pid = Number(await Deno.readTextFile(`${dir.path}/imgserve.pid`));
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assertEquals(health.status, 200);
+    await health.body?.cancel();
+
+    const again = await imgserve(["start", ...flags]);
+    assertEquals(again.code, 1);
+    assert(again.out.includes(`already running (pid ${pid}`), again.out);
+
+    const status = await imgserve(["status", ...files]);
+    assertEquals([status.code, status.out.trim()], [0, `imgserve is running (pid ${pid})`]);
+
+    const stopped = await imgserve(["stop", ...files]);
+    assertEquals(stopped.code, 0);
+    assert(stopped.out.includes("stopped"), stopped.out);
+    await assertRefused(port);
+    const log = await Deno.readTextFile(`${dir.path}/log/imgserve.log`);
+    assert(log.includes("listening on 127.0.0.1") && log.includes("SIGTERM"), log);
+
+    const notRunning = await imgserve(["stop", ...files]);
+    assert(notRunning.out.includes("not running"), notRunning.out);
+    assertEquals((await imgserve(["status", ...files])).code, 3);
+  } finally {
+    await imgserve(["stop", ...files]);
+  }
+});
+
+Deno.test("a stale pid file is reported by status and cleared by start", async () => {
+  await using dir = await tempDir();
+  const files = ["--pid-file", `${dir.path}/imgserve.pid`, "--log-file", `${dir.path}/imgserve.log`];
+  // A pid that cannot belong to a running process on Linux (above pid_max).
+  await Deno.writeTextFile(`${dir.path}/imgserve.pid`, "4194305\n");
+  const status = await imgserve(["status", ...files]);
+  assertEquals(status.code, 1);
+  assert(status.out.includes("stale"), status.out);
+  const port = freePort();
+  try {
+    const started = await imgserve([
+      "start",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--workers",
+      "1",
+      ...files,
+    ]);
+    assertEquals(started.code, 0, started.out);
+    assert(started.out.includes("removed a stale pid file"), started.out);
+  } finally {
+    await imgserve(["stop", ...files]);
+  }
+});
+
+Deno.test("--help lists every flag; a bad flag is a usage error", async () => {
+  const help = await imgserve(["--help"]);
+  assertEquals(help.code, 0);
+  for (const flag of ["-host", "-port", "--workers", "--font-dir", "--ca-file", "--pid-file", "--log-file"]) {
+    assert(help.out.includes(flag), flag);
+  }
+  const bad = await imgserve(["run", "--colour", "red"]);
+  assertEquals(bad.code, 2);
+  assert(bad.out.includes("colour"), bad.out);
+});
+
+async function assertRefused(port: number): Promise<void> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+  } catch {
+    return;
+  }
+  throw new Error(`port ${port} still accepts connections`);
+}

@@ -1,0 +1,104 @@
+/**
+ * Test images made by the tests themselves, with known colours, and
+ * decoding of results, using the same codecs as the workers.
+ */
+import decodeJpeg from "@jsquash/jpeg/decode.js";
+import encodeJpeg from "@jsquash/jpeg/encode.js";
+import decodePng from "@jsquash/png/decode.js";
+import encodePng from "@jsquash/png/encode.js";
+import { loadCodecs } from "../../workers/wasm.ts";
+
+let loaded: Promise<void> | undefined;
+/** Loads the codecs into the test process once. */
+export function codecs(): Promise<void> {
+  return loaded ??= loadCodecs();
+}
+
+/** RGBA colour. */
+export type Rgba = [number, number, number, number];
+export const RED: Rgba = [255, 0, 0, 255];
+export const GREEN: Rgba = [0, 255, 0, 255];
+export const BLUE: Rgba = [0, 0, 255, 255];
+
+/** An image whose pixel colour is `paint(x, y)`. */
+export function painted(width: number, height: number, paint: (x: number, y: number) => Rgba): ImageData {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set(paint(x, y), (y * width + x) * 4);
+  }
+  return new ImageData(data, width, height);
+}
+
+/** Left third red, middle green, right third blue. */
+export function thirds(width: number, height: number): ImageData {
+  return painted(width, height, (x) => x < width / 3 ? RED : x < 2 * width / 3 ? GREEN : BLUE);
+}
+
+export async function png(image: ImageData): Promise<Uint8Array<ArrayBuffer>> {
+  await codecs();
+  return new Uint8Array(await encodePng(image));
+}
+
+export async function jpeg(image: ImageData, quality = 95): Promise<Uint8Array<ArrayBuffer>> {
+  await codecs();
+  return new Uint8Array(await encodeJpeg(image, { quality }));
+}
+
+/** Decodes a PNG or JPEG (JPEG without applying EXIF orientation). */
+export async function decode(bytes: Uint8Array): Promise<ImageData> {
+  await codecs();
+  const buffer = bytes.slice().buffer;
+  return bytes[0] === 0x89 ? await decodePng(buffer) : await decodeJpeg(buffer);
+}
+
+/** The colour at x,y. */
+export function pixel(image: ImageData, x: number, y: number): Rgba {
+  const at = (y * image.width + x) * 4;
+  return [...image.data.subarray(at, at + 4)] as Rgba;
+}
+
+/** Whether two colours differ by at most `tolerance` per channel. */
+export function near(a: Rgba, b: Rgba, tolerance = 40): boolean {
+  return a.every((v, i) => Math.abs(v - b[i]) <= tolerance);
+}
+
+/** A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after SOI. */
+export function withOrientation(jpegBytes: Uint8Array, orientation: number): Uint8Array<ArrayBuffer> {
+  // Big-endian TIFF header, one IFD with one SHORT entry: Orientation.
+  const tiff = [
+    0x4d,
+    0x4d,
+    0x00,
+    0x2a,
+    0x00,
+    0x00,
+    0x00,
+    0x08,
+    0x00,
+    0x01,
+    0x01,
+    0x12,
+    0x00,
+    0x03,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    orientation,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+  ];
+  const payload = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00, ...tiff];
+  const length = payload.length + 2;
+  const app1 = [0xff, 0xe1, length >> 8, length & 0xff, ...payload];
+  const out = new Uint8Array(jpegBytes.length + app1.length);
+  out.set(jpegBytes.subarray(0, 2));
+  out.set(app1, 2);
+  out.set(jpegBytes.subarray(2), 2 + app1.length);
+  return out;
+}

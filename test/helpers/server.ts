@@ -1,0 +1,65 @@
+/**
+ * Starts a real imgserve on 127.0.0.1 for a test, and small clients for it.
+ */
+import { type Config, parseConfig, processEnvironment } from "../../src/config.ts";
+import { type Server, type ServerOptions, startServer } from "../../src/server.ts";
+
+/** A config for tests: loopback, a free port, two workers, flags on top. */
+export function testConfig(flags: string[] = []): Config {
+  return parseConfig(["run", "--host", "127.0.0.1", "--port", "0", "--workers", "2", ...flags], processEnvironment())!;
+}
+
+/** A running server plus helpers bound to it. */
+export interface TestServer extends AsyncDisposable {
+  server: Server;
+  base: string;
+  /** POSTs a job body (object or raw string); returns status, JSON and headers. */
+  post(body: unknown): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
+  /** Polls GET /jobs/:id until the job is done or failed. */
+  finished(id: string): Promise<Record<string, unknown>>;
+}
+
+/** Starts imgserve; dispose it with `await using`. */
+export async function serve(flags: string[] = [], options: ServerOptions = {}): Promise<TestServer> {
+  const server = await startServer(testConfig(flags), options);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    server,
+    base,
+    async post(body) {
+      const response = await fetch(`${base}/`, {
+        method: "POST",
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+      });
+      return { status: response.status, json: await response.json(), headers: response.headers };
+    },
+    async finished(id) {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const json = await (await fetch(`${base}/jobs/${id}`)).json();
+        if (json.state === "done" || json.state === "failed") return json;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`job ${id} did not finish`);
+    },
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+/** A temporary folder removed on dispose. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "imgserve-test-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** A real HTTP server on 127.0.0.1 with the given handler. */
+export function httpServer(handler: Deno.ServeHandler): { base: string } & AsyncDisposable {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}

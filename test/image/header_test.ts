@@ -1,0 +1,42 @@
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { NeedMoreBytes, readHeader } from "../../src/image/header.ts";
+import { ImgserveError } from "../../src/job/errors.ts";
+import { jpeg, painted, png, RED, withOrientation } from "../helpers/images.ts";
+
+Deno.test("PNG size comes from IHDR, alpha from the colour type", async () => {
+  const bytes = await png(painted(37, 21, () => RED));
+  const header = readHeader(bytes.subarray(0, 40), false);
+  assertEquals([header.format, header.width, header.height], ["png", 37, 21]);
+});
+
+Deno.test("JPEG size comes from SOF, and EXIF orientation 6 swaps the sides", async () => {
+  const bytes = await jpeg(painted(40, 16, () => RED));
+  assertEquals(readHeader(bytes, true).width, 40);
+  const rotated = readHeader(withOrientation(bytes, 6), true);
+  assertEquals([rotated.width, rotated.height, rotated.orientation], [16, 40, 6]);
+});
+
+Deno.test("a short prefix asks for more bytes; a truncated file is not an image", async () => {
+  const bytes = await jpeg(painted(40, 16, () => RED));
+  assertThrows(() => readHeader(bytes.subarray(0, 20), false), NeedMoreBytes);
+  const err = assertThrows(() => readHeader(bytes.subarray(0, 20), true), ImgserveError);
+  assertEquals(err.code, 204);
+});
+
+Deno.test("SVG size from width/height with units, or from the viewBox", () => {
+  const svg = (attrs: string) =>
+    new TextEncoder().encode(`<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" ${attrs}></svg>`);
+  assertEquals(readHeader(svg(`width="120" height="80"`), true).width, 120);
+  assertEquals(readHeader(svg(`width="1in" height="72pt"`), true).height, 96);
+  const vb = readHeader(svg(`viewBox="0 0 300 150"`), true);
+  assertEquals([vb.width, vb.height], [300, 150]);
+  const half = readHeader(svg(`width="600" viewBox="0 0 300 150"`), true);
+  assertEquals([half.width, half.height], [600, 300]);
+});
+
+Deno.test("GIF is refused as unsupported, random bytes as not an image", () => {
+  const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00");
+  assertEquals(assertThrows(() => readHeader(gif, true), ImgserveError).code, 205);
+  const junk = new Uint8Array(64).fill(7);
+  assertEquals(assertThrows(() => readHeader(junk, true), ImgserveError).code, 204);
+});

@@ -1,0 +1,41 @@
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { ImgserveError } from "../../src/job/errors.ts";
+import { planJob } from "../../src/job/plan.ts";
+import { parseJobRequest } from "../../src/job/request.ts";
+import type { ImageHeader } from "../../src/image/header.ts";
+
+const source: ImageHeader = { format: "jpeg", width: 3000, height: 1000, orientation: 1, hasAlpha: false };
+const plan = (args: Record<string, unknown>, header = source, operationType = "resize") =>
+  planJob(parseJobRequest({ operationType, srcURL: "file:///a.jpg", dstURL: "file:///b", args }, 16384), header, 16384);
+
+Deno.test("cover gives exactly the box and crops the centre band", () => {
+  const p = plan({ width: 100, height: 100 });
+  assertEquals([p.width, p.height], [100, 100]);
+  assertEquals(p.crop, { x: 1000, y: 0, width: 1000, height: 1000 });
+});
+
+Deno.test("one side given keeps the aspect ratio", () => {
+  const p = plan({ width: 300 });
+  assertEquals([p.width, p.height], [300, 100]);
+  assertEquals(plan({ height: 50 }).width, 150);
+});
+
+Deno.test("fit stays inside the box, stretch fills it", () => {
+  const fit = plan({ width: 300, height: 300, mode: "fit" });
+  assertEquals([fit.width, fit.height], [300, 100]);
+  const stretch = plan({ width: 300, height: 300, mode: "stretch" });
+  assertEquals([stretch.width, stretch.height, stretch.crop.width], [300, 300, 3000]);
+});
+
+Deno.test("format follows the source unless asked", () => {
+  assertEquals(plan({ width: 10 }).format, "jpeg");
+  assertEquals(plan({ width: 10, format: "png" }).format, "png");
+});
+
+Deno.test("an SVG cannot be resized, a JPEG cannot be rasterized", () => {
+  const svg: ImageHeader = { format: "svg", width: 10, height: 10, orientation: 1, hasAlpha: true };
+  assertEquals(assertThrows(() => plan({ width: 10 }, svg), ImgserveError).code, 205);
+  assertEquals(assertThrows(() => plan({}, source, "rasterize"), ImgserveError).code, 205);
+  const r = plan({ height: 20 }, svg, "rasterize");
+  assertEquals([r.width, r.height, r.format], [20, 20, "png"]);
+});

@@ -1,0 +1,23 @@
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { ImgserveError } from "../../src/job/errors.ts";
+import { nameParts, parseDestination, substituteTags } from "../../src/job/template.ts";
+
+Deno.test("tags take the result size and the source's name, {$ext} as {$extension}", () => {
+  const parts = nameParts(new URL("http://host/a/Ex.png"));
+  const out = substituteTags("ftp://host/thumbs/{$width}x{$height}-{$basename}.{$ext}.{$extension}", {
+    width: 200,
+    height: 120,
+    ...parts,
+  });
+  assertEquals(out, "ftp://host/thumbs/200x120-Ex.png.png");
+});
+
+Deno.test("a name without a dot has an empty extension; encoded names stay encoded", () => {
+  assertEquals(nameParts(new URL("http://h/dir/README")), { basename: "README", extension: "" });
+  assertEquals(nameParts(new URL("http://h/a%20b.tar.jpg")), { basename: "a%20b.tar", extension: "jpg" });
+});
+
+Deno.test("an absurdly long file name is refused with its own code", () => {
+  const err = assertThrows(() => parseDestination(`file:///tmp/${"a".repeat(300)}.png`), ImgserveError);
+  assertEquals(err.code, 108);
+});

@@ -1,0 +1,49 @@
+/**
+ * The worker: loads the WASM codecs and fonts once, then answers
+ * {@linkcode WorkRequest} messages with {@linkcode WorkReply} messages.
+ * Image bytes travel as transferred ArrayBuffers both ways.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { Plan } from "../src/job/plan.ts";
+import { loadFonts } from "./fonts.ts";
+import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
+import { resizeOp } from "./ops/resize.ts";
+import { StageTimer, type StageTimes } from "./ops/timer.ts";
+import { loadCodecs } from "./wasm.ts";
+
+/** Messages the pool sends. */
+export type WorkRequest =
+  | { type: "init"; fontDirs: string[] }
+  | { type: "run"; id: number; plan: Plan; bytes: ArrayBuffer };
+
+/** Messages the worker answers with. */
+export type WorkReply =
+  | { type: "ready"; fonts: number }
+  | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
+  | { type: "failed"; id: number; message: string };
+
+let fonts: FontSet = { buffers: [], families: new Set() };
+
+async function run(plan: Plan, bytes: ArrayBuffer): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
+  const timer = new StageTimer();
+  const out = plan.op === "resize" ? await resizeOp(bytes, plan, timer) : await rasterizeOp(bytes, plan, fonts, timer);
+  return { bytes: out, times: timer.times };
+}
+
+self.onmessage = async (event: MessageEvent<WorkRequest>) => {
+  const message = event.data;
+  if (message.type === "init") {
+    [fonts] = await Promise.all([loadFonts(message.fontDirs), loadCodecs()]);
+    self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
+    return;
+  }
+  try {
+    const result = await run(message.plan, message.bytes);
+    self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
+  }
+};

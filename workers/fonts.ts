@@ -1,0 +1,75 @@
+/**
+ * Font files for SVG text, read once per worker from the system font
+ * folders and any `--font-dir`.
+ *
+ * @module
+ */
+import type { FontSet } from "./ops/rasterize.ts";
+
+const FONT_FILE = /\.(ttf|otf|ttc)$/i;
+/** Keeps a machine with huge font collections from filling each worker's memory. */
+const MAX_FONT_BYTES = 256 * 1024 * 1024;
+
+/** Reads every font file under `dirs` (recursively; missing folders are skipped). */
+export async function loadFonts(dirs: string[]): Promise<FontSet> {
+  const buffers: Uint8Array[] = [];
+  const families = new Set<string>();
+  let total = 0;
+  const visit = async (dir: string, depth: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory && depth < 8) await visit(path, depth + 1);
+      else if (entry.isFile && FONT_FILE.test(entry.name) && total < MAX_FONT_BYTES) {
+        const bytes = await Deno.readFile(path);
+        total += bytes.length;
+        buffers.push(bytes);
+        const family = familyName(bytes);
+        if (family) families.add(family);
+      }
+    }
+  };
+  for (const dir of dirs) await visit(dir, 0);
+  return { buffers, families };
+}
+
+/** The family name (name ID 1) of a TrueType/OpenType font, if readable. */
+export function familyName(font: Uint8Array): string | undefined {
+  try {
+    const view = new DataView(font.buffer, font.byteOffset, font.byteLength);
+    let offset = 0;
+    if (view.getUint32(0) === 0x74746366) offset = view.getUint32(12); // 'ttcf': first face
+    const tables = view.getUint16(offset + 4);
+    for (let i = 0; i < tables; i++) {
+      const rec = offset + 12 + i * 16;
+      if (view.getUint32(rec) !== 0x6e616d65) continue; // 'name'
+      const name = view.getUint32(rec + 8);
+      const count = view.getUint16(name + 2);
+      const strings = name + view.getUint16(name + 4);
+      for (let j = 0; j < count; j++) {
+        const r = name + 6 + j * 12;
+        const platform = view.getUint16(r);
+        const nameId = view.getUint16(r + 6);
+        if (nameId !== 1) continue;
+        const length = view.getUint16(r + 8);
+        const start = strings + view.getUint16(r + 10);
+        const raw = font.subarray(start, start + length);
+        if (platform === 3 || platform === 0) {
+          let s = "";
+          for (let k = 0; k + 1 < raw.length; k += 2) s += String.fromCharCode((raw[k] << 8) | raw[k + 1]);
+          return s;
+        }
+        if (platform === 1) return new TextDecoder("latin1").decode(raw);
+      }
+    }
+  } catch {
+    // An unreadable name table only costs us the default-family choice.
+  }
+  return undefined;
+}

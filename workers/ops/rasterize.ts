@@ -1,0 +1,77 @@
+/**
+ * The rasterize operation: SVG → pixels with resvg, at exactly the plan's
+ * size, then PNG or JPEG.
+ *
+ * @module
+ */
+import { Resvg } from "@resvg/resvg-wasm";
+import type { Plan } from "../../src/job/plan.ts";
+import { encodeResult } from "./encode.ts";
+import type { StageTimer } from "./timer.ts";
+
+/** Fonts resvg may use; resvg-wasm has no access to system fonts by itself. */
+export interface FontSet {
+  buffers: Uint8Array[];
+  /** Family names found, to pick sensible generic-family defaults. */
+  families: Set<string>;
+}
+
+/** Runs a rasterize plan on SVG bytes. */
+export async function rasterizeOp(
+  bytes: ArrayBuffer,
+  plan: Plan,
+  fonts: FontSet,
+  timer: StageTimer,
+): Promise<ArrayBuffer> {
+  const svg = sizedSvg(new TextDecoder().decode(bytes), plan);
+  const pixels = await timer.time("render", () => {
+    const pick = (...names: string[]) => names.find((n) => fonts.families.has(n));
+    const resvg = new Resvg(svg, {
+      fitTo: { mode: "original" },
+      font: {
+        fontBuffers: fonts.buffers,
+        defaultFontFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans") ?? [...fonts.families][0],
+        sansSerifFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans"),
+        serifFamily: pick("DejaVu Serif", "Liberation Serif", "Noto Serif"),
+        monospaceFamily: pick("DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono"),
+      },
+    });
+    try {
+      const rendered = resvg.render();
+      try {
+        const data = new Uint8ClampedArray(
+          rendered.pixels.buffer as ArrayBuffer,
+          rendered.pixels.byteOffset,
+          rendered.pixels.byteLength,
+        );
+        return { data, width: rendered.width, height: rendered.height };
+      } finally {
+        rendered.free();
+      }
+    } finally {
+      resvg.free();
+    }
+  });
+  if (pixels.width !== plan.width || pixels.height !== plan.height) {
+    throw new Error(`rendered ${pixels.width}x${pixels.height}, planned ${plan.width}x${plan.height}`);
+  }
+  return await timer.time("encode", () => encodeResult(pixels, plan));
+}
+
+/**
+ * Sets the root element's width and height to the planned size; with the
+ * viewBox kept (or added from the intrinsic size), the SVG's own
+ * preserveAspectRatio places the drawing, as a browser would in a box of
+ * that size.
+ */
+export function sizedSvg(svg: string, plan: Plan): string {
+  const open = /<svg\b[^>]*>/is.exec(svg);
+  if (!open) throw new Error("no <svg> element");
+  let tag = open[0];
+  if (!/\sviewBox\s*=/i.test(tag)) {
+    tag = tag.replace(/^<svg\b/i, `<svg viewBox="0 0 ${plan.source.width} ${plan.source.height}"`);
+  }
+  tag = tag.replace(/\s(width|height)\s*=\s*("[^"]*"|'[^']*')/gi, "");
+  tag = tag.replace(/^<svg\b/i, `<svg width="${plan.width}" height="${plan.height}"`);
+  return svg.slice(0, open.index) + tag + svg.slice(open.index + open[0].length);
+}
