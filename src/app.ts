@@ -13,6 +13,7 @@ import type { JobRunner } from "./job/runner.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
 import { concat } from "./transport/mod.ts";
+import { timingSafeEqual } from "node:crypto";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   journal: Journal;
   pool: WorkerPool;
   limits: Limits;
+  /** When set, every request but GET /healthz needs `Authorization: Bearer <token>`. */
+  token?: string;
   log?: (line: string) => void;
 }
 
@@ -47,6 +50,19 @@ export function createApp(deps: AppDeps): Hono {
     deps.log?.(`internal error: ${err.stack ?? err}`);
     return c.json({ msg: "internal error", code: 600, error: "the server failed unexpectedly; see its log" }, 500);
   });
+
+  if (deps.token !== undefined) {
+    const expected = digest(deps.token);
+    app.use("*", async (c, next) => {
+      if (c.req.method === "GET" && c.req.path === "/healthz") return await next();
+      const given = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
+      if (!timingSafeEqual(await digest(given), await expected)) {
+        c.header("WWW-Authenticate", 'Bearer realm="imgserve"');
+        throw new ImgserveError("UNAUTHORIZED", "this server needs an Authorization: Bearer <token> header");
+      }
+      await next();
+    });
+  }
 
   app.post("/", async (c) => {
     const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
@@ -90,6 +106,11 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** Hashing first makes the comparison constant-time whatever the lengths. */
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 /** Reads a request body as text, refusing more than `maxBytes`. */

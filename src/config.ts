@@ -25,6 +25,21 @@ export interface Limits {
   maxQueue: number;
   /** Largest request body, bytes. */
   maxBodyBytes: number;
+  /** Largest SVG source, bytes. */
+  maxSvgBytes: number;
+  /** Longest an SVG may take to render, ms. */
+  renderTimeoutMs: number;
+}
+
+/** Who may use the server and what it may touch. */
+export interface Access {
+  /** Bearer token every request but GET /healthz must carry. */
+  token?: string;
+  /** Folders file:// URLs may use; none disables file://. */
+  fileRoots: string[];
+  allowPrivateNetworks: boolean;
+  /** Host patterns sources and destinations are restricted to; empty means any. */
+  allowHosts: string[];
 }
 
 /** The whole configuration. */
@@ -41,6 +56,7 @@ export interface Config {
   /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
   logToFile: boolean;
   limits: Limits;
+  access: Access;
 }
 
 /** Flag help, shown by `--help`. */
@@ -70,8 +86,16 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   --max-side N                largest result width or height (default 16384)
   --max-body-bytes N          largest request body (default 65536)
   --max-queue N               unfinished jobs before new ones get 503 (default 4 per worker)
+  --max-svg-bytes N           largest SVG source (default 10485760)
   --transfer-timeout-ms N     connect, reply and idle-data timeout (default 30000)
   --task-timeout-ms N         longest a job may run in a worker (default 120000)
+  --render-timeout-ms N       longest an SVG may take to render (default 30000)
+
+Access (safe by default: no local files, no private networks):
+  --token T                   require "Authorization: Bearer T" (all but GET /healthz)
+  --file-root DIR             allow file:// under DIR (repeatable; none by default)
+  --allow-private-networks    allow loopback, private and link-local addresses
+  --allow-host PATTERN        only these hosts: name, *.domain or IP (repeatable)
   -h, --help                  this text
 `;
 
@@ -93,6 +117,12 @@ const OPTIONS = {
   "max-queue": { type: "string" },
   "transfer-timeout-ms": { type: "string" },
   "task-timeout-ms": { type: "string" },
+  "max-svg-bytes": { type: "string" },
+  "render-timeout-ms": { type: "string" },
+  token: { type: "string" },
+  "file-root": { type: "string", multiple: true },
+  "allow-private-networks": { type: "boolean" },
+  "allow-host": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -142,7 +172,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
   }
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const get = (name: keyof typeof OPTIONS): string | undefined => {
-    const value = values[name as keyof typeof values];
+    const value = (values as Record<string, unknown>)[name];
     if (typeof value === "string") return value;
     return env.vars[`IMGSERVE_${name.toUpperCase().replaceAll("-", "_")}`];
   };
@@ -155,6 +185,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     }
     return n;
   };
+  const list = (name: string, separator: string) => env.vars[name]?.split(separator).filter(Boolean) ?? [];
   const workers = int("workers", env.cores);
   const stateDir = env.isRoot ? undefined : `${env.home}/.imgserve`;
   const fontDirs = [
@@ -183,6 +214,15 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       maxQueue: int("max-queue", workers * 4),
       transferTimeoutMs: int("transfer-timeout-ms", 30_000),
       taskTimeoutMs: int("task-timeout-ms", 120_000),
+      maxSvgBytes: int("max-svg-bytes", 10 * 1024 * 1024),
+      renderTimeoutMs: int("render-timeout-ms", 30_000),
+    },
+    access: {
+      token: get("token") || undefined,
+      fileRoots: [...(values["file-root"] ?? []), ...list("IMGSERVE_FILE_ROOT", ":")],
+      allowPrivateNetworks: values["allow-private-networks"] ??
+        /^(1|true|yes)$/i.test(env.vars.IMGSERVE_ALLOW_PRIVATE_NETWORKS ?? ""),
+      allowHosts: [...(values["allow-host"] ?? []), ...list("IMGSERVE_ALLOW_HOST", ",")],
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { StageTimes } from "../workers/ops/timer.ts";
 import type { WorkReply, WorkRequest } from "../workers/codec.ts";
+import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
 import { ImgserveError } from "./job/errors.ts";
 import type { Plan } from "./job/plan.ts";
 
@@ -31,6 +32,7 @@ export interface WorkResult {
 interface Task {
   plan: Plan;
   bytes: ArrayBuffer;
+  timeoutMs: number;
   resolve: (result: WorkResult) => void;
   reject: (err: ImgserveError) => void;
 }
@@ -59,16 +61,18 @@ export class WorkerPool {
   #nextId = 1;
   #closed = false;
   #options: PoolOptions;
+  #modules: CodecModules;
   /** Workers replaced after a crash or timeout, for metrics. */
   replaced = 0;
 
-  private constructor(options: PoolOptions) {
+  private constructor(options: PoolOptions, modules: CodecModules) {
     this.#options = options;
+    this.#modules = modules;
   }
 
   /** Starts `size` workers and resolves once all have loaded their codecs. */
   static async start(options: PoolOptions): Promise<WorkerPool> {
-    const pool = new WorkerPool(options);
+    const pool = new WorkerPool(options, await compileCodecs());
     await Promise.all(Array.from({ length: options.size }, () => pool.#spawn()));
     return pool;
   }
@@ -97,13 +101,13 @@ export class WorkerPool {
    * Runs a plan on source bytes in the next free worker. The bytes' buffer
    * is transferred, so the caller must not use it afterwards.
    */
-  run(plan: Plan, bytes: Uint8Array): Promise<WorkResult> {
+  run(plan: Plan, bytes: Uint8Array, timeoutMs = this.#options.taskTimeoutMs): Promise<WorkResult> {
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? bytes.buffer as ArrayBuffer
       : bytes.slice().buffer;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ plan, bytes: buffer, resolve, reject });
+      this.#queue.push({ plan, bytes: buffer, timeoutMs, resolve, reject });
       this.#dispatch();
     });
   }
@@ -148,7 +152,9 @@ export class WorkerPool {
         if (!slot.ready) reject(new Error(`worker failed to start: ${event.message}`));
         this.#replace(slot, new ImgserveError("WORKER_CRASHED", `the image worker crashed: ${event.message}`));
       };
-      worker.postMessage({ type: "init", fontDirs: this.#options.fontDirs } satisfies WorkRequest);
+      worker.postMessage(
+        { type: "init", fontDirs: this.#options.fontDirs, modules: this.#modules } satisfies WorkRequest,
+      );
     });
   }
 
@@ -167,13 +173,17 @@ export class WorkerPool {
   }
 
   #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" }>): void {
+    if (reply.type === "failed") {
+      // A codec that failed may have leaked or corrupted its WASM memory
+      // (C++ exceptions and Rust panics both can): start afresh.
+      this.#replace(slot, new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
+      this.#dispatch();
+      return;
+    }
     const task = slot.task;
     clearTimeout(slot.timer);
     slot.task = undefined;
-    if (task) {
-      if (reply.type === "done") task.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });
-      else task.reject(new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
-    }
+    task?.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });
     this.#dispatch();
   }
 
@@ -187,9 +197,9 @@ export class WorkerPool {
       slot.timer = setTimeout(() => {
         this.#replace(
           slot,
-          new ImgserveError("PROCESSING_TIMEOUT", `processing took longer than ${this.#options.taskTimeoutMs} ms`),
+          new ImgserveError("PROCESSING_TIMEOUT", `processing took longer than ${task.timeoutMs} ms`),
         );
-      }, this.#options.taskTimeoutMs);
+      }, task.timeoutMs);
       slot.worker.postMessage(
         { type: "run", id, plan: task.plan, bytes: task.bytes } satisfies WorkRequest,
         [task.bytes],

@@ -10,7 +10,9 @@ import { MemoryJournal } from "./job/journal.ts";
 import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
-import { registerBuiltinTransports } from "./transport/table.ts";
+import { builtinTransports } from "./transport/table.ts";
+import { FileRoots } from "./security/files.ts";
+import { networkGuard } from "./security/network.ts";
 
 /** A running imgserve. */
 export interface Server {
@@ -47,8 +49,9 @@ export async function loadCaCerts(config: Config): Promise<string[]> {
  * ```
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
-  registerBuiltinTransports();
   const caCerts = await loadCaCerts(config);
+  const transports = builtinTransports(await FileRoots.resolve(config.access.fileRoots));
+  const guard = networkGuard(config.access);
   const pool = await WorkerPool.start({
     size: config.workers,
     fontDirs: config.fontDirs,
@@ -56,8 +59,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     workerURL: options.workerURL,
   });
   const journal = new MemoryJournal();
-  const runner = new JobRunner({ config, pool, journal }, caCerts);
-  const app = createApp({ runner, journal, pool, limits: config.limits, log: options.log });
+  const runner = new JobRunner({ config, pool, journal, transports, guard, caCerts });
+  const app = createApp({ runner, journal, pool, limits: config.limits, token: config.access.token, log: options.log });
   const fetch = app.fetch as (request: Request) => Response | Promise<Response>;
   let http: Deno.HttpServer | undefined;
   let addr: Deno.NetAddr = { transport: "tcp", hostname: config.host, port: config.port };

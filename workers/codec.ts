@@ -11,11 +11,11 @@ import { loadFonts } from "./fonts.ts";
 import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
 import { resizeOp } from "./ops/resize.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
-import { loadCodecs } from "./wasm.ts";
+import { type CodecModules, initCodecs } from "./wasm.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
-  | { type: "init"; fontDirs: string[] }
+  | { type: "init"; fontDirs: string[]; modules: CodecModules }
   | { type: "run"; id: number; plan: Plan; bytes: ArrayBuffer };
 
 /** Messages the worker answers with. */
@@ -35,7 +35,7 @@ async function run(plan: Plan, bytes: ArrayBuffer): Promise<{ bytes: ArrayBuffer
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
-    [fonts] = await Promise.all([loadFonts(message.fontDirs), loadCodecs()]);
+    [fonts] = await Promise.all([loadFonts(message.fontDirs), initCodecs(message.modules)]);
     self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
     return;
   }
@@ -43,7 +43,8 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
     const result = await run(message.plan, message.bytes);
     self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
   } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
+    // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
+    const text = err instanceof Error ? err.message : "the codec rejected the data as corrupt or unsupported";
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
   }
 };

@@ -1,7 +1,7 @@
 /**
- * Loads the WebAssembly codecs once per worker from the files inside their
- * npm packages, so nothing is fetched at run time and `deno compile` can
- * carry them.
+ * The WebAssembly codecs, compiled once from the files inside their npm
+ * packages (nothing is fetched at run time, and `deno compile` can carry
+ * them) and instantiated in each worker.
  *
  * @module
  */
@@ -12,13 +12,22 @@ import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
 
+/** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
+export interface CodecModules {
+  jpegDec: WebAssembly.Module;
+  jpegEnc: WebAssembly.Module;
+  png: WebAssembly.Module;
+  resize: WebAssembly.Module;
+  resvg: WebAssembly.Module;
+}
+
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   const bytes = await Deno.readFile(new URL(import.meta.resolve(specifier)));
   return await WebAssembly.compile(bytes);
 }
 
-/** Compiles and instantiates every codec; resolves when all are ready. */
-export async function loadCodecs(): Promise<void> {
+/** Compiles every codec. */
+export async function compileCodecs(): Promise<CodecModules> {
   const [jpegDec, jpegEnc, png, resize, resvg] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
@@ -26,12 +35,22 @@ export async function loadCodecs(): Promise<void> {
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
   ]);
+  return { jpegDec, jpegEnc, png, resize, resvg };
+}
+
+/** Instantiates compiled codecs in this realm; resolves when all are ready. */
+export async function initCodecs(m: CodecModules): Promise<void> {
   await Promise.all([
-    initJpegDecode(jpegDec),
-    initJpegEncode(jpegEnc),
-    initPngDecode(png),
-    initPngEncode(png),
-    initResize(resize),
-    initResvg(resvg),
+    initJpegDecode(m.jpegDec),
+    initJpegEncode(m.jpegEnc),
+    initPngDecode(m.png),
+    initPngEncode(m.png),
+    initResize(m.resize),
+    initResvg(m.resvg),
   ]);
+}
+
+/** Compiles and instantiates every codec in this realm. */
+export async function loadCodecs(): Promise<void> {
+  await initCodecs(await compileCodecs());
 }

@@ -207,3 +207,14 @@ function readSvg(bytes: Uint8Array, short: () => never): ImageHeader {
   if (!(w >= 1 && h >= 1)) throw new ImgserveError("SOURCE_NOT_IMAGE", "the SVG's size is zero or not a number");
   return { format: "svg", width: w, height: h, orientation: 1, hasAlpha: true };
 }
+
+/**
+ * Refuses SVGs that declare entities: nothing legitimate needs them, and
+ * they are how "billion laughs" expansion bombs work.
+ */
+export function assertSafeSvg(svg: Uint8Array): void {
+  const text = new TextDecoder().decode(svg);
+  if (/<!ENTITY/i.test(text)) {
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the SVG declares XML entities, which this server refuses");
+  }
+}

@@ -6,10 +6,17 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import { type ImageHeader, NeedMoreBytes, readHeader } from "../image/header.ts";
+import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader } from "../image/header.ts";
 import { placeholderFor } from "../image/placeholder.ts";
 import type { WorkerPool } from "../pool.ts";
-import { type AddressGuard, concat, openGuard, readAll, type TransferOptions, transportFor } from "../transport/mod.ts";
+import {
+  type AddressGuard,
+  concat,
+  openGuard,
+  readAll,
+  type TransferOptions,
+  type TransportTable,
+} from "../transport/mod.ts";
 import { asImgserveError, ImgserveError } from "./errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import { contentTypeOf, type Plan, planJob } from "./plan.ts";
@@ -27,18 +34,19 @@ export interface RunnerDeps {
   config: Config;
   pool: WorkerPool;
   journal: Journal;
+  transports: TransportTable;
   guard?: AddressGuard;
+  /** Extra trusted roots (PEM) from --ca-file. */
+  caCerts: string[];
 }
 
 /** Accepts and runs jobs. */
 export class JobRunner {
   #deps: RunnerDeps;
-  #caCerts: string[];
   #active = new Set<Promise<void>>();
 
-  constructor(deps: RunnerDeps, caCerts: string[]) {
+  constructor(deps: RunnerDeps) {
     this.#deps = deps;
-    this.#caCerts = caCerts;
   }
 
   /** Jobs accepted and not yet finished. */
@@ -55,7 +63,7 @@ export class JobRunner {
     return {
       signal,
       timeoutMs: this.#deps.config.limits.transferTimeoutMs,
-      caCerts: this.#caCerts,
+      caCerts: this.#deps.caCerts,
       guard: this.#deps.guard ?? openGuard,
     };
   }
@@ -69,9 +77,10 @@ export class JobRunner {
     if (this.#active.size >= limits.maxQueue) {
       throw new ImgserveError("QUEUE_FULL", `the server has ${this.#active.size} unfinished jobs; try again shortly`);
     }
-    const source = transportFor(request.srcURL);
-    transportFor(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
-    const stream = await source.read(request.srcURL, this.#transfer());
+    const { transports } = this.#deps;
+    const source = transports.for(request.srcURL);
+    transports.for(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
+    const stream = await source.read(request.srcURL, { ...this.#transfer(), maxBytes: limits.maxSourceBytes });
     let prefix: Uint8Array[];
     let plan: Plan;
     let dst: string;
@@ -85,6 +94,7 @@ export class JobRunner {
           `the source is ${header.width}x${header.height}, over the limit of ${limits.maxSourcePixels} pixels`,
         );
       }
+      if (header.format === "svg") prefix = [await readWholeSvg(stream, prefix, limits.maxSvgBytes)];
       plan = planJob(request, header, limits.maxSide);
       dst = substituteTags(request.dstTemplate, {
         width: plan.width,
@@ -93,7 +103,7 @@ export class JobRunner {
       });
       dstURL = parseDestination(dst);
       const placeholder = await placeholderFor(plan.format, plan.width, plan.height);
-      await transportFor(dstURL).write(dstURL, placeholder, this.#writeOptions(plan, request));
+      await transports.for(dstURL).write(dstURL, placeholder, this.#writeOptions(plan, request));
     } catch (err) {
       await stream.cancel().catch(() => {});
       throw err;
@@ -129,8 +139,9 @@ export class JobRunner {
     try {
       const bytes = await readAll(stream, config.limits.maxSourceBytes, prefix);
       await journal.update(id, { state: "running", startedAt: Date.now() });
-      const result = await pool.run(plan, bytes);
-      await transportFor(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, request));
+      const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
+      const result = await pool.run(plan, bytes, timeout);
+      await this.#deps.transports.for(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, request));
       await journal.update(id, { state: "done", finishedAt: Date.now(), times: result.times });
     } catch (err) {
       const error = asImgserveError(err);
@@ -141,6 +152,25 @@ export class JobRunner {
       });
     }
   }
+}
+
+/** Reads a whole SVG at validation, so its size and safety are known before the reply. */
+async function readWholeSvg(
+  stream: ReadableStream<Uint8Array>,
+  prefix: Uint8Array[],
+  maxBytes: number,
+): Promise<Uint8Array> {
+  let svg: Uint8Array;
+  try {
+    svg = await readAll(stream, maxBytes, prefix);
+  } catch (err) {
+    if (err instanceof ImgserveError && err.name === "SOURCE_TOO_LARGE") {
+      throw new ImgserveError("SVG_TOO_LARGE", `the SVG is larger than the limit of ${maxBytes} bytes`);
+    }
+    throw err;
+  }
+  assertSafeSvg(svg);
+  return svg;
 }
 
 /**

@@ -6,7 +6,8 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import type { Transport } from "./mod.ts";
+import type { FileRoots } from "../security/files.ts";
+import { checkDeclaredSize, type Transport } from "./mod.ts";
 
 /**
  * The local path of a file URL; only an empty host or `localhost` is
@@ -28,10 +29,10 @@ function dirname(path: string): string {
   return at <= 0 ? "/" : path.slice(0, at);
 }
 
-/** The file transport. */
-export const fileTransport: Transport = {
-  async read(url) {
-    const path = pathOf(url, "source");
+/** The file transport, confined to `roots`. */
+export const fileTransport = (roots: FileRoots): Transport => ({
+  async read(url, options) {
+    const path = await roots.source(pathOf(url, "source"));
     try {
       const file = await Deno.open(path, { read: true });
       const info = await file.stat().catch((err) => {
@@ -41,6 +42,12 @@ export const fileTransport: Transport = {
       if (!info.isFile) {
         file.close();
         throw new ImgserveError("SOURCE_NOT_FOUND", `the source ${path} is not a regular file`);
+      }
+      try {
+        checkDeclaredSize(info.size, options);
+      } catch (err) {
+        file.close();
+        throw err;
       }
       return file.readable;
     } catch (err) {
@@ -53,10 +60,10 @@ export const fileTransport: Transport = {
   },
 
   async write(url, bytes) {
-    const path = pathOf(url, "destination");
-    if (path.endsWith("/")) {
-      throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${path} names a folder, not a file`);
+    if (url.pathname.endsWith("/")) {
+      throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
     }
+    const path = await roots.destination(pathOf(url, "destination"));
     const dir = dirname(path);
     const name = path.slice(dir.length + 1);
     const temp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.tmp`;
@@ -69,4 +76,4 @@ export const fileTransport: Transport = {
       throw new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
     }
   },
-};
+});

@@ -6,7 +6,7 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import type { TransferOptions, Transport } from "./mod.ts";
+import { checkDeclaredSize, type TransferOptions, type Transport } from "./mod.ts";
 import { uploadHttp } from "./http_upload.ts";
 import { httpClientFor, idleSignal, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
@@ -37,6 +37,13 @@ async function readHttp(url: URL, options: TransferOptions): Promise<ReadableStr
       if (!response.ok || !response.body) {
         await response.body?.cancel();
         throw statusError(response.status, current);
+      }
+      const length = response.headers.get("content-length");
+      try {
+        checkDeclaredSize(length === null ? undefined : Number(length), options);
+      } catch (err) {
+        await response.body.cancel();
+        throw err;
       }
       return watchBody(response.body, idle);
     }

@@ -38,6 +38,22 @@ export interface TransferOptions {
   caCerts: string[];
   /** The network policy. */
   guard: AddressGuard;
+  /**
+   * For reads: the size limit. A transport that learns the size up front
+   * (file size, Content-Length, FTP SIZE) refuses a larger source at once
+   * with SOURCE_TOO_LARGE; the reader enforces it again while reading.
+   */
+  maxBytes?: number;
+}
+
+/** Throws SOURCE_TOO_LARGE when a size known up front is over the limit. */
+export function checkDeclaredSize(size: number | undefined, options: TransferOptions): void {
+  if (size !== undefined && options.maxBytes !== undefined && size > options.maxBytes) {
+    throw new ImgserveError(
+      "SOURCE_TOO_LARGE",
+      `the source is ${size} bytes, over the limit of ${options.maxBytes} bytes`,
+    );
+  }
 }
 
 /** Options of an upload. */
@@ -59,36 +75,38 @@ export interface Transport {
   write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void>;
 }
 
-const table = new Map<string, Transport>();
-
 /**
- * Registers a transport for URL schemes (without the colon).
+ * The scheme → transport table of one server.
  *
  * @example
  * ```ts
- * registerTransport(["ftp", "ftps", "ftpes"], ftpTransport);
+ * const transports = new TransportTable().register(["ftp", "ftps", "ftpes"], ftpTransport);
+ * transports.for(new URL("ftp://host/a.png"));
  * ```
  */
-export function registerTransport(schemes: string[], transport: Transport) {
-  for (const scheme of schemes) table.set(scheme, transport);
-}
+export class TransportTable {
+  #table = new Map<string, Transport>();
 
-/** The transport of a URL's scheme, or UNSUPPORTED_SCHEME. */
-export function transportFor(url: URL): Transport {
-  const scheme = url.protocol.replace(/:$/, "");
-  const transport = table.get(scheme);
-  if (!transport) {
-    throw new ImgserveError(
-      "UNSUPPORTED_SCHEME",
-      `the scheme "${scheme}:" is not supported; use one of ${[...table.keys()].map((s) => s + ":").join(", ")}`,
-    );
+  /** Registers a transport for URL schemes (without the colon). */
+  register(schemes: string[], transport: Transport): this {
+    for (const scheme of schemes) this.#table.set(scheme, transport);
+    return this;
   }
-  return transport;
-}
 
-/** Whether a scheme has a transport. */
-export function isSupportedScheme(scheme: string): boolean {
-  return table.has(scheme);
+  /** The transport of a URL's scheme, or UNSUPPORTED_SCHEME. */
+  for(url: URL): Transport {
+    const scheme = url.protocol.replace(/:$/, "");
+    const transport = this.#table.get(scheme);
+    if (!transport) {
+      throw new ImgserveError(
+        "UNSUPPORTED_SCHEME",
+        `the scheme "${scheme}:" is not supported; use one of ${
+          [...this.#table.keys()].map((s) => s + ":").join(", ")
+        }`,
+      );
+    }
+    return transport;
+  }
 }
 
 /**
@@ -105,15 +123,12 @@ export async function readAll(
   const reader = stream.getReader();
   try {
     while (true) {
+      if (size > maxBytes) {
+        throw new ImgserveError("SOURCE_TOO_LARGE", `the source is larger than the limit of ${maxBytes} bytes`);
+      }
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) {
-        throw new ImgserveError(
-          "SOURCE_TOO_LARGE",
-          `the source is larger than the limit of ${maxBytes} bytes`,
-        );
-      }
       chunks.push(value);
     }
   } catch (err) {

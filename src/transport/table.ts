@@ -1,14 +1,16 @@
 /**
- * The schemes imgserve speaks, registered in one place.
+ * The schemes imgserve speaks, put together for one server.
  *
  * @module
  */
+import type { FileRoots } from "../security/files.ts";
 import { fileTransport } from "./file.ts";
 import { httpTransport } from "./http.ts";
-import { registerTransport } from "./mod.ts";
+import { TransportTable } from "./mod.ts";
 
-/** Registers every built-in transport. Safe to call more than once. */
-export function registerBuiltinTransports(): void {
-  registerTransport(["file"], fileTransport);
-  registerTransport(["http", "https"], httpTransport);
+/** Every built-in transport; local files confined to `roots`. */
+export function builtinTransports(roots: FileRoots): TransportTable {
+  return new TransportTable()
+    .register(["file"], fileTransport(roots))
+    .register(["http", "https"], httpTransport);
 }

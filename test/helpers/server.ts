@@ -4,9 +4,22 @@
 import { type Config, parseConfig, processEnvironment } from "../../src/config.ts";
 import { type Server, type ServerOptions, startServer } from "../../src/server.ts";
 
-/** A config for tests: loopback, a free port, two workers, flags on top. */
-export function testConfig(flags: string[] = []): Config {
-  return parseConfig(["run", "--host", "127.0.0.1", "--port", "0", "--workers", "2", ...flags], processEnvironment())!;
+/** Flags that open what the tests use: files under the temporary folder, servers on loopback. */
+export const OPEN_FLAGS = ["--file-root", tempRoot(), "--allow-private-networks"];
+
+function tempRoot(): string {
+  const probe = Deno.makeTempDirSync();
+  Deno.removeSync(probe);
+  return probe.slice(0, probe.lastIndexOf("/")) || "/";
+}
+
+/**
+ * A config for tests: loopback, a free port, two workers, and OPEN_FLAGS
+ * unless `open` is false; `flags` go on top.
+ */
+export function testConfig(flags: string[] = [], open = true): Config {
+  const base = ["run", "--host", "127.0.0.1", "--port", "0", "--workers", "2"];
+  return parseConfig([...base, ...(open ? OPEN_FLAGS : []), ...flags], processEnvironment())!;
 }
 
 /** A running server plus helpers bound to it. */
@@ -20,8 +33,12 @@ export interface TestServer extends AsyncDisposable {
 }
 
 /** Starts imgserve; dispose it with `await using`. */
-export async function serve(flags: string[] = [], options: ServerOptions = {}): Promise<TestServer> {
-  const server = await startServer(testConfig(flags), options);
+export async function serve(
+  flags: string[] = [],
+  options: ServerOptions & { open?: boolean; token?: string } = {},
+): Promise<TestServer> {
+  const server = await startServer(testConfig(flags, options.open ?? true), options);
+  const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   const base = `http://127.0.0.1:${server.addr.port}`;
   return {
     server,
@@ -30,14 +47,14 @@ export async function serve(flags: string[] = [], options: ServerOptions = {}): 
       const response = await fetch(`${base}/`, {
         method: "POST",
         body: typeof body === "string" ? body : JSON.stringify(body),
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
       });
       return { status: response.status, json: await response.json(), headers: response.headers };
     },
     async finished(id) {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
-        const json = await (await fetch(`${base}/jobs/${id}`)).json();
+        const json = await (await fetch(`${base}/jobs/${id}`, { headers: auth })).json();
         if (json.state === "done" || json.state === "failed") return json;
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -1,0 +1,125 @@
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { jpeg, painted, png, thirds } from "../helpers/images.ts";
+import { serve, tempDir } from "../helpers/server.ts";
+import { readHeader } from "../../src/image/header.ts";
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+Deno.test("hundreds of malformed requests and images: clear codes, no stray files, server healthy, memory bounded", async () => {
+  await using dir = await tempDir();
+  const rand = random(42);
+  const goodPng = await png(thirds(120, 80));
+  const goodJpeg = await jpeg(painted(120, 80, (x, y) => [x * 2, y * 3, 128, 255]));
+  const goodSvg = new TextEncoder().encode(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="60" height="40"><circle cx="30" cy="20" r="15" fill="red"/></svg>`,
+  );
+  const images: [string, Uint8Array][] = [];
+  for (const [name, good] of [["png", goodPng], ["jpg", goodJpeg], ["svg", goodSvg]] as const) {
+    for (let i = 0; i < 25; i++) {
+      const cut = good.slice(0, Math.floor(rand() * good.length));
+      images.push([`cut${i}.${name}`, cut]);
+      const flipped = good.slice();
+      for (let k = 0; k < 1 + rand() * 20; k++) flipped[Math.floor(rand() * flipped.length)] ^= 1 << (rand() * 8);
+      images.push([`flip${i}.${name}`, flipped]);
+    }
+  }
+  images.push([
+    "external.svg",
+    new TextEncoder().encode(
+      `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20"><image xlink:href="file:///etc/passwd" width="20" height="20"/><image href="http://169.254.169.254/x.png" width="20" height="20"/></svg>`,
+    ),
+  ]);
+  images.push([
+    "huge-claim.png",
+    (() => {
+      const b = goodPng.slice(0, 33);
+      new DataView(b.buffer).setUint32(16, 100_000);
+      new DataView(b.buffer).setUint32(20, 100_000);
+      return b;
+    })(),
+  ]);
+  images.push(["ünïcödé name.png", goodPng]);
+  for (const [name, bytes] of images) await Deno.writeFile(`${dir.path}/${name}`, bytes);
+
+  const requests: unknown[] = [];
+  for (const [name] of images) {
+    const op = name.endsWith(".svg") ? "rasterize" : "resize";
+    requests.push({
+      operationType: op,
+      srcURL: `file://${dir.path}/${encodeURIComponent(name)}`,
+      dstURL: `file://${dir.path}/out/{$basename}-{$width}.png`,
+      args: { width: 1 + Math.floor(rand() * 64), format: "png" },
+    });
+  }
+  const src = `file://${dir.path}/cut0.png`;
+  const base = { operationType: "resize", srcURL: src, dstURL: `file://${dir.path}/out/x.png` };
+  for (
+    const args of [
+      { width: "NaN" },
+      { width: 1e308 },
+      { width: -0 },
+      { width: null, height: null },
+      { width: [1] },
+      { width: {} },
+      { height: 2 ** 53 },
+      { quality: "high", width: 1 },
+      { mode: "crop", width: 1 },
+      { width: 1, format: null },
+    ]
+  ) requests.push({ ...base, args });
+  requests.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/${"{$basename}".repeat(200)}.png` });
+  requests.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/{$}{$$}{$width.png` });
+  requests.push({ ...base, operationType: ["resize"], args: { width: 1 } });
+  requests.push({ ...base, srcURL: "file:///%ZZ", args: { width: 1 } });
+  requests.push({ ...base, srcURL: "", args: { width: 1 } });
+  requests.push(
+    "[]",
+    "null",
+    '"just a string"',
+    '{"operationType":',
+    "\u0000\u0001",
+    "{}".repeat(1000),
+    "9".repeat(5000),
+  );
+
+  await using imgserve = await serve(["--workers", "2", "--max-queue", "1000"]);
+  const before = Deno.memoryUsage().rss;
+  const accepted: string[] = [];
+  for (const body of requests) {
+    const reply = await imgserve.post(body);
+    if (reply.status === 202) {
+      accepted.push(reply.json.id as string);
+      continue;
+    }
+    assert(reply.status >= 400 && reply.status < 600, `status ${reply.status}`);
+    if (reply.json.msg === "request parse error") continue;
+    assertEquals(reply.json.msg, "request invalid");
+    assert(Number.isInteger(reply.json.code) && (reply.json.code as number) >= 101, JSON.stringify(reply.json));
+  }
+  for (const id of accepted) {
+    const job = await imgserve.finished(id);
+    if (job.state === "failed") assert(Number.isInteger(job.code), JSON.stringify(job));
+  }
+  const health = await fetch(`${imgserve.base}/healthz`);
+  assertEquals(health.status, 200);
+  assertEquals((await health.json()).workers, 2);
+  // Every file at the destination is a whole image, never a temporary or half-written one.
+  for await (const entry of Deno.readDir(`${dir.path}/out`)) {
+    assert(!entry.name.startsWith("."), `stray ${entry.name}`);
+    const bytes = await Deno.readFile(`${dir.path}/out/${entry.name}`);
+    assertEquals(readHeader(bytes, true).format, "png");
+  }
+  const grown = Deno.memoryUsage().rss - before;
+  assert(grown < 400 * 1024 * 1024, `rss grew by ${Math.round(grown / 1048576)} MB`);
+  assert(
+    accepted.length > 10 && accepted.length < requests.length,
+    `${accepted.length} of ${requests.length} accepted`,
+  );
+});
