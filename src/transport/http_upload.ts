@@ -1,32 +1,276 @@
 /**
- * HTTP(S) destinations: PUT of the image bytes.
+ * HTTP(S) destinations. With a field name, the dstURL is
+ * `<page holding the upload form>:<file name>` and the image is submitted
+ * through that form as a browser would (multipart POST, the form's other
+ * fields included); without one, the image is PUT to the dstURL.
  *
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
 import type { WriteOptions } from "./mod.ts";
-import { httpClientFor } from "./http_client.ts";
+import { findUploadForm, type FormEntry } from "./http_form.ts";
+import { httpClientFor, idleSignal, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
-/** Uploads `bytes` to `url` with PUT. */
+/** Largest upload page read while looking for the form. */
+const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** How much of an error reply's body goes into the error message. */
+const EXCERPT_CHARS = 200;
+
+type Idle = ReturnType<typeof idleSignal>;
+
+/**
+ * Uploads `bytes` to an `http(s)://` destination: through the upload form
+ * when `options.fieldName` is set, else with PUT.
+ *
+ * @example
+ * ```ts
+ * await uploadHttp(new URL("http://h/upload.html:200-Ex.png"), bytes, { ...transfer, contentType: "image/png", fieldName: "file" });
+ * await uploadHttp(new URL("https://h/dav/200-Ex.png"), bytes, { ...transfer, contentType: "image/png" });
+ * ```
+ */
 export async function uploadHttp(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void> {
-  await options.guard.resolve(url.hostname);
-  let response: Response;
+  const form = options.fieldName === undefined ? undefined : splitFormDestination(url);
+  const idle = idleSignal(options.timeoutMs, options.signal);
   try {
-    response = await fetch(url, {
-      method: "PUT",
-      body: bytes,
-      headers: { "content-type": options.contentType },
-      signal: AbortSignal.timeout(options.timeoutMs),
+    if (form) await postThroughForm(form.pageURL, form.fileName, bytes, options, idle);
+    else await put(url, bytes, options, idle);
+  } catch (err) {
+    throw mapError(err, url, options);
+  } finally {
+    idle.done();
+  }
+}
+
+/**
+ * Splits `<page URL>:<file name>` at the last colon of the path, so the
+ * colon of `host:port` never counts; the file name is percent-decoded.
+ *
+ * @example
+ * ```ts
+ * splitFormDestination(new URL("http://h:8080/upload.html:200-Ex.png"));
+ * // { pageURL: http://h:8080/upload.html, fileName: "200-Ex.png" }
+ * ```
+ */
+export function splitFormDestination(url: URL): { pageURL: URL; fileName: string } {
+  const colon = url.pathname.lastIndexOf(":");
+  const bad = (why: string) =>
+    new ImgserveError(
+      "BAD_URL",
+      `with args.field_name the dstURL must be <URL of the page with the upload form>:<file name>, ` +
+        `e.g. http://host/upload.html:{$basename}.png; ${why} in ${url}`,
+    );
+  if (colon < 0) throw bad("there is no colon in the path");
+  let fileName: string;
+  try {
+    fileName = decodeURIComponent(url.pathname.slice(colon + 1));
+  } catch {
+    throw bad("the file name is not valid percent-encoding");
+  }
+  if (fileName === "") throw bad("the file name after the last colon is empty");
+  const pageURL = new URL(url);
+  pageURL.pathname = url.pathname.slice(0, colon);
+  pageURL.hash = "";
+  return { pageURL, fileName };
+}
+
+async function put(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions, idle: Idle): Promise<void> {
+  // A pre-signed URL or WebDAV folder answers the PUT itself; a redirect there is a misconfiguration.
+  const { response, url: at } = await send(url, { method: "PUT", body: bytes, contentType: options.contentType }, {
+    options,
+    idle,
+    follow: false,
+  });
+  await expectSuccess(response, at, "PUT");
+}
+
+async function postThroughForm(
+  pageURL: URL,
+  fileName: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  options: WriteOptions,
+  idle: Idle,
+): Promise<void> {
+  const fieldName = options.fieldName!;
+  const page = await fetchPage(pageURL, options, idle);
+  const form = page && findUploadForm(page.html, page.url, fieldName);
+  const action = form?.action ?? pageURL;
+  if (action.protocol !== "http:" && action.protocol !== "https:") {
+    throw new ImgserveError("DESTINATION_REFUSED", `the upload form on ${pageURL} posts to ${action}, not http(s)`);
+  }
+  const entries: FormEntry[] = form?.entries ?? [{ kind: "upload", name: fieldName }];
+  const data = new FormData();
+  for (const entry of entries) {
+    if (entry.kind === "text") data.append(entry.name, entry.value);
+    else if (entry.kind === "upload") {
+      data.append(entry.name, new File([bytes], fileName, { type: options.contentType }));
+    } else data.append(entry.name, new File([], ""), "");
+  }
+  // Encoded once up front: the body gets a Content-Length, and a 307/308 can send it again.
+  const encoded = new Response(data);
+  const contentType = encoded.headers.get("content-type")!;
+  const body = new Uint8Array(await encoded.arrayBuffer());
+  const { response, url } = await send(action, { method: "POST", body, contentType }, { options, idle, follow: true });
+  await expectSuccess(response, url, "form upload");
+}
+
+/**
+ * GETs the page that should hold the form; undefined when it is not a
+ * 2xx HTML page, in which case the file is posted to the page URL itself.
+ */
+async function fetchPage(
+  pageURL: URL,
+  options: WriteOptions,
+  idle: Idle,
+): Promise<{ html: string; url: URL } | undefined> {
+  const { response, url } = await send(pageURL, { method: "GET" }, { options, idle, follow: true });
+  const type = response.headers.get("content-type") ?? "";
+  if (!response.ok || !/html/i.test(type) || !response.body) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const bytes = await readLimited(response.body, MAX_PAGE_BYTES, idle);
+  if (!bytes) {
+    throw new ImgserveError("DESTINATION_REFUSED", `the upload page ${url} is larger than ${MAX_PAGE_BYTES} bytes`);
+  }
+  return { html: decodeText(bytes, type), url };
+}
+
+interface Outgoing {
+  method: string;
+  body?: Uint8Array<ArrayBuffer>;
+  contentType?: string;
+}
+
+/**
+ * One request, with redirects followed as a browser follows them after a
+ * form post (301/302/303 turn a POST into a bodiless GET, 307/308 repeat
+ * it), every hop checked by the network guard. Returns the first answer
+ * that is not a followed redirect, body unread.
+ */
+async function send(
+  url: URL,
+  request: Outgoing,
+  { options, idle, follow }: { options: WriteOptions; idle: Idle; follow: boolean },
+): Promise<{ response: Response; url: URL }> {
+  let current = url;
+  let outgoing = request;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    await options.guard.resolve(current.hostname.replace(/^\[|\]$/g, ""));
+    idle.touch();
+    const response = await fetch(current, {
+      method: outgoing.method,
+      body: outgoing.body,
+      headers: outgoing.contentType ? { "content-type": outgoing.contentType } : {},
+      redirect: "manual",
+      signal: idle.signal,
       client: httpClientFor(options.caCerts),
     });
-  } catch (err) {
-    throw new ImgserveError("DESTINATION_UNREACHABLE", `cannot upload to ${url}: ${(err as Error).message}`);
+    const location = response.headers.get("location");
+    if (!follow || !location || ![301, 302, 303, 307, 308].includes(response.status)) {
+      return { response, url: current };
+    }
+    await response.body?.cancel();
+    const next = new URL(location, current);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new ImgserveError("DESTINATION_REFUSED", `${current} redirected the upload to ${next.protocol} URL`);
+    }
+    const toGet = response.status === 303 || (response.status <= 302 && outgoing.method === "POST");
+    if (toGet && outgoing.method !== "GET") outgoing = { method: "GET" };
+    current = next;
   }
-  await response.body?.cancel();
-  if (!response.ok) {
-    throw new ImgserveError(
-      response.status >= 500 ? "DESTINATION_SERVER_ERROR" : "DESTINATION_REFUSED",
-      `${url} answered ${response.status} to the upload`,
-    );
+  throw new ImgserveError("DESTINATION_REFUSED", `${url} redirected more than ${MAX_REDIRECTS} times`);
+}
+
+/** Throws for a non-2xx answer, with its status and the start of its body. */
+async function expectSuccess(response: Response, url: URL, what: string): Promise<void> {
+  if (response.ok) {
+    await response.body?.cancel();
+    return;
   }
+  const excerpt = await bodyExcerpt(response);
+  const redirect = response.headers.get("location");
+  throw new ImgserveError(
+    response.status >= 500 ? "DESTINATION_SERVER_ERROR" : "DESTINATION_REFUSED",
+    `${url} answered ${[response.status, response.statusText].filter(Boolean).join(" ")} to the ${what}` +
+      (redirect && response.status < 400 ? ` (a redirect to ${redirect})` : "") +
+      (excerpt ? `: ${excerpt}` : ""),
+  );
+}
+
+/** The first words of an error page, tags dropped, for the error message. */
+async function bodyExcerpt(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  try {
+    const { value } = await reader.read();
+    const text = new TextDecoder().decode(value?.subarray(0, 4 * EXCERPT_CHARS) ?? new Uint8Array())
+      .replace(/<[^>]*>?/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
+    return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+  } catch {
+    return "";
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** The whole body, or undefined (and the rest cancelled) past `maxBytes`. */
+async function readLimited(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  idle: Idle,
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      idle.touch();
+      size += value.byteLength;
+      if (size > maxBytes) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function decodeText(bytes: Uint8Array, contentType: string): string {
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1];
+  try {
+    return new TextDecoder(charset ?? "utf-8").decode(bytes);
+  } catch {
+    return new TextDecoder().decode(bytes);
+  }
+}
+
+function mapError(err: unknown, url: URL, options: WriteOptions): ImgserveError {
+  if (err instanceof ImgserveError) return err;
+  if (options.signal?.aborted) {
+    const reason = options.signal.reason;
+    return reason instanceof ImgserveError
+      ? reason
+      : new ImgserveError("DESTINATION_UNREACHABLE", `the upload to ${url} was aborted`, { cause: reason });
+  }
+  if (isTimeout(err)) return new ImgserveError("DESTINATION_TIMEOUT", `${url} did not answer the upload in time`);
+  return new ImgserveError("DESTINATION_UNREACHABLE", `cannot upload to ${url}: ${innermostMessage(err)}`, {
+    cause: err,
+  });
+}
+
+/** fetch says only "fetch failed"; the reason (refused, bad certificate) is in its cause. */
+function innermostMessage(err: unknown): string {
+  let at = err;
+  while (at instanceof Error && at.cause instanceof Error) at = at.cause;
+  return at instanceof Error ? at.message : String(at);
 }
