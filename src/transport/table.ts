@@ -5,6 +5,7 @@
  */
 import type { FileRoots } from "../security/files.ts";
 import { fileTransport } from "./file.ts";
+import { ftpTransport } from "./ftp/mod.ts";
 import { httpTransport } from "./http.ts";
 import { TransportTable } from "./mod.ts";
 
@@ -12,5 +13,6 @@ import { TransportTable } from "./mod.ts";
 export function builtinTransports(roots: FileRoots): TransportTable {
   return new TransportTable()
     .register(["file"], fileTransport(roots))
-    .register(["http", "https"], httpTransport);
+    .register(["http", "https"], httpTransport)
+    .register(["ftp", "ftps", "ftpes"], ftpTransport);
 }

@@ -21,6 +21,8 @@ Deno.test("a server with no flags refuses every file:// and private-network targ
     ["http://169.254.169.254/latest/meta-data", "file:///tmp/b.png", 404],
     ["http://[::1]:1/a.png", "file:///tmp/b.png", 404],
     ["http://10.0.0.1/a.png", "file:///tmp/b.png", 404],
+    ["ftp://127.0.0.1/a.png", "file:///tmp/b.png", 404],
+    ["ftpes://localhost/a.png", "file:///tmp/b.png", 404],
   ];
   for (const [srcURL, dstURL, code] of cases) {
     const reply = await imgserve.post(job(srcURL, dstURL));

@@ -1,0 +1,105 @@
+/**
+ * The FTP transport for ftp: (plain), ftps: (implicit TLS) and ftpes:
+ * (explicit TLS with AUTH TLS) URLs.
+ *
+ * @module
+ */
+import { ImgserveError } from "../../job/errors.ts";
+import type { Transport } from "../mod.ts";
+import { FtpClient } from "./client.ts";
+import { parseFtpUrl } from "./url.ts";
+
+export { FtpClient } from "./client.ts";
+export type { FtpEndpoint, FtpSecurity, FtpSide } from "./client.ts";
+export { parseFtpUrl } from "./url.ts";
+
+/**
+ * Reads with RETR as a stream; writes with STOR to a temporary name in the
+ * same folder, then RNFR/RNTO, creating missing folders with MKD.
+ *
+ * @example
+ * ```ts
+ * registerTransport(["ftp", "ftps", "ftpes"], ftpTransport);
+ * ```
+ */
+export const ftpTransport: Transport = {
+  async read(url, options) {
+    const { endpoint, path } = parseFtpUrl(url);
+    const client = await FtpClient.connect(endpoint, "source", options);
+    try {
+      return await client.download(path);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+  },
+
+  async write(url, bytes, options) {
+    const { endpoint, path } = parseFtpUrl(url);
+    using client = await FtpClient.connect(endpoint, "destination", options);
+    await storeAtomically(client, path, bytes);
+    await client.quit();
+  },
+};
+
+/**
+ * Uploads under a temporary name and renames it into place, so a reader
+ * never sees half a file. The temporary file is removed when anything fails.
+ */
+async function storeAtomically(
+  client: FtpClient,
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const folder = path.slice(0, slash + 1);
+  const name = path.slice(slash + 1);
+  const temp = `${folder}.${name}.imgserve-tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    try {
+      await client.upload(temp, bytes);
+    } catch (err) {
+      // Trying first keeps the common case (the folder exists) to one STOR.
+      if (!isRefusal(err) || !(await makeFolders(client, folder))) throw err;
+      await client.upload(temp, bytes);
+    }
+    await renameOver(client, temp, path);
+  } catch (err) {
+    await client.remove(temp).catch(() => {});
+    throw err;
+  }
+}
+
+/** Renames, replacing `to`; some servers refuse to rename onto a file. */
+async function renameOver(
+  client: FtpClient,
+  from: string,
+  to: string,
+): Promise<void> {
+  try {
+    await client.rename(from, to);
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    await client.remove(to).catch(() => {});
+    await client.rename(from, to).catch(() => Promise.reject(err));
+  }
+}
+
+/** MKD for every level of `folder`; true when at least one was created. */
+async function makeFolders(
+  client: FtpClient,
+  folder: string,
+): Promise<boolean> {
+  const parts = folder.split("/");
+  let created = false;
+  for (let i = 1; i < parts.length; i++) {
+    const level = parts.slice(0, i).join("/");
+    if (level !== "") created = (await client.makeFolder(level)) || created;
+  }
+  return created;
+}
+
+function isRefusal(err: unknown): boolean {
+  return err instanceof ImgserveError &&
+    err.name === "DESTINATION_NOT_WRITABLE";
+}

@@ -1,0 +1,74 @@
+/**
+ * FTP URLs → where to connect, as whom, and which file.
+ *
+ * @module
+ */
+import { ImgserveError } from "../../job/errors.ts";
+import type { FtpEndpoint, FtpSecurity } from "./control.ts";
+
+const schemes: Record<string, { security: FtpSecurity; port: number }> = {
+  ftp: { security: "none", port: 21 },
+  ftps: { security: "implicit", port: 990 },
+  ftpes: { security: "explicit", port: 21 },
+};
+
+/** An FTP URL taken apart. */
+export interface FtpLocation {
+  endpoint: FtpEndpoint;
+  /** The file, relative to the login folder unless it starts with `/`. */
+  path: string;
+}
+
+/**
+ * Parses `ftp://[user[:password]@]host[:port]/path` (and ftps:, ftpes:).
+ * As in RFC 1738 and curl, the path is relative to the login folder; an
+ * encoded leading slash (`/%2Fsrv/x.png`) makes it absolute. No user means
+ * `anonymous`.
+ *
+ * @example
+ * ```ts
+ * parseFtpUrl(new URL("ftpes://bob:s%40cret@example.com/out/a.png"));
+ * // { endpoint: { security: "explicit", port: 21, user: "bob", password: "s@cret", ... }, path: "out/a.png" }
+ * ```
+ */
+export function parseFtpUrl(url: URL): FtpLocation {
+  const scheme = schemes[url.protocol.replace(/:$/, "")];
+  if (!scheme) throw bad(url, "it is not an ftp:, ftps: or ftpes: URL");
+  if (!url.hostname) throw bad(url, "it has no host");
+  const user = url.username ? decode(url, url.username) : "anonymous";
+  const password = url.password ? decode(url, url.password) : user === "anonymous" ? "anonymous@" : "";
+  const path = decode(url, url.pathname).replace(/^\//, "");
+  if (path === "" || path.endsWith("/")) {
+    throw bad(url, "it names a folder, not a file");
+  }
+  return {
+    endpoint: {
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : scheme.port,
+      security: scheme.security,
+      user,
+      password,
+    },
+    path,
+  };
+}
+
+function decode(url: URL, part: string): string {
+  let text: string;
+  try {
+    text = decodeURIComponent(part);
+  } catch {
+    throw bad(url, "it has a malformed %-escape");
+  }
+  // A line break would let the URL smuggle its own FTP commands.
+  if (/[\r\n\0]/.test(text)) throw bad(url, "it has a line break or NUL in it");
+  return text;
+}
+
+function bad(url: URL, why: string): ImgserveError {
+  const shown = url.password ? url.href.replace(`:${url.password}@`, ":***@") : url.href;
+  return new ImgserveError(
+    "BAD_URL",
+    `the FTP URL ${shown} is not usable: ${why}`,
+  );
+}

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { parseFtpUrl } from "../../../src/transport/ftp/url.ts";
+import { rejectsWith } from "../../fixtures/ftp/transfer.ts";
+
+Deno.test("each scheme has its TLS mode and default port", () => {
+  const of = (u: string) => parseFtpUrl(new URL(u)).endpoint;
+  assert.deepEqual([of("ftp://h/a").security, of("ftp://h/a").port], ["none", 21]);
+  assert.deepEqual([of("ftps://h/a").security, of("ftps://h/a").port], ["implicit", 990]);
+  assert.deepEqual([of("ftpes://h/a").security, of("ftpes://h/a").port], ["explicit", 21]);
+  assert.equal(of("ftpes://h:2121/a").port, 2121);
+});
+
+Deno.test("no user means anonymous; user, password and path are %-decoded", () => {
+  assert.deepEqual(parseFtpUrl(new URL("ftp://example.com/a.png")).endpoint, {
+    hostname: "example.com",
+    port: 21,
+    security: "none",
+    user: "anonymous",
+    password: "anonymous@",
+  });
+  const { endpoint, path } = parseFtpUrl(new URL("ftps://b%40x:p%3Aw%2F@h/dir%20one/%C3%A9.png"));
+  assert.equal(endpoint.user, "b@x");
+  assert.equal(endpoint.password, "p:w/");
+  assert.equal(path, "dir one/é.png");
+});
+
+Deno.test("paths are relative to the login folder unless the first slash is encoded", () => {
+  assert.equal(parseFtpUrl(new URL("ftp://h/a/b.png")).path, "a/b.png");
+  assert.equal(parseFtpUrl(new URL("ftp://h/%2Fsrv/b.png")).path, "/srv/b.png");
+});
+
+Deno.test("encoded line breaks, bad escapes and folder URLs are BAD_URL", async () => {
+  for (const url of ["ftp://h/a%0D%0ADELE%20x", "ftp://u%0A:p@h/a", "ftp://h/%E0%A4%A", "ftp://h/dir/"]) {
+    await rejectsWith(Promise.resolve().then(() => parseFtpUrl(new URL(url))), "BAD_URL");
+  }
+});
+
+Deno.test("a password never appears in a BAD_URL message", async () => {
+  const err = await rejectsWith(Promise.resolve().then(() => parseFtpUrl(new URL("ftp://u:hunter2@h/"))), "BAD_URL");
+  assert.doesNotMatch(err.message, /hunter2/);
+});
