@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
+import type { Metrics } from "./metrics.ts";
 import { ImgserveError } from "./job/errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
@@ -20,6 +21,7 @@ export interface AppDeps {
   runner: JobRunner;
   journal: Journal;
   pool: WorkerPool;
+  metrics: Metrics;
   limits: Limits;
   /** When set, every request but GET /healthz needs `Authorization: Bearer <token>`. */
   token?: string;
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
+    const isJobRequest = c.req.method === "POST" && c.req.path === "/";
+    if (isJobRequest) deps.metrics.requests.inc({ outcome: err instanceof ImgserveError ? String(err.code) : "600" });
     if (err instanceof ImgserveError) {
       if (err.name === "QUEUE_FULL" || err.name === "SHUTTING_DOWN") c.header("Retry-After", "5");
       return c.json(errorBody(err), err.status as ContentfulStatusCode);
@@ -65,17 +69,24 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   app.post("/", async (c) => {
+    const end = deps.metrics.replyLatency.startTimer();
+    if (!deps.runner.accepting) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
     const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
+      deps.metrics.requests.inc({ outcome: "parse_error" });
       return c.json({ msg: "request parse error" }, 400);
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
-    deps.log?.(`accepted ${accepted.id} ${request.operationType} ${request.srcURL} -> ${accepted.dstURL}`);
+    deps.log?.(
+      `accepted ${accepted.id} ${request.operationType} ${redact(request.srcURL.href)} -> ${redact(accepted.dstURL)}`,
+    );
     c.header("Location", `/jobs/${accepted.id}`);
+    deps.metrics.requests.inc({ outcome: "accepted" });
+    end();
     return c.json({ dstURL: accepted.dstURL, id: accepted.id }, 202);
   });
 
@@ -89,23 +100,34 @@ export function createApp(deps: AppDeps): Hono {
       width: record.width,
       height: record.height,
       ...(record.error ? { error: record.error.message, code: record.error.code } : {}),
+      attempts: record.attempts,
+      acceptedAt: new Date(record.acceptedAt).toISOString(),
+      ...(record.startedAt ? { startedAt: new Date(record.startedAt).toISOString() } : {}),
+      ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt).toISOString() } : {}),
+      ...(record.retryAt && record.state === "queued" ? { retryAt: new Date(record.retryAt).toISOString() } : {}),
       ...(record.times ? { times: record.times } : {}),
+      ...(record.callback ? { callback: record.callback } : {}),
     });
   });
 
-  app.get("/healthz", (c) => {
+  app.get("/metrics", async (c) => {
+    return c.body(await deps.metrics.text(), 200, { "content-type": deps.metrics.registry.contentType });
+  });
+
+  app.get("/healthz", async (c) => {
     const pool = deps.pool;
-    const body = {
-      ok: pool.healthy,
-      workers: pool.size,
-      busy: pool.busy,
-      queued: pool.queued,
-      jobs: deps.runner.active,
-    };
-    return c.json(body, pool.healthy ? 200 : 503);
+    const journal = await deps.journal.healthy();
+    const ok = pool.healthy && journal;
+    const body = { ok, workers: pool.size, busy: pool.busy, queued: pool.queued, jobs: deps.runner.active, journal };
+    return c.json(body, ok ? 200 : 503);
   });
 
   return app;
+}
+
+/** A URL with its password masked, for logs. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
 }
 
 /** Hashing first makes the comparison constant-time whatever the lengths. */

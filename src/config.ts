@@ -57,6 +57,23 @@ export interface Config {
   logToFile: boolean;
   limits: Limits;
   access: Access;
+  jobs: JobPolicy;
+}
+
+/** Where jobs are kept and how they are retried. */
+export interface JobPolicy {
+  /** Deno KV location: a file path, a URL, or ":memory:". */
+  kv: string;
+  /** How long a claim on a job lasts without being renewed, ms. */
+  leaseMs: number;
+  /** Attempts before a job with transient failures is failed. */
+  maxAttempts: number;
+  /** First retry delay, doubled each attempt, ms. */
+  retryBaseMs: number;
+  /** How long finished jobs stay readable, ms. */
+  keepFinishedMs: number;
+  /** How long SIGTERM waits for running jobs, ms. */
+  graceMs: number;
 }
 
 /** Flag help, shown by `--help`. */
@@ -91,6 +108,17 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   --task-timeout-ms N         longest a job may run in a worker (default 120000)
   --render-timeout-ms N       longest an SVG may take to render (default 30000)
 
+Jobs:
+  --data-dir DIR              where the job journal lives (default /var/lib/imgserve as
+                              root, else ~/.imgserve)
+  --kv LOCATION               Deno KV location for the journal instead (a file, a URL
+                              several servers share, or :memory:)
+  --lease-ms N                a server's claim on a job lapses after this (default 15000)
+  --max-attempts N            tries before a job with passing failures fails (default 5)
+  --retry-base-ms N           first retry delay, doubled each try (default 1000)
+  --keep-finished-ms N        finished jobs stay readable this long (default 86400000)
+  --grace-ms N                SIGTERM waits this long for running jobs (default 30000)
+
 Access (safe by default: no local files, no private networks):
   --token T                   require "Authorization: Bearer T" (all but GET /healthz)
   --file-root DIR             allow file:// under DIR (repeatable; none by default)
@@ -123,6 +151,13 @@ const OPTIONS = {
   "file-root": { type: "string", multiple: true },
   "allow-private-networks": { type: "boolean" },
   "allow-host": { type: "string", multiple: true },
+  "data-dir": { type: "string" },
+  kv: { type: "string" },
+  "lease-ms": { type: "string" },
+  "max-attempts": { type: "string" },
+  "retry-base-ms": { type: "string" },
+  "keep-finished-ms": { type: "string" },
+  "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -216,6 +251,14 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       taskTimeoutMs: int("task-timeout-ms", 120_000),
       maxSvgBytes: int("max-svg-bytes", 10 * 1024 * 1024),
       renderTimeoutMs: int("render-timeout-ms", 30_000),
+    },
+    jobs: {
+      kv: get("kv") ?? `${get("data-dir") ?? stateDir ?? "/var/lib/imgserve"}/jobs.kv`,
+      leaseMs: int("lease-ms", 15_000),
+      maxAttempts: int("max-attempts", 5),
+      retryBaseMs: int("retry-base-ms", 1000),
+      keepFinishedMs: int("keep-finished-ms", 24 * 3600 * 1000),
+      graceMs: int("grace-ms", 30_000, 0),
     },
     access: {
       token: get("token") || undefined,

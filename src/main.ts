@@ -29,7 +29,7 @@ export async function runForeground(config: Config): Promise<void> {
   const { promise: stopped, resolve } = Promise.withResolvers<string>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => resolve(signal));
   const signal = await stopped;
-  log(`${signal}: finishing accepted jobs, then exiting`);
+  log(`${signal}: no new jobs; running ones get ${config.jobs.graceMs} ms, the rest stay in the journal`);
   await server.shutdown();
   log("stopped");
   logFile?.close();

@@ -6,7 +6,8 @@
  */
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { MemoryJournal } from "./job/journal.ts";
+import { Journal } from "./job/journal.ts";
+import { Metrics } from "./metrics.ts";
 import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
@@ -20,8 +21,12 @@ export interface Server {
   addr: Deno.NetAddr;
   pool: WorkerPool;
   runner: JobRunner;
-  /** Stops listening, waits for accepted jobs, stops the workers. */
-  shutdown(): Promise<void>;
+  journal: Journal;
+  /**
+   * Stops taking jobs, lets running ones finish within `graceMs` (default
+   * --grace-ms), leaves the rest in the journal, and closes everything.
+   */
+  shutdown(graceMs?: number): Promise<void>;
   /** The Hono app's fetch handler. */
   fetch: (request: Request) => Response | Promise<Response>;
 }
@@ -58,9 +63,32 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     taskTimeoutMs: config.limits.taskTimeoutMs,
     workerURL: options.workerURL,
   });
-  const journal = new MemoryJournal();
-  const runner = new JobRunner({ config, pool, journal, transports, guard, caCerts });
-  const app = createApp({ runner, journal, pool, limits: config.limits, token: config.access.token, log: options.log });
+  const journal = await Journal.open(config.jobs.kv, config.jobs.keepFinishedMs);
+  const metrics: Metrics = new Metrics({
+    queued: () => pool.queued,
+    busyWorkers: () => pool.busy,
+    workers: () => pool.size,
+    activeJobs: (): number => runner.active,
+  });
+  const runner: JobRunner = new JobRunner({
+    config,
+    pool,
+    journal,
+    transports,
+    guard,
+    caCerts,
+    metrics,
+    log: options.log,
+  });
+  const app = createApp({
+    runner,
+    journal,
+    pool,
+    metrics,
+    limits: config.limits,
+    token: config.access.token,
+    log: options.log,
+  });
   const fetch = app.fetch as (request: Request) => Response | Promise<Response>;
   let http: Deno.HttpServer | undefined;
   let addr: Deno.NetAddr = { transport: "tcp", hostname: config.host, port: config.port };
@@ -72,17 +100,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       onListen: (at) => resolve(at as Deno.NetAddr),
     }, fetch);
     addr = await listening;
-    options.log?.(`listening on ${addr.hostname}:${addr.port} with ${pool.size} workers`);
+    options.log?.(`listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${config.jobs.kv}`);
   }
+  runner.start();
   return {
     addr,
     pool,
     runner,
+    journal,
     fetch,
-    async shutdown() {
+    async shutdown(graceMs = config.jobs.graceMs) {
+      await runner.stop(graceMs);
       await http?.shutdown();
-      await runner.idle();
       pool.close();
+      await runner.idle();
+      journal.close();
       closeHttpClients();
     },
   };

@@ -1,61 +1,182 @@
 /**
- * Where job state lives. This in-memory journal is the interface the rest
- * of the server talks to; a durable one can take its place.
+ * Where job state lives: a Deno KV database (a local file by default, or
+ * any KV location several servers share). A job is written here before
+ * the client hears of it, and a server works on a job only while it holds
+ * a lease on it, taken and renewed with atomic checks, so two servers never
+ * run one job at the same time.
  *
  * @module
  */
+import type { JobArgs, Operation } from "./request.ts";
+import type { Plan } from "./plan.ts";
 
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";
+
+/** The request, as kept to run the job again. */
+export interface StoredRequest {
+  operationType: Operation;
+  srcURL: string;
+  dstTemplate: string;
+  args: JobArgs;
+  callbackURL?: string;
+}
+
+/** Delivery of the callback, when the request named one. */
+export interface CallbackState {
+  pending: boolean;
+  attempts: number;
+  nextAt?: number;
+  lastError?: string;
+}
 
 /** What is known about a job. */
 export interface JobRecord {
   id: string;
   state: JobState;
   dstURL: string;
-  error?: { code: number; message: string };
   width: number;
   height: number;
+  request: StoredRequest;
+  plan: Plan;
+  attempts: number;
   acceptedAt: number;
   startedAt?: number;
   finishedAt?: number;
   /** Per-stage times inside the worker, ms. */
   times?: Record<string, number>;
+  error?: { code: number; message: string };
+  /** Earliest time of the next attempt. */
+  retryAt?: number;
+  /** The server holding the job, and until when. */
+  owner?: string;
+  leaseUntil?: number;
+  callback?: CallbackState;
 }
 
-/** Stores job records. */
-export interface Journal {
-  put(record: JobRecord): Promise<void>;
-  get(id: string): Promise<JobRecord | undefined>;
-  update(id: string, patch: Partial<JobRecord>): Promise<void>;
-}
+const JOB = "jobs";
+const OPEN = "open";
+/** Finished jobs by finishing time, so old ones are removed in order. */
+const FINISHED = "finished";
 
-/** Finished jobs kept at most, so memory stays bounded. */
-const KEEP_FINISHED = 10_000;
+/**
+ * The journal.
+ *
+ * @example
+ * ```ts
+ * await using journal = await Journal.open(":memory:", 86_400_000);
+ * await journal.put(record);
+ * ```
+ */
+export class Journal {
+  #kv: Deno.Kv;
+  #keepFinishedMs: number;
 
-/** A journal in this process's memory, lost on restart. */
-export class MemoryJournal implements Journal {
-  #records = new Map<string, JobRecord>();
-  #finished: string[] = [];
-
-  put(record: JobRecord): Promise<void> {
-    this.#records.set(record.id, { ...record });
-    return Promise.resolve();
+  private constructor(kv: Deno.Kv, keepFinishedMs: number) {
+    this.#kv = kv;
+    this.#keepFinishedMs = keepFinishedMs;
   }
 
-  get(id: string): Promise<JobRecord | undefined> {
-    const record = this.#records.get(id);
-    return Promise.resolve(record && { ...record });
-  }
-
-  update(id: string, patch: Partial<JobRecord>): Promise<void> {
-    const record = this.#records.get(id);
-    if (!record) return Promise.resolve();
-    Object.assign(record, patch);
-    if (patch.state === "done" || patch.state === "failed") {
-      this.#finished.push(id);
-      while (this.#finished.length > KEEP_FINISHED) this.#records.delete(this.#finished.shift()!);
+  /** Opens (creating) the journal at a KV location: a path, a URL or ":memory:". */
+  static async open(location: string, keepFinishedMs: number): Promise<Journal> {
+    if (location !== ":memory:" && !/^[a-z]+:\/\//i.test(location)) {
+      await Deno.mkdir(location.slice(0, Math.max(1, location.lastIndexOf("/"))), { recursive: true });
     }
+    return new Journal(await Deno.openKv(location), keepFinishedMs);
+  }
+
+  /** Records a newly accepted job. */
+  async put(record: JobRecord): Promise<void> {
+    const result = await this.#kv.atomic()
+      .set([JOB, record.id], record)
+      .set([OPEN, record.id], true)
+      .commit();
+    if (!result.ok) throw new Error("the journal refused a new job");
+  }
+
+  /** The record of a job, if known. */
+  async get(id: string): Promise<JobRecord | undefined> {
+    return (await this.#kv.get<JobRecord>([JOB, id])).value ?? undefined;
+  }
+
+  /** Ids of jobs not finished, or finished with a callback still to deliver. */
+  async openIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const entry of this.#kv.list({ prefix: [OPEN] })) ids.push(entry.key[1] as string);
+    return ids;
+  }
+
+  /**
+   * Takes the lease on a job if `eligible` says so, atomically: if another
+   * server changed the record meanwhile, nothing is taken.
+   */
+  async claim(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    eligible: (record: JobRecord) => boolean,
+  ): Promise<JobRecord | undefined> {
+    const entry = await this.#kv.get<JobRecord>([JOB, id]);
+    if (!entry.value || !eligible(entry.value)) return undefined;
+    const claimed: JobRecord = { ...entry.value, owner, leaseUntil: Date.now() + leaseMs };
+    const result = await this.#kv.atomic().check(entry).set([JOB, id], claimed).commit();
+    return result.ok ? claimed : undefined;
+  }
+
+  /**
+   * Changes a job this server holds. Resolves false, changing nothing, when
+   * the lease was lost to another server: the caller must stop work on it.
+   */
+  async update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean> {
+    while (true) {
+      const entry = await this.#kv.get<JobRecord>([JOB, id]);
+      if (!entry.value || entry.value.owner !== owner) return false;
+      const next: JobRecord = { ...entry.value, ...patch };
+      const finished = next.state === "done" || next.state === "failed";
+      const closed = finished && !next.callback?.pending;
+      let op = this.#kv.atomic().check(entry);
+      op = closed
+        ? op.set([JOB, id], { ...next, owner: undefined, leaseUntil: undefined }, { expireIn: this.#keepFinishedMs })
+          .delete([OPEN, id])
+          .set([FINISHED, next.finishedAt ?? Date.now(), id], true, { expireIn: this.#keepFinishedMs })
+        : op.set([JOB, id], next);
+      if ((await op.commit()).ok) return true;
+    }
+  }
+
+  /**
+   * Removes jobs finished longer than the keep time ago. KV's own expiry is
+   * only a backstop: it may keep expired keys readable for a long while.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    let removed = 0;
+    const old = this.#kv.list<boolean>({ start: [FINISHED], end: [FINISHED, now - this.#keepFinishedMs] }, {
+      limit: 500,
+    });
+    for await (const entry of old) {
+      const id = entry.key[2] as string;
+      await this.#kv.atomic().delete(entry.key).delete([JOB, id]).commit();
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Whether the database answers. */
+  async healthy(): Promise<boolean> {
+    try {
+      await this.#kv.get(["health"]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.#kv.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
     return Promise.resolve();
   }
 }

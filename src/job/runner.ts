@@ -1,13 +1,16 @@
 /**
  * A job from request to delivered image: read the source's header, plan,
- * place the placeholder, reply; then download the rest, run it in the
- * pool, overwrite the placeholder, record the outcome.
+ * place the placeholder, journal the job, reply; then download the rest,
+ * run it in the pool, overwrite the placeholder, record the outcome. Jobs
+ * whose server died, and jobs waiting for a retry, are picked up again from
+ * the journal by whichever server claims them first.
  *
  * @module
  */
 import type { Config } from "../config.ts";
 import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader } from "../image/header.ts";
 import { placeholderFor } from "../image/placeholder.ts";
+import type { Metrics } from "../metrics.ts";
 import type { WorkerPool } from "../pool.ts";
 import {
   type AddressGuard,
@@ -16,7 +19,9 @@ import {
   readAll,
   type TransferOptions,
   type TransportTable,
+  type WriteOptions,
 } from "../transport/mod.ts";
+import { sendCallback } from "./callback.ts";
 import { asImgserveError, ImgserveError } from "./errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import { contentTypeOf, type Plan, planJob } from "./plan.ts";
@@ -35,56 +40,104 @@ export interface RunnerDeps {
   pool: WorkerPool;
   journal: Journal;
   transports: TransportTable;
+  metrics: Metrics;
   guard?: AddressGuard;
   /** Extra trusted roots (PEM) from --ca-file. */
   caCerts: string[];
+  log?: (line: string) => void;
 }
+
+/** Callback deliveries tried before giving up. */
+const CALLBACK_ATTEMPTS = 5;
 
 /** Accepts and runs jobs. */
 export class JobRunner {
   #deps: RunnerDeps;
-  #active = new Set<Promise<void>>();
+  /** This server's name in the journal's leases. */
+  readonly owner: string = crypto.randomUUID();
+  #active = new Map<string, Promise<void>>();
+  #stopping = false;
+  /** Cuts every transfer short once the grace period is over. */
+  #abort = new AbortController();
+  #scan?: ReturnType<typeof setInterval>;
+  #scanning = false;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
   }
 
-  /** Jobs accepted and not yet finished. */
+  /** False once shutdown has begun. */
+  get accepting(): boolean {
+    return !this.#stopping;
+  }
+
+  /** Jobs this server is working on. */
   get active(): number {
     return this.#active.size;
   }
 
-  /** Resolves when every accepted job has finished. */
-  async idle(): Promise<void> {
-    while (this.#active.size > 0) await Promise.allSettled([...this.#active]);
-  }
-
-  #transfer(signal?: AbortSignal): TransferOptions {
-    return {
-      signal,
-      timeoutMs: this.#deps.config.limits.transferTimeoutMs,
-      caCerts: this.#deps.caCerts,
-      guard: this.#deps.guard ?? openGuard,
-    };
+  /** Starts picking up jobs from the journal: at once, then every so often. */
+  start(): void {
+    const every = Math.max(50, Math.min(1000, this.#deps.config.jobs.leaseMs / 3));
+    this.#scan = setInterval(() => this.#pickUp(), every);
+    this.#pickUp();
   }
 
   /**
-   * Validates against the source's header, uploads the placeholder and
-   * starts the real work; resolves with what the client is told.
+   * Stops taking work, waits up to `graceMs` for running jobs, and hands
+   * the unfinished ones back to the journal for the next server.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#scan);
+    const all = Promise.allSettled([...this.#active.values()]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([all, new Promise((r) => timer = setTimeout(r, graceMs))]);
+    clearTimeout(timer);
+    for (const id of this.#active.keys()) {
+      if (id.endsWith(":callback")) continue;
+      await this.#deps.journal.update(id, this.owner, { state: "queued", owner: undefined, leaseUntil: undefined });
+    }
+    this.#abort.abort(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
+  }
+
+  /** Waits until every job this server is working on has settled. */
+  async idle(): Promise<void> {
+    while (this.#active.size > 0) await Promise.allSettled([...this.#active.values()]);
+  }
+
+  #transfer(maxBytes?: number): TransferOptions {
+    return {
+      signal: this.#abort.signal,
+      timeoutMs: this.#deps.config.limits.transferTimeoutMs,
+      caCerts: this.#deps.caCerts,
+      guard: this.#deps.guard ?? openGuard,
+      maxBytes,
+    };
+  }
+
+  #writeOptions(plan: Plan, fieldName?: string): WriteOptions {
+    return { ...this.#transfer(), contentType: contentTypeOf(plan.format), fieldName };
+  }
+
+  /**
+   * Validates against the source's header, uploads the placeholder,
+   * journals the job and starts the real work; resolves with what the
+   * client is told.
    */
   async accept(request: JobRequest): Promise<Accepted> {
-    const { limits } = this.#deps.config;
+    const { limits, jobs } = this.#deps.config;
+    if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
     if (this.#active.size >= limits.maxQueue) {
       throw new ImgserveError("QUEUE_FULL", `the server has ${this.#active.size} unfinished jobs; try again shortly`);
     }
     const { transports } = this.#deps;
     const source = transports.for(request.srcURL);
     transports.for(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
-    const stream = await source.read(request.srcURL, { ...this.#transfer(), maxBytes: limits.maxSourceBytes });
+    const stream = await source.read(request.srcURL, this.#transfer(limits.maxSourceBytes));
     let prefix: Uint8Array[];
     let plan: Plan;
     let dst: string;
-    let dstURL: URL;
     try {
       let header: ImageHeader;
       ({ header, prefix } = await readSourceHeader(stream, limits.maxSourceBytes));
@@ -101,55 +154,170 @@ export class JobRunner {
         height: plan.height,
         ...nameParts(request.srcURL),
       });
-      dstURL = parseDestination(dst);
+      const dstURL = parseDestination(dst);
       const placeholder = await placeholderFor(plan.format, plan.width, plan.height);
-      await transports.for(dstURL).write(dstURL, placeholder, this.#writeOptions(plan, request));
+      await transports.for(dstURL).write(dstURL, placeholder, this.#writeOptions(plan, request.args.fieldName));
     } catch (err) {
       await stream.cancel().catch(() => {});
       throw err;
     }
+    const now = Date.now();
     const record: JobRecord = {
       id: crypto.randomUUID(),
       state: "queued",
       dstURL: dst,
       width: plan.width,
       height: plan.height,
-      acceptedAt: Date.now(),
+      plan,
+      request: {
+        operationType: request.operationType,
+        srcURL: request.srcURL.href,
+        dstTemplate: request.dstTemplate,
+        args: request.args,
+        callbackURL: request.callbackURL?.href,
+      },
+      attempts: 1,
+      acceptedAt: now,
+      owner: this.owner,
+      leaseUntil: now + jobs.leaseMs,
+      callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
     };
-    await this.#deps.journal.put(record);
-    const work = this.#run(record.id, request, plan, dstURL, stream, prefix);
-    this.#active.add(work);
-    work.finally(() => this.#active.delete(work));
+    try {
+      await this.#deps.journal.put(record);
+    } catch (err) {
+      await stream.cancel().catch(() => {});
+      throw err;
+    }
+    this.#track(record.id, this.#execute(record, { stream, prefix }));
     return { id: record.id, dstURL: dst };
   }
 
-  #writeOptions(plan: Plan, request: JobRequest) {
-    return { ...this.#transfer(), contentType: contentTypeOf(plan.format), fieldName: request.args.fieldName };
+  #track(id: string, work: Promise<void>): void {
+    this.#active.set(id, work);
+    work.catch((err) => this.#deps.log?.(`job ${id}: ${err?.stack ?? err}`)).finally(() => this.#active.delete(id));
   }
 
-  async #run(
-    id: string,
-    request: JobRequest,
-    plan: Plan,
-    dstURL: URL,
-    stream: ReadableStream<Uint8Array>,
-    prefix: Uint8Array[],
-  ): Promise<void> {
-    const { journal, pool, config } = this.#deps;
+  /** Claims and starts every journal job that is due and free. */
+  async #pickUp(): Promise<void> {
+    if (this.#scanning || this.#stopping) return;
+    this.#scanning = true;
+    const { journal, config } = this.#deps;
     try {
-      const bytes = await readAll(stream, config.limits.maxSourceBytes, prefix);
-      await journal.update(id, { state: "running", startedAt: Date.now() });
+      await journal.sweep();
+      for (const id of await journal.openIds()) {
+        if (this.#stopping || this.#active.size >= config.limits.maxQueue) break;
+        if (this.#active.has(id)) continue;
+        const now = Date.now();
+        const record = await journal.claim(id, this.owner, config.jobs.leaseMs, (r) => {
+          const free = !r.owner || (r.leaseUntil ?? 0) < now;
+          const finished = r.state === "done" || r.state === "failed";
+          return free &&
+            (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
+        });
+        if (!record) continue;
+        const finished = record.state === "done" || record.state === "failed";
+        if (finished) this.#track(id, this.#deliverCallback(record));
+        else {
+          // A retry was counted when it was scheduled; a job taken over from a dead server was not.
+          const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
+          this.#deps.log?.(`resuming job ${id} (attempt ${attempts})`);
+          await journal.update(id, this.owner, { attempts, retryAt: undefined });
+          this.#track(id, this.#execute({ ...record, attempts }));
+        }
+      }
+    } catch (err) {
+      this.#deps.log?.(`journal scan failed: ${(err as Error).message}`);
+    } finally {
+      this.#scanning = false;
+    }
+  }
+
+  /** Renews this server's lease on a job until stopped. */
+  #heartbeat(id: string): () => void {
+    const { journal, config } = this.#deps;
+    const timer = setInterval(() => {
+      journal.update(id, this.owner, { leaseUntil: Date.now() + config.jobs.leaseMs }).catch(() => {});
+    }, Math.max(20, config.jobs.leaseMs / 3));
+    return () => clearInterval(timer);
+  }
+
+  /** One attempt at a job; on a passing failure, schedules the next. */
+  async #execute(record: JobRecord, opened?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) {
+    const { journal, pool, config, transports, metrics } = this.#deps;
+    const { id, plan } = record;
+    const stopBeating = this.#heartbeat(id);
+    try {
+      const srcURL = new URL(record.request.srcURL);
+      const stream = opened?.stream ??
+        await transports.for(srcURL).read(srcURL, this.#transfer(config.limits.maxSourceBytes));
+      const bytes = await readAll(stream, config.limits.maxSourceBytes, opened?.prefix ?? []);
+      if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
       const result = await pool.run(plan, bytes, timeout);
-      await this.#deps.transports.for(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, request));
-      await journal.update(id, { state: "done", finishedAt: Date.now(), times: result.times });
+      const dstURL = parseDestination(record.dstURL);
+      await transports.for(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
+      const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
+      if (await journal.update(id, this.owner, done)) this.#finished({ ...record, ...done });
     } catch (err) {
+      if (this.#stopping) return; // the lease goes back to the journal in stop()
       const error = asImgserveError(err);
-      await journal.update(id, {
+      if (error.transient && record.attempts < config.jobs.maxAttempts) {
+        const delay = config.jobs.retryBaseMs * 2 ** (record.attempts - 1);
+        metrics.retries.inc();
+        this.#deps.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
+        await journal.update(id, this.owner, {
+          state: "queued",
+          attempts: record.attempts + 1,
+          retryAt: Date.now() + delay,
+          error: { code: error.code, message: error.message },
+          owner: undefined,
+          leaseUntil: undefined,
+        });
+        return;
+      }
+      const failed = {
         state: "failed",
         finishedAt: Date.now(),
         error: { code: error.code, message: error.message },
+      } as const;
+      if (await journal.update(id, this.owner, failed)) this.#finished({ ...record, ...failed });
+    } finally {
+      stopBeating();
+    }
+  }
+
+  #finished(record: JobRecord): void {
+    this.#deps.metrics.jobs.inc({ state: record.state });
+    this.#deps.metrics.jobDuration.observe(((record.finishedAt ?? Date.now()) - record.acceptedAt) / 1000);
+    // Delivered apart from the job, so a dead endpoint holds up nothing else.
+    if (record.callback?.pending && !this.#stopping) {
+      this.#track(`${record.id}:callback`, this.#deliverCallback(record));
+    }
+  }
+
+  async #deliverCallback(record: JobRecord): Promise<void> {
+    const { journal, config } = this.#deps;
+    const attempts = record.callback!.attempts + 1;
+    const stopBeating = this.#heartbeat(record.id);
+    try {
+      await sendCallback(new URL(record.request.callbackURL!), record, this.#transfer());
+      await journal.update(record.id, this.owner, { callback: { pending: false, attempts } });
+    } catch (err) {
+      const message = (err as Error).message;
+      const more = attempts < CALLBACK_ATTEMPTS;
+      this.#deps.log?.(`job ${record.id}: callback attempt ${attempts} failed: ${message}`);
+      await journal.update(record.id, this.owner, {
+        callback: {
+          pending: more,
+          attempts,
+          lastError: message,
+          nextAt: Date.now() + config.jobs.retryBaseMs * 2 ** (attempts - 1),
+        },
+        owner: undefined,
+        leaseUntil: undefined,
       });
+    } finally {
+      stopBeating();
     }
   }
 }

@@ -18,7 +18,7 @@ function tempRoot(): string {
  * unless `open` is false; `flags` go on top.
  */
 export function testConfig(flags: string[] = [], open = true): Config {
-  const base = ["run", "--host", "127.0.0.1", "--port", "0", "--workers", "2"];
+  const base = ["run", "--host", "127.0.0.1", "--port", "0", "--workers", "2", "--kv", ":memory:"];
   return parseConfig([...base, ...(open ? OPEN_FLAGS : []), ...flags], processEnvironment())!;
 }
 

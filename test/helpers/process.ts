@@ -1,0 +1,128 @@
+/**
+ * imgserve as a separate process, for tests that kill it: `imgserve run`
+ * on a free port, with its output kept for failure messages.
+ */
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1 (closed again at once). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A running imgserve process. */
+export interface ServerProcess extends AsyncDisposable {
+  base: string;
+  child: Deno.ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal: Deno.Signal): Promise<number>;
+}
+
+/** Starts `imgserve run` with `flags` and waits until /healthz answers. */
+export async function spawnServer(flags: string[]): Promise<ServerProcess> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const drain = (stream: ReadableStream<Uint8Array>) =>
+    stream.pipeTo(new WritableStream({ write: (chunk) => void (text += decoder.decode(chunk)) }));
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
+  const base = `http://127.0.0.1:${port}`;
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async (signal: Deno.Signal) => {
+    if (!exited) child.kill(signal);
+    const { code } = await status;
+    await drained;
+    return code;
+  };
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    if (exited || Date.now() > deadline) {
+      await stop("SIGKILL");
+      throw new Error(`imgserve did not start:\n${text}`);
+    }
+    try {
+      const response = await fetch(`${base}/healthz`);
+      await response.body?.cancel();
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base,
+    child,
+    output: () => text,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+    },
+  };
+}
+
+/** GET /jobs/:id on a server. */
+export async function jobState(base: string, id: string): Promise<Record<string, unknown>> {
+  return await (await fetch(`${base}/jobs/${id}`)).json();
+}
+
+/** Polls until the job is done or failed. */
+export async function waitFinished(base: string, id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const job = await jobState(base, id);
+    if (job.state === "done" || job.state === "failed") return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/**
+ * An HTTP image source that sends the first 64 bytes of each image at once
+ * and the rest only after `release()`; requests after the release get the
+ * whole image at once. It counts requests per path.
+ */
+export function heldSource(images: Record<string, Uint8Array<ArrayBuffer>>) {
+  const hits = new Map<string, number>();
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  let isReleased = false;
+  released.then(() => isReleased = true);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const image = images[path];
+    if (!image) return new Response("not found", { status: 404 });
+    if (isReleased) return new Response(image);
+    return new Response(
+      new ReadableStream({
+        async start(controller) {
+          controller.enqueue(image.subarray(0, 64));
+          await released;
+          controller.enqueue(image.subarray(64));
+          controller.close();
+        },
+      }),
+    );
+  });
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    hits,
+    release,
+    [Symbol.asyncDispose]: async () => {
+      release();
+      await server.shutdown();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { type JobRecord, Journal } from "../../src/job/journal.ts";
+
+function record(id: string, owner?: string): JobRecord {
+  return {
+    id,
+    state: "queued",
+    dstURL: "file:///tmp/x.png",
+    width: 1,
+    height: 1,
+    request: {
+      operationType: "resize",
+      srcURL: "file:///a.png",
+      dstTemplate: "file:///x.png",
+      args: { mode: "cover", quality: 80 },
+    },
+    plan: {
+      op: "resize",
+      source: { format: "png", width: 1, height: 1, orientation: 1, hasAlpha: false },
+      width: 1,
+      height: 1,
+      format: "png",
+      quality: 80,
+      mode: "cover",
+      crop: { x: 0, y: 0, width: 1, height: 1 },
+    },
+    attempts: 1,
+    acceptedAt: Date.now(),
+    owner,
+    leaseUntil: owner ? Date.now() + 60_000 : undefined,
+  };
+}
+
+Deno.test("of many servers claiming one free job at once, exactly one gets it", async () => {
+  await using journal = await Journal.open(":memory:", 60_000);
+  await journal.put(record("j1"));
+  const claims = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => journal.claim("j1", `server${i}`, 10_000, (r) => !r.owner)),
+  );
+  assertEquals(claims.filter(Boolean).length, 1);
+  const owner = claims.find(Boolean)!.owner!;
+  assertEquals((await journal.get("j1"))!.owner, owner);
+});
+
+Deno.test("a server that lost its lease can no longer change the job", async () => {
+  await using journal = await Journal.open(":memory:", 60_000);
+  await journal.put(record("j2", "a"));
+  assertEquals(await journal.claim("j2", "b", 1000, (r) => (r.leaseUntil ?? 0) < Date.now()), undefined);
+  assertEquals(await journal.update("j2", "a", { leaseUntil: 0 }), true);
+  assert(await journal.claim("j2", "b", 1000, (r) => (r.leaseUntil ?? 0) < Date.now()));
+  assertEquals(await journal.update("j2", "a", { state: "done" }), false);
+  assertEquals((await journal.get("j2"))!.state, "queued");
+});
+
+Deno.test("finished jobs leave the open list and are removed after the keep time", async () => {
+  await using journal = await Journal.open(":memory:", 50);
+  await journal.put(record("j3", "a"));
+  await journal.put(record("j4", "a"));
+  assertEquals((await journal.openIds()).sort(), ["j3", "j4"]);
+  await journal.update("j3", "a", { state: "done", finishedAt: Date.now() });
+  assertEquals(await journal.openIds(), ["j4"]);
+  assertEquals((await journal.get("j3"))!.state, "done");
+  assertEquals(await journal.sweep(Date.now() + 10), 0);
+  assertEquals(await journal.sweep(Date.now() + 100), 1);
+  assertEquals(await journal.get("j3"), undefined);
+  assertEquals((await journal.get("j4"))!.state, "queued");
+});
