@@ -6,9 +6,9 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import { checkDeclaredSize, type TransferOptions, type Transport } from "./mod.ts";
+import { checkDeclaredSize, connectionError, type TransferOptions, type Transport } from "./mod.ts";
 import { uploadHttp } from "./http_upload.ts";
-import { httpClientFor, idleSignal, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { httpClientFor, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
 async function readHttp(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>> {
   const idle = idleSignal(options.timeoutMs, options.signal);
@@ -65,7 +65,7 @@ function statusError(status: number, url: URL): ImgserveError {
 function mapError(err: unknown, url: URL): ImgserveError {
   if (err instanceof ImgserveError) return err;
   if (isTimeout(err)) return new ImgserveError("SOURCE_TIMEOUT", `${url} did not answer in time`);
-  return new ImgserveError("SOURCE_UNREACHABLE", `cannot fetch ${url}: ${(err as Error).message}`);
+  return connectionError("source", `cannot fetch ${url}: ${innermostMessage(err)}`, err);
 }
 
 /** Passes the body through, restarting the idle timer on every chunk. */
@@ -87,7 +87,7 @@ function watchBody(body: ReadableStream<Uint8Array>, idle: ReturnType<typeof idl
         controller.error(
           isTimeout(err) || idle.signal.aborted
             ? new ImgserveError("SOURCE_TIMEOUT", "the source stopped sending data")
-            : new ImgserveError("SOURCE_UNREACHABLE", `the source connection failed: ${(err as Error).message}`),
+            : connectionError("source", `the source connection failed: ${innermostMessage(err)}`, err),
         );
       }
     },

@@ -54,3 +54,10 @@ export function idleSignal(
 export function isTimeout(err: unknown): boolean {
   return err instanceof DOMException && err.name === "TimeoutError";
 }
+
+/** fetch says only "fetch failed"; the reason (refused, bad certificate) is in its cause. */
+export function innermostMessage(err: unknown): string {
+  let at = err;
+  while (at instanceof Error && at.cause instanceof Error) at = at.cause;
+  return at instanceof Error ? at.message : String(at);
+}

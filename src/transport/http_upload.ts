@@ -7,9 +7,9 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import type { WriteOptions } from "./mod.ts";
+import { connectionError, type WriteOptions } from "./mod.ts";
 import { findUploadForm, type FormEntry } from "./http_form.ts";
-import { httpClientFor, idleSignal, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { httpClientFor, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
 /** Largest upload page read while looking for the form. */
 const MAX_PAGE_BYTES = 4 * 1024 * 1024;
@@ -263,14 +263,5 @@ function mapError(err: unknown, url: URL, options: WriteOptions): ImgserveError 
       : new ImgserveError("DESTINATION_UNREACHABLE", `the upload to ${url} was aborted`, { cause: reason });
   }
   if (isTimeout(err)) return new ImgserveError("DESTINATION_TIMEOUT", `${url} did not answer the upload in time`);
-  return new ImgserveError("DESTINATION_UNREACHABLE", `cannot upload to ${url}: ${innermostMessage(err)}`, {
-    cause: err,
-  });
-}
-
-/** fetch says only "fetch failed"; the reason (refused, bad certificate) is in its cause. */
-function innermostMessage(err: unknown): string {
-  let at = err;
-  while (at instanceof Error && at.cause instanceof Error) at = at.cause;
-  return at instanceof Error ? at.message : String(at);
+  return connectionError("destination", `cannot upload to ${url}: ${innermostMessage(err)}`, err);
 }

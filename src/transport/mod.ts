@@ -46,6 +46,23 @@ export interface TransferOptions {
   maxBytes?: number;
 }
 
+const CERTIFICATE_TROUBLE = /certificate|UnknownIssuer|NotValidForName|BadSignature|CertExpired/i;
+
+/**
+ * The error for a connection that failed: "unreachable" (worth retrying)
+ * unless the peer's TLS certificate was refused, which no retry mends.
+ */
+export function connectionError(side: "source" | "destination", message: string, cause?: unknown): ImgserveError {
+  if (CERTIFICATE_TROUBLE.test(message)) {
+    return new ImgserveError(
+      side === "source" ? "SOURCE_REFUSED" : "DESTINATION_REFUSED",
+      `${message} (the server's TLS certificate is not trusted; --ca-file adds a trusted issuer)`,
+      { cause },
+    );
+  }
+  return new ImgserveError(side === "source" ? "SOURCE_UNREACHABLE" : "DESTINATION_UNREACHABLE", message, { cause });
+}
+
 /** Throws SOURCE_TOO_LARGE when a size known up front is over the limit. */
 export function checkDeclaredSize(size: number | undefined, options: TransferOptions): void {
   if (size !== undefined && options.maxBytes !== undefined && size > options.maxBytes) {

@@ -132,7 +132,7 @@ Deno.test("HTTPS destinations are trusted through --ca-file, and refused without
   {
     await using untrusting = await serve();
     const reply = await untrusting.post(job);
-    assertEquals([reply.status, reply.json.code], [502, 302]);
+    assertEquals([reply.status, reply.json.code], [502, 303]);
     assert(/certificate|issuer/i.test(String(reply.json.error)), String(reply.json.error));
     assertEquals(site.uploads.length, 0);
   }

@@ -289,7 +289,7 @@ Deno.test("HTTPS uploads trust an extra CA given in caCerts, and only then", asy
   try {
     const url = new URL(`${site.base}/app/upload.html:tls.png`);
     const err = await assertRejects(() => uploadHttp(url, image, writeOptions({ fieldName: "image" })), ImgserveError);
-    assertEquals(err.name, "DESTINATION_UNREACHABLE");
+    assertEquals(err.name, "DESTINATION_REFUSED");
     assert(/certificate|issuer/i.test(err.message), err.message);
     await uploadHttp(url, image, writeOptions({ fieldName: "image", caCerts: [certs.caPem] }));
     assertEquals(site.uploads[0].file?.fileName, "tls.png");

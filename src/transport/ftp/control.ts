@@ -6,7 +6,7 @@
  * @module
  */
 import { type ErrorName, ImgserveError } from "../../job/errors.ts";
-import type { TransferOptions } from "../mod.ts";
+import { connectionError, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser } from "./reply.ts";
 import { secure } from "./tls.ts";
@@ -146,7 +146,7 @@ export class ControlConnection {
     } catch (err) {
       if (err instanceof ImgserveError || this.options.signal?.aborted) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      throw new ImgserveError(this.unreachable, `${this.who} ${what}: ${message}`, { cause: err });
+      throw connectionError(this.side, `${this.who} ${what}: ${message}`, err);
     }
   }
 

@@ -219,7 +219,7 @@ Deno.test("ftpes without --ca-file is refused for an untrusted certificate, and 
     dstURL: `file://${dir.path}/out.png`,
     args: { width: 90, height: 60 },
   });
-  assertEquals([read.status, read.json.code], [502, 201], JSON.stringify(read.json));
+  assertEquals([read.status, read.json.code], [502, 207], JSON.stringify(read.json));
   assert(/certificate|UnknownIssuer/i.test(String(read.json.error)), String(read.json.error));
 
   const write = await imgserve.post({
@@ -228,7 +228,7 @@ Deno.test("ftpes without --ca-file is refused for an untrusted certificate, and 
     dstURL: urlOf("ftpes", ftp, "out.png", true),
     args: { width: 90, height: 60 },
   });
-  assertEquals([write.status, write.json.code], [502, 302], JSON.stringify(write.json));
+  assertEquals([write.status, write.json.code], [502, 303], JSON.stringify(write.json));
   assert(/certificate|UnknownIssuer/i.test(String(write.json.error)), String(write.json.error));
 
   assertEquals(namesIn(ftp.root), ["thirds.png"]);

@@ -55,7 +55,7 @@ Deno.test("ftpes: a certificate from an unknown CA is refused before logging in"
   try {
     await using server = await startPyftpd({ certs: await makeTestCerts(dir) });
     const url = `ftpes://${server.user}:x@127.0.0.1:${server.port}/a.png`;
-    const err = await rejectsWith(download(url, optionsFor()), "SOURCE_UNREACHABLE");
+    const err = await rejectsWith(download(url, optionsFor()), "SOURCE_REFUSED");
     assert.match(err.message, /TLS|certificate/i);
   } finally {
     await Deno.remove(dir, { recursive: true });
