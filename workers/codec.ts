@@ -44,7 +44,11 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
     self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
   } catch (err) {
     // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
-    const text = err instanceof Error ? err.message : "the codec rejected the data as corrupt or unsupported";
+    const text = err instanceof WebAssembly.RuntimeError || err instanceof RangeError
+      ? `the codec ran out of memory or aborted (${err.message})`
+      : err instanceof Error
+      ? err.message
+      : "the codec rejected the data as corrupt or unsupported";
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
   }
 };

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { placeholderFor } from "../../src/image/placeholder.ts";
 
 const resize = (srcURL: string, dstURL: string, args: Record<string, unknown> = { width: 10 }) => ({
   operationType: "resize",
@@ -178,4 +179,21 @@ Deno.test("past --max-queue unfinished jobs, requests get 503 with Retry-After",
   const third = await imgserve.post(resize(`${src.base}/a.png`, `file://${dir.path}/3.png`));
   assertEquals(third.status, 202);
   assertEquals((await imgserve.finished(third.json.id as string)).state, "done");
+});
+
+Deno.test("a worker that runs out of memory fails its job only and is replaced", async () => {
+  await using dir = await tempDir();
+  // A real 40000x40000 PNG (flat grey, 1.6 MB): decoding it needs 6.4 GB, past a WASM codec's 4 GB.
+  await Deno.writeFile(`${dir.path}/huge.png`, await placeholderFor("png", 40_000, 40_000));
+  await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 30)));
+  await using imgserve = await serve(["--max-source-pixels", "2000000000", "--workers", "1"]);
+  const huge = await imgserve.post(resize(`file://${dir.path}/huge.png`, `file://${dir.path}/huge-out.png`));
+  assertEquals(huge.status, 202);
+  const failed = await imgserve.finished(huge.json.id as string);
+  assertEquals([failed.state, failed.code], ["failed", 601]);
+  assert(String(failed.error).includes("memory"), String(failed.error));
+  const next = await imgserve.post(resize(`file://${dir.path}/a.png`, `file://${dir.path}/a-out.png`));
+  assertEquals((await imgserve.finished(next.json.id as string)).state, "done");
+  const health = await (await fetch(`${imgserve.base}/healthz`)).json();
+  assertEquals([health.ok, health.workers], [true, 1]);
 });
