@@ -1,6 +1,215 @@
 /**
- * `deno task bench`: not written yet. It will drive `imgserve run` over
- * HTTP with real photos and compare against the straightforward pipeline.
+ * `deno task bench`: measures imgserve on real photos and drawings.
+ *
+ * 1. In this process, our resize pipeline against the straightforward one
+ *    (200x120 cover thumbnails, JPEG q80) on every JPEG of the corpus.
+ * 2. `imgserve run` as a separate process, with 1 worker and then with the
+ *    default, driven over HTTP at several concurrencies: reply latency,
+ *    jobs and megapixels per second, per-stage times, peak RSS; the reply
+ *    latency for a 16 MB JPEG on an idle server; and a long load phase that
+ *    shows whether memory stays flat.
+ *
+ * Flags: --duration S (load phase, default 60), --phase S (each concurrency
+ * level, default 8), --levels 1,2,4,8, --reps N (pipeline runs, default 3).
+ *
+ * @module
  */
-console.log("bench: not implemented yet");
-Deno.exit(1);
+import { parseArgs } from "node:util";
+import { ensureCorpus, listCorpus, MATE_DIR } from "./corpus.ts";
+import { type JobSpec, type LoadResult, percentile, runLoad } from "./load.ts";
+import { batchSpeedup, comparePipelines } from "./pipelines.ts";
+import { loadTable, machine, pipelineTable, table, writeResults } from "./report.ts";
+import { startServerProcess } from "./server_process.ts";
+import { idleReplyLatency } from "./idle_latency.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "60" },
+    phase: { type: "string", default: "8" },
+    levels: { type: "string", default: "1,2,4,8" },
+    reps: { type: "string", default: "3" },
+  },
+});
+const loadSeconds = Number(flags.duration);
+const phaseSeconds = Number(flags.phase);
+const levels = flags.levels.split(",").map(Number);
+const reps = Number(flags.reps);
+const BIG_JPEG = `${MATE_DIR}/abstract/Elephants_5640x3172.jpg`;
+const STAGES = ["download", "decode", "resize", "render", "encode", "queue+upload"];
+
+await ensureCorpus();
+const host = await machine();
+const corpus = await listCorpus();
+const jpegs = corpus.filter((i) => i.format === "jpeg");
+console.log(
+  `imgserve bench on ${host.cpus} x ${host.cpuModel}, ${host.memoryGiB.toFixed(1)} GiB, Deno ${host.deno}\n` +
+    `corpus: ${jpegs.length} JPEG (${jpegs.filter((i) => i.coding === "baseline").length} baseline), ` +
+    `${corpus.filter((i) => i.format === "png").length} PNG, ${corpus.filter((i) => i.format === "svg").length} SVG`,
+);
+
+// 1. In-process pipelines.
+console.log(`\n== thumbnails 200x120 cover, JPEG q80, in process: naive vs ours (median of ${reps}) ==`);
+const pipelines = await comparePipelines(jpegs, reps);
+console.log(pipelineTable(pipelines));
+const baseline = pipelines.filter((r) => r.coding === "baseline");
+const progressive = pipelines.filter((r) => r.coding === "progressive");
+const speedup = { baseline: batchSpeedup(baseline), progressive: batchSpeedup(progressive) };
+console.log(
+  `per-image speed-up: baseline photos ${speedup.baseline.toFixed(2)}x, progressive ${
+    speedup.progressive.toFixed(2)
+  }x; PSNR vs naive min ${Math.min(...pipelines.map((r) => r.psnr)).toFixed(1)} dB`,
+);
+
+// 2. The server over HTTP.
+await using work = await tempDir();
+const outDir = `${work.path}/out`;
+await Deno.mkdir(outDir);
+const jobs: JobSpec[] = corpus.map((image) => {
+  const raster = image.format !== "svg";
+  const ext = raster ? "jpg" : "png";
+  return {
+    body: {
+      operationType: raster ? "resize" : "rasterize",
+      srcURL: `file://${image.path}`,
+      dstURL: `file://${outDir}/{slot}-${image.name}.${ext}`,
+      args: raster ? { width: 200, height: 120, mode: "cover", format: "jpeg", quality: 80 } : { width: 400 },
+    },
+    megapixels: raster ? image.width * image.height / 1e6 : 400 * (400 * image.height / image.width) / 1e6,
+  };
+});
+const roots = ["/usr/share/backgrounds", outDir];
+const journalFlags = await journalFlagsFor(work.path);
+
+interface ServerRun {
+  workers: number | "default";
+  levels: LoadResult[];
+  peakMiB: number;
+  saturatedJobsPerSecond: number;
+  idleReplyMs?: { p50: number; p99: number; samples: number };
+  load?: {
+    seconds: number;
+    concurrency: number;
+    rssStartMiB: number;
+    rssEndMiB: number;
+    rssMaxMiB: number;
+    result: LoadResult;
+  };
+}
+const runs: ServerRun[] = [];
+for (const workers of [1, undefined]) {
+  const label = workers === undefined ? `default (${host.cpus})` : String(workers);
+  console.log(`\n== imgserve run --workers ${label}: ${phaseSeconds} s per concurrency level ==`);
+  await using server = await startServerProcess({ workers, fileRoots: roots, flags: journalFlags });
+  const run: ServerRun = { workers: workers ?? "default", levels: [], peakMiB: 0, saturatedJobsPerSecond: 0 };
+  // A short warm-up so every worker has run each codec once.
+  await runLoad({ base: server.base, jobs, concurrency: 2, durationMs: 3000, warmupMs: 0 });
+  for (const concurrency of levels) {
+    const result = await runLoad({ base: server.base, jobs, concurrency, durationMs: phaseSeconds * 1000 });
+    run.levels.push(result);
+    if (result.firstError) console.log(`  c=${concurrency}: first failure: ${result.firstError}`);
+  }
+  console.log(loadTable("clients", run.levels, STAGES));
+  run.saturatedJobsPerSecond = Math.max(...run.levels.map((r) => r.jobsPerSecond));
+  if (workers === undefined) {
+    const samples = await idleReplyLatency(server.base, BIG_JPEG, `file://${outDir}/idle.jpg`, 12);
+    run.idleReplyMs = { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
+    console.log(
+      `reply latency, idle server, 16 MB JPEG file:// source: p50 ${run.idleReplyMs.p50.toFixed(1)} ms, ` +
+        `max ${Math.max(...samples).toFixed(1)} ms (${samples.length} jobs)`,
+    );
+    const concurrency = 2 * host.cpus;
+    console.log(`\n== load phase: ${loadSeconds} s at ${concurrency} clients, RSS sampled every second ==`);
+    const rss: number[] = [(await server.memory()).rssMiB];
+    const result = await runLoad({
+      base: server.base,
+      jobs,
+      concurrency,
+      durationMs: loadSeconds * 1000,
+      onTick: async () => void rss.push((await server.memory()).rssMiB),
+    });
+    rss.push((await server.memory()).rssMiB);
+    run.load = {
+      seconds: loadSeconds,
+      concurrency,
+      rssStartMiB: rss[0],
+      rssEndMiB: rss[rss.length - 1],
+      rssMaxMiB: Math.max(...rss),
+      result,
+    };
+    console.log(loadTable("clients", [result], STAGES));
+    console.log(
+      `RSS start ${rss[0].toFixed(0)} MiB, end ${run.load.rssEndMiB.toFixed(0)} MiB, max ${
+        run.load.rssMaxMiB.toFixed(0)
+      } MiB`,
+    );
+  }
+  run.peakMiB = (await server.memory()).peakMiB;
+  console.log(`server peak RSS (VmHWM): ${run.peakMiB.toFixed(0)} MiB`);
+  runs.push(run);
+}
+
+// 3. Summary against the targets.
+const [one, many] = runs;
+const scaling = many.saturatedJobsPerSecond / one.saturatedJobsPerSecond;
+const load = many.load!;
+const growth = load.rssEndMiB - load.rssStartMiB;
+const targets = [
+  [
+    "reply p50, 16 MB JPEG, idle server",
+    `${many.idleReplyMs!.p50.toFixed(1)} ms`,
+    "< 20 ms",
+    many.idleReplyMs!.p50 < 20,
+  ],
+  [`throughput ${host.cpus} workers / 1 worker`, `${scaling.toFixed(2)}x`, ">= 1.8x", scaling >= 1.8],
+  [
+    `RSS over ${load.seconds} s load (start -> end)`,
+    `${load.rssStartMiB.toFixed(0)} -> ${load.rssEndMiB.toFixed(0)} MiB`,
+    "flat (< 10% growth)",
+    growth < 0.1 * load.rssStartMiB,
+  ],
+  ["thumbnail speed-up, baseline JPEG photos", `${speedup.baseline.toFixed(2)}x`, ">= 3x", speedup.baseline >= 3],
+  ["thumbnail speed-up, progressive JPEGs", `${speedup.progressive.toFixed(2)}x`, "(no target)", true],
+] as const;
+console.log("\n== summary ==");
+console.log(
+  table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
+);
+const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
+  date: new Date().toISOString(),
+  commit: await gitCommit(),
+  machine: host,
+  options: { loadSeconds, phaseSeconds, levels, reps },
+  pipelines,
+  speedup,
+  servers: runs,
+  scaling,
+  targets: targets.map(([measure, result, target, met]) => ({ measure, result, target, met })),
+});
+console.log(`\nresults written to ${path}`);
+
+/** The journal in the temporary folder, with the flag this version of the server knows. */
+async function journalFlagsFor(dir: string): Promise<string[]> {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../src/main.ts", import.meta.url).pathname, "--help"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(help.stdout) + new TextDecoder().decode(help.stderr);
+  return text.includes("--data-dir") ? ["--data-dir", dir] : [];
+}
+
+async function gitCommit(): Promise<string | undefined> {
+  try {
+    const { stdout } = await new Deno.Command("git", { args: ["rev-parse", "HEAD"], stdout: "piped", stderr: "null" })
+      .output();
+    return new TextDecoder().decode(stdout).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "imgserve-bench-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}

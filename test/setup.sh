@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
-# real fonts, openssl for test certificates), only those missing.
+# real fonts, real photos, openssl for test certificates), only those missing.
 set -eu
 need=""
-for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core; do
+for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -11,11 +11,14 @@ import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
+import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 
 /** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
 export interface CodecModules {
   jpegDec: WebAssembly.Module;
   jpegEnc: WebAssembly.Module;
+  /** libjpeg-turbo, for JPEG decoding at reduced scale. */
+  jpegScaled: WebAssembly.Module;
   png: WebAssembly.Module;
   resize: WebAssembly.Module;
   resvg: WebAssembly.Module;
@@ -28,18 +31,20 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles every codec. */
 export async function compileCodecs(): Promise<CodecModules> {
-  const [jpegDec, jpegEnc, png, resize, resvg] = await Promise.all([
+  const [jpegDec, jpegEnc, jpegScaled, png, resize, resvg] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
+    compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
   ]);
-  return { jpegDec, jpegEnc, png, resize, resvg };
+  return { jpegDec, jpegEnc, jpegScaled, png, resize, resvg };
 }
 
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
 export async function initCodecs(m: CodecModules): Promise<void> {
+  initJpegScaled(m.jpegScaled);
   await Promise.all([
     initJpegDecode(m.jpegDec),
     initJpegEncode(m.jpegEnc),

@@ -7,40 +7,102 @@
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import decodePng from "@jsquash/png/decode.js";
 import resize from "@jsquash/resize";
-import type { Plan } from "../../src/job/plan.ts";
+import type { Plan, Rect } from "../../src/job/plan.ts";
 import { encodeResult } from "./encode.ts";
+import { decodeJpegScaled, scaleEighths } from "./jpeg_scaled.ts";
+import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
 import type { StageTimer } from "./timer.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 const BOX_MARGIN = 3;
 
+/**
+ * A scaled JPEG decode keeps the crop at least this many times the target,
+ * so Lanczos still has pixels to filter; at 1x the 1/8 decode alone would
+ * decide the result and alias on fine texture.
+ */
+const DECODE_MARGIN = 2;
+
+/** Decoded pixels, as displayed, and the plan's crop in their coordinates. */
+interface Decoded {
+  image: Pixels;
+  crop: Rect;
+}
+
 /** Runs a resize plan on the source bytes. */
 export async function resizeOp(bytes: ArrayBuffer, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
-  const decoded = fromImageData(
-    await timer.time(
-      "decode",
-      () => plan.source.format === "jpeg" ? decodeJpeg(bytes, { preserveOrientation: true }) : decodePng(bytes),
-    ),
-  );
-  if (decoded.width !== plan.source.width || decoded.height !== plan.source.height) {
-    throw new Error(
-      `decoded size ${decoded.width}x${decoded.height} differs from the header's ${plan.source.width}x${plan.source.height}`,
-    );
-  }
-  const scaled = await timer.time("resize", () => scale(decoded, plan));
+  const scaled = await resizePixels(bytes, plan, timer);
   return await timer.time("encode", () => encodeResult(scaled, plan));
 }
 
+/** Decodes and scales to the plan's size: everything but the encode. */
+export async function resizePixels(bytes: ArrayBuffer, plan: Plan, timer: StageTimer): Promise<Pixels> {
+  const decoded = await timer.time("decode", () => decode(bytes, plan));
+  return await timer.time("resize", () => scale(decoded.image, decoded.crop, plan));
+}
+
+async function decode(bytes: ArrayBuffer, plan: Plan): Promise<Decoded> {
+  if (plan.source.format === "jpeg") {
+    const scaled = decodeScaledJpeg(bytes, plan);
+    if (scaled) return scaled;
+  }
+  const image = fromImageData(
+    plan.source.format === "jpeg" ? await decodeJpeg(bytes, { preserveOrientation: true }) : await decodePng(bytes),
+  );
+  if (image.width !== plan.source.width || image.height !== plan.source.height) {
+    throw new Error(
+      `decoded size ${image.width}x${image.height} differs from the header's ${plan.source.width}x${plan.source.height}`,
+    );
+  }
+  return { image, crop: plan.crop };
+}
+
+/**
+ * A JPEG decoded at the smallest n/8 scale the plan allows, turned upright,
+ * with the crop scaled to match; undefined when no reduction is possible or
+ * libjpeg-turbo refuses the file (CMYK, truncated data), so the full decoder
+ * gets its chance.
+ */
+function decodeScaledJpeg(bytes: ArrayBuffer, plan: Plan): Decoded | undefined {
+  const { source, crop: rect } = plan;
+  const factor = DECODE_MARGIN * Math.max(plan.width / rect.width, plan.height / rect.height);
+  const minWidth = Math.ceil(source.width * factor);
+  const minHeight = Math.ceil(source.height * factor);
+  const swap = swapsSides(source.orientation);
+  const [storedWidth, storedHeight] = swap ? [source.height, source.width] : [source.width, source.height];
+  const [minStoredWidth, minStoredHeight] = swap ? [minHeight, minWidth] : [minWidth, minHeight];
+  if (scaleEighths(storedWidth, storedHeight, minStoredWidth, minStoredHeight) === 8) return undefined;
+  let stored;
+  try {
+    stored = decodeJpegScaled(new Uint8Array(bytes), minStoredWidth, minStoredHeight);
+  } catch {
+    return undefined;
+  }
+  if (
+    stored.width !== Math.ceil(storedWidth * stored.scale) || stored.height !== Math.ceil(storedHeight * stored.scale)
+  ) {
+    throw new Error(
+      `decoded size ${stored.width}x${stored.height} does not match the header's ${storedWidth}x${storedHeight}`,
+    );
+  }
+  const image = orient(stored, source.orientation);
+  const s = stored.scale;
+  const x = Math.min(image.width - 1, Math.round(rect.x * s));
+  const y = Math.min(image.height - 1, Math.round(rect.y * s));
+  const width = Math.max(1, Math.min(image.width - x, Math.round((rect.x + rect.width) * s) - x));
+  const height = Math.max(1, Math.min(image.height - y, Math.round((rect.y + rect.height) * s) - y));
+  return { image, crop: { x, y, width, height } };
+}
+
 /** Crop, then box-shrink while far above the target, then Lanczos3. */
-export async function scale(src: Pixels, plan: Plan): Promise<Pixels> {
-  const { x, y, width, height } = plan.crop;
-  let image = crop(src, x, y, width, height);
+export async function scale(src: Pixels, rect: Rect, plan: Plan): Promise<Pixels> {
+  let image = crop(src, rect.x, rect.y, rect.width, rect.height);
   const fx = Math.floor(image.width / (plan.width * BOX_MARGIN));
   const fy = Math.floor(image.height / (plan.height * BOX_MARGIN));
   if (fx > 1 || fy > 1) image = boxShrink(image, Math.max(1, fx), Math.max(1, fy));
   if (image.width === plan.width && image.height === plan.height) return image;
-  const opaque = isOpaque(image);
+  const opaque = !plan.source.hasAlpha || isOpaque(image);
   const out = await resize(toImageData(image), {
     width: plan.width,
     height: plan.height,

@@ -1,0 +1,98 @@
+/**
+ * `imgserve run` as a separate process on 127.0.0.1, as in production, and
+ * its memory from /proc.
+ *
+ * @module
+ */
+
+/** A running server process. */
+export interface ServerProcess extends AsyncDisposable {
+  base: string;
+  pid: number;
+  /** Resident set now and its high-water mark, in MiB. */
+  memory(): Promise<{ rssMiB: number; peakMiB: number }>;
+}
+
+/** How to start the server. */
+export interface ServerOptions {
+  workers?: number;
+  fileRoots: string[];
+  /** Extra flags, e.g. where the journal lives. */
+  flags?: string[];
+}
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+
+/** Starts the server and resolves once /healthz answers. */
+export async function startServerProcess(options: ServerOptions): Promise<ServerProcess> {
+  const port = freePort();
+  const args = [
+    "run",
+    "-A",
+    MAIN,
+    "run",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--max-queue",
+    "100000",
+    "--allow-private-networks",
+  ];
+  for (const root of options.fileRoots) args.push("--file-root", root);
+  if (options.workers !== undefined) args.push("--workers", String(options.workers));
+  args.push(...options.flags ?? []);
+  const child = new Deno.Command(Deno.execPath(), { args, stdin: "null", stdout: "null", stderr: "inherit" }).spawn();
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await child.status;
+  };
+  try {
+    await waitHealthy(base, child.status);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    base,
+    pid: child.pid,
+    memory: () => readMemory(child.pid),
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+async function waitHealthy(base: string, exited: Promise<Deno.CommandStatus>): Promise<void> {
+  let gone = false;
+  exited.then(() => gone = true);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !gone) {
+    try {
+      const response = await fetch(`${base}/healthz`);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(gone ? "the server exited during start-up" : "the server did not become healthy in 60 s");
+}
+
+/** VmRSS and VmHWM of a process, in MiB. */
+export async function readMemory(pid: number): Promise<{ rssMiB: number; peakMiB: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 };
+}
