@@ -6,6 +6,7 @@
  * @module
  */
 import { type ErrorName, ImgserveError } from "../../job/errors.ts";
+import { isIpLiteral } from "../../security/addresses.ts";
 import type { TransferOptions } from "../mod.ts";
 import { type Conn, ControlConnection, type FtpEndpoint, type FtpSide } from "./control.ts";
 import { describeReply, replyClass } from "./reply.ts";
@@ -192,8 +193,14 @@ export class FtpClient {
       throw new ImgserveError("FTP_PROTOCOL", `${control.who} sent an unreadable "${describeReply(reply)}"`);
     }
     const ip = n.slice(0, 4).join(".");
-    // The server names the address; it could name someone else's.
+    // The server names the address; it could name someone else's (FTP bounce).
     control.options.guard.checkAddress(ip);
+    if (isIpLiteral(control.address) && ip !== control.address) {
+      throw new ImgserveError(
+        "NETWORK_FORBIDDEN",
+        `${control.who} answered PASV with another host's address (${ip}, not ${control.address}); refused`,
+      );
+    }
     return await control.dial(ip, n[4] * 256 + n[5], "opening data");
   }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startNoTlsServer, startSilentServer } from "../../fixtures/ftp/fake_servers.ts";
+import { startBouncingServer, startNoTlsServer, startSilentServer } from "../../fixtures/ftp/fake_servers.ts";
 import { makeTestCerts } from "../../fixtures/ftp/certs.ts";
 import { startPyftpd } from "../../fixtures/ftp/pyftpd.ts";
 import { download, optionsFor, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
@@ -60,4 +60,14 @@ Deno.test("ftpes: a certificate from an unknown CA is refused before logging in"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a PASV reply naming another host's address is refused, and nothing connects there", async () => {
+  await using server = startBouncingServer("10.9.8.7");
+  const err = await rejectsWith(
+    download(`ftp://127.0.0.1:${server.port}/a.png`, optionsFor()),
+    "NETWORK_FORBIDDEN",
+  );
+  assert.match(err.message, /10\.9\.8\.7/);
+  assert.ok(!server.received.some((line) => line.startsWith("RETR")), server.received.join(" | "));
 });
