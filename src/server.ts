@@ -115,7 +115,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       pool.close();
       await runner.idle();
       journal.close();
-      closeHttpClients();
+      await closeHttpClients();
     },
   };
 }

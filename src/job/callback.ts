@@ -7,7 +7,7 @@
 import { ImgserveError } from "./errors.ts";
 import type { JobRecord } from "./journal.ts";
 import type { TransferOptions } from "../transport/mod.ts";
-import { httpClientFor } from "../transport/http_client.ts";
+import { guardedClient } from "../transport/http_client.ts";
 
 /** The body a callback receives. */
 export function callbackBody(record: JobRecord): Record<string, unknown> {
@@ -26,7 +26,7 @@ export async function sendCallback(url: URL, record: JobRecord, options: Transfe
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ImgserveError("UNSUPPORTED_SCHEME", `callbackURL must be http(s), not ${url.protocol}`);
   }
-  await options.guard.resolve(url.hostname);
+  const client = await guardedClient(url, options);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -35,7 +35,7 @@ export async function sendCallback(url: URL, record: JobRecord, options: Transfe
       body: JSON.stringify(callbackBody(record)),
       redirect: "error",
       signal: AbortSignal.timeout(options.timeoutMs),
-      client: httpClientFor(options.caCerts),
+      client,
     });
   } catch (err) {
     throw new ImgserveError("DESTINATION_UNREACHABLE", `callback to ${url} failed: ${(err as Error).message}`);

@@ -8,18 +8,17 @@
 import { ImgserveError } from "../job/errors.ts";
 import { checkDeclaredSize, connectionError, type TransferOptions, type Transport } from "./mod.ts";
 import { uploadHttp } from "./http_upload.ts";
-import { httpClientFor, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
 async function readHttp(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>> {
   const idle = idleSignal(options.timeoutMs, options.signal);
   let current = url;
   try {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      await options.guard.resolve(current.hostname.replace(/^\[|\]$/g, ""));
       const response = await fetch(current, {
         redirect: "manual",
         signal: idle.signal,
-        client: httpClientFor(options.caCerts),
+        client: await guardedClient(current, options),
       });
       const location = response.headers.get("location");
       if (response.status >= 300 && response.status < 400 && location) {

@@ -5,27 +5,64 @@
  * @module
  */
 
+import type { TransferOptions } from "./mod.ts";
+import { type PinProxy, startPinProxy } from "./pin_proxy.ts";
+
 /** Redirects followed before giving up, as browsers roughly do. */
 export const MAX_REDIRECTS = 10;
 
 const clients = new Map<string, Deno.HttpClient>();
+/** Clients kept for connection reuse; the oldest is closed past this. */
+const MAX_CLIENTS = 64;
 
-/** One HTTP client per set of extra CA roots, kept for connection reuse. */
-export function httpClientFor(caCerts: string[]): Deno.HttpClient | undefined {
-  if (caCerts.length === 0) return undefined;
-  const key = caCerts.join("\n");
+function clientFor(key: string, options: Deno.CreateHttpClientOptions): Deno.HttpClient {
   let client = clients.get(key);
   if (!client) {
-    client = Deno.createHttpClient({ caCerts });
+    client = Deno.createHttpClient(options);
     clients.set(key, client);
+    if (clients.size > MAX_CLIENTS) {
+      const [oldest, old] = clients.entries().next().value!;
+      clients.delete(oldest);
+      old.close();
+    }
   }
   return client;
 }
 
-/** Closes the cached HTTP clients (tests, shutdown). */
-export function closeHttpClients(): void {
+let proxy: PinProxy | undefined;
+
+/**
+ * The `fetch` client for one request: the network guard resolves and
+ * checks the URL's host, and the connection goes to that very address, so
+ * a name that resolves differently a moment later (DNS rebinding) cannot
+ * redirect it. Plain HTTP connects to the address directly (a "tcp"
+ * transport); HTTPS tunnels through our CONNECT proxy, keeping TLS end to
+ * end with the URL's host name. Extra CA roots come from `options.caCerts`.
+ */
+export async function guardedClient(url: URL, options: TransferOptions): Promise<Deno.HttpClient | undefined> {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const address = await options.guard.resolve(host);
+  const caKey = options.caCerts.join("\n");
+  const caCerts = options.caCerts.length > 0 ? options.caCerts : undefined;
+  if (address === host) return caCerts ? clientFor(`*|${caKey}`, { caCerts }) : undefined;
+  if (url.protocol === "https:") {
+    proxy ??= startPinProxy();
+    return clientFor(`tls|${address}|${caKey}`, {
+      caCerts,
+      proxy: { url: proxy.url, basicAuth: proxy.credentials(address) },
+    });
+  }
+  const port = Number(url.port || 80);
+  return clientFor(`${address}|${port}|${caKey}`, { caCerts, proxy: { transport: "tcp", hostname: address, port } });
+}
+
+/** Closes the cached HTTP clients and the proxy (tests, shutdown). */
+export async function closeHttpClients(): Promise<void> {
   for (const client of clients.values()) client.close();
   clients.clear();
+  const closing = proxy;
+  proxy = undefined;
+  await closing?.close();
 }
 
 /** A signal that fires on the caller's abort or after `ms` without progress. */

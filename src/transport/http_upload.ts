@@ -9,7 +9,7 @@
 import { ImgserveError } from "../job/errors.ts";
 import { connectionError, type WriteOptions } from "./mod.ts";
 import { findUploadForm, type FormEntry } from "./http_form.ts";
-import { httpClientFor, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
 /** Largest upload page read while looking for the form. */
 const MAX_PAGE_BYTES = 4 * 1024 * 1024;
@@ -155,7 +155,6 @@ async function send(
   let current = url;
   let outgoing = request;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    await options.guard.resolve(current.hostname.replace(/^\[|\]$/g, ""));
     idle.touch();
     const response = await fetch(current, {
       method: outgoing.method,
@@ -163,7 +162,7 @@ async function send(
       headers: outgoing.contentType ? { "content-type": outgoing.contentType } : {},
       redirect: "manual",
       signal: idle.signal,
-      client: httpClientFor(options.caCerts),
+      client: await guardedClient(current, options),
     });
     const location = response.headers.get("location");
     if (!follow || !location || ![301, 302, 303, 307, 308].includes(response.status)) {

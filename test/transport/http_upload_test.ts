@@ -295,6 +295,6 @@ Deno.test("HTTPS uploads trust an extra CA given in caCerts, and only then", asy
     assertEquals(site.uploads[0].file?.fileName, "tls.png");
     await assertIsTheImage(site.uploads[0].file);
   } finally {
-    closeHttpClients();
+    await closeHttpClients();
   }
 });
