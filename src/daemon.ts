@@ -121,8 +121,11 @@ export async function startDaemon(config: Config, flags: string[]): Promise<Outc
   };
 }
 
-/** Stops the background server with SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopDaemon(config: Config, graceMs = 30_000): Promise<Outcome> {
+/**
+ * Stops the background server with SIGTERM (it finishes running jobs within
+ * --grace-ms), then SIGKILL if it is still there 10 s after that.
+ */
+export async function stopDaemon(config: Config, graceMs = config.jobs.graceMs + 10_000): Promise<Outcome> {
   const pid = await readPid(config.pidFile);
   if (pid === undefined) return { code: 0, message: `imgserve is not running (no pid file at ${config.pidFile})` };
   if (!(await isAlive(pid))) {

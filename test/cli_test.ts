@@ -24,7 +24,8 @@ Deno.test("start, status and stop a background server with the seed's single-das
   await using dir = await tempDir();
   const port = freePort();
   const files = ["--pid-file", `${dir.path}/imgserve.pid`, "--log-file", `${dir.path}/log/imgserve.log`];
-  const flags = ["-host", "127.0.0.1", "-port", String(port), "--workers", "1", ...files];
+  const journal = ["--kv", `${dir.path}/jobs.kv`];
+  const flags = ["-host", "127.0.0.1", "-port", String(port), "--workers", "1", ...journal, ...files];
   try {
     const started = await imgserve(["start", ...flags]);
     assertEquals(started.code, 0, started.out);
@@ -40,6 +41,14 @@ Deno.test("start, status and stop a background server with the seed's single-das
 
     const status = await imgserve(["status", ...files]);
     assertEquals([status.code, status.out.trim()], [0, `imgserve is running (pid ${pid})`]);
+
+    const restarted = await imgserve(["restart", ...flags]);
+    assertEquals(restarted.code, 0, restarted.out);
+    const newPid = Number(await Deno.readTextFile(`${dir.path}/imgserve.pid`));
+    assert(newPid !== pid && restarted.out.includes(`stopped (pid ${pid})`), restarted.out);
+    const again2 = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assertEquals(again2.status, 200);
+    await again2.body?.cancel();
 
     const stopped = await imgserve(["stop", ...files]);
     assertEquals(stopped.code, 0);
@@ -74,6 +83,8 @@ Deno.test("a stale pid file is reported by status and cleared by start", async (
       String(port),
       "--workers",
       "1",
+      "--kv",
+      `${dir.path}/jobs.kv`,
       ...files,
     ]);
     assertEquals(started.code, 0, started.out);
