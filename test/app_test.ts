@@ -12,7 +12,7 @@ import {
   thirds,
   withOrientation,
 } from "./helpers/images.ts";
-import { httpServer, serve, tempDir } from "./helpers/server.ts";
+import { heldSource, httpServer, serve, tempDir } from "./helpers/server.ts";
 import { readHeader } from "../src/image/header.ts";
 
 const TRANSPARENT = [0, 0, 0, 0] as [number, number, number, number];
@@ -20,19 +20,7 @@ const WHITE = [255, 255, 255, 255] as [number, number, number, number];
 
 Deno.test("the placeholder of the final size is in place at the reply, and the real image replaces it", async () => {
   const source = await png(thirds(300, 100));
-  const { promise: release, resolve } = Promise.withResolvers<void>();
-  await using src = httpServer(() => {
-    // The header arrives at once, the rest only when the test says so.
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(source.subarray(0, 64));
-        await release;
-        controller.enqueue(source.subarray(64));
-        controller.close();
-      },
-    });
-    return new Response(body, { headers: { "content-type": "image/png" } });
-  });
+  await using src = heldSource({ "/pics/Ex.png": source });
   await using dir = await tempDir();
   await using imgserve = await serve();
   const reply = await imgserve.post({
@@ -50,7 +38,7 @@ Deno.test("the placeholder of the final size is in place at the reply, and the r
   assertEquals(pixel(placeholder, 45, 30), [128, 128, 128, 255]);
   const pending = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
   assert(pending.state === "queued" || pending.state === "running", pending.state);
-  resolve();
+  src.release();
   const done = await imgserve.finished(reply.json.id as string);
   assertEquals(done.state, "done");
   const result = await decode(await Deno.readFile(path));

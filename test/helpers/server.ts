@@ -80,3 +80,41 @@ export function httpServer(handler: Deno.ServeHandler): { base: string } & Async
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }
+
+/**
+ * An HTTP image source that sends the first 64 bytes of each image at once
+ * and the rest only after `release()`; requests after the release get the
+ * whole image at once. It counts requests per path.
+ */
+export function heldSource(images: Record<string, Uint8Array<ArrayBuffer>>) {
+  const hits = new Map<string, number>();
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  let isReleased = false;
+  released.then(() => isReleased = true);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const image = images[path];
+    if (!image) return new Response("not found", { status: 404 });
+    if (isReleased) return new Response(image);
+    return new Response(
+      new ReadableStream({
+        async start(controller) {
+          controller.enqueue(image.subarray(0, 64));
+          await released;
+          controller.enqueue(image.subarray(64));
+          controller.close();
+        },
+      }),
+    );
+  });
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    hits,
+    release,
+    [Symbol.asyncDispose]: async () => {
+      release();
+      await server.shutdown();
+    },
+  };
+}

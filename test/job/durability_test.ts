@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, near, painted, pixel, png, thirds } from "../helpers/images.ts";
-import { heldSource, jobState, spawnServer, waitFinished } from "../helpers/process.ts";
-import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
+import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 
 function flags(dir: string, more: string[] = []): string[] {
   return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--allow-private-networks", "--lease-ms", "1000", ...more];

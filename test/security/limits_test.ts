@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
-import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
 
 const resize = (srcURL: string, dstURL: string, args: Record<string, unknown> = { width: 10 }) => ({
@@ -156,25 +156,13 @@ Deno.test("a source that never answers times out with code 206 instead of hangin
 Deno.test("past --max-queue unfinished jobs, requests get 503 with Retry-After", async () => {
   await using dir = await tempDir();
   const source = await png(thirds(30, 30));
-  const { promise: release, resolve } = Promise.withResolvers<void>();
-  await using src = httpServer(() =>
-    new Response(
-      new ReadableStream({
-        async start(controller) {
-          controller.enqueue(source.subarray(0, 64));
-          await release;
-          controller.enqueue(source.subarray(64));
-          controller.close();
-        },
-      }),
-    )
-  );
+  await using src = heldSource({ "/a.png": source });
   await using imgserve = await serve(["--max-queue", "1"]);
   const first = await imgserve.post(resize(`${src.base}/a.png`, `file://${dir.path}/1.png`));
   assertEquals(first.status, 202);
   const second = await imgserve.post(resize(`${src.base}/a.png`, `file://${dir.path}/2.png`));
   assertEquals([second.status, second.json.code, second.headers.get("retry-after")], [503, 505, "5"]);
-  resolve();
+  src.release();
   assertEquals((await imgserve.finished(first.json.id as string)).state, "done");
   const third = await imgserve.post(resize(`${src.base}/a.png`, `file://${dir.path}/3.png`));
   assertEquals(third.status, 202);

@@ -3,7 +3,7 @@ import { ImgserveError } from "../../src/job/errors.ts";
 import { httpTransport } from "../../src/transport/http.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
 import { readAll, type TransferOptions } from "../../src/transport/mod.ts";
-import { makeHttpsCerts } from "../fixtures/http/certs.ts";
+import { makeTestCerts } from "../fixtures/certs.ts";
 import { tempDir } from "../helpers/server.ts";
 
 /** A guard that answers every name with 127.0.0.1, as a DNS server would. */
@@ -39,7 +39,7 @@ Deno.test("the connection goes to the address the guard checked, not to a fresh 
 
 Deno.test("HTTPS to a pinned address still verifies the certificate against the URL's name", async () => {
   await using dir = await tempDir();
-  const certs = await makeHttpsCerts(dir.path);
+  const certs = await makeTestCerts(dir.path);
   await using server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, cert: certs.cert, key: certs.key, onListen: () => {} },
     () => new Response("secure"),

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { makeHttpsCerts } from "../fixtures/http/certs.ts";
+import { makeTestCerts } from "../fixtures/certs.ts";
 import { type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
 
 const PLACEHOLDER_GREY = [128, 128, 128, 255];
@@ -120,7 +120,7 @@ Deno.test("a form dstURL without a colon after the page is refused as a bad URL"
 
 Deno.test("HTTPS destinations are trusted through --ca-file, and refused without it", async () => {
   await using dir = await tempDir();
-  const certs = await makeHttpsCerts(dir.path);
+  const certs = await makeTestCerts(dir.path);
   await using source = await sourceFile();
   await using site = uploadSite({ tls: certs });
   const job = {

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { decode, GREEN, painted, pixel, png } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
-import { makeHttpsCerts } from "../fixtures/http/certs.ts";
+import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
 import { ImgserveError } from "../../src/job/errors.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
@@ -284,7 +284,7 @@ Deno.test("a closed port is DESTINATION_UNREACHABLE", async () => {
 
 Deno.test("HTTPS uploads trust an extra CA given in caCerts, and only then", async () => {
   await using dir = await tempDir();
-  const certs = await makeHttpsCerts(dir.path);
+  const certs = await makeTestCerts(dir.path);
   await using site = uploadSite({ tls: certs });
   try {
     const url = new URL(`${site.base}/app/upload.html:tls.png`);

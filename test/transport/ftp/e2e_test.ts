@@ -4,8 +4,8 @@
  */
 import { assert, assertEquals } from "../../helpers/assert.ts";
 import { decode, GREEN, near, painted, pixel, png, type Rgba, thirds } from "../../helpers/images.ts";
-import { httpServer, serve, tempDir } from "../../helpers/server.ts";
-import { makeTestCerts, type TestCerts } from "../../fixtures/ftp/certs.ts";
+import { heldSource, serve, tempDir } from "../../helpers/server.ts";
+import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
@@ -79,19 +79,7 @@ Deno.test("file source → ftp destination: a missing folder is created, tags fi
 
 Deno.test("ftp destination: the grey placeholder is on the FTP server at the reply, then the real image replaces it", async () => {
   const source = await png(thirds(300, 100));
-  const { promise: release, resolve } = Promise.withResolvers<void>();
-  await using src = httpServer(() => {
-    // The header arrives at once, the rest only when the test says so.
-    const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(source.subarray(0, 64));
-        await release;
-        controller.enqueue(source.subarray(64));
-        controller.close();
-      },
-    });
-    return new Response(body, { headers: { "content-type": "image/png" } });
-  });
+  await using src = heldSource({ "/pics/Held.png": source });
   await using ftp = await startPyftpd();
   await using imgserve = await serve();
   try {
@@ -108,12 +96,12 @@ Deno.test("ftp destination: the grey placeholder is on the FTP server at the rep
     assertEquals(pixel(placeholder, 45, 30), GREY);
     const pending = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
     assert(pending.state === "queued" || pending.state === "running", pending.state);
-    resolve();
+    src.release();
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
     await assertImage(await Deno.readFile(path), 90, 60, GREEN);
     assertEquals(namesIn(`${ftp.root}/out`), ["Held.png"]);
   } finally {
-    resolve();
+    src.release();
   }
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startBouncingServer, startNoTlsServer, startSilentServer } from "../../fixtures/ftp/fake_servers.ts";
-import { makeTestCerts } from "../../fixtures/ftp/certs.ts";
+import { makeTestCerts } from "../../fixtures/certs.ts";
 import { startPyftpd } from "../../fixtures/ftp/pyftpd.ts";
 import { download, optionsFor, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 

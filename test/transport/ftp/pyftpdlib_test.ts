@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeTestCerts } from "../../fixtures/ftp/certs.ts";
+import { makeTestCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { download, optionsFor, randomBytes, recordingGuard, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 import { ftpTransport } from "../../../src/transport/ftp/mod.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeTestCerts, type TestCerts } from "../../fixtures/ftp/certs.ts";
+import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, randomBytes, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 
