@@ -29,6 +29,44 @@ function dirname(path: string): string {
   return at <= 0 ? "/" : path.slice(0, at);
 }
 
+/** What the first read takes: enough for any image header we parse. */
+const HEADER_CHUNK = 64 * 1024;
+
+/**
+ * The file's bytes as two chunks, the header-sized start and then the rest,
+ * both views of one buffer of the file's size: the reader can join them
+ * without copying (see `concat`), and a big file costs two reads, not one
+ * per 64 KiB. A file that grows meanwhile is read as far as its size was.
+ */
+function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  let filled = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const end = filled === 0 ? Math.min(size, HEADER_CHUNK) : size;
+        const start = filled;
+        while (filled < end) {
+          const n = await file.read(buffer.subarray(filled, end));
+          if (n === null) break;
+          filled += n;
+        }
+        if (filled > start) controller.enqueue(buffer.subarray(start, filled));
+        if (filled === start || filled === size) {
+          file.close();
+          controller.close();
+        }
+      } catch (err) {
+        file.close();
+        controller.error(err);
+      }
+    },
+    cancel() {
+      file.close();
+    },
+  });
+}
+
 /** The file transport, confined to `roots`. */
 export const fileTransport = (roots: FileRoots): Transport => ({
   async read(url, options) {
@@ -49,7 +87,7 @@ export const fileTransport = (roots: FileRoots): Transport => ({
         file.close();
         throw err;
       }
-      return file.readable;
+      return wholeFileStream(file, info.size);
     } catch (err) {
       if (err instanceof ImgserveError) throw err;
       if (err instanceof Deno.errors.NotFound) {
