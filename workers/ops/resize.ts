@@ -97,10 +97,11 @@ function decodeScaledJpeg(bytes: ArrayBuffer, plan: Plan): Decoded | undefined {
 
 /** Crop, then box-shrink while far above the target, then Lanczos3. */
 export async function scale(src: Pixels, rect: Rect, plan: Plan): Promise<Pixels> {
-  let image = crop(src, rect.x, rect.y, rect.width, rect.height);
-  const fx = Math.floor(image.width / (plan.width * BOX_MARGIN));
-  const fy = Math.floor(image.height / (plan.height * BOX_MARGIN));
-  if (fx > 1 || fy > 1) image = boxShrink(image, Math.max(1, fx), Math.max(1, fy));
+  const fx = Math.floor(rect.width / (plan.width * BOX_MARGIN));
+  const fy = Math.floor(rect.height / (plan.height * BOX_MARGIN));
+  const image = fx > 1 || fy > 1
+    ? boxShrink(src, Math.max(1, fx), Math.max(1, fy), rect)
+    : crop(src, rect.x, rect.y, rect.width, rect.height);
   if (image.width === plan.width && image.height === plan.height) return image;
   const opaque = !plan.source.hasAlpha || isOpaque(image);
   const out = await resize(toImageData(image), {
