@@ -11,4 +11,13 @@ import { startServer } from "./server.ts";
 const config = parseConfig(["run"], processEnvironment())!;
 const server = await startServer(config, { noListen: true, log: console.log });
 
+// The workers and the journal scan keep the process alive after `deno serve`
+// stops listening, so a signal must end them too.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.shutdown();
+    Deno.exit(0);
+  });
+}
+
 export default { fetch: server.fetch } satisfies Deno.ServeDefaultExport;

@@ -114,3 +114,31 @@ async function assertRefused(port: number): Promise<void> {
   }
   throw new Error(`port ${port} still accepts connections`);
 }
+
+Deno.test("the app runs under `deno serve` and exits on SIGTERM", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["serve", "-A", "--port", String(port), new URL("../src/serve.ts", import.meta.url).pathname],
+    env: { IMGSERVE_KV: ":memory:", IMGSERVE_WORKERS: "1" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let health: Response | undefined;
+    for (let i = 0; i < 300 && !health; i++) {
+      try {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assertEquals(health?.status, 200);
+    await health?.body?.cancel();
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 0);
+  } catch (err) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw err;
+  }
+});
