@@ -39,12 +39,16 @@ const HEADER_CHUNK = 64 * 1024;
  * per 64 KiB. A file that grows meanwhile is read as far as its size was.
  */
 function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8Array> {
-  const buffer = new Uint8Array(size);
+  // Resizable, so the reply path touches only the header's pages; the rest
+  // of the memory is committed when the file is read after the reply.
+  const store = new ArrayBuffer(Math.min(size, HEADER_CHUNK), { maxByteLength: size });
+  const buffer = new Uint8Array(store);
   let filled = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const end = filled === 0 ? Math.min(size, HEADER_CHUNK) : size;
+        if (store.byteLength < end) store.resize(end);
         const start = filled;
         while (filled < end) {
           const n = await file.read(buffer.subarray(filled, end));
