@@ -129,19 +129,23 @@ for (const workers of [1, undefined]) {
       onTick: async () => void rss.push((await server.memory()).rssMiB),
     });
     rss.push((await server.memory()).rssMiB);
+    // One sample swings by +-10% with garbage collection: compare the median
+    // of the first 10 s under load with that of the last 10 s.
+    const loaded = rss.slice(1);
+    const window = Math.max(1, Math.min(10, Math.floor(loaded.length / 3)));
     run.load = {
       seconds: loadSeconds,
       concurrency,
-      rssStartMiB: rss[0],
-      rssEndMiB: rss[rss.length - 1],
+      rssStartMiB: median(loaded.slice(0, window)),
+      rssEndMiB: median(loaded.slice(-window)),
       rssMaxMiB: Math.max(...rss),
       result,
     };
     console.log(loadTable("clients", [result], STAGES));
     console.log(
-      `RSS start ${rss[0].toFixed(0)} MiB, end ${run.load.rssEndMiB.toFixed(0)} MiB, max ${
-        run.load.rssMaxMiB.toFixed(0)
-      } MiB`,
+      `RSS median of the first ${window} s ${run.load.rssStartMiB.toFixed(0)} MiB, of the last ${window} s ${
+        run.load.rssEndMiB.toFixed(0)
+      } MiB; idle before ${rss[0].toFixed(0)} MiB, max ${run.load.rssMaxMiB.toFixed(0)} MiB`,
     );
   }
   run.peakMiB = (await server.memory()).peakMiB;
@@ -163,7 +167,7 @@ const targets = [
   ],
   [`throughput ${host.cpus} workers / 1 worker`, `${scaling.toFixed(2)}x`, ">= 1.8x", scaling >= 1.8],
   [
-    `RSS over ${load.seconds} s load (start -> end)`,
+    `RSS over ${load.seconds} s load (first -> last 10 s)`,
     `${load.rssStartMiB.toFixed(0)} -> ${load.rssEndMiB.toFixed(0)} MiB`,
     "flat (< 10% growth)",
     growth < 0.1 * load.rssStartMiB,
@@ -212,4 +216,10 @@ async function gitCommit(): Promise<string | undefined> {
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "imgserve-bench-" });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
