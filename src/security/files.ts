@@ -3,6 +3,10 @@
  * without one. Paths are checked after percent-decoding, `..` resolution
  * and symlink resolution, so no spelling of a path escapes a root.
  *
+ * The checks use Deno's synchronous calls on purpose: each async file-system
+ * call hops to a blocking thread and costs about 40 us of CPU against 3-15 us
+ * for the same lookup done in place, and they run for every job.
+ *
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
@@ -46,13 +50,13 @@ export class FileRoots {
   }
 
   /** Checks a source path; returns its real path (symlinks followed). */
-  async source(path: string): Promise<string> {
+  source(path: string): string {
     if (this.roots.length === 0) this.#refuse(path);
     const lexical = normalizePath(path);
     if (!this.roots.some((root) => within(lexical, root))) this.#refuse(path);
     let real: string;
     try {
-      real = await Deno.realPath(lexical);
+      real = Deno.realPathSync(lexical);
     } catch {
       return lexical; // does not exist: the read reports "not found"
     }
@@ -64,7 +68,7 @@ export class FileRoots {
    * Checks a destination path: the deepest folder that exists must really
    * lie under a root, and the name itself must not be a symlink.
    */
-  async destination(path: string): Promise<string> {
+  destination(path: string): string {
     if (this.roots.length === 0) this.#refuse(path);
     const lexical = normalizePath(path);
     if (!this.roots.some((root) => within(lexical, root))) this.#refuse(path);
@@ -72,7 +76,7 @@ export class FileRoots {
     let rest = "";
     while (true) {
       try {
-        const real = await Deno.realPath(existing);
+        const real = Deno.realPathSync(existing);
         const target = normalizePath(real + rest);
         if (!this.roots.some((root) => within(target, root))) this.#refuse(path);
         return target;
