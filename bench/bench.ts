@@ -10,7 +10,7 @@
  *    shows whether memory stays flat.
  *
  * Flags: --duration S (load phase, default 60), --phase S (each concurrency
- * level, default 8), --levels 1,2,4,8, --reps N (pipeline runs, default 3).
+ * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3).
  *
  * @module
  */
@@ -26,7 +26,7 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     duration: { type: "string", default: "60" },
-    phase: { type: "string", default: "8" },
+    phase: { type: "string", default: "12" },
     levels: { type: "string", default: "1,2,4,8" },
     reps: { type: "string", default: "3" },
   },

@@ -18,8 +18,13 @@ export interface LoadResult {
   /** Jobs finished inside the measuring window. */
   completed: number;
   failed: number;
+  /** Over whole passes of the job list when the window holds one (see {@linkcode wholePasses}), else over the window. */
   jobsPerSecond: number;
   megapixelsPerSecond: number;
+  /** Whole passes the rate was taken over (0: taken over the window's count). */
+  passes: number;
+  /** Jobs finished in the window divided by its length, whatever their mix. */
+  windowJobsPerSecond: number;
   /** POST / reply latency, ms. */
   replyP50: number;
   replyP99: number;
@@ -89,20 +94,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const end = start + durationMs;
   const latencies: number[] = [];
   const stageSums: Record<string, number> = {};
-  let completed = 0, failed = 0, megapixels = 0, next = 0, sampledJobs = 0;
+  let completed = 0, failed = 0, megapixels = 0, next = 0, sampledJobs = 0, firstInWindow = -1;
+  /** When each job (by its position in the posting order) finished. */
+  const finishedAt: number[] = [];
   let firstError: string | undefined;
   const ticker = setInterval(() => options.onTick?.(performance.now() - start), 1000);
   const callbacks = callbackReceiver();
 
   const client = async (slot: number) => {
     while (performance.now() < end) {
-      const spec = jobs[next++ % jobs.length];
+      const index = next++;
+      const spec = jobs[index % jobs.length];
       const body = {
         ...spec.body,
         dstURL: String(spec.body.dstURL).replace("{slot}", String(slot)),
         callbackURL: callbacks.url,
       };
       const posted = performance.now();
+      if (posted >= windowStart && firstInWindow < 0) firstInWindow = index;
       const response = await fetch(`${base}/`, {
         method: "POST",
         body: JSON.stringify(body),
@@ -111,12 +120,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const reply = await response.json();
       if (posted >= windowStart) latencies.push(performance.now() - posted);
       if (response.status !== 202) {
+        finishedAt[index] = performance.now();
         failed++;
         firstError ??= `${response.status} ${JSON.stringify(reply)}`;
         continue;
       }
       const state = await callbacks.wait(reply.id);
       const done = performance.now();
+      finishedAt[index] = done;
       // Stage times come from GET /jobs for one job in four: a sample is
       // enough for averages, and every request the bench makes takes CPU
       // from the server it measures.
@@ -144,18 +155,49 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const seconds = (end - windowStart) / 1000;
   const stages: Record<string, number> = {};
   for (const [stage, sum] of Object.entries(stageSums)) stages[stage] = sum / Math.max(1, sampledJobs);
+  const whole = wholePasses(finishedAt, firstInWindow, jobs.length, end);
+  const passMegapixels = jobs.reduce((sum, job) => sum + job.megapixels, 0);
   return {
     concurrency,
     seconds,
     completed,
     failed,
-    jobsPerSecond: completed / seconds,
-    megapixelsPerSecond: megapixels / seconds,
+    jobsPerSecond: whole ? whole.passes * jobs.length / whole.seconds : completed / seconds,
+    megapixelsPerSecond: whole ? whole.passes * passMegapixels / whole.seconds : megapixels / seconds,
+    passes: whole?.passes ?? 0,
+    windowJobsPerSecond: completed / seconds,
     replyP50: percentile(latencies, 50),
     replyP99: percentile(latencies, 99),
     stages,
     firstError,
   };
+}
+
+/**
+ * The time the server took for whole passes over the job list. The list
+ * mixes 20 ms thumbnails with 600 ms ones, so a count of the jobs finished
+ * in a fixed window swings by 15% with how many slow ones fell into it.
+ * Instead: from the moment every job posted before the window had
+ * finished to the moment every job of the next K whole passes had, the
+ * server did K passes of work; the jobs in flight at those two moments
+ * stand at the same places in the list, so they cancel out.
+ */
+export function wholePasses(
+  finishedAt: number[],
+  first: number,
+  passLength: number,
+  end: number,
+): { passes: number; seconds: number } | undefined {
+  if (first < 0) return undefined;
+  // allDoneBy[i]: when jobs 0..i-1 had all finished.
+  const allDoneBy = [0];
+  for (let i = 0; i < finishedAt.length; i++) allDoneBy.push(Math.max(allDoneBy[i], finishedAt[i] ?? Infinity));
+  let passes = 0;
+  while (first + (passes + 1) * passLength < allDoneBy.length && allDoneBy[first + (passes + 1) * passLength] <= end) {
+    passes++;
+  }
+  if (passes === 0) return undefined;
+  return { passes, seconds: (allDoneBy[first + passes * passLength] - allDoneBy[first]) / 1000 };
 }
 
 /** Polls GET /jobs/:id until the job is done or failed. */

@@ -32,10 +32,11 @@ export function pipelineTable(results: PipelineResult[]): string {
 /** Load runs as a table, stage columns in the order given. */
 export function loadTable(label: string, runs: LoadResult[], stageNames: string[]): string {
   return table(
-    [label, "jobs/s", "MP/s", "reply p50", "p99 ms", "failed", ...stageNames.map((s) => `${s} ms`)],
+    [label, "jobs/s", "passes", "MP/s", "reply p50", "p99 ms", "failed", ...stageNames.map((s) => `${s} ms`)],
     runs.map((r) => [
       `c=${r.concurrency}`,
       r.jobsPerSecond,
+      String(r.passes),
       r.megapixelsPerSecond,
       r.replyP50,
       r.replyP99,
