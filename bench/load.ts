@@ -155,7 +155,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const seconds = (end - windowStart) / 1000;
   const stages: Record<string, number> = {};
   for (const [stage, sum] of Object.entries(stageSums)) stages[stage] = sum / Math.max(1, sampledJobs);
-  const whole = wholePasses(finishedAt, firstInWindow, jobs.length, end);
+  const whole = wholePasses(finishedAt, firstInWindow, jobs.length, start, end);
   const passMegapixels = jobs.reduce((sum, job) => sum + job.megapixels, 0);
   return {
     concurrency,
@@ -186,11 +186,12 @@ export function wholePasses(
   finishedAt: number[],
   first: number,
   passLength: number,
+  start: number,
   end: number,
 ): { passes: number; seconds: number } | undefined {
   if (first < 0) return undefined;
   // allDoneBy[i]: when jobs 0..i-1 had all finished.
-  const allDoneBy = [0];
+  const allDoneBy = [start];
   for (let i = 0; i < finishedAt.length; i++) allDoneBy.push(Math.max(allDoneBy[i], finishedAt[i] ?? Infinity));
   let passes = 0;
   while (first + (passes + 1) * passLength < allDoneBy.length && allDoneBy[first + (passes + 1) * passLength] <= end) {
