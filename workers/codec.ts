@@ -22,9 +22,15 @@ export type WorkRequest =
 export type WorkReply =
   | { type: "ready"; fonts: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
-  | { type: "failed"; id: number; message: string };
+  | { type: "failed"; id: number; message: string }
+  /** Not run: after a failure this worker runs nothing more. */
+  | { type: "returned"; id: number; bytes: ArrayBuffer };
 
 let fonts: FontSet = { buffers: [], families: new Set() };
+/** Jobs run one after another; the pool sends the next before this one ends. */
+let line: Promise<void> = Promise.resolve();
+/** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
+let retiring = false;
 
 async function run(plan: Plan, bytes: ArrayBuffer): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
   const timer = new StageTimer();
@@ -39,10 +45,19 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
     self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
     return;
   }
+  line = line.then(() => runJob(message));
+};
+
+async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {
+  if (retiring) {
+    self.postMessage({ type: "returned", id: message.id, bytes: message.bytes } satisfies WorkReply, [message.bytes]);
+    return;
+  }
   try {
     const result = await run(message.plan, message.bytes);
     self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
   } catch (err) {
+    retiring = true;
     // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
     const text = err instanceof WebAssembly.RuntimeError || err instanceof RangeError
       ? `the codec ran out of memory or aborted (${err.message})`
@@ -51,4 +66,4 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
       : "the codec rejected the data as corrupt or unsupported";
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
   }
-};
+}

@@ -1,0 +1,80 @@
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
+import { ImgserveError } from "../src/job/errors.ts";
+import { coverCrop, type Plan } from "../src/job/plan.ts";
+import { WorkerPool } from "../src/pool.ts";
+
+const CRASHING_WORKER = new URL("./fixtures/crashing_worker.ts", import.meta.url);
+
+/** A resize plan for a 60x30 PNG: red|green|blue thirds. */
+function planFor(width: number, height: number): Plan {
+  return {
+    op: "resize",
+    source: { format: "png", width: 60, height: 30, orientation: 1, hasAlpha: false },
+    width,
+    height,
+    format: "png",
+    quality: 85,
+    mode: "cover",
+    crop: coverCrop(60, 30, width, height),
+  };
+}
+
+async function source(): Promise<Uint8Array<ArrayBuffer>> {
+  return await png(thirds(60, 30));
+}
+
+Deno.test("one worker given several jobs at once runs them all, in order, each with its own result", async () => {
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
+  const sizes = [10, 11, 12, 13, 14];
+  const finished: number[] = [];
+  const results = await Promise.all(sizes.map(async (width) => {
+    const result = await pool.run(planFor(width, 10), await source());
+    finished.push(width);
+    return result;
+  }));
+  assertEquals(finished, sizes);
+  for (const [i, result] of results.entries()) {
+    const image = await decode(result.bytes);
+    assertEquals([image.width, image.height], [sizes[i], 10]);
+    assert(near(pixel(image, Math.floor(image.width / 2), 5), GREEN), "the centre third is green");
+  }
+});
+
+Deno.test("a job that fails hands the one sent ahead back, and it runs on the fresh worker", async () => {
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
+  const corrupt = (await source()).slice();
+  corrupt.fill(0x55, 40); // a valid header, then garbage
+  const [bad, good] = await Promise.allSettled([
+    pool.run(planFor(20, 10), corrupt),
+    pool.run(planFor(20, 10), await source()),
+  ]);
+  assertEquals(bad.status, "rejected");
+  assertEquals(((bad as PromiseRejectedResult).reason as ImgserveError).code, 601);
+  assertEquals(good.status, "fulfilled");
+  const image = await decode((good as PromiseFulfilledResult<{ bytes: Uint8Array }>).value.bytes);
+  assertEquals([image.width, image.height], [20, 10]);
+  assert(near(pixel(image, 10, 5), GREEN), "the job sent ahead ran on clean codecs");
+  assertEquals(pool.replaced, 1);
+  assertEquals(pool.queued, 0);
+});
+
+Deno.test("a crash fails the job sent ahead as transient, so the runner tries it again", async () => {
+  await using pool = await WorkerPool.start({
+    size: 1,
+    fontDirs: [],
+    taskTimeoutMs: 60_000,
+    workerURL: CRASHING_WORKER,
+  });
+  const [crash, ahead] = await Promise.allSettled([
+    pool.run(planFor(13, 10), await source()),
+    pool.run(planFor(20, 10), await source()),
+  ]);
+  const crashError = (crash as PromiseRejectedResult).reason as ImgserveError;
+  const aheadError = (ahead as PromiseRejectedResult).reason as ImgserveError;
+  assertEquals([crashError.code, aheadError.code], [602, 602]);
+  assert(aheadError.transient, "the innocent job is retried");
+  assert(/before it reached this job/.test(aheadError.message), aheadError.message);
+  const after = await pool.run(planFor(20, 10), await source());
+  assertEquals((await decode(after.bytes)).width, 20);
+});
