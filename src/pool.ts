@@ -56,6 +56,18 @@ interface Slot {
 /** Jobs a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
 
+/**
+ * A job that went down with its worker before the worker reached it (it
+ * was sent ahead; its bytes went with it). It never ran: the runner reads
+ * its source again and runs it at once, spending no attempt, so it is not
+ * tied to the retries of the job that brought the worker down.
+ */
+export class JobNotStarted extends ImgserveError {
+  constructor(message: string) {
+    super("WORKER_CRASHED", message);
+  }
+}
+
 const DEFAULT_WORKER = new URL("../workers/codec.ts", import.meta.url);
 
 /**
@@ -172,8 +184,8 @@ export class WorkerPool {
 
   /**
    * Ends a worker that crashed or overran: its running job fails with
-   * `reason`; the jobs sent ahead went down with their (transferred) bytes,
-   * so they fail as transient and the runner tries them again.
+   * `reason`; the jobs sent ahead went down with their (transferred) bytes
+   * and fail with {@linkcode JobNotStarted}.
    */
   #replace(slot: Slot, reason: ImgserveError): void {
     const [running, ...ahead] = slot.tasks;
@@ -181,12 +193,7 @@ export class WorkerPool {
     this.#retire(slot);
     running?.reject(reason);
     for (const task of ahead) {
-      task.reject(
-        new ImgserveError(
-          "WORKER_CRASHED",
-          `the image worker was replaced before it reached this job (${reason.message})`,
-        ),
-      );
+      task.reject(new JobNotStarted(`the image worker was replaced before it reached this job (${reason.message})`));
     }
   }
 

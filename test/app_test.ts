@@ -255,17 +255,29 @@ Deno.test("every validation failure answers with its status and code, and the se
 Deno.test("a worker crash fails only its job; the pool replaces the worker and keeps serving", async () => {
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(60, 30)));
-  await using imgserve = await serve(["--workers", "1"], {
+  await using imgserve = await serve(["--workers", "1", "--retry-base-ms", "50"], {
     workerURL: new URL("./fixtures/crashing_worker.ts", import.meta.url),
   });
-  const crash = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/crash.png`,
-    args: { width: 13 },
-  });
+  // Posted together, so the second job is waiting in the crashing worker.
+  const [crash, bystander] = await Promise.all([
+    imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/a.png`,
+      dstURL: `file://${dir.path}/crash.png`,
+      args: { width: 13 },
+    }),
+    imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/a.png`,
+      dstURL: `file://${dir.path}/bystander.png`,
+      args: { width: 15 },
+    }),
+  ]);
   const failed = await imgserve.finished(crash.json.id as string);
   assertEquals([failed.state, failed.code], ["failed", 602]);
+  const after = await imgserve.finished(bystander.json.id as string);
+  assertEquals([after.state, after.attempts], ["done", 1], "the job sent ahead ran again at once");
+  assertEquals((await decode(await Deno.readFile(`${dir.path}/bystander.png`))).width, 15);
   const next = await imgserve.post({
     operationType: "resize",
     srcURL: `file://${dir.path}/a.png`,

@@ -11,7 +11,7 @@ import type { Config } from "../config.ts";
 import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader } from "../image/header.ts";
 import { placeholderFor } from "../image/placeholder.ts";
 import type { Metrics } from "../metrics.ts";
-import type { WorkerPool } from "../pool.ts";
+import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
 import {
   type AddressGuard,
   concat,
@@ -243,17 +243,22 @@ export class JobRunner {
 
   /** One attempt at a job; on a passing failure, schedules the next. */
   async #execute(record: JobRecord, opened?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) {
-    const { journal, pool, config, transports, metrics } = this.#deps;
+    const { journal, config, transports, metrics } = this.#deps;
     const { id, plan } = record;
     const stopBeating = this.#heartbeat(id);
     try {
       const srcURL = new URL(record.request.srcURL);
-      const stream = opened?.stream ??
-        await transports.for(srcURL).read(srcURL, this.#transfer(config.limits.maxSourceBytes));
-      const bytes = await readAll(stream, config.limits.maxSourceBytes, opened?.prefix ?? []);
+      const { maxSourceBytes } = config.limits;
+      const download = async (from: typeof opened) =>
+        await readAll(
+          from?.stream ?? await transports.for(srcURL).read(srcURL, this.#transfer(maxSourceBytes)),
+          maxSourceBytes,
+          from?.prefix ?? [],
+        );
+      const bytes = await download(opened);
       if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
-      const result = await pool.run(plan, bytes, timeout);
+      const result = await this.#process(plan, bytes, timeout, () => download(undefined));
       const dstURL = parseDestination(record.dstURL);
       await transports.for(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
       const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
@@ -283,6 +288,27 @@ export class JobRunner {
       if (await journal.update(id, this.owner, failed)) this.#finished({ ...record, ...failed });
     } finally {
       stopBeating();
+    }
+  }
+
+  /**
+   * Runs the plan in the pool. A job lost with a worker before it started
+   * is run again at once from a fresh read of its source, a few times at
+   * most, without counting an attempt.
+   */
+  async #process(
+    plan: Plan,
+    bytes: Uint8Array,
+    timeoutMs: number,
+    reread: () => Promise<Uint8Array>,
+  ): Promise<WorkResult> {
+    for (let again = 0;; again++) {
+      try {
+        return await this.#deps.pool.run(plan, bytes, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof JobNotStarted) || again === 3) throw err;
+        bytes = await reread();
+      }
     }
   }
 
