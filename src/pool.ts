@@ -37,6 +37,9 @@ interface Task {
   id: number;
   plan: Plan;
   bytes: ArrayBuffer;
+  writeTo?: string;
+  /** Only for an idle worker, never sent ahead (a job already lost once that way). */
+  alone: boolean;
   timeoutMs: number;
   resolve: (result: WorkResult) => void;
   reject: (err: ImgserveError) => void;
@@ -123,15 +126,23 @@ export class WorkerPool {
 
   /**
    * Runs a plan on source bytes in the next free worker. The bytes' buffer
-   * is transferred, so the caller must not use it afterwards.
+   * is transferred, so the caller must not use it afterwards. With
+   * `writeTo` (a checked local path) the worker stores the result there
+   * and the bytes come back empty. With `alone`, the job waits for an idle
+   * worker rather than being sent ahead to a busy one.
    */
-  run(plan: Plan, bytes: Uint8Array, timeoutMs = this.#options.taskTimeoutMs): Promise<WorkResult> {
+  run(
+    plan: Plan,
+    bytes: Uint8Array,
+    options: { timeoutMs?: number; writeTo?: string; alone?: boolean } = {},
+  ): Promise<WorkResult> {
+    const { timeoutMs = this.#options.taskTimeoutMs, writeTo, alone = false } = options;
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? bytes.buffer as ArrayBuffer
       : bytes.slice().buffer;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, plan, bytes: buffer, timeoutMs, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, plan, bytes: buffer, timeoutMs, writeTo, alone, resolve, reject });
       this.#dispatch();
     });
   }
@@ -219,6 +230,8 @@ export class WorkerPool {
       // Handed back unrun by a retiring worker: first in line again.
       task.bytes = reply.bytes;
       this.#queue.unshift(task);
+    } else if (reply.type === "unwritable") {
+      task.reject(new ImgserveError("DESTINATION_NOT_WRITABLE", reply.message));
     } else if (reply.type === "failed") {
       // A codec that failed may have leaked or corrupted its WASM memory
       // (C++ exceptions and Rust panics both can): the worker hands back
@@ -244,13 +257,13 @@ export class WorkerPool {
   #dispatch(): void {
     for (let held = 0; held < DEPTH; held++) {
       for (const slot of this.#slots) {
-        if (this.#queue.length === 0) return;
+        if (this.#queue.length === 0 || (held > 0 && this.#queue[0].alone)) return;
         if (!slot.ready || slot.retiring || slot.tasks.length !== held) continue;
         const task = this.#queue.shift()!;
         slot.tasks.push(task);
         if (held === 0) this.#startTimer(slot);
         slot.worker.postMessage(
-          { type: "run", id: task.id, plan: task.plan, bytes: task.bytes } satisfies WorkRequest,
+          { type: "run", id: task.id, plan: task.plan, bytes: task.bytes, writeTo: task.writeTo } satisfies WorkRequest,
           [task.bytes],
         );
       }

@@ -288,3 +288,32 @@ Deno.test("a worker crash fails only its job; the pool replaces the worker and k
   assertEquals((await decode(await Deno.readFile(`${dir.path}/fine.png`))).width, 14);
   assertEquals((await (await fetch(`${imgserve.base}/healthz`)).json()).workers, 1);
 });
+
+Deno.test("a result that cannot be stored fails its job with 301, and the worker goes on", async () => {
+  await using dir = await tempDir();
+  await using source = heldSource({ "/a.png": await png(thirds(60, 30)) });
+  await using imgserve = await serve(["--workers", "1"]);
+  await Deno.mkdir(`${dir.path}/out`);
+  const job = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${source.base}/a.png`,
+    dstURL: `file://${dir.path}/out/a.png`,
+    args: { width: 20 },
+  });
+  assertEquals(job.status, 202);
+  // The placeholder is in place; now the folder turns into a file.
+  await Deno.remove(`${dir.path}/out`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/out`, "not a folder");
+  source.release();
+  const failed = await imgserve.finished(job.json.id as string);
+  assertEquals([failed.state, failed.code], ["failed", 301]);
+  const next = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${source.base}/a.png`,
+    dstURL: `file://${dir.path}/fine.png`,
+    args: { width: 20 },
+  });
+  assertEquals((await imgserve.finished(next.json.id as string)).state, "done");
+  assertEquals((await decode(await Deno.readFile(`${dir.path}/fine.png`))).width, 20);
+  assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), ["fine.png", "out"]);
+});

@@ -12,17 +12,27 @@ import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
 import { resizeOp } from "./ops/resize.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
+import { writeFileAtomic } from "../src/transport/file.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
   | { type: "init"; fontDirs: string[]; modules: CodecModules }
-  | { type: "run"; id: number; plan: Plan; bytes: ArrayBuffer };
+  | {
+    type: "run";
+    id: number;
+    plan: Plan;
+    bytes: ArrayBuffer;
+    /** A checked local path: store the result there and send back no bytes. */
+    writeTo?: string;
+  };
 
 /** Messages the worker answers with. */
 export type WorkReply =
   | { type: "ready"; fonts: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
   | { type: "failed"; id: number; message: string }
+  /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
+  | { type: "unwritable"; id: number; message: string }
   /** Not run: after a failure this worker runs nothing more. */
   | { type: "returned"; id: number; bytes: ArrayBuffer };
 
@@ -53,9 +63,9 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     self.postMessage({ type: "returned", id: message.id, bytes: message.bytes } satisfies WorkReply, [message.bytes]);
     return;
   }
+  let result;
   try {
-    const result = await run(message.plan, message.bytes);
-    self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
+    result = await run(message.plan, message.bytes);
   } catch (err) {
     retiring = true;
     // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
@@ -65,5 +75,17 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
       ? err.message
       : "the codec rejected the data as corrupt or unsupported";
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
+    return;
   }
+  if (message.writeTo !== undefined) {
+    try {
+      const started = performance.now();
+      writeFileAtomic(message.writeTo, new Uint8Array(result.bytes));
+      result = { bytes: new ArrayBuffer(0), times: { ...result.times, write: performance.now() - started } };
+    } catch (err) {
+      self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);
+      return;
+    }
+  }
+  self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
 }

@@ -258,9 +258,13 @@ export class JobRunner {
       const bytes = await download(opened);
       if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
-      const result = await this.#process(plan, bytes, timeout, () => download(undefined));
       const dstURL = parseDestination(record.dstURL);
-      await transports.for(dstURL).write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
+      const destination = transports.for(dstURL);
+      const writeTo = destination.localPath?.(dstURL);
+      const result = await this.#process(plan, bytes, timeout, () => download(undefined), writeTo);
+      if (writeTo === undefined) {
+        await destination.write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
+      }
       const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
       if (await journal.update(id, this.owner, done)) this.#finished({ ...record, ...done });
     } catch (err) {
@@ -301,10 +305,12 @@ export class JobRunner {
     bytes: Uint8Array,
     timeoutMs: number,
     reread: () => Promise<Uint8Array>,
+    writeTo?: string,
   ): Promise<WorkResult> {
     for (let again = 0;; again++) {
       try {
-        return await this.#deps.pool.run(plan, bytes, timeoutMs);
+        // Run again only on an idle worker, so it cannot wait behind the crashing job a second time.
+        return await this.#deps.pool.run(plan, bytes, { timeoutMs, writeTo, alone: again > 0 });
       } catch (err) {
         if (!(err instanceof JobNotStarted) || again === 3) throw err;
         bytes = await reread();

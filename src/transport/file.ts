@@ -29,6 +29,49 @@ function dirname(path: string): string {
   return at <= 0 ? "/" : path.slice(0, at);
 }
 
+/** A hidden name beside `path` for the bytes on their way in. */
+function tempNameFor(path: string): string {
+  const dir = dirname(path);
+  return `${dir}/.${path.slice(dir.length + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+}
+
+function notWritable(path: string, err: unknown): ImgserveError {
+  return new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
+}
+
+/**
+ * Writes a checked path through a temporary file and a rename, in this
+ * thread: the image workers store results on this machine themselves, so
+ * the file system's cost (an ext4 rename over a file starts its writeback)
+ * is spread over their threads instead of the server's one. The path was
+ * checked before the image was made; its folder must still be the real
+ * folder it was then, so a symlink swapped in meanwhile leads nowhere.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const dir = dirname(path);
+  const temp = tempNameFor(path);
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+    if (Deno.realPathSync(dir) !== dir) throw new Error("its folder changed since it was checked");
+    Deno.writeFileSync(temp, bytes, { mode: 0o644 });
+    Deno.renameSync(temp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // never created
+    }
+    throw notWritable(path, err);
+  }
+}
+
+function destinationPath(roots: FileRoots, url: URL): string {
+  if (url.pathname.endsWith("/")) {
+    throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
+  }
+  return roots.destination(pathOf(url, "destination"));
+}
+
 /** What the first read takes: enough for any image header we parse. */
 const HEADER_CHUNK = 64 * 1024;
 
@@ -105,21 +148,18 @@ export const fileTransport = (roots: FileRoots): Transport => ({
   },
 
   async write(url, bytes) {
-    if (url.pathname.endsWith("/")) {
-      throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
-    }
-    const path = roots.destination(pathOf(url, "destination"));
-    const dir = dirname(path);
-    const name = path.slice(dir.length + 1);
-    const temp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    const path = destinationPath(roots, url);
+    const temp = tempNameFor(path);
     try {
       // Metadata calls in place, the data write on a blocking thread: see security/files.ts.
-      Deno.mkdirSync(dir, { recursive: true });
+      Deno.mkdirSync(dirname(path), { recursive: true });
       await Deno.writeFile(temp, bytes, { mode: 0o644 });
       Deno.renameSync(temp, path);
     } catch (err) {
       await Deno.remove(temp).catch(() => {});
-      throw new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
+      throw notWritable(path, err);
     }
   },
+
+  localPath: (url) => destinationPath(roots, url),
 });

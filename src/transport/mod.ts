@@ -90,6 +90,11 @@ export interface WriteOptions extends TransferOptions {
 export interface Transport {
   read(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>>;
   write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void>;
+  /**
+   * For a destination on this machine: its checked path, which a worker
+   * may write with {@linkcode writeFileAtomic} itself (file:// only).
+   */
+  localPath?(url: URL): string;
 }
 
 /**
