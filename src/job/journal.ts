@@ -71,6 +71,12 @@ const FINISHED = "finished";
 export class Journal {
   #kv: Deno.Kv;
   #keepFinishedMs: number;
+  /**
+   * The last version this server wrote of each job it holds. An update
+   * commits against it without reading the record first; if anyone else
+   * wrote meanwhile, the check fails and the record is read as before.
+   */
+  #held = new Map<string, Deno.KvEntry<JobRecord>>();
 
   private constructor(kv: Deno.Kv, keepFinishedMs: number) {
     this.#kv = kv;
@@ -92,6 +98,11 @@ export class Journal {
       .set([OPEN, record.id], true)
       .commit();
     if (!result.ok) throw new Error("the journal refused a new job");
+    this.#hold(record, result.versionstamp);
+  }
+
+  #hold(record: JobRecord, versionstamp: string): void {
+    this.#held.set(record.id, { key: [JOB, record.id], value: record, versionstamp });
   }
 
   /** The record of a job, if known. */
@@ -120,7 +131,9 @@ export class Journal {
     if (!entry.value || !eligible(entry.value)) return undefined;
     const claimed: JobRecord = { ...entry.value, owner, leaseUntil: Date.now() + leaseMs };
     const result = await this.#kv.atomic().check(entry).set([JOB, id], claimed).commit();
-    return result.ok ? claimed : undefined;
+    if (!result.ok) return undefined;
+    this.#hold(claimed, result.versionstamp);
+    return claimed;
   }
 
   /**
@@ -128,9 +141,12 @@ export class Journal {
    * the lease was lost to another server: the caller must stop work on it.
    */
   async update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean> {
+    let entry = this.#held.get(id) ?? await this.#kv.get<JobRecord>([JOB, id]);
     while (true) {
-      const entry = await this.#kv.get<JobRecord>([JOB, id]);
-      if (!entry.value || entry.value.owner !== owner) return false;
+      if (!entry.value || entry.value.owner !== owner) {
+        this.#held.delete(id);
+        return false;
+      }
       const next: JobRecord = { ...entry.value, ...patch };
       const finished = next.state === "done" || next.state === "failed";
       const closed = finished && !next.callback?.pending;
@@ -140,7 +156,13 @@ export class Journal {
           .delete([OPEN, id])
           .set([FINISHED, next.finishedAt ?? Date.now(), id], true, { expireIn: this.#keepFinishedMs })
         : op.set([JOB, id], next);
-      if ((await op.commit()).ok) return true;
+      const result = await op.commit();
+      if (result.ok) {
+        if (closed || next.owner !== owner) this.#held.delete(id);
+        else this.#hold(next, result.versionstamp);
+        return true;
+      }
+      entry = await this.#kv.get<JobRecord>([JOB, id]);
     }
   }
 

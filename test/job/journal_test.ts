@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { type JobRecord, Journal } from "../../src/job/journal.ts";
+import { tempDir } from "../helpers/server.ts";
 
 function record(id: string, owner?: string): JobRecord {
   return {
@@ -50,6 +51,19 @@ Deno.test("a server that lost its lease can no longer change the job", async () 
   assert(await journal.claim("j2", "b", 1000, (r) => (r.leaseUntil ?? 0) < Date.now()));
   assertEquals(await journal.update("j2", "a", { state: "done" }), false);
   assertEquals((await journal.get("j2"))!.state, "queued");
+});
+
+Deno.test("a server's remembered version of a job does not outlive another server taking it over", async () => {
+  await using dir = await tempDir();
+  await using a = await Journal.open(`${dir.path}/journal.sqlite`, 60_000);
+  await using b = await Journal.open(`${dir.path}/journal.sqlite`, 60_000);
+  await a.put({ ...record("j4", "a"), leaseUntil: Date.now() - 1 });
+  assertEquals(await a.update("j4", "a", { attempts: 2 }), true);
+  assert(await b.claim("j4", "b", 60_000, (r) => (r.leaseUntil ?? 0) < Date.now()));
+  assertEquals(await a.update("j4", "a", { state: "done" }), false);
+  assertEquals(await b.update("j4", "b", { state: "running" }), true);
+  const now = (await a.get("j4"))!;
+  assertEquals([now.state, now.owner, now.attempts], ["running", "b", 2]);
 });
 
 Deno.test("finished jobs leave the open list and are removed after the keep time", async () => {
