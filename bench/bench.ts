@@ -36,7 +36,7 @@ const phaseSeconds = Number(flags.phase);
 const levels = flags.levels.split(",").map(Number);
 const reps = Number(flags.reps);
 const BIG_JPEG = `${MATE_DIR}/abstract/Elephants_5640x3172.jpg`;
-const STAGES = ["download", "decode", "resize", "render", "encode", "queue+upload"];
+const STAGES = ["download", "decode", "resize", "render", "encode", "write", "queue+upload"];
 
 await ensureCorpus();
 const host = await machine();
