@@ -10,7 +10,8 @@
  *    shows whether memory stays flat.
  *
  * Flags: --duration S (load phase, default 60), --phase S (each concurrency
- * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3).
+ * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3),
+ * --warmup S (load before measuring each server, default 30).
  *
  * @module
  */
@@ -29,12 +30,14 @@ const { values: flags } = parseArgs({
     phase: { type: "string", default: "12" },
     levels: { type: "string", default: "1,2,4,8" },
     reps: { type: "string", default: "3" },
+    warmup: { type: "string", default: "30" },
   },
 });
 const loadSeconds = Number(flags.duration);
 const phaseSeconds = Number(flags.phase);
 const levels = flags.levels.split(",").map(Number);
 const reps = Number(flags.reps);
+const warmupSeconds = Number(flags.warmup);
 const BIG_JPEG = `${MATE_DIR}/abstract/Elephants_5640x3172.jpg`;
 const STAGES = ["download", "decode", "resize", "render", "encode", "write", "queue+upload"];
 
@@ -102,8 +105,12 @@ for (const workers of [1, undefined]) {
   console.log(`\n== imgserve run --workers ${label}: ${phaseSeconds} s per concurrency level ==`);
   await using server = await startServerProcess({ workers, fileRoots: roots, flags: journalFlags });
   const run: ServerRun = { workers: workers ?? "default", levels: [], peakMiB: 0, saturatedJobsPerSecond: 0 };
-  // A short warm-up so every worker has run each codec once.
-  await runLoad({ base: server.base, jobs, concurrency: 2, durationMs: 3000, warmupMs: 0 });
+  // Warm-up: V8's helper threads stay busy for the first half minute or so of
+  // load, largely compiling the codecs' hot WebAssembly functions in the
+  // background (measured: 4.5% of the CPU after 3 s of warm-up, 3.0% after
+  // 40 s, 3.3% after 3 s with tiering off). With two workers that start-up
+  // work competes with them; the figures are for a server in steady state.
+  await runLoad({ base: server.base, jobs, concurrency: 4, durationMs: warmupSeconds * 1000, warmupMs: 0 });
   for (const concurrency of levels) {
     const result = await runLoad({ base: server.base, jobs, concurrency, durationMs: phaseSeconds * 1000 });
     run.levels.push(result);
@@ -183,7 +190,7 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   date: new Date().toISOString(),
   commit: await gitCommit(),
   machine: host,
-  options: { loadSeconds, phaseSeconds, levels, reps },
+  options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds },
   pipelines,
   speedup,
   servers: runs,
