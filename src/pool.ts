@@ -12,8 +12,9 @@
 import type { StageTimes } from "../workers/ops/timer.ts";
 import type { WorkReply, WorkRequest } from "../workers/codec.ts";
 import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
-import { ImgserveError } from "./job/errors.ts";
+import { type ErrorName, ImgserveError } from "./job/errors.ts";
 import type { Plan } from "./job/plan.ts";
+import type { LocalSource } from "./transport/mod.ts";
 
 /** How to build the pool. */
 export interface PoolOptions {
@@ -36,7 +37,9 @@ export interface WorkResult {
 interface Task {
   id: number;
   plan: Plan;
-  bytes: ArrayBuffer;
+  /** The source: bytes, or a checked local file the worker reads itself. */
+  bytes?: ArrayBuffer;
+  readFrom?: LocalSource;
   writeTo?: string;
   /** Only for an idle worker, never sent ahead (a job already lost once that way). */
   alone: boolean;
@@ -61,9 +64,10 @@ const DEPTH = 2;
 
 /**
  * A job that went down with its worker before the worker reached it (it
- * was sent ahead; its bytes went with it). It never ran: the runner reads
- * its source again and runs it at once, spending no attempt, so it is not
- * tied to the retries of the job that brought the worker down.
+ * was sent ahead; its bytes went with it). It never ran: the runner runs
+ * it again at once (reading its source again if its bytes were lost),
+ * spending no attempt, so it is not tied to the retries of the job that
+ * brought the worker down.
  */
 export class JobNotStarted extends ImgserveError {
   constructor(message: string) {
@@ -125,24 +129,28 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a plan on source bytes in the next free worker. The bytes' buffer
-   * is transferred, so the caller must not use it afterwards. With
-   * `writeTo` (a checked local path) the worker stores the result there
-   * and the bytes come back empty. With `alone`, the job waits for an idle
-   * worker rather than being sent ahead to a busy one.
+   * Runs a plan in the next free worker on source bytes, whose buffer is
+   * transferred (the caller must not use it afterwards), or on a checked
+   * local file, which the worker reads itself. With `writeTo` (a checked
+   * local path) the worker stores the result there and the bytes come back
+   * empty. With `alone`, the job waits for an idle worker rather than being
+   * sent ahead to a busy one.
    */
   run(
     plan: Plan,
-    bytes: Uint8Array,
+    source: Uint8Array | LocalSource,
     options: { timeoutMs?: number; writeTo?: string; alone?: boolean } = {},
   ): Promise<WorkResult> {
     const { timeoutMs = this.#options.taskTimeoutMs, writeTo, alone = false } = options;
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
-    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      ? bytes.buffer as ArrayBuffer
-      : bytes.slice().buffer;
+    let bytes: ArrayBuffer | undefined, readFrom: LocalSource | undefined;
+    if (source instanceof Uint8Array) {
+      bytes = source.byteOffset === 0 && source.byteLength === source.buffer.byteLength
+        ? source.buffer as ArrayBuffer
+        : source.slice().buffer;
+    } else readFrom = source;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, plan, bytes: buffer, timeoutMs, writeTo, alone, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, plan, bytes, readFrom, timeoutMs, writeTo, alone, resolve, reject });
       this.#dispatch();
     });
   }
@@ -232,6 +240,8 @@ export class WorkerPool {
       this.#queue.unshift(task);
     } else if (reply.type === "unwritable") {
       task.reject(new ImgserveError("DESTINATION_NOT_WRITABLE", reply.message));
+    } else if (reply.type === "unreadable") {
+      task.reject(new ImgserveError(reply.code as ErrorName, reply.message));
     } else if (reply.type === "failed") {
       // A codec that failed may have leaked or corrupted its WASM memory
       // (C++ exceptions and Rust panics both can): the worker hands back
@@ -262,9 +272,10 @@ export class WorkerPool {
         const task = this.#queue.shift()!;
         slot.tasks.push(task);
         if (held === 0) this.#startTimer(slot);
+        const { id, plan, bytes, readFrom, writeTo } = task;
         slot.worker.postMessage(
-          { type: "run", id: task.id, plan: task.plan, bytes: task.bytes, writeTo: task.writeTo } satisfies WorkRequest,
-          [task.bytes],
+          { type: "run", id, plan, bytes, readFrom, writeTo } satisfies WorkRequest,
+          bytes ? [bytes] : [],
         );
       }
     }

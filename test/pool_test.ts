@@ -3,6 +3,7 @@ import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
 import { ImgserveError } from "../src/job/errors.ts";
 import { coverCrop, type Plan } from "../src/job/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
+import { tempDir } from "./helpers/server.ts";
 
 const CRASHING_WORKER = new URL("./fixtures/crashing_worker.ts", import.meta.url);
 
@@ -77,4 +78,27 @@ Deno.test("a crash fails the job sent ahead as transient, so the runner tries it
   assert(/before it reached this job/.test(aheadError.message), aheadError.message);
   const after = await pool.run(planFor(20, 10), await source());
   assertEquals((await decode(after.bytes)).width, 20);
+});
+
+Deno.test("a worker reads a local source itself; one it cannot read fails with the source's code and the worker stays", async () => {
+  await using dir = await tempDir();
+  const path = `${await Deno.realPath(dir.path)}/thirds.png`;
+  await Deno.writeFile(path, await source());
+  const info = await Deno.stat(path);
+  const local = { path, dev: info.dev, ino: info.ino!, size: info.size };
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
+  // Twice: the second read reuses the worker's buffer.
+  for (const width of [20, 12]) {
+    const result = await pool.run(planFor(width, 10), local);
+    const image = await decode(result.bytes);
+    assertEquals([image.width, image.height], [width, 10]);
+    assert(near(pixel(image, Math.floor(width / 2), 5), GREEN), "the centre third is green");
+    assert(result.times.read >= 0, "the read is timed");
+  }
+  const gone = await pool.run(planFor(20, 10), { ...local, path: `${path}.missing` }).catch((e) => e);
+  assert(gone instanceof ImgserveError);
+  assertEquals(gone.code, 202);
+  const swapped = await pool.run(planFor(20, 10), { ...local, ino: local.ino + 1 }).catch((e) => e);
+  assertEquals([swapped.code, swapped.transient], [209, true]);
+  assertEquals(pool.replaced, 0);
 });

@@ -12,7 +12,9 @@ import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
 import { resizeOp } from "./ops/resize.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
-import { writeFileAtomic } from "../src/transport/file.ts";
+import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
+import type { LocalSource } from "../src/transport/mod.ts";
+import { ImgserveError } from "../src/job/errors.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
@@ -21,7 +23,9 @@ export type WorkRequest =
     type: "run";
     id: number;
     plan: Plan;
-    bytes: ArrayBuffer;
+    /** The source's bytes, or where to read them (a checked local file). */
+    bytes?: ArrayBuffer;
+    readFrom?: LocalSource;
     /** A checked local path: store the result there and send back no bytes. */
     writeTo?: string;
   };
@@ -33,8 +37,10 @@ export type WorkReply =
   | { type: "failed"; id: number; message: string }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
   | { type: "unwritable"; id: number; message: string }
+  /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
+  | { type: "unreadable"; id: number; code: string; message: string }
   /** Not run: after a failure this worker runs nothing more. */
-  | { type: "returned"; id: number; bytes: ArrayBuffer };
+  | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
 let fonts: FontSet = { buffers: [], families: new Set() };
 /** Jobs run one after another; the pool sends the next before this one ends. */
@@ -42,8 +48,27 @@ let line: Promise<void> = Promise.resolve();
 /** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
 let retiring = false;
 
-async function run(plan: Plan, bytes: ArrayBuffer): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
-  const timer = new StageTimer();
+/**
+ * Local sources are read into this, kept from job to job: its pages are
+ * faulted in once rather than for every photo. Sources over KEEP_BYTES get
+ * a buffer of their own, so one huge file does not pin its size for good.
+ */
+let sourceBuffer = new Uint8Array(0);
+const KEEP_BYTES = 64 * 1024 * 1024;
+
+function read(source: LocalSource): Uint8Array {
+  if (source.size > KEEP_BYTES) return readLocalSource(source, new Uint8Array(source.size));
+  if (sourceBuffer.byteLength < source.size) {
+    sourceBuffer = new Uint8Array(Math.min(KEEP_BYTES, Math.max(source.size, sourceBuffer.byteLength * 2)));
+  }
+  return readLocalSource(source, sourceBuffer);
+}
+
+async function run(
+  plan: Plan,
+  bytes: Uint8Array,
+  timer: StageTimer,
+): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
   const out = plan.op === "resize" ? await resizeOp(bytes, plan, timer) : await rasterizeOp(bytes, plan, fonts, timer);
   return { bytes: out, times: timer.times };
 }
@@ -60,12 +85,24 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
 
 async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {
   if (retiring) {
-    self.postMessage({ type: "returned", id: message.id, bytes: message.bytes } satisfies WorkReply, [message.bytes]);
+    const { bytes } = message;
+    self.postMessage({ type: "returned", id: message.id, bytes } satisfies WorkReply, bytes ? [bytes] : []);
+    return;
+  }
+  const timer = new StageTimer();
+  let bytes: Uint8Array;
+  try {
+    bytes = message.readFrom ? timer.timeSync("read", () => read(message.readFrom!)) : new Uint8Array(message.bytes!);
+  } catch (err) {
+    const error = err instanceof ImgserveError ? err : new ImgserveError("SOURCE_REFUSED", String(err));
+    self.postMessage(
+      { type: "unreadable", id: message.id, code: error.name, message: error.message } satisfies WorkReply,
+    );
     return;
   }
   let result;
   try {
-    result = await run(message.plan, message.bytes);
+    result = await run(message.plan, bytes, timer);
   } catch (err) {
     retiring = true;
     // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.

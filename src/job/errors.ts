@@ -46,6 +46,7 @@ export const Errors = {
   SOURCE_TIMEOUT: kind(206, 504, true),
   SOURCE_REFUSED: kind(207, 502),
   SOURCE_SERVER_ERROR: kind(208, 502, true),
+  SOURCE_CHANGED: kind(209, 409, true),
 
   // The destination
   DESTINATION_NOT_WRITABLE: kind(301, 502),

@@ -15,6 +15,7 @@ import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
 import {
   type AddressGuard,
   concat,
+  type LocalSource,
   openGuard,
   readAll,
   type TransferOptions,
@@ -255,13 +256,18 @@ export class JobRunner {
           maxSourceBytes,
           from?.prefix ?? [],
         );
-      const bytes = await download(opened);
+      // A photo on this machine is read by the worker itself (an SVG was read whole at validation).
+      const local = plan.op === "resize"
+        ? transports.for(srcURL).localSource?.(srcURL, this.#transfer(maxSourceBytes))
+        : undefined;
+      if (local) await opened?.stream.cancel();
+      const source = local ?? await download(opened);
       if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
       const dstURL = parseDestination(record.dstURL);
       const destination = transports.for(dstURL);
       const writeTo = destination.localPath?.(dstURL);
-      const result = await this.#process(plan, bytes, timeout, () => download(undefined), writeTo);
+      const result = await this.#process(plan, source, timeout, () => download(undefined), writeTo);
       if (writeTo === undefined) {
         await destination.write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
       }
@@ -297,12 +303,12 @@ export class JobRunner {
 
   /**
    * Runs the plan in the pool. A job lost with a worker before it started
-   * is run again at once from a fresh read of its source, a few times at
-   * most, without counting an attempt.
+   * is run again at once (its bytes read again, if they went down with the
+   * worker), a few times at most, without counting an attempt.
    */
   async #process(
     plan: Plan,
-    bytes: Uint8Array,
+    source: Uint8Array | LocalSource,
     timeoutMs: number,
     reread: () => Promise<Uint8Array>,
     writeTo?: string,
@@ -310,10 +316,10 @@ export class JobRunner {
     for (let again = 0;; again++) {
       try {
         // Run again only on an idle worker, so it cannot wait behind the crashing job a second time.
-        return await this.#deps.pool.run(plan, bytes, { timeoutMs, writeTo, alone: again > 0 });
+        return await this.#deps.pool.run(plan, source, { timeoutMs, writeTo, alone: again > 0 });
       } catch (err) {
         if (!(err instanceof JobNotStarted) || again === 3) throw err;
-        bytes = await reread();
+        if (source instanceof Uint8Array) source = await reread();
       }
     }
   }

@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../job/errors.ts";
 import type { FileRoots } from "../security/files.ts";
-import { checkDeclaredSize, type Transport } from "./mod.ts";
+import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
 
 /**
  * The local path of a file URL; only an empty host or `localhost` is
@@ -65,12 +65,70 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * Reads a checked local source into `buffer` (which must hold
+ * `source.size` bytes) in this thread and returns the part filled: the
+ * image workers read local sources themselves, into memory they reuse, so
+ * a big photo costs neither the server's thread nor fresh pages per job.
+ * Only the file that was checked is read: one put in its place since
+ * (a replaced file, a swapped symlink) is refused as SOURCE_CHANGED, and a
+ * retry checks it anew.
+ */
+export function readLocalSource(source: LocalSource, buffer: Uint8Array): Uint8Array {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(source.path, { read: true });
+  } catch (err) {
+    throw readError(source.path, err);
+  }
+  try {
+    const info = file.statSync();
+    if (info.dev !== source.dev || info.ino !== source.ino) {
+      throw new ImgserveError("SOURCE_CHANGED", `${source.path} was replaced after it was checked`);
+    }
+    let filled = 0;
+    while (filled < source.size) {
+      const n = file.readSync(buffer.subarray(filled, source.size));
+      if (n === null) break;
+      filled += n;
+    }
+    return buffer.subarray(0, filled);
+  } catch (err) {
+    throw readError(source.path, err);
+  } finally {
+    file.close();
+  }
+}
+
+function readError(path: string, err: unknown): ImgserveError {
+  if (err instanceof ImgserveError) return err;
+  if (err instanceof Deno.errors.NotFound) return new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
+  return new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
+}
+
+/** Checks a source file and returns what a worker needs to read it. */
+function localSource(roots: FileRoots, url: URL, options: TransferOptions): LocalSource {
+  const path = roots.source(pathOf(url, "source"));
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    throw readError(path, err);
+  }
+  if (!info.isFile) throw new ImgserveError("SOURCE_NOT_FOUND", `the source ${path} is not a regular file`);
+  checkDeclaredSize(info.size, options);
+  return { path, dev: info.dev, ino: info.ino ?? 0, size: info.size };
+}
+
 function destinationPath(roots: FileRoots, url: URL): string {
   if (url.pathname.endsWith("/")) {
     throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
   }
   return roots.destination(pathOf(url, "destination"));
 }
+
+/** Writes up to this size are done in place, bigger ones on a blocking thread. */
+const SYNC_WRITE_BYTES = 1024 * 1024;
 
 /** What the first read takes: enough for any image header we parse. */
 const HEADER_CHUNK = 64 * 1024;
@@ -87,6 +145,12 @@ function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8A
   const store = new ArrayBuffer(Math.min(size, HEADER_CHUNK), { maxByteLength: size });
   const buffer = new Uint8Array(store);
   let filled = 0;
+  // A cancel may come after the last read closed the file.
+  let open = true;
+  const close = () => {
+    if (open) file.close();
+    open = false;
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -100,18 +164,18 @@ function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8A
         }
         if (filled > start) controller.enqueue(buffer.subarray(start, filled));
         if (filled === start || filled === size) {
-          file.close();
+          close();
           controller.close();
         }
       } catch (err) {
-        file.close();
+        close();
         controller.error(err);
       }
     },
     cancel() {
-      file.close();
+      close();
     },
-  });
+  }, { highWaterMark: 0 }); // read only when asked: a worker may read the rest itself
 }
 
 /** The file transport, confined to `roots`. */
@@ -139,11 +203,7 @@ export const fileTransport = (roots: FileRoots): Transport => ({
       }
       return wholeFileStream(file, info.size);
     } catch (err) {
-      if (err instanceof ImgserveError) throw err;
-      if (err instanceof Deno.errors.NotFound) {
-        throw new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
-      }
-      throw new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
+      throw readError(path, err);
     }
   },
 
@@ -151,9 +211,10 @@ export const fileTransport = (roots: FileRoots): Transport => ({
     const path = destinationPath(roots, url);
     const temp = tempNameFor(path);
     try {
-      // Metadata calls in place, the data write on a blocking thread: see security/files.ts.
+      // In place unless big (placeholders are a few KiB): see security/files.ts.
       Deno.mkdirSync(dirname(path), { recursive: true });
-      await Deno.writeFile(temp, bytes, { mode: 0o644 });
+      if (bytes.byteLength <= SYNC_WRITE_BYTES) Deno.writeFileSync(temp, bytes, { mode: 0o644 });
+      else await Deno.writeFile(temp, bytes, { mode: 0o644 });
       Deno.renameSync(temp, path);
     } catch (err) {
       await Deno.remove(temp).catch(() => {});
@@ -162,4 +223,5 @@ export const fileTransport = (roots: FileRoots): Transport => ({
   },
 
   localPath: (url) => destinationPath(roots, url),
+  localSource: (url, options) => localSource(roots, url, options),
 });

@@ -95,6 +95,22 @@ export interface Transport {
    * may write with {@linkcode writeFileAtomic} itself (file:// only).
    */
   localPath?(url: URL): string;
+  /**
+   * For a source on this machine: its checked path and identity, which a
+   * worker may read with {@linkcode readLocalSource} itself (file:// only).
+   * Throws what `read` would (not found, outside the roots, too large).
+   */
+  localSource?(url: URL, options: TransferOptions): LocalSource;
+}
+
+/** A checked local source file, as a worker may read it. */
+export interface LocalSource {
+  path: string;
+  /** Device and inode seen when it was checked: the worker reads that file or none. */
+  dev: number;
+  ino: number;
+  /** Bytes to read: the size it had when checked. */
+  size: number;
 }
 
 /**

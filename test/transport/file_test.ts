@@ -1,6 +1,8 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../src/job/errors.ts";
-import { writeFileAtomic } from "../../src/transport/file.ts";
+import { fileTransport, readLocalSource, writeFileAtomic } from "../../src/transport/file.ts";
+import { openGuard } from "../../src/transport/mod.ts";
+import { FileRoots } from "../../src/security/files.ts";
 import { tempDir } from "../helpers/server.ts";
 
 Deno.test("writeFileAtomic replaces the file whole, creates missing folders and leaves no temporary file", async () => {
@@ -20,4 +22,38 @@ Deno.test("writeFileAtomic refuses a folder that is no longer the real one it wa
   const err = assertThrows(() => writeFileAtomic(`${real}/swapped/out.png`, new Uint8Array([1])), ImgserveError);
   assertEquals(err.code, 301);
   assertEquals([...Deno.readDirSync(`${real}/elsewhere`)], []);
+});
+
+Deno.test("localSource checks the file once; readLocalSource reads that file into the given buffer", async () => {
+  await using dir = await tempDir();
+  const real = await Deno.realPath(dir.path);
+  const transport = fileTransport(await FileRoots.resolve([real]));
+  const options = { timeoutMs: 1000, caCerts: [], guard: openGuard, maxBytes: 8 };
+  await Deno.writeFile(`${real}/a.png`, new Uint8Array([1, 2, 3, 4, 5]));
+  const source = transport.localSource!(new URL(`file://${real}/a.png`), options);
+  assertEquals(source.size, 5);
+  const buffer = new Uint8Array(16).fill(9);
+  const bytes = readLocalSource(source, buffer);
+  assertEquals([...bytes], [1, 2, 3, 4, 5]);
+  assertEquals(bytes.buffer, buffer.buffer);
+
+  // Grown since the check: read as far as it was then.
+  await Deno.writeFile(`${real}/a.png`, new Uint8Array([6]), { append: true });
+  assertEquals([...readLocalSource(source, buffer)], [1, 2, 3, 4, 5]);
+
+  // Another file put in its place (as an atomic update or a swapped symlink would): refused, retryable.
+  await Deno.writeFile(`${real}/b.png`, new Uint8Array([7, 7]));
+  await Deno.rename(`${real}/b.png`, `${real}/a.png`);
+  const changed = assertThrows(() => readLocalSource(source, buffer), ImgserveError);
+  assertEquals([changed.code, changed.transient], [209, true]);
+  await Deno.remove(`${real}/a.png`);
+  assertEquals(assertThrows(() => readLocalSource(source, buffer), ImgserveError).code, 202);
+
+  // The same refusals as a read.
+  const check = (url: string) => assertThrows(() => transport.localSource!(new URL(url), options), ImgserveError).code;
+  await Deno.writeFile(`${real}/big.png`, new Uint8Array(9));
+  assertEquals(check(`file://${real}/big.png`), 203);
+  assertEquals(check(`file://${real}/none.png`), 202);
+  assertEquals(check(`file://${real}`), 202);
+  assertEquals(check(`file://${real}/../outside.png`), 403);
 });

@@ -18,7 +18,7 @@ export interface FontSet {
 
 /** Runs a rasterize plan on SVG bytes. */
 export async function rasterizeOp(
-  bytes: ArrayBuffer,
+  bytes: Uint8Array,
   plan: Plan,
   fonts: FontSet,
   timer: StageTimer,

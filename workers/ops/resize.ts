@@ -31,24 +31,26 @@ interface Decoded {
 }
 
 /** Runs a resize plan on the source bytes. */
-export async function resizeOp(bytes: ArrayBuffer, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
+export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
   const scaled = await resizePixels(bytes, plan, timer);
   return await timer.time("encode", () => encodeResult(scaled, plan));
 }
 
 /** Decodes and scales to the plan's size: everything but the encode. */
-export async function resizePixels(bytes: ArrayBuffer, plan: Plan, timer: StageTimer): Promise<Pixels> {
+export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<Pixels> {
   const decoded = await timer.time("decode", () => decode(bytes, plan));
   return await timer.time("resize", () => scale(decoded.image, decoded.crop, plan));
 }
 
-async function decode(bytes: ArrayBuffer, plan: Plan): Promise<Decoded> {
+async function decode(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
   if (plan.source.format === "jpeg") {
     const scaled = decodeScaledJpeg(bytes, plan);
     if (scaled) return scaled;
   }
+  // Both copy the bytes into their own memory from any byte view.
+  const data = bytes as unknown as ArrayBuffer;
   const image = fromImageData(
-    plan.source.format === "jpeg" ? await decodeJpeg(bytes, { preserveOrientation: true }) : await decodePng(bytes),
+    plan.source.format === "jpeg" ? await decodeJpeg(data, { preserveOrientation: true }) : await decodePng(data),
   );
   if (image.width !== plan.source.width || image.height !== plan.source.height) {
     throw new Error(
@@ -64,7 +66,7 @@ async function decode(bytes: ArrayBuffer, plan: Plan): Promise<Decoded> {
  * libjpeg-turbo refuses the file (CMYK, truncated data), so the full decoder
  * gets its chance.
  */
-function decodeScaledJpeg(bytes: ArrayBuffer, plan: Plan): Decoded | undefined {
+function decodeScaledJpeg(bytes: Uint8Array, plan: Plan): Decoded | undefined {
   const { source, crop: rect } = plan;
   const factor = DECODE_MARGIN * Math.max(plan.width / rect.width, plan.height / rect.height);
   const minWidth = Math.ceil(source.width * factor);
@@ -75,7 +77,7 @@ function decodeScaledJpeg(bytes: ArrayBuffer, plan: Plan): Decoded | undefined {
   if (scaleEighths(storedWidth, storedHeight, minStoredWidth, minStoredHeight) === 8) return undefined;
   let stored;
   try {
-    stored = decodeJpegScaled(new Uint8Array(bytes), minStoredWidth, minStoredHeight);
+    stored = decodeJpegScaled(bytes, minStoredWidth, minStoredHeight);
   } catch {
     return undefined;
   }

@@ -21,4 +21,14 @@ export class StageTimer {
       this.times[stage] = (this.times[stage] ?? 0) + performance.now() - start;
     }
   }
+
+  /** {@linkcode time} for work that does not wait. */
+  timeSync<T>(stage: string, fn: () => T): T {
+    const start = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.times[stage] = (this.times[stage] ?? 0) + performance.now() - start;
+    }
+  }
 }
