@@ -39,7 +39,7 @@ const levels = flags.levels.split(",").map(Number);
 const reps = Number(flags.reps);
 const warmupSeconds = Number(flags.warmup);
 const BIG_JPEG = `${MATE_DIR}/abstract/Elephants_5640x3172.jpg`;
-const STAGES = ["download", "decode", "resize", "render", "encode", "write", "queue+upload"];
+const STAGES = ["download", "read", "decode", "resize", "render", "encode", "write", "queue+upload"];
 
 await ensureCorpus();
 const host = await machine();

@@ -317,3 +317,32 @@ Deno.test("a result that cannot be stored fails its job with 301, and the worker
   assertEquals((await decode(await Deno.readFile(`${dir.path}/fine.png`))).width, 20);
   assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), ["fine.png", "out"]);
 });
+
+Deno.test("a local photo is read by the worker when its turn comes; replaced meanwhile, it is checked again and made from the new file", async () => {
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/big.png`, await png(thirds(3000, 2000)));
+  await Deno.writeFile(`${dir.path}/photo.png`, await png(thirds(300, 100)));
+  await using imgserve = await serve(["--workers", "1", "--retry-base-ms", "50"]);
+  // Keeps the one worker busy while the photo waits.
+  const busy = await imgserve.post({
+    operationType: "resize",
+    srcURL: `file://${dir.path}/big.png`,
+    dstURL: `file://${dir.path}/out/big.png`,
+    args: { width: 90, height: 60 },
+  });
+  const reply = await imgserve.post({
+    operationType: "resize",
+    srcURL: `file://${dir.path}/photo.png`,
+    dstURL: `file://${dir.path}/out/photo.png`,
+    args: { width: 50, height: 50 },
+  });
+  const waiting = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
+  assertEquals(waiting.state, "running", "journaled as running at once: nothing is left to download");
+  await Deno.writeFile(`${dir.path}/new.png`, await png(painted(300, 100, () => BLUE)));
+  await Deno.rename(`${dir.path}/new.png`, `${dir.path}/photo.png`);
+  const done = await imgserve.finished(reply.json.id as string);
+  assertEquals([done.state, done.attempts], ["done", 2], JSON.stringify(done));
+  const result = await decode(await Deno.readFile(`${dir.path}/out/photo.png`));
+  assert(near(pixel(result, 25, 25), BLUE), `centre is ${pixel(result, 25, 25)}`);
+  assertEquals((await imgserve.finished(busy.json.id as string)).state, "done");
+});

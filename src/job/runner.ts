@@ -139,6 +139,7 @@ export class JobRunner {
     let prefix: Uint8Array[];
     let plan: Plan;
     let dst: string;
+    let local: LocalSource | undefined;
     try {
       let header: ImageHeader;
       ({ header, prefix } = await readSourceHeader(stream, limits.maxSourceBytes));
@@ -150,6 +151,7 @@ export class JobRunner {
       }
       if (header.format === "svg") prefix = [await readWholeSvg(stream, prefix, limits.maxSvgBytes)];
       plan = planJob(request, header, limits.maxSide);
+      local = this.#localSource(request.srcURL, plan);
       dst = substituteTags(request.dstTemplate, {
         width: plan.width,
         height: plan.height,
@@ -162,10 +164,13 @@ export class JobRunner {
       await stream.cancel().catch(() => {});
       throw err;
     }
+    // A photo on this machine goes to a worker as it is (the worker reads it), so the job runs from here on.
+    if (local) await stream.cancel();
     const now = Date.now();
     const record: JobRecord = {
       id: crypto.randomUUID(),
-      state: "queued",
+      state: local ? "running" : "queued",
+      startedAt: local ? now : undefined,
       dstURL: dst,
       width: plan.width,
       height: plan.height,
@@ -189,8 +194,17 @@ export class JobRunner {
       await stream.cancel().catch(() => {});
       throw err;
     }
-    this.#track(record.id, this.#execute(record, { stream, prefix }));
+    this.#track(record.id, this.#execute(record, local ?? { stream, prefix }));
     return { id: record.id, dstURL: dst };
+  }
+
+  /** A resize source the worker may read itself, checked; undefined for remote sources and SVGs. */
+  #localSource(srcURL: URL, plan: Plan): LocalSource | undefined {
+    if (plan.op !== "resize") return undefined; // an SVG was read whole at validation
+    return this.#deps.transports.for(srcURL).localSource?.(
+      srcURL,
+      this.#transfer(this.#deps.config.limits.maxSourceBytes),
+    );
   }
 
   #track(id: string, work: Promise<void>): void {
@@ -242,27 +256,32 @@ export class JobRunner {
     return () => clearInterval(timer);
   }
 
-  /** One attempt at a job; on a passing failure, schedules the next. */
-  async #execute(record: JobRecord, opened?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) {
+  /**
+   * One attempt at a job; on a passing failure, schedules the next. A job
+   * just accepted comes with its source opened or, if local, checked.
+   */
+  async #execute(
+    record: JobRecord,
+    opened?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] } | LocalSource,
+  ) {
     const { journal, config, transports, metrics } = this.#deps;
     const { id, plan } = record;
     const stopBeating = this.#heartbeat(id);
     try {
       const srcURL = new URL(record.request.srcURL);
       const { maxSourceBytes } = config.limits;
-      const download = async (from: typeof opened) =>
+      const download = async (from?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) =>
         await readAll(
           from?.stream ?? await transports.for(srcURL).read(srcURL, this.#transfer(maxSourceBytes)),
           maxSourceBytes,
           from?.prefix ?? [],
         );
-      // A photo on this machine is read by the worker itself (an SVG was read whole at validation).
-      const local = plan.op === "resize"
-        ? transports.for(srcURL).localSource?.(srcURL, this.#transfer(maxSourceBytes))
-        : undefined;
-      if (local) await opened?.stream.cancel();
-      const source = local ?? await download(opened);
-      if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
+      let source: Uint8Array | LocalSource;
+      if (opened && "path" in opened) source = opened; // journaled as running when accepted
+      else {
+        source = (opened ? undefined : this.#localSource(srcURL, plan)) ?? await download(opened);
+        if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
+      }
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
       const dstURL = parseDestination(record.dstURL);
       const destination = transports.for(dstURL);
