@@ -134,16 +134,14 @@ const SYNC_WRITE_BYTES = 1024 * 1024;
 const HEADER_CHUNK = 64 * 1024;
 
 /**
- * The file's bytes as two chunks, the header-sized start and then the rest,
- * both views of one buffer of the file's size: the reader can join them
- * without copying (see `concat`), and a big file costs two reads, not one
- * per 64 KiB. A file that grows meanwhile is read as far as its size was.
+ * The file's bytes as two chunks, asked for one at a time: the header-sized
+ * start, read in place into a buffer of its own (a small allocation reuses
+ * memory the process has; a big one's fresh pages cost more than the read),
+ * then the rest in one read on a blocking thread. A local photo to resize
+ * never gets that far: its worker reads it. A file that grows meanwhile is
+ * read as far as its size was.
  */
 function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8Array> {
-  // Resizable, so the reply path touches only the header's pages; the rest
-  // of the memory is committed when the file is read after the reply.
-  const store = new ArrayBuffer(Math.min(size, HEADER_CHUNK), { maxByteLength: size });
-  const buffer = new Uint8Array(store);
   let filled = 0;
   // A cancel may come after the last read closed the file.
   let open = true;
@@ -154,19 +152,17 @@ function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8A
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const end = filled === 0 ? Math.min(size, HEADER_CHUNK) : size;
-        if (store.byteLength < end) store.resize(end);
-        const start = filled;
-        while (filled < end) {
-          // The header's 64 KiB in place (a page-cache copy of microseconds), the rest on a blocking thread.
-          const n = start === 0
-            ? file.readSync(buffer.subarray(filled, end))
-            : await file.read(buffer.subarray(filled, end));
-          if (n === null) break;
-          filled += n;
+        const first = filled === 0;
+        const chunk = new Uint8Array(first ? Math.min(size, HEADER_CHUNK) : size - filled);
+        let n = 0;
+        while (n < chunk.byteLength) {
+          const got = first ? file.readSync(chunk.subarray(n)) : await file.read(chunk.subarray(n));
+          if (got === null) break;
+          n += got;
         }
-        if (filled > start) controller.enqueue(buffer.subarray(start, filled));
-        if (filled === start || filled === size) {
+        filled += n;
+        if (n > 0) controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
+        if (n < chunk.byteLength || filled === size) {
           close();
           controller.close();
         }

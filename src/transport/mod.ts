@@ -178,18 +178,9 @@ export async function readAll(
   return concat(chunks, size);
 }
 
-/**
- * Joins chunks into one buffer of `size` bytes. Chunks that are adjacent
- * views of one buffer (as the file transport yields) are joined without
- * copying.
- */
+/** Joins chunks into one buffer of `size` bytes (a single chunk is returned as it is). */
 export function concat(chunks: Uint8Array[], size?: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
-  if (chunks.length > 1 && chunks.every((c, i) => i === 0 || adjacent(chunks[i - 1], c))) {
-    const first = chunks[0];
-    const last = chunks[chunks.length - 1];
-    return new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.byteLength - first.byteOffset);
-  }
   const out = new Uint8Array(size ?? chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {
@@ -197,8 +188,4 @@ export function concat(chunks: Uint8Array[], size?: number): Uint8Array {
     at += c.byteLength;
   }
   return out;
-}
-
-function adjacent(a: Uint8Array, b: Uint8Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset + a.byteLength === b.byteOffset;
 }
