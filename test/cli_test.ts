@@ -31,6 +31,9 @@ Deno.test("start, status and stop a background server with the seed's single-das
     assertEquals(started.code, 0, started.out);
     assert(started.out.includes("imgserve started"), started.out);
     const pid = Number(await Deno.readTextFile(`${dir.path}/imgserve.pid`));
+    // Two malloc arenas keep the server's memory from creeping up under load (see serverEnvironment).
+    const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
+    assert(environ.includes("MALLOC_ARENA_MAX=2"), "the background server runs with MALLOC_ARENA_MAX=2");
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assertEquals(health.status, 200);
     await health.body?.cancel();
