@@ -48,7 +48,12 @@ export interface Config {
   host: string;
   port: number;
   workers: number;
+  /** Every folder searched for fonts: the system's (or `--system-font-dir`), then each `--font-dir`. */
   fontDirs: string[];
+  /** The `--font-dir` folders alone: these must exist, the system ones need not. */
+  extraFontDirs: string[];
+  /** `--callback-secret`: a Standard Webhooks secret (`whsec_` + base64) that signs callbacks. */
+  callbackSecret?: string;
   /** PEM text of `--ca-file`, trusted besides the system roots. */
   caFile?: string;
   pidFile: string;
@@ -64,6 +69,8 @@ export interface Config {
 export interface JobPolicy {
   /** Deno KV location: a file path, a URL, or ":memory:". */
   kv: string;
+  /** The `--data-dir` the KV file lives in, when `--kv` was not given. */
+  dataDir?: string;
   /** How long a claim on a job lasts without being renewed, ms. */
   leaseMs: number;
   /** Attempts before a job with transient failures is failed. */
@@ -93,6 +100,7 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   -port, --port N             port to listen on (default 8602)
   --workers N                 image workers (default: number of CPU cores)
   --font-dir DIR              extra folder of fonts for SVG text (repeatable)
+  --system-font-dir DIR       replaces the system font folders (repeatable; "" for none)
   --ca-file FILE              extra trusted CA certificates (PEM) for HTTPS and FTPS
   --pid-file FILE             pid file (default /var/run/imgserve.pid as root,
                               else ~/.imgserve/imgserve.pid)
@@ -124,6 +132,7 @@ Access (safe by default: no local files, no private networks):
   --file-root DIR             allow file:// under DIR (repeatable; none by default)
   --allow-private-networks    allow loopback, private and link-local addresses
   --allow-host PATTERN        only these hosts: name, *.domain or IP (repeatable)
+  --callback-secret whsec_... sign callbacks the Standard Webhooks way
   -h, --help                  this text
 `;
 
@@ -135,6 +144,8 @@ const OPTIONS = {
   port: { type: "string" },
   workers: { type: "string" },
   "font-dir": { type: "string", multiple: true },
+  "system-font-dir": { type: "string", multiple: true },
+  "callback-secret": { type: "string" },
   "ca-file": { type: "string" },
   "pid-file": { type: "string" },
   "log-file": { type: "string" },
@@ -192,12 +203,19 @@ export function processEnvironment(): Environment {
  * ```
  */
 export function parseConfig(args: string[], env: Environment): Config | undefined {
-  const normalized = args.map((a) => /^-[a-z][a-z-]+(=.*)?$/.test(a) ? "-" + a : a);
+  const dashed = args.map((a) => /^-[a-z][a-z-]+(=.*)?$/.test(a) ? "-" + a : a);
+  // parseArgs takes "-1" for a flag; joined, a negative number reaches the range check.
+  const normalized: string[] = [];
+  for (let i = 0; i < dashed.length; i++) {
+    const joined = /^--[a-z-]+$/.test(dashed[i]) && /^-\d/.test(dashed[i + 1] ?? "");
+    normalized.push(joined ? `${dashed[i]}=${dashed[++i]}` : dashed[i]);
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: normalized, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node's message goes on to explain positionals; the first sentence is the point.
+    throw new UsageError((err as Error).message.split(/\.\s/)[0]);
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
@@ -209,35 +227,51 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
   const get = (name: keyof typeof OPTIONS): string | undefined => {
     const value = (values as Record<string, unknown>)[name];
     if (typeof value === "string") return value;
-    return env.vars[`IMGSERVE_${name.toUpperCase().replaceAll("-", "_")}`];
+    return env.vars[envName(name)];
   };
+  // An error names the variable when the value came from there.
+  const source = (name: keyof typeof OPTIONS) =>
+    typeof (values as Record<string, unknown>)[name] === "string" ? `--${name}` : envName(name);
   const int = (name: keyof typeof OPTIONS, fallback: number, min = 1): number => {
     const raw = get(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`--${name} must be a whole number >= ${min}, not "${raw}"`);
+    if (raw.trim() === "" || !Number.isSafeInteger(n) || n < min) {
+      throw new UsageError(`${source(name)} must be a whole number >= ${min}, not "${raw}"`);
     }
     return n;
   };
   const list = (name: string, separator: string) => env.vars[name]?.split(separator).filter(Boolean) ?? [];
   const workers = int("workers", env.cores);
   const stateDir = env.isRoot ? undefined : `${env.home}/.imgserve`;
-  const fontDirs = [
-    ...SYSTEM_FONT_DIRS,
-    ...(values["font-dir"] ?? []),
-    ...(env.vars.IMGSERVE_FONT_DIR?.split(":") ?? []),
-  ];
+  const extraFontDirs = [...(values["font-dir"] ?? []), ...(env.vars.IMGSERVE_FONT_DIR?.split(":") ?? [])]
+    .filter(Boolean);
+  const systemFontDirs = values["system-font-dir"] ?? env.vars.IMGSERVE_SYSTEM_FONT_DIR?.split(":");
+  const fontDirs = [...(systemFontDirs ?? SYSTEM_FONT_DIRS).filter(Boolean), ...extraFontDirs];
   const caFile = get("ca-file");
   const port = int("port", 8602, 0);
-  if (port > 65535) throw new UsageError("--port must be at most 65535");
+  if (port > 65535) throw new UsageError(`${source("port")} must be at most 65535, not ${port}`);
+  const host = get("host") ?? "0.0.0.0";
+  if (/^[\d.]+$/.test(host) && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)) {
+    throw new UsageError(`${source("host")} ${host} is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0`);
+  }
+  const callbackSecret = get("callback-secret") || undefined;
+  if (callbackSecret !== undefined && !isWebhookSecret(callbackSecret)) {
+    throw new UsageError(
+      `${source("callback-secret")} must be "whsec_" followed by at least 16 base64 bytes ` +
+        `(make one with: echo whsec_$(openssl rand -base64 32))`,
+    );
+  }
+  const dataDir = get("kv") === undefined ? get("data-dir") ?? stateDir ?? "/var/lib/imgserve" : undefined;
   return {
     command: command as Command,
-    host: get("host") ?? "0.0.0.0",
+    host,
     port,
     workers,
     fontDirs,
+    extraFontDirs,
     caFile,
+    callbackSecret,
     pidFile: get("pid-file") ?? (stateDir ? `${stateDir}/imgserve.pid` : "/var/run/imgserve.pid"),
     logFile: get("log-file") ?? (stateDir ? `${stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log"),
     logToFile: get("log-file") !== undefined,
@@ -253,7 +287,8 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       renderTimeoutMs: int("render-timeout-ms", 30_000),
     },
     jobs: {
-      kv: get("kv") ?? `${get("data-dir") ?? stateDir ?? "/var/lib/imgserve"}/jobs.kv`,
+      kv: get("kv") ?? `${dataDir}/jobs.kv`,
+      dataDir,
       leaseMs: int("lease-ms", 15_000),
       maxAttempts: int("max-attempts", 5),
       retryBaseMs: int("retry-base-ms", 1000),
@@ -268,4 +303,19 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       allowHosts: [...(values["allow-host"] ?? []), ...list("IMGSERVE_ALLOW_HOST", ",")],
     },
   };
+}
+
+function envName(flag: string): string {
+  return `IMGSERVE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** Whether `secret` is a Standard Webhooks secret: `whsec_` and at least 16 bytes in base64. */
+export function isWebhookSecret(secret: string): boolean {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
+  if (!match) return false;
+  try {
+    return atob(match[1]).length >= 16;
+  } catch {
+    return false;
+  }
 }

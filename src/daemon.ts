@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "./config.ts";
+import { ConfigError } from "./preflight.ts";
 
 /** What a daemon command prints and how it exits. */
 export interface Outcome {
@@ -68,37 +69,88 @@ export function serverEnvironment(): Record<string, string> {
   return { MALLOC_ARENA_MAX: Deno.env.get("MALLOC_ARENA_MAX") || "2" };
 }
 
-async function waitForHealth(config: Config, pid: number, timeoutMs: number): Promise<boolean> {
-  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}/healthz`;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await isAlive(pid))) return false;
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
-      if (response.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
+/**
+ * The one line a start-up failure is reported with, on stderr by `run` and
+ * in the log, where `start` finds it again.
+ */
+export function fatalLine(err: unknown): string {
+  if (err instanceof ConfigError) return `imgserve: ${err.message}`;
+  const message = err instanceof Error ? err.message : String(err);
+  return `imgserve: cannot start: ${message.split("\n")[0]}`;
 }
 
-async function tail(path: string, lines: number): Promise<string> {
+/** Opens the log file for appending, creating its folder. */
+export async function openLog(path: string): Promise<Deno.FsFile> {
   try {
-    return (await Deno.readTextFile(path)).trimEnd().split("\n").slice(-lines).join("\n");
+    await Deno.mkdir(dirname(path), { recursive: true });
+    return await Deno.open(path, { append: true, create: true });
+  } catch (err) {
+    throw new ConfigError(`--log-file ${path}: cannot be written (${(err as Error).message}); give a writable file`);
+  }
+}
+
+/** What the log says past `offset` (what this start's server wrote), at most 1 MiB. */
+async function logSince(path: string, offset: number): Promise<string> {
+  try {
+    using file = await Deno.open(path);
+    await file.seek(offset, Deno.SeekMode.Start);
+    const buffer = new Uint8Array(1024 * 1024);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const n = await file.read(buffer.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    return new TextDecoder().decode(buffer.subarray(0, filled));
   } catch {
-    return "(no log)";
+    return "";
+  }
+}
+
+async function answersHealth(config: Config): Promise<boolean> {
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  try {
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}/healthz`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
   }
 }
 
 /**
- * Starts `imgserve run` in the background with the same flags, writes the
- * pid file, and waits until the server answers /healthz.
+ * Waits until the child has logged that it listens and /healthz answers,
+ * both: a port held by another program may answer /healthz for it. Ends
+ * as soon as the child exits, with the fatal line it logged.
  */
-export async function startDaemon(config: Config, flags: string[]): Promise<Outcome> {
+async function waitForStart(
+  config: Config,
+  child: Deno.ChildProcess,
+  offset: number,
+  timeoutMs: number,
+): Promise<{ ok: true } | { ok: false; message: string }> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  while (!exited && Date.now() < deadline) {
+    const listening = /^\S+ listening on /m.test(await logSince(config.logFile, offset));
+    if (listening && await answersHealth(config) && !exited) return { ok: true };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = await logSince(config.logFile, offset);
+  const fatal = [...log.matchAll(/^\S+ (imgserve: .*)$/gm)].pop()?.[1];
+  if (fatal) return { ok: false, message: fatal };
+  const tail = log.trimEnd().split("\n").slice(-15).join("\n") || "(nothing)";
+  const why = exited ? "exited before it listened" : `did not answer /healthz within ${timeoutMs} ms`;
+  return { ok: false, message: `imgserve ${why}; what it wrote to ${config.logFile}:\n${tail}` };
+}
+
+/**
+ * Starts `imgserve run` in the background with the same flags, writes the
+ * pid file, and waits until the server listens and answers /healthz.
+ */
+export async function startDaemon(config: Config, flags: string[], timeoutMs = 30_000): Promise<Outcome> {
   const pid = await readPid(config.pidFile);
   let note = "";
   if (pid !== undefined) {
@@ -108,8 +160,13 @@ export async function startDaemon(config: Config, flags: string[]): Promise<Outc
     await Deno.remove(config.pidFile).catch(() => {});
     note = `removed a stale pid file (pid ${pid} was not running)\n`;
   }
-  await Deno.mkdir(dirname(config.pidFile), { recursive: true });
-  await Deno.mkdir(dirname(config.logFile), { recursive: true });
+  const pidError = (err: unknown) =>
+    new ConfigError(
+      `--pid-file ${config.pidFile}: cannot be written (${(err as Error).message}); give a writable file`,
+    );
+  await Deno.mkdir(dirname(config.pidFile), { recursive: true }).catch((err) => Promise.reject(pidError(err)));
+  (await openLog(config.logFile)).close();
+  const offset = (await Deno.stat(config.logFile)).size;
   const self = selfCommand();
   const child = new Deno.Command(self.command, {
     args: [...self.args, ...flags, "--log-file", config.logFile],
@@ -120,14 +177,17 @@ export async function startDaemon(config: Config, flags: string[]): Promise<Outc
     detached: true,
   }).spawn();
   child.unref();
-  await Deno.writeTextFile(config.pidFile, `${child.pid}\n`);
-  if (!(await waitForHealth(config, child.pid, 30_000))) {
+  try {
+    await Deno.writeTextFile(config.pidFile, `${child.pid}\n`);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw pidError(err);
+  }
+  const started = await waitForStart(config, child, offset, timeoutMs);
+  if (!started.ok) {
     if (await isAlive(child.pid)) Deno.kill(child.pid, "SIGKILL");
     await Deno.remove(config.pidFile).catch(() => {});
-    return {
-      code: 1,
-      message: `${note}imgserve did not start; the end of ${config.logFile}:\n${await tail(config.logFile, 15)}`,
-    };
+    return { code: 1, message: `${note}${started.message}` };
   }
   return {
     code: 0,

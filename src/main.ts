@@ -5,15 +5,24 @@
  */
 import { parseConfig, processEnvironment, USAGE, UsageError } from "./config.ts";
 import type { Config } from "./config.ts";
-import { daemonStatus, startDaemon, stopDaemon } from "./daemon.ts";
-import { startServer } from "./server.ts";
+import { daemonStatus, fatalLine, openLog, startDaemon, stopDaemon } from "./daemon.ts";
+import { ConfigError } from "./preflight.ts";
+import { type Server, startServer } from "./server.ts";
 
-/** Runs the server in the foreground until SIGTERM or SIGINT. */
-export async function runForeground(config: Config): Promise<void> {
+/**
+ * Runs the server in the foreground until SIGTERM or SIGINT. Returns the
+ * exit status: 1 when it could not start, after one line on stderr (and in
+ * the log, where `imgserve start` looks for it).
+ */
+export async function runForeground(config: Config): Promise<number> {
   let logFile: Deno.FsFile | undefined;
   if (config.logToFile) {
-    await Deno.mkdir(config.logFile.slice(0, Math.max(1, config.logFile.lastIndexOf("/"))), { recursive: true });
-    logFile = await Deno.open(config.logFile, { append: true, create: true });
+    try {
+      logFile = await openLog(config.logFile);
+    } catch (err) {
+      console.error(fatalLine(err));
+      return 1;
+    }
   }
   const encoder = new TextEncoder();
   const log = (line: string) => {
@@ -25,7 +34,16 @@ export async function runForeground(config: Config): Promise<void> {
     event.preventDefault();
     log(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
   });
-  const server = await startServer(config, { log });
+  let server: Server;
+  try {
+    server = await startServer(config, { log });
+  } catch (err) {
+    const line = fatalLine(err);
+    if (logFile) log(line);
+    console.error(line);
+    logFile?.close();
+    return 1;
+  }
   const { promise: stopped, resolve } = Promise.withResolvers<string>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, () => resolve(signal));
   const signal = await stopped;
@@ -33,6 +51,7 @@ export async function runForeground(config: Config): Promise<void> {
   await server.shutdown();
   log("stopped");
   logFile?.close();
+  return 0;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -41,7 +60,8 @@ async function main(args: string[]): Promise<number> {
     config = parseConfig(args, processEnvironment());
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`imgserve: ${err.message}\n\n${USAGE}`);
+    // The full usage only when there is no command; otherwise one line.
+    console.error(args.length === 0 ? `imgserve: ${err.message}\n\n${USAGE}` : `imgserve: ${err.message}; see --help`);
     return 2;
   }
   if (!config) {
@@ -53,19 +73,24 @@ async function main(args: string[]): Promise<number> {
     (code === 0 ? console.log : console.error)(message);
     return code;
   };
-  switch (config.command) {
-    case "run":
-      await runForeground(config);
-      return 0;
-    case "start":
-      return say(await startDaemon(config, flags));
-    case "stop":
-      return say(await stopDaemon(config));
-    case "status":
-      return say(await daemonStatus(config));
-    case "restart":
-      say(await stopDaemon(config));
-      return say(await startDaemon(config, flags));
+  try {
+    switch (config.command) {
+      case "run":
+        return await runForeground(config);
+      case "start":
+        return say(await startDaemon(config, flags));
+      case "stop":
+        return say(await stopDaemon(config));
+      case "status":
+        return say(await daemonStatus(config));
+      case "restart":
+        say(await stopDaemon(config));
+        return say(await startDaemon(config, flags));
+    }
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(fatalLine(err));
+    return 1;
   }
 }
 

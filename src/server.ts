@@ -12,8 +12,8 @@ import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
-import { FileRoots } from "./security/files.ts";
 import { networkGuard } from "./security/network.ts";
+import { checkFileRoots, checkFontDirs, checkListen, listenError, loadCaFile, openJournal } from "./preflight.ts";
 
 /** A running imgserve. */
 export interface Server {
@@ -39,11 +39,6 @@ export interface ServerOptions {
   noListen?: boolean;
 }
 
-/** Reads the extra CA file named by `--ca-file`, if any. */
-export async function loadCaCerts(config: Config): Promise<string[]> {
-  return config.caFile ? [await Deno.readTextFile(config.caFile)] : [];
-}
-
 /**
  * Starts imgserve with `config`.
  *
@@ -54,16 +49,45 @@ export async function loadCaCerts(config: Config): Promise<string[]> {
  * ```
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
-  const caCerts = await loadCaCerts(config);
-  const transports = builtinTransports(await FileRoots.resolve(config.access.fileRoots));
+  // Cheap checks first, so a misconfiguration is reported before workers start.
+  const caCerts = await loadCaFile(config);
+  const transports = builtinTransports(await checkFileRoots(config));
+  await checkFontDirs(config);
   const guard = networkGuard(config.access);
-  const pool = await WorkerPool.start({
-    size: config.workers,
-    fontDirs: config.fontDirs,
-    taskTimeoutMs: config.limits.taskTimeoutMs,
-    workerURL: options.workerURL,
-  });
-  const journal = await Journal.open(config.jobs.kv, config.jobs.keepFinishedMs);
+  if (!options.noListen) checkListen(config);
+  const journal = await openJournal(config);
+  let pool: WorkerPool | undefined;
+  try {
+    pool = await WorkerPool.start({
+      size: config.workers,
+      fontDirs: config.fontDirs,
+      taskTimeoutMs: config.limits.taskTimeoutMs,
+      workerURL: options.workerURL,
+    });
+    return await assemble(config, options, { caCerts, transports, guard, journal, pool });
+  } catch (err) {
+    // Nothing may keep a failed start alive: the caller exits with one line.
+    pool?.close();
+    journal.close();
+    await closeHttpClients();
+    throw err;
+  }
+}
+
+interface Parts {
+  caCerts: string[];
+  transports: ReturnType<typeof builtinTransports>;
+  guard: ReturnType<typeof networkGuard>;
+  journal: Journal;
+  pool: WorkerPool;
+}
+
+/** Wires the checked parts into the app and listens. */
+async function assemble(
+  config: Config,
+  options: ServerOptions,
+  { caCerts, transports, guard, journal, pool }: Parts,
+): Promise<Server> {
   const metrics: Metrics = new Metrics({
     queued: () => pool.queued,
     busyWorkers: () => pool.busy,
@@ -94,11 +118,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let addr: Deno.NetAddr = { transport: "tcp", hostname: config.host, port: config.port };
   if (!options.noListen) {
     const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-    http = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: (at) => resolve(at as Deno.NetAddr),
-    }, fetch);
+    try {
+      http = Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        onListen: (at) => resolve(at as Deno.NetAddr),
+      }, fetch);
+    } catch (err) {
+      throw listenError(config, err);
+    }
     addr = await listening;
     options.log?.(`listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${config.jobs.kv}`);
   }
