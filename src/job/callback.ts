@@ -1,6 +1,7 @@
 /**
  * Telling the client: a POST of the job's outcome to its callbackURL,
- * under the same network rules as any destination.
+ * under the same network rules as any destination, signed the Standard
+ * Webhooks way when the operator gave a secret.
  *
  * @module
  */
@@ -21,18 +22,60 @@ export function callbackBody(record: JobRecord): Record<string, unknown> {
   };
 }
 
-/** POSTs the outcome; throws unless the endpoint answers 2xx. */
-export async function sendCallback(url: URL, record: JobRecord, options: TransferOptions): Promise<void> {
+/**
+ * The Standard Webhooks headers for one delivery attempt: the signature is
+ * HMAC-SHA256, keyed with the secret's base64 part, over `id.timestamp.body`.
+ *
+ * @example
+ * ```ts
+ * const headers = await webhookHeaders("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "job-1", "{}");
+ * ```
+ */
+export async function webhookHeaders(
+  secret: string,
+  id: string,
+  body: string,
+  now = Date.now(),
+): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(now / 1000));
+  const key = await crypto.subtle.importKey(
+    "raw",
+    Uint8Array.fromBase64(secret.replace(/^whsec_/, "")),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": `v1,${new Uint8Array(mac).toBase64()}`,
+  };
+}
+
+/**
+ * POSTs the outcome; throws unless the endpoint answers 2xx. With `secret`,
+ * every attempt is signed anew under the same webhook-id (the job's id), so
+ * a receiver can drop a delivery it has already taken.
+ */
+export async function sendCallback(
+  url: URL,
+  record: JobRecord,
+  options: TransferOptions,
+  secret?: string,
+): Promise<void> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ImgserveError("UNSUPPORTED_SCHEME", `callbackURL must be http(s), not ${url.protocol}`);
   }
   const client = await guardedClient(url, options);
+  const body = JSON.stringify(callbackBody(record));
+  const signature = secret ? await webhookHeaders(secret, record.id, body) : {};
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(callbackBody(record)),
+      headers: { "content-type": "application/json", ...signature },
+      body,
       redirect: "error",
       signal: AbortSignal.timeout(options.timeoutMs),
       client,

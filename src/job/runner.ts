@@ -357,7 +357,7 @@ export class JobRunner {
     const attempts = record.callback!.attempts + 1;
     const stopBeating = this.#heartbeat(record.id);
     try {
-      await sendCallback(new URL(record.request.callbackURL!), record, this.#transfer());
+      await sendCallback(new URL(record.request.callbackURL!), record, this.#transfer(), config.callbackSecret);
       await journal.update(record.id, this.owner, { callback: { pending: false, attempts } });
     } catch (err) {
       const message = (err as Error).message;
