@@ -1,16 +1,27 @@
 /**
  * Font files for SVG text, read once per worker from the system font
- * folders and any `--font-dir`.
+ * folders and any `--font-dir`, plus fallback fonts that ship inside
+ * imgserve, so text renders on a host without fonts.
  *
  * @module
  */
 import type { FontSet } from "./ops/rasterize.ts";
+// Imported as bytes, so `deno compile` puts them inside the executable.
+import dejavuSans from "dejavu-fonts-ttf/ttf/DejaVuSans.ttf" with { type: "bytes" };
+import dejavuSerif from "dejavu-fonts-ttf/ttf/DejaVuSerif.ttf" with { type: "bytes" };
+import dejavuSansMono from "dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf" with { type: "bytes" };
+
+/** The fallback fonts: DejaVu Sans, Serif and Sans Mono (the generic sans-serif, serif and monospace). */
+export const BUNDLED_FONTS: readonly Uint8Array[] = [dejavuSans, dejavuSerif, dejavuSansMono];
 
 const FONT_FILE = /\.(ttf|otf|ttc)$/i;
 /** Keeps a machine with huge font collections from filling each worker's memory. */
 const MAX_FONT_BYTES = 256 * 1024 * 1024;
 
-/** Reads every font file under `dirs` (recursively; missing folders are skipped). */
+/**
+ * Reads every font file under `dirs` (recursively; missing folders are
+ * skipped), then adds each bundled font whose family none of them has.
+ */
 export async function loadFonts(dirs: string[]): Promise<FontSet> {
   const buffers: Uint8Array[] = [];
   const families = new Set<string>();
@@ -36,6 +47,12 @@ export async function loadFonts(dirs: string[]): Promise<FontSet> {
     }
   };
   for (const dir of dirs) await visit(dir, 0);
+  for (const font of BUNDLED_FONTS) {
+    const family = familyName(font)!;
+    if (families.has(family)) continue;
+    buffers.push(font);
+    families.add(family);
+  }
   return { buffers, families };
 }
 
