@@ -90,3 +90,61 @@ export function familyName(font: Uint8Array): string | undefined {
   }
   return undefined;
 }
+
+/** The concrete families tried, in order, for each generic one. */
+const GENERIC_FAMILIES: Record<string, string[]> = {
+  "sans-serif": ["DejaVu Sans", "Liberation Sans", "Noto Sans"],
+  serif: ["DejaVu Serif", "Liberation Serif", "Noto Serif"],
+  monospace: ["DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono"],
+};
+
+/**
+ * Puts a concrete family before each generic one (`serif` becomes
+ * `DejaVu Serif, serif`) in the SVG's font-family attributes, style
+ * attributes and style sheets. resvg's WebAssembly build maps every generic
+ * family to its default one, so serif and monospace text was drawn in sans.
+ *
+ * @example
+ * ```ts
+ * const svg = withConcreteFamilies('<text font-family="serif">a</text>', await loadFonts([]));
+ * // '<text font-family="DejaVu Serif, serif">a</text>'
+ * ```
+ */
+export function withConcreteFamilies(svg: string, fonts: FontSet): string {
+  if (!/serif|monospace/i.test(svg)) return svg;
+  const concrete = new Map<string, string>();
+  for (const [generic, names] of Object.entries(GENERIC_FAMILIES)) {
+    const name = names.find((n) => fonts.families.has(n));
+    if (name) concrete.set(generic, name);
+  }
+  // Family names may go unquoted: the result is valid inside either kind of quotes.
+  const list = (families: string) =>
+    families.split(",").map((item) => {
+      const name = concrete.get(item.trim().toLowerCase());
+      return name ? item.replace(/\S.*\S|\S/, (generic) => `${name}, ${generic}`) : item;
+    }).join(",");
+  const css = (text: string) => text.replace(/(font-family\s*:)([^;}]*)/gi, (_, head, value) => head + list(value));
+  // Negated classes, not lazy dots: every pattern stays linear on hostile input.
+  const attribute = (name: string, rewrite: (value: string) => string) => (text: string) =>
+    text.replace(
+      new RegExp(`(\\s${name}\\s*=\\s*)(?:"([^"]*)"|'([^']*)')`, "gi"),
+      (_, head, double, single) => double !== undefined ? `${head}"${rewrite(double)}"` : `${head}'${rewrite(single)}'`,
+    );
+  return inStyleSheets(attribute("style", css)(attribute("font-family", list)(svg)), css);
+}
+
+/** Applies `rewrite` to the text of each `<style>` element. */
+function inStyleSheets(svg: string, rewrite: (css: string) => string): string {
+  const lower = svg.toLowerCase();
+  let out = "";
+  let at = 0;
+  while (true) {
+    const open = lower.indexOf("<style", at);
+    const body = open < 0 ? -1 : lower.indexOf(">", open);
+    const close = body < 0 ? -1 : lower.indexOf("</style", body);
+    if (close < 0) break;
+    out += svg.slice(at, body + 1) + rewrite(svg.slice(body + 1, close));
+    at = close;
+  }
+  return out + svg.slice(at);
+}

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { BUNDLED_FONTS, loadFonts } from "../../workers/fonts.ts";
+import { BUNDLED_FONTS, loadFonts, withConcreteFamilies } from "../../workers/fonts.ts";
 import { decode } from "../helpers/images.ts";
 import { serve, tempDir, testConfig } from "../helpers/server.ts";
 
@@ -54,10 +54,31 @@ Deno.test("with the system fonts hidden, SVG text still renders in every family"
     return await decode(await Deno.readFile(`${dir.path}/${name}.png`));
   };
   assertEquals(darkPixels(await render("blank", svg(""))), 0);
+  const drawn: Record<string, ImageData> = {};
   for (const family of ["sans-serif", "serif", "Nowhere Grotesk", "monospace"]) {
     const text = `<text x="10" y="55" font-family="${family}" font-size="40" fill="black">Hamburgefonts</text>`;
-    const dark = darkPixels(await render(family.replace(" ", "-"), svg(text)));
+    drawn[family] = await render(family.replace(" ", "-"), svg(text));
+    const dark = darkPixels(drawn[family]);
     // About 3000 with DejaVu at this size; an empty render has none.
     assert(dark > 1000, `${family}: ${dark} dark pixels where the text should be`);
   }
+  // Each generic family has a face of its own (resvg's WebAssembly build alone would draw all three alike).
+  const same = (a: ImageData, b: ImageData) => a.data.every((v, i) => v === b.data[i]);
+  assert(!same(drawn["sans-serif"], drawn.serif), "serif text was drawn in the sans");
+  assert(!same(drawn["sans-serif"], drawn.monospace), "monospace text was drawn in the sans");
+  assert(!same(drawn.serif, drawn.monospace), "monospace text was drawn in the serif");
+});
+
+Deno.test("generic families are named concretely in attributes, style attributes and style sheets", async () => {
+  const fonts = await loadFonts([]);
+  const svg = `<svg><style>.a { font-family: 'Foo', monospace }</style>` +
+    `<text font-family="serif">serif</text><text style='fill: red; font-family: sans-serif'>font-family: serif</text>` +
+    `<text font-family='"Serif Display", cursive'>x</text></svg>`;
+  assertEquals(
+    withConcreteFamilies(svg, fonts),
+    `<svg><style>.a { font-family: 'Foo', DejaVu Sans Mono, monospace }</style>` +
+      `<text font-family="DejaVu Serif, serif">serif</text>` +
+      `<text style='fill: red; font-family: DejaVu Sans, sans-serif'>font-family: serif</text>` +
+      `<text font-family='"Serif Display", cursive'>x</text></svg>`,
+  );
 });

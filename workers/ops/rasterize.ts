@@ -7,6 +7,7 @@
 import { Resvg } from "@resvg/resvg-wasm";
 import type { Plan } from "../../src/job/plan.ts";
 import { encodeResult } from "./encode.ts";
+import { withConcreteFamilies } from "../fonts.ts";
 import type { StageTimer } from "./timer.ts";
 
 /** Fonts resvg may use; resvg-wasm has no access to system fonts by itself. */
@@ -23,7 +24,7 @@ export async function rasterizeOp(
   fonts: FontSet,
   timer: StageTimer,
 ): Promise<ArrayBuffer> {
-  const svg = sizedSvg(new TextDecoder().decode(bytes), plan);
+  const svg = withConcreteFamilies(sizedSvg(new TextDecoder().decode(bytes), plan), fonts);
   const pixels = await timer.time("render", () => {
     const pick = (...names: string[]) => names.find((n) => fonts.families.has(n));
     const resvg = new Resvg(svg, {
