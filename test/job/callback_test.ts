@@ -2,6 +2,7 @@ import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { parseConfig, processEnvironment } from "../../src/config.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -68,6 +69,12 @@ Deno.test("with --callback-secret, callbacks verify with standardwebhooks; a ret
     wrongKey = err;
   }
   assert(wrongKey instanceof WebhookVerificationError, "a signature under another secret was accepted");
+});
+
+Deno.test("IMGSERVE_CALLBACK_SECRET sets the secret too", () => {
+  const env = processEnvironment();
+  const config = parseConfig(["run"], { ...env, vars: { ...env.vars, IMGSERVE_CALLBACK_SECRET: SECRET } });
+  assertEquals(config?.callbackSecret, SECRET);
 });
 
 Deno.test("without a secret, callbacks go out unsigned", async () => {
