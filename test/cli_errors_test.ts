@@ -124,7 +124,7 @@ Deno.test("`start` reports the line `run` would, at once, and never claims a ser
       const start = await imgserve(["start", ...BASE.slice(1), ...flags, ...files]);
       assertEquals([start.code, (start.stdout + start.stderr).trim()], [1, line]);
       // It did not wait out the 30 s start timeout: it saw the child exit.
-      assert(start.ms < 15_000, `start took ${start.ms} ms`);
+      assert(start.ms < 20_000, `start took ${start.ms} ms`);
       const status = await imgserve(["status", ...files]);
       assertEquals([status.code, (status.stdout + status.stderr).trim()], [3, "imgserve is not running"]);
     }
