@@ -171,9 +171,9 @@ export class JobRunner {
         ...nameParts(request.srcURL),
       });
       dstURL = parseDestination(dst);
-      refuseInPlace(transports, request.srcURL, dstURL);
+      refuseInPlace(transports, request.srcURL, dstURL, local);
       const placeholder = await placeholderFor(plan.format, plan.width, plan.height);
-      digest = await digestOf(placeholder);
+      digest = digestOf(placeholder);
       const job = { id, stage: "placeholder" } as const;
       const wrote = await transports.for(dstURL).write(dstURL, placeholder, {
         ...this.#writeOptions(plan, request.args.fieldName),

@@ -6,7 +6,7 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import type { FileRoots } from "../security/files.ts";
+import { type FileRoots, within } from "../security/files.ts";
 import { type JobWrite, keptName, tempName, tempNamesOf } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
 
@@ -121,56 +121,62 @@ function localSource(roots: FileRoots, url: URL, options: TransferOptions): Loca
 }
 
 /**
- * The checked path of a destination file. A folder (a root itself, say) is
- * refused before anything is written: its temporary file would land in the
- * folder above, possibly outside every root.
+ * The checked path of a destination file, and what is there now. A folder
+ * (a root itself, say) is refused before anything is written: its
+ * temporary file would land in the folder above, possibly outside every
+ * root.
  */
-function destinationPath(roots: FileRoots, url: URL): string {
+function checkedDestination(roots: FileRoots, url: URL): { path: string; info?: Deno.FileInfo } {
   if (url.pathname.endsWith("/")) {
     throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
   }
-  const path = roots.destination(pathOf(url, "destination"));
-  let folder = roots.roots.includes(path);
+  const { path, exists } = roots.destinationEntry(pathOf(url, "destination"));
+  let info: Deno.FileInfo | undefined;
   try {
-    folder ||= Deno.statSync(path).isDirectory;
+    if (exists) info = Deno.statSync(path);
   } catch {
-    // nothing there yet
+    // gone meanwhile
   }
-  if (folder) {
+  if (info?.isDirectory || roots.roots.includes(path)) {
     throw new ImgserveError("DESTINATION_IS_FOLDER", `the destination ${path} is a folder; name a file in it`);
   }
-  return path;
+  return { path, info };
+}
+
+function destinationPath(roots: FileRoots, url: URL): string {
+  return checkedDestination(roots, url).path;
+}
+
+/** The identity of a file on this machine: hard links and symlinks to one file share it. */
+export function fileKey(info: { dev: number; ino: number | null }): string {
+  return `file:${info.dev}:${info.ino}`;
 }
 
 /** Creates `path` afresh with `bytes`: a stale file of that name (a crashed attempt's) is replaced, never followed. */
 function writeNew(path: string, bytes: Uint8Array): void {
   try {
+    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     Deno.removeSync(path);
-  } catch {
-    // the usual case: none
+    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
   }
-  Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
 }
 
 /**
  * Keeps the file at `path` under `kept` before it is replaced: a second
  * link where the file system allows it (the name never goes missing),
- * else a rename. Returns how, for undoing, or undefined when there was no
- * file.
+ * else a rename. Returns how, for undoing.
  */
-function keepExisting(path: string, kept: string): "linked" | "moved" | undefined {
+function keepExisting(path: string, kept: string): "linked" | "moved" {
   try {
-    if (!Deno.lstatSync(path).isFile) return undefined;
-  } catch {
-    return undefined;
-  }
-  try {
-    Deno.removeSync(kept);
-  } catch {
-    // the usual case: none
-  }
-  try {
-    Deno.linkSync(path, kept);
+    try {
+      Deno.linkSync(path, kept);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      Deno.removeSync(kept); // the job's ids are fresh: not ours, whatever it is
+      Deno.linkSync(path, kept);
+    }
     return "linked";
   } catch {
     Deno.renameSync(path, kept);
@@ -272,6 +278,13 @@ function openSource(path: string, options: TransferOptions): ReadableStream<Uint
   }
 }
 
+/**
+ * The check of a destination that identity() made, for the placeholder
+ * write of the same URL that follows at once: each check costs the
+ * server's thread a failed path lookup or two, for every job.
+ */
+const checked = new WeakMap<URL, { path: string; info?: Deno.FileInfo }>();
+
 /** The file transport, confined to `roots`. */
 export const fileTransport = (roots: FileRoots): Transport => ({
   read(url, options) {
@@ -279,11 +292,16 @@ export const fileTransport = (roots: FileRoots): Transport => ({
   },
 
   async write(url, bytes, options) {
-    const path = destinationPath(roots, url);
+    const { path, info } = checked.get(url) ?? checkedDestination(roots, url);
+    checked.delete(url);
     const temp = tempPathFor(path, options.job);
-    const kept = options.job?.stage === "placeholder" ? `${dirname(path)}/${keptName(options.job.id)}` : undefined;
+    const kept = options.job?.stage === "placeholder" && info?.isFile
+      ? `${dirname(path)}/${keptName(options.job.id)}`
+      : undefined;
     // Whatever we create must itself lie under a root, not just the file it is for.
-    roots.destination(temp);
+    if (!roots.roots.some((root) => within(dirname(temp), root))) {
+      throw new ImgserveError("FILE_OUTSIDE_ROOT", `${temp} is outside the folders this server may use`);
+    }
     let how: "linked" | "moved" | undefined;
     try {
       // In place unless big (placeholders are a few KiB): see security/files.ts.
@@ -320,13 +338,19 @@ export const fileTransport = (roots: FileRoots): Transport => ({
   },
 
   identity(url, role) {
-    const path = role === "source" ? roots.source(pathOf(url, role)) : destinationPath(roots, url);
-    try {
-      const info = Deno.statSync(path);
-      return `file:${info.dev}:${info.ino}`;
-    } catch {
-      return `file:${path}`;
+    let path: string, info: Deno.FileInfo | undefined;
+    if (role === "destination") {
+      ({ path, info } = checkedDestination(roots, url));
+      checked.set(url, { path, info });
+    } else {
+      path = roots.source(pathOf(url, role));
+      try {
+        info = Deno.statSync(path);
+      } catch {
+        // compared by path
+      }
     }
+    return info ? fileKey(info) : `file:${path}`;
   },
 
   localPath: (url) => destinationPath(roots, url),
