@@ -7,8 +7,20 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, jpeg, near, painted, pixel, png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { makeTestCerts, type TestCerts } from "../fixtures/certs.ts";
 import { startPyftpd } from "../fixtures/ftp/pyftpd.ts";
+import { canRunVsftpd, startVsftpd } from "../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
+
+/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
+async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
+  return {
+    ...await makeTestCerts(dir),
+    caFile: `${dir}/ca.pem`,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
 
 /** Every name in `folder` (hidden ones too), sorted. */
 function namesIn(folder: string): string[] {
@@ -231,4 +243,35 @@ Deno.test("ftp: in-place and folder destinations are refused; an existing FTP de
   assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
   assert(await isResult(await Deno.readFile(`${ftp.root}/working.png`), 60, 40));
   assertEquals(namesIn(ftp.root), ["a.png", "failing.png", "working.png"]);
+});
+
+Deno.test({
+  name: "ftps (vsftpd): in-place is refused; an existing file comes back on failure and goes on success",
+  ignore: !canRunVsftpd(),
+  fn: async () => {
+    await using certs = await testCerts();
+    await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });
+    const home = `${ftp.root}/home`;
+    const photo = await png(thirds(120, 80));
+    const earlier = randomBytes(3000);
+    for (const [name, bytes] of [["a.png", photo], ["failing.png", earlier], ["working.png", earlier]] as const) {
+      await Deno.writeFile(`${home}/${name}`, bytes);
+    }
+    await using dir = await tempDir();
+    await Deno.writeFile(`${dir.path}/bad.png`, photo.slice(0, 120));
+    const base = `ftps://${encodeURIComponent(ftp.user)}:${encodeURIComponent(ftp.password)}@127.0.0.1:${ftp.port}`;
+    await using imgserve = await serve(["--ca-file", certs.caFile]);
+    const job = (src: string, dst: string) =>
+      imgserve.post({ operationType: "resize", srcURL: src, dstURL: dst, args: { width: 60, height: 40 } });
+    const refused = await job(`${base}/a.png`, `${base}/a.png`);
+    assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
+    const failing = await job(`file://${dir.path}/bad.png`, `${base}/failing.png`);
+    assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
+    assertEquals(await Deno.readFile(`${home}/failing.png`), earlier);
+    const working = await job(`${base}/a.png`, `${base}/working.png`);
+    assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
+    assert(await isResult(await Deno.readFile(`${home}/working.png`), 60, 40));
+    assertEquals(await Deno.readFile(`${home}/a.png`), photo);
+    assertEquals(namesIn(home), ["a.png", "failing.png", "working.png"]);
+  },
 });
