@@ -52,6 +52,16 @@ Deno.test("in-place file:// jobs (same path, tags, a symlink, a hard link) are r
     assertEquals([reply.status, reply.json.code], [409, 115], `${dst}: ${JSON.stringify(reply.json)}`);
     assert(String(reply.json.error).includes("in place"), String(reply.json.error));
   }
+  // The other way round: the source is the link, the destination its target.
+  for (const src of ["link.jpg", "hard.jpg"]) {
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/${src}`,
+      dstURL: `file://${dir.path}/w.jpg`,
+      args: { width: 30, height: 20 },
+    });
+    assertEquals([reply.status, reply.json.code], [409, 115], `${src}: ${JSON.stringify(reply.json)}`);
+  }
   assertEquals(await Deno.readFile(`${dir.path}/w.jpg`), photo);
   assertEquals((await Deno.lstat(`${dir.path}/link.jpg`)).isSymlink, true);
   assertEquals(namesIn(dir.path), before);
