@@ -33,7 +33,7 @@ import {
   refusePlaceholder,
   settleKept,
 } from "./originals.ts";
-import { tempPathFor } from "../transport/file.ts";
+import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags } from "./template.ts";

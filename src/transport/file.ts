@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../job/errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
-import { type JobWrite, keptName, tempName, tempNamesOf } from "./keep.ts";
+import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
 
 /**
@@ -28,11 +28,6 @@ export function pathOf(url: URL, role: "source" | "destination"): string {
 function dirname(path: string): string {
   const at = path.lastIndexOf("/");
   return at <= 0 ? "/" : path.slice(0, at);
-}
-
-/** A hidden name beside `path` for the bytes on their way in (see keep.ts). */
-export function tempPathFor(path: string, job?: JobWrite): string {
-  return `${dirname(path)}/${tempName(job)}`;
 }
 
 function notWritable(path: string, err: unknown): ImgserveError {

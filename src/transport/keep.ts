@@ -33,6 +33,11 @@ export function tempName(job?: JobWrite): string {
   return job ? `${OUR_PREFIX}${job.id}.${job.stage}.tmp` : `${OUR_PREFIX}${crypto.randomUUID()}.tmp`;
 }
 
+/** The temporary file beside a local `path` for one upload of a job. */
+export function tempPathFor(path: string, job?: JobWrite): string {
+  return folderOf(path) + tempName(job);
+}
+
 /** Both temporary names a job may leave behind after a crash. */
 export function tempNamesOf(id: string): string[] {
   return [tempName({ id, stage: "placeholder" }), tempName({ id, stage: "result" })];
