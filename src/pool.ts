@@ -41,6 +41,8 @@ interface Task {
   bytes?: ArrayBuffer;
   readFrom?: LocalSource;
   writeTo?: string;
+  /** The job's own temporary name for `writeTo` (see transport/keep.ts). */
+  writeTemp?: string;
   /** Only for an idle worker, never sent ahead (a job already lost once that way). */
   alone: boolean;
   timeoutMs: number;
@@ -139,9 +141,9 @@ export class WorkerPool {
   run(
     plan: Plan,
     source: Uint8Array | LocalSource,
-    options: { timeoutMs?: number; writeTo?: string; alone?: boolean } = {},
+    options: { timeoutMs?: number; writeTo?: string; writeTemp?: string; alone?: boolean } = {},
   ): Promise<WorkResult> {
-    const { timeoutMs = this.#options.taskTimeoutMs, writeTo, alone = false } = options;
+    const { timeoutMs = this.#options.taskTimeoutMs, writeTo, writeTemp, alone = false } = options;
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     let bytes: ArrayBuffer | undefined, readFrom: LocalSource | undefined;
     if (source instanceof Uint8Array) {
@@ -150,7 +152,18 @@ export class WorkerPool {
         : source.slice().buffer;
     } else readFrom = source;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, plan, bytes, readFrom, timeoutMs, writeTo, alone, resolve, reject });
+      this.#queue.push({
+        id: this.#nextId++,
+        plan,
+        bytes,
+        readFrom,
+        timeoutMs,
+        writeTo,
+        writeTemp,
+        alone,
+        resolve,
+        reject,
+      });
       this.#dispatch();
     });
   }
@@ -272,9 +285,9 @@ export class WorkerPool {
         const task = this.#queue.shift()!;
         slot.tasks.push(task);
         if (held === 0) this.#startTimer(slot);
-        const { id, plan, bytes, readFrom, writeTo } = task;
+        const { id, plan, bytes, readFrom, writeTo, writeTemp } = task;
         slot.worker.postMessage(
-          { type: "run", id, plan, bytes, readFrom, writeTo } satisfies WorkRequest,
+          { type: "run", id, plan, bytes, readFrom, writeTo, writeTemp } satisfies WorkRequest,
           bytes ? [bytes] : [],
         );
       }

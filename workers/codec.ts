@@ -28,6 +28,8 @@ export type WorkRequest =
     readFrom?: LocalSource;
     /** A checked local path: store the result there and send back no bytes. */
     writeTo?: string;
+    /** The job's own temporary name beside `writeTo`. */
+    writeTemp?: string;
   };
 
 /** Messages the worker answers with. */
@@ -117,7 +119,7 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
   if (message.writeTo !== undefined) {
     try {
       const started = performance.now();
-      writeFileAtomic(message.writeTo, new Uint8Array(result.bytes));
+      writeFileAtomic(message.writeTo, new Uint8Array(result.bytes), message.writeTemp);
       result = { bytes: new ArrayBuffer(0), times: { ...result.times, write: performance.now() - started } };
     } catch (err) {
       self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);

@@ -36,6 +36,8 @@ export const Errors = {
   BAD_URL: kind(106, 400),
   UNSUPPORTED_SCHEME: kind(107, 400),
   BAD_DESTINATION_NAME: kind(108, 400),
+  IN_PLACE_REFUSED: kind(115, 409),
+  DESTINATION_IS_FOLDER: kind(116, 400),
 
   // The source
   SOURCE_UNREACHABLE: kind(201, 502, true),
@@ -47,6 +49,7 @@ export const Errors = {
   SOURCE_REFUSED: kind(207, 502),
   SOURCE_SERVER_ERROR: kind(208, 502, true),
   SOURCE_CHANGED: kind(209, 409, true),
+  SOURCE_IS_PLACEHOLDER: kind(214, 409),
 
   // The destination
   DESTINATION_NOT_WRITABLE: kind(301, 502),

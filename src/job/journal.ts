@@ -9,6 +9,7 @@
  */
 import type { JobArgs, Operation } from "./request.ts";
 import type { Plan } from "./plan.ts";
+import type { PlaceholderDigest } from "./originals.ts";
 
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";
@@ -52,6 +53,10 @@ export interface JobRecord {
   owner?: string;
   leaseUntil?: number;
   callback?: CallbackState;
+  /** The placeholder this job uploaded: a retry that reads it back fails (see originals.ts). */
+  placeholder?: PlaceholderDigest;
+  /** The destination's earlier file is kept aside until the job ends. */
+  kept?: boolean;
 }
 
 const JOB = "jobs";

@@ -25,6 +25,15 @@ import {
 import { sendCallback } from "./callback.ts";
 import { asImgserveError, ImgserveError } from "./errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
+import {
+  cleanUpAfter,
+  digestOf,
+  type PlaceholderDigest,
+  refuseInPlace,
+  refusePlaceholder,
+  settleKept,
+} from "./originals.ts";
+import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags } from "./template.ts";
@@ -140,6 +149,10 @@ export class JobRunner {
     let plan: Plan;
     let dst: string;
     let local: LocalSource | undefined;
+    const id = crypto.randomUUID();
+    let dstURL: URL | undefined;
+    let digest: PlaceholderDigest | undefined;
+    let kept = false;
     try {
       let header: ImageHeader;
       ({ header, prefix } = await readSourceHeader(stream, limits.maxSourceBytes));
@@ -157,9 +170,16 @@ export class JobRunner {
         height: plan.height,
         ...nameParts(request.srcURL),
       });
-      const dstURL = parseDestination(dst);
+      dstURL = parseDestination(dst);
+      refuseInPlace(transports, request.srcURL, dstURL, local);
       const placeholder = await placeholderFor(plan.format, plan.width, plan.height);
-      await transports.for(dstURL).write(dstURL, placeholder, this.#writeOptions(plan, request.args.fieldName));
+      digest = digestOf(placeholder);
+      const job = { id, stage: "placeholder" } as const;
+      const wrote = await transports.for(dstURL).write(dstURL, placeholder, {
+        ...this.#writeOptions(plan, request.args.fieldName),
+        job,
+      });
+      kept = wrote?.kept === true;
     } catch (err) {
       await stream.cancel().catch(() => {});
       throw err;
@@ -168,7 +188,7 @@ export class JobRunner {
     if (local) await stream.cancel();
     const now = Date.now();
     const record: JobRecord = {
-      id: crypto.randomUUID(),
+      id,
       state: local ? "running" : "queued",
       startedAt: local ? now : undefined,
       dstURL: dst,
@@ -187,11 +207,14 @@ export class JobRunner {
       owner: this.owner,
       leaseUntil: now + jobs.leaseMs,
       callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
+      placeholder: digest,
+      kept: kept || undefined,
     };
     try {
       await this.#deps.journal.put(record);
     } catch (err) {
       await stream.cancel().catch(() => {});
+      if (kept) await settleKept(transports, dstURL!, id, "failed", this.#transfer(), this.#deps.log);
       throw err;
     }
     this.#track(record.id, this.#execute(record, local ?? { stream, prefix }));
@@ -270,26 +293,37 @@ export class JobRunner {
     try {
       const srcURL = new URL(record.request.srcURL);
       const { maxSourceBytes } = config.limits;
-      const download = async (from?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) =>
-        await readAll(
+      if (!opened) await cleanUpAfter(transports, record, this.#transfer(), this.#deps.log);
+      const download = async (from?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) => {
+        const bytes = await readAll(
           from?.stream ?? await transports.for(srcURL).read(srcURL, this.#transfer(maxSourceBytes)),
           maxSourceBytes,
           from?.prefix ?? [],
         );
+        await refusePlaceholder(bytes, record.placeholder);
+        return bytes;
+      };
       let source: Uint8Array | LocalSource;
       if (opened && "path" in opened) source = opened; // journaled as running when accepted
       else {
         source = (opened ? undefined : this.#localSource(srcURL, plan)) ?? await download(opened);
         if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       }
+      if (!(source instanceof Uint8Array)) await refusePlaceholder(source, record.placeholder);
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
       const dstURL = parseDestination(record.dstURL);
       const destination = transports.for(dstURL);
       const writeTo = destination.localPath?.(dstURL);
-      const result = await this.#process(plan, source, timeout, () => download(undefined), writeTo);
+      const job = { id, stage: "result" } as const;
+      const writeTemp = writeTo === undefined ? undefined : tempPathFor(writeTo, job);
+      const result = await this.#process(plan, source, timeout, () => download(undefined), writeTo, writeTemp);
       if (writeTo === undefined) {
-        await destination.write(dstURL, result.bytes, this.#writeOptions(plan, record.request.args.fieldName));
+        await destination.write(dstURL, result.bytes, {
+          ...this.#writeOptions(plan, record.request.args.fieldName),
+          job,
+        });
       }
+      if (record.kept) await settleKept(transports, dstURL, id, "done", this.#transfer(), this.#deps.log);
       const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
       if (await journal.update(id, this.owner, done)) this.#finished({ ...record, ...done });
     } catch (err) {
@@ -314,6 +348,9 @@ export class JobRunner {
         finishedAt: Date.now(),
         error: { code: error.code, message: error.message },
       } as const;
+      if (record.kept) {
+        await settleKept(transports, parseDestination(record.dstURL), id, "failed", this.#transfer(), this.#deps.log);
+      }
       if (await journal.update(id, this.owner, failed)) this.#finished({ ...record, ...failed });
     } finally {
       stopBeating();
@@ -331,11 +368,12 @@ export class JobRunner {
     timeoutMs: number,
     reread: () => Promise<Uint8Array>,
     writeTo?: string,
+    writeTemp?: string,
   ): Promise<WorkResult> {
     for (let again = 0;; again++) {
       try {
         // Run again only on an idle worker, so it cannot wait behind the crashing job a second time.
-        return await this.#deps.pool.run(plan, source, { timeoutMs, writeTo, alone: again > 0 });
+        return await this.#deps.pool.run(plan, source, { timeoutMs, writeTo, writeTemp, alone: again > 0 });
       } catch (err) {
         if (!(err instanceof JobNotStarted) || again === 3) throw err;
         if (source instanceof Uint8Array) source = await reread();

@@ -22,7 +22,8 @@ export function normalizePath(path: string): string {
   return "/" + out.join("/");
 }
 
-function within(path: string, root: string): boolean {
+/** Whether `path` is `root` or lies under it (lexically). */
+export function within(path: string, root: string): boolean {
   return root === "/" || path === root || path.startsWith(root + "/");
 }
 
@@ -69,6 +70,14 @@ export class FileRoots {
    * lie under a root, and the name itself must not be a symlink.
    */
   destination(path: string): string {
+    return this.destinationEntry(path).path;
+  }
+
+  /**
+   * {@linkcode FileRoots.destination}, also telling whether something is
+   * at the path already (learnt on the way, at no extra cost).
+   */
+  destinationEntry(path: string): { path: string; exists: boolean } {
     if (this.roots.length === 0) this.#refuse(path);
     const lexical = normalizePath(path);
     if (!this.roots.some((root) => within(lexical, root))) this.#refuse(path);
@@ -79,7 +88,7 @@ export class FileRoots {
         const real = Deno.realPathSync(existing);
         const target = normalizePath(real + rest);
         if (!this.roots.some((root) => within(target, root))) this.#refuse(path);
-        return target;
+        return { path: target, exists: rest === "" };
       } catch (err) {
         if (err instanceof ImgserveError) throw err;
         const at = existing.lastIndexOf("/");

@@ -6,7 +6,8 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
-import type { FileRoots } from "../security/files.ts";
+import { type FileRoots, within } from "../security/files.ts";
+import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
 
 /**
@@ -29,12 +30,6 @@ function dirname(path: string): string {
   return at <= 0 ? "/" : path.slice(0, at);
 }
 
-/** A hidden name beside `path` for the bytes on their way in. */
-function tempNameFor(path: string): string {
-  const dir = dirname(path);
-  return `${dir}/.${path.slice(dir.length + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-}
-
 function notWritable(path: string, err: unknown): ImgserveError {
   return new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
 }
@@ -46,14 +41,14 @@ function notWritable(path: string, err: unknown): ImgserveError {
  * is spread over their threads instead of the server's one. The path was
  * checked before the image was made; its folder must still be the real
  * folder it was then, so a symlink swapped in meanwhile leads nowhere.
+ * `temp` is the job's own temporary name (see keep.ts).
  */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+export function writeFileAtomic(path: string, bytes: Uint8Array, temp = tempPathFor(path)): void {
   const dir = dirname(path);
-  const temp = tempNameFor(path);
   try {
     Deno.mkdirSync(dir, { recursive: true });
     if (Deno.realPathSync(dir) !== dir) throw new Error("its folder changed since it was checked");
-    Deno.writeFileSync(temp, bytes, { mode: 0o644 });
+    writeNew(temp, bytes);
     Deno.renameSync(temp, path);
   } catch (err) {
     try {
@@ -120,11 +115,85 @@ function localSource(roots: FileRoots, url: URL, options: TransferOptions): Loca
   return { path, dev: info.dev, ino: info.ino ?? 0, size: info.size };
 }
 
-function destinationPath(roots: FileRoots, url: URL): string {
+/**
+ * The checked path of a destination file, and what is there now. A folder
+ * (a root itself, say) is refused before anything is written: its
+ * temporary file would land in the folder above, possibly outside every
+ * root.
+ */
+function checkedDestination(roots: FileRoots, url: URL): { path: string; info?: Deno.FileInfo } {
   if (url.pathname.endsWith("/")) {
     throw new ImgserveError("BAD_DESTINATION_NAME", `the destination ${url.pathname} names a folder, not a file`);
   }
-  return roots.destination(pathOf(url, "destination"));
+  const { path, exists } = roots.destinationEntry(pathOf(url, "destination"));
+  let info: Deno.FileInfo | undefined;
+  try {
+    if (exists) info = Deno.statSync(path);
+  } catch {
+    // gone meanwhile
+  }
+  if (info?.isDirectory || roots.roots.includes(path)) {
+    throw new ImgserveError("DESTINATION_IS_FOLDER", `the destination ${path} is a folder; name a file in it`);
+  }
+  return { path, info };
+}
+
+function destinationPath(roots: FileRoots, url: URL): string {
+  return checkedDestination(roots, url).path;
+}
+
+/** The identity of a file on this machine: hard links and symlinks to one file share it. */
+export function fileKey(info: { dev: number; ino: number | null }): string {
+  return `file:${info.dev}:${info.ino}`;
+}
+
+/** Creates `path` afresh with `bytes`: a stale file of that name (a crashed attempt's) is replaced, never followed. */
+function writeNew(path: string, bytes: Uint8Array): void {
+  try {
+    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    Deno.removeSync(path);
+    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
+  }
+}
+
+/**
+ * Keeps the file at `path` under `kept` before it is replaced: a second
+ * link where the file system allows it (the name never goes missing),
+ * else a rename. Returns how, for undoing.
+ */
+function keepExisting(path: string, kept: string): "linked" | "moved" {
+  try {
+    try {
+      Deno.linkSync(path, kept);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      Deno.removeSync(kept); // the job's ids are fresh: not ours, whatever it is
+      Deno.linkSync(path, kept);
+    }
+    return "linked";
+  } catch {
+    Deno.renameSync(path, kept);
+    return "moved";
+  }
+}
+
+function undoKeep(path: string, kept: string, how: "linked" | "moved" | undefined): void {
+  try {
+    if (how === "linked") Deno.removeSync(kept);
+    if (how === "moved") Deno.renameSync(kept, path);
+  } catch {
+    // best effort: the kept file is still there under its hidden name
+  }
+}
+
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
 }
 
 /** Writes up to this size are done in place, bigger ones on a blocking thread. */
@@ -204,25 +273,79 @@ function openSource(path: string, options: TransferOptions): ReadableStream<Uint
   }
 }
 
+/**
+ * The check of a destination that identity() made, for the placeholder
+ * write of the same URL that follows at once: each check costs the
+ * server's thread a failed path lookup or two, for every job.
+ */
+const checked = new WeakMap<URL, { path: string; info?: Deno.FileInfo }>();
+
 /** The file transport, confined to `roots`. */
 export const fileTransport = (roots: FileRoots): Transport => ({
   read(url, options) {
     return Promise.try(() => openSource(roots.source(pathOf(url, "source")), options));
   },
 
-  async write(url, bytes) {
-    const path = destinationPath(roots, url);
-    const temp = tempNameFor(path);
+  async write(url, bytes, options) {
+    const { path, info } = checked.get(url) ?? checkedDestination(roots, url);
+    checked.delete(url);
+    const temp = tempPathFor(path, options.job);
+    const kept = options.job?.stage === "placeholder" && info?.isFile
+      ? `${dirname(path)}/${keptName(options.job.id)}`
+      : undefined;
+    // Whatever we create must itself lie under a root, not just the file it is for.
+    if (!roots.roots.some((root) => within(dirname(temp), root))) {
+      throw new ImgserveError("FILE_OUTSIDE_ROOT", `${temp} is outside the folders this server may use`);
+    }
+    let how: "linked" | "moved" | undefined;
     try {
       // In place unless big (placeholders are a few KiB): see security/files.ts.
       Deno.mkdirSync(dirname(path), { recursive: true });
-      if (bytes.byteLength <= SYNC_WRITE_BYTES) Deno.writeFileSync(temp, bytes, { mode: 0o644 });
-      else await Deno.writeFile(temp, bytes, { mode: 0o644 });
+      if (bytes.byteLength <= SYNC_WRITE_BYTES) writeNew(temp, bytes);
+      else {
+        removeIfThere(temp);
+        await Deno.writeFile(temp, bytes, { mode: 0o644, createNew: true });
+      }
+      if (kept) how = keepExisting(path, kept);
       Deno.renameSync(temp, path);
     } catch (err) {
       await Deno.remove(temp).catch(() => {});
+      if (kept) undoKeep(path, kept, how);
       throw notWritable(path, err);
     }
+    return { kept: how !== undefined };
+  },
+
+  settle(url, job, outcome) {
+    return Promise.try(() => {
+      const path = destinationPath(roots, url);
+      const kept = `${dirname(path)}/${keptName(job)}`;
+      if (outcome === "done") removeIfThere(kept);
+      else Deno.renameSync(kept, path);
+    });
+  },
+
+  cleanUp(url, job) {
+    return Promise.try(() => {
+      const folder = dirname(destinationPath(roots, url));
+      for (const name of tempNamesOf(job)) removeIfThere(`${folder}/${name}`);
+    });
+  },
+
+  identity(url, role) {
+    let path: string, info: Deno.FileInfo | undefined;
+    if (role === "destination") {
+      ({ path, info } = checkedDestination(roots, url));
+      checked.set(url, { path, info });
+    } else {
+      path = roots.source(pathOf(url, role));
+      try {
+        info = Deno.statSync(path);
+      } catch {
+        // compared by path
+      }
+    }
+    return info ? fileKey(info) : `file:${path}`;
   },
 
   localPath: (url) => destinationPath(roots, url),

@@ -6,6 +6,7 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
+import type { JobWrite } from "./keep.ts";
 
 /**
  * Decides whether a network peer may be contacted. Transports call it for
@@ -79,6 +80,18 @@ export interface WriteOptions extends TransferOptions {
   contentType: string;
   /** For HTTP form uploads: the file input's name (the job's `args.field_name`). */
   fieldName?: string;
+  /**
+   * The job and upload this is, naming its temporary file (see keep.ts).
+   * A placeholder upload keeps the file it replaces, where the transport
+   * can, until {@linkcode Transport.settle}.
+   */
+  job?: JobWrite;
+}
+
+/** What an upload did besides storing the bytes. */
+export interface WriteOutcome {
+  /** An earlier file at the destination was kept aside, to be settled when the job ends. */
+  kept: boolean;
 }
 
 /**
@@ -89,7 +102,19 @@ export interface WriteOptions extends TransferOptions {
  */
 export interface Transport {
   read(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>>;
-  write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void>;
+  write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<WriteOutcome | void>;
+  /**
+   * When a job whose placeholder kept an earlier file ends: "done" deletes
+   * the kept file, "failed" puts it back over the placeholder.
+   */
+  settle?(url: URL, job: string, outcome: "done" | "failed", options: TransferOptions): Promise<void>;
+  /** Removes the temporary files an earlier attempt of `job` may have left beside `url`. */
+  cleanUp?(url: URL, job: string, options: TransferOptions): Promise<void>;
+  /**
+   * A key naming the file itself, so that two URLs of one file (a symlink,
+   * a hard link, another spelling) give equal keys; see job/originals.ts.
+   */
+  identity?(url: URL, role: "source" | "destination"): string;
   /**
    * For a destination on this machine: its checked path, which a worker
    * may write with {@linkcode writeFileAtomic} itself (file:// only).

@@ -22,11 +22,14 @@ export interface ServerProcess extends AsyncDisposable {
   stop(signal: Deno.Signal): Promise<number>;
 }
 
-/** Starts `imgserve run` with `flags` and waits until /healthz answers. */
-export async function spawnServer(flags: string[]): Promise<ServerProcess> {
+/**
+ * Starts `imgserve run` with `flags` and waits until /healthz answers;
+ * `main` may name another entry taking the same arguments (a test fixture).
+ */
+export async function spawnServer(flags: string[], main = MAIN): Promise<ServerProcess> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags],
+    args: ["run", "-A", main, "run", "--host", "127.0.0.1", "--port", String(port), ...flags],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

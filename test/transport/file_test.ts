@@ -57,3 +57,38 @@ Deno.test("localSource checks the file once; readLocalSource reads that file int
   assertEquals(check(`file://${real}`), 202);
   assertEquals(check(`file://${real}/../outside.png`), 403);
 });
+
+Deno.test("a placeholder keeps the earlier file as a second link; settling deletes it or puts it back; cleanUp takes only the job's own temporary files", async () => {
+  await using dir = await tempDir();
+  const real = await Deno.realPath(dir.path);
+  const transport = fileTransport(await FileRoots.resolve([real]));
+  const options = { timeoutMs: 1000, caCerts: [], guard: openGuard, contentType: "image/png" };
+  const names = () => [...Deno.readDirSync(real)].map((e) => e.name).sort();
+  for (const [job, outcome] of [["job-1", "failed"], ["job-2", "done"]] as const) {
+    const url = new URL(`file://${real}/${job}.png`);
+    await Deno.writeFile(`${real}/${job}.png`, new Uint8Array([1, 2, 3]));
+    const before = await Deno.stat(`${real}/${job}.png`);
+    const wrote = await transport.write(url, new Uint8Array([9]), {
+      ...options,
+      job: { id: job, stage: "placeholder" },
+    });
+    assertEquals(wrote, { kept: true });
+    assertEquals([...await Deno.readFile(`${real}/${job}.png`)], [9]);
+    assertEquals((await Deno.stat(`${real}/.imgserve-${job}.kept`)).ino, before.ino);
+    await transport.settle!(url, job, outcome, options);
+    assertEquals([...await Deno.readFile(`${real}/${job}.png`)], outcome === "failed" ? [1, 2, 3] : [9]);
+  }
+  assertEquals(names(), ["job-1.png", "job-2.png"]);
+  // Nothing there before: nothing kept.
+  const fresh = await transport.write(new URL(`file://${real}/new.png`), new Uint8Array([7]), {
+    ...options,
+    job: { id: "job-3", stage: "placeholder" },
+  });
+  assertEquals(fresh, { kept: false });
+
+  const ours = [".imgserve-job-4.placeholder.tmp", ".imgserve-job-4.result.tmp"];
+  const others = [".imgserve-job-5.result.tmp", ".new.png.tmp"];
+  for (const name of [...ours, ...others]) await Deno.writeFile(`${real}/${name}`, new Uint8Array([1]));
+  await transport.cleanUp!(new URL(`file://${real}/new.png`), "job-4", options);
+  assertEquals(names(), [...others, "job-1.png", "job-2.png", "new.png"].sort());
+});

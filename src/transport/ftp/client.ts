@@ -127,6 +127,23 @@ export class FtpClient {
     throw this.#control.fail(reply, `MKD ${path}`);
   }
 
+  /** The size of a file by SIZE; undefined when there is no such file (or the server does not say). */
+  async sizeOf(path: string): Promise<number | undefined> {
+    const reply = await this.#control.command(`SIZE ${path}`);
+    if (reply.code === 213) return Number(reply.text.trim().split(/\s+/).pop());
+    if (replyClass(reply.code) === "transient") throw this.#control.fail(reply, `SIZE ${path}`);
+    return undefined;
+  }
+
+  /**
+   * Whether `path` is a folder, by CWD into it. It changes the session's
+   * folder when true, so only ask right before giving up on the session.
+   */
+  async isFolder(path: string): Promise<boolean> {
+    const reply = await this.#control.command(`CWD ${path}`);
+    return reply.code === 250;
+  }
+
   /** Deletes one file with DELE. */
   async remove(path: string): Promise<void> {
     await this.#control.expect(`DELE ${path}`, [250], "DESTINATION_NOT_WRITABLE");

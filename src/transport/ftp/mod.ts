@@ -8,6 +8,7 @@ import { ImgserveError } from "../../job/errors.ts";
 import type { Transport } from "../mod.ts";
 import { FtpClient } from "./client.ts";
 import { parseFtpUrl } from "./url.ts";
+import { folderOf, type JobWrite, keptName, tempName, tempNamesOf } from "../keep.ts";
 
 export { FtpClient } from "./client.ts";
 export type { FtpEndpoint, FtpSecurity, FtpSide } from "./client.ts";
@@ -37,24 +38,57 @@ export const ftpTransport: Transport = {
   async write(url, bytes, options) {
     const { endpoint, path } = parseFtpUrl(url);
     using client = await FtpClient.connect(endpoint, "destination", options);
-    await storeAtomically(client, path, bytes);
+    const kept = await storeAtomically(client, path, bytes, options.job);
     await client.quit();
+    return { kept };
+  },
+
+  async settle(url, job, outcome, options) {
+    const { endpoint, path } = parseFtpUrl(url);
+    using client = await FtpClient.connect(endpoint, "destination", options);
+    const kept = folderOf(path) + keptName(job);
+    if (outcome === "done") await client.remove(kept).catch(() => {});
+    else await renameOver(client, kept, path);
+    await client.quit();
+  },
+
+  async cleanUp(url, job, options) {
+    const { endpoint, path } = parseFtpUrl(url);
+    using client = await FtpClient.connect(endpoint, "destination", options);
+    for (const name of tempNamesOf(job)) await client.remove(folderOf(path) + name).catch(() => {});
+    await client.quit();
+  },
+
+  identity(url) {
+    const { endpoint, path } = parseFtpUrl(url);
+    // ftp:, ftps: and ftpes: on one host and port reach the same files.
+    return `ftp://${endpoint.user}@${endpoint.hostname}:${endpoint.port}/${path}`;
   },
 };
 
 /**
  * Uploads under a temporary name and renames it into place, so a reader
  * never sees half a file. The temporary file is removed when anything fails.
+ * A placeholder first moves the file it replaces aside under the job's kept
+ * name (put back if the rename fails); resolves true when it did.
  */
 async function storeAtomically(
   client: FtpClient,
   path: string,
   bytes: Uint8Array,
-): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const folder = path.slice(0, slash + 1);
-  const name = path.slice(slash + 1);
-  const temp = `${folder}.${name}.imgserve-tmp-${crypto.randomUUID().slice(0, 8)}`;
+  job?: JobWrite,
+): Promise<boolean> {
+  const folder = folderOf(path);
+  const temp = folder + tempName(job);
+  const kept = job?.stage === "placeholder" ? folder + keptName(job.id) : undefined;
+  let existing = false;
+  if (kept) {
+    existing = (await client.sizeOf(path)) !== undefined;
+    if (!existing && await client.isFolder(path)) {
+      throw new ImgserveError("DESTINATION_IS_FOLDER", `the destination ${path} is a folder; name a file in it`);
+    }
+  }
+  let moved = false;
   try {
     try {
       await client.upload(temp, bytes);
@@ -63,11 +97,17 @@ async function storeAtomically(
       if (!isRefusal(err) || !(await makeFolders(client, folder))) throw err;
       await client.upload(temp, bytes);
     }
+    if (kept && existing) {
+      await renameOver(client, path, kept);
+      moved = true;
+    }
     await renameOver(client, temp, path);
   } catch (err) {
     await client.remove(temp).catch(() => {});
+    if (moved) await client.rename(kept!, path).catch(() => {});
     throw err;
   }
+  return moved;
 }
 
 /** Renames, replacing `to`; some servers refuse to rename onto a file. */

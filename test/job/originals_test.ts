@@ -1,0 +1,287 @@
+/**
+ * No job destroys what it was given: in-place jobs are refused before
+ * anything is written, a file a placeholder replaced comes back when the
+ * job fails and goes when it is done, folders are never destinations, and
+ * a retry never shrinks this job's own placeholder.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { decode, GREEN, jpeg, near, painted, pixel, png, thirds } from "../helpers/images.ts";
+import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { makeTestCerts, type TestCerts } from "../fixtures/certs.ts";
+import { startPyftpd } from "../fixtures/ftp/pyftpd.ts";
+import { canRunVsftpd, startVsftpd } from "../fixtures/ftp/vsftpd.ts";
+import { randomBytes } from "../fixtures/ftp/transfer.ts";
+
+/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
+async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
+  return {
+    ...await makeTestCerts(dir),
+    caFile: `${dir}/ca.pem`,
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/** Every name in `folder` (hidden ones too), sorted. */
+function namesIn(folder: string): string[] {
+  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
+}
+
+/** Whether `bytes` are the real resized image (thirds: green centre), not a grey placeholder. */
+async function isResult(bytes: Uint8Array, width: number, height: number): Promise<boolean> {
+  const image = await decode(bytes);
+  return image.width === width && image.height === height &&
+    near(pixel(image, Math.floor(width / 2), Math.floor(height / 2)), GREEN);
+}
+
+Deno.test("in-place file:// jobs (same path, tags, a symlink, a hard link) are refused with 115 and the photo stays", async () => {
+  await using dir = await tempDir();
+  const photo = await jpeg(thirds(300, 200));
+  await Deno.writeFile(`${dir.path}/w.jpg`, photo);
+  await Deno.symlink(`${dir.path}/w.jpg`, `${dir.path}/link.jpg`);
+  await Deno.link(`${dir.path}/w.jpg`, `${dir.path}/hard.jpg`);
+  const before = namesIn(dir.path);
+  await using imgserve = await serve();
+  for (const dst of ["w.jpg", "{$basename}.{$ext}", "./sub/../w.jpg", "link.jpg", "hard.jpg"]) {
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/w.jpg`,
+      dstURL: `file://${dir.path}/${dst}`,
+      args: { width: 30, height: 20 },
+    });
+    assertEquals([reply.status, reply.json.code], [409, 115], `${dst}: ${JSON.stringify(reply.json)}`);
+    assert(String(reply.json.error).includes("in place"), String(reply.json.error));
+  }
+  // The other way round: the source is the link, the destination its target.
+  for (const src of ["link.jpg", "hard.jpg"]) {
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/${src}`,
+      dstURL: `file://${dir.path}/w.jpg`,
+      args: { width: 30, height: 20 },
+    });
+    assertEquals([reply.status, reply.json.code], [409, 115], `${src}: ${JSON.stringify(reply.json)}`);
+  }
+  assertEquals(await Deno.readFile(`${dir.path}/w.jpg`), photo);
+  assertEquals((await Deno.lstat(`${dir.path}/link.jpg`)).isSymlink, true);
+  assertEquals(namesIn(dir.path), before);
+});
+
+Deno.test("a destination that is a --file-root or an existing folder is refused with 116 before anything is written", async () => {
+  await using dir = await tempDir();
+  const root = `${dir.path}/root`;
+  await Deno.mkdir(`${root}/sub`, { recursive: true });
+  await Deno.writeFile(`${root}/a.png`, await png(thirds(60, 40)));
+  await using imgserve = await serve(["--file-root", root, "--allow-private-networks"], { open: false });
+  const parentBefore = namesIn(dir.path);
+  const rootBefore = namesIn(root);
+  for (const dst of [`file://${root}`, `file://${root}/sub`]) {
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${root}/a.png`,
+      dstURL: dst,
+      args: { width: 30 },
+    });
+    assertEquals([reply.status, reply.json.code], [400, 116], `${dst}: ${JSON.stringify(reply.json)}`);
+  }
+  assertEquals(namesIn(dir.path), parentBefore);
+  assertEquals(namesIn(root), rootBefore);
+  assertEquals(namesIn(`${root}/sub`), []);
+});
+
+Deno.test("a file:// destination's earlier file comes back when the job fails and is gone when it is done", async () => {
+  await using dir = await tempDir();
+  const good = await png(thirds(90, 60));
+  await Deno.writeFile(`${dir.path}/good.png`, good);
+  await Deno.writeFile(`${dir.path}/bad.png`, good.slice(0, 120)); // a header that promises more than there is
+  const earlier = randomBytes(5000);
+  await Deno.mkdir(`${dir.path}/out`);
+  await Deno.writeFile(`${dir.path}/out/failing.png`, earlier);
+  await Deno.writeFile(`${dir.path}/out/working.png`, earlier);
+  await using imgserve = await serve();
+  const job = (src: string, dst: string) =>
+    imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/${src}`,
+      dstURL: `file://${dir.path}/out/${dst}`,
+      args: { width: 30, height: 20 },
+    });
+  const failing = await job("bad.png", "failing.png");
+  const working = await job("good.png", "working.png");
+  assertEquals([failing.status, working.status], [202, 202]);
+  const failed = await imgserve.finished(failing.json.id as string);
+  assertEquals([failed.state, failed.code], ["failed", 601]);
+  assertEquals(await Deno.readFile(`${dir.path}/out/failing.png`), earlier);
+  assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
+  assert(await isResult(await Deno.readFile(`${dir.path}/out/working.png`), 30, 20));
+  assertEquals(namesIn(`${dir.path}/out`), ["failing.png", "working.png"]);
+});
+
+Deno.test("a full destination file system: the job fails with 301 and the earlier file is back byte for byte", async () => {
+  await using dir = await tempDir();
+  const mount = `${dir.path}/small`;
+  await Deno.mkdir(mount);
+  const mounted = await new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mount] })
+    .output().catch(() => undefined);
+  if (!mounted?.success) {
+    console.log("skipped: this test needs to mount a tmpfs (root and mount permission); it could not");
+    return;
+  }
+  try {
+    // Noise does not compress: the result (about 1 MB) cannot fit, the placeholder (a few KiB) can.
+    const noise = painted(600, 600, () => [Math.random() * 256 | 0, Math.random() * 256 | 0, 90, 255]);
+    await Deno.writeFile(`${dir.path}/noise.png`, await png(noise));
+    const earlier = randomBytes(100 * 1024);
+    await Deno.writeFile(`${mount}/photo.png`, earlier);
+    await using imgserve = await serve();
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `file://${dir.path}/noise.png`,
+      dstURL: `file://${mount}/photo.png`,
+      args: { width: 590, height: 590 },
+    });
+    assertEquals(reply.status, 202, JSON.stringify(reply.json));
+    const job = await imgserve.finished(reply.json.id as string);
+    assertEquals([job.state, job.code], ["failed", 301], JSON.stringify(job));
+    assertEquals(await Deno.readFile(`${mount}/photo.png`), earlier);
+    assertEquals(namesIn(mount), ["photo.png"]);
+  } finally {
+    await new Deno.Command("umount", { args: [mount] }).output();
+  }
+});
+
+Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even with a failing upload ahead", async () => {
+  const photo = await png(thirds(120, 80));
+  let stored = photo;
+  let puts = 0;
+  await using site = httpServer(async (req) => {
+    if (req.method === "GET") return new Response(stored.slice());
+    puts++;
+    const body = new Uint8Array(await req.arrayBuffer());
+    if (puts === 2) return new Response("busy", { status: 500 });
+    stored = body;
+    return new Response(null, { status: 204 });
+  });
+  await using imgserve = await serve(["--retry-base-ms", "20"]);
+  for (const dst of [`${site.base}/photos/a.png`, `${site.base}/photos/%61.png#x`]) {
+    const reply = await imgserve.post({
+      operationType: "resize",
+      srcURL: `${site.base}/photos/a.png`,
+      dstURL: dst,
+      args: { width: 60, height: 40 },
+    });
+    assertEquals([reply.status, reply.json.code], [409, 115], JSON.stringify(reply.json));
+  }
+  assertEquals(puts, 0);
+  assertEquals(stored, photo);
+});
+
+Deno.test("a retry that reads back this job's own placeholder fails with 214 instead of shrinking it", async () => {
+  // Two URLs, one file: /photos/a.png is read, /dav/a.png is written; nothing in the URLs says so.
+  const photo = await png(thirds(120, 80));
+  let stored = photo;
+  let puts = 0;
+  await using site = httpServer(async (req) => {
+    if (req.method === "GET") return new Response(stored.slice());
+    puts++;
+    const body = new Uint8Array(await req.arrayBuffer());
+    if (puts === 2) return new Response("busy", { status: 500 });
+    stored = body;
+    return new Response(null, { status: 204 });
+  });
+  await using imgserve = await serve(["--retry-base-ms", "20"]);
+  const reply = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${site.base}/photos/a.png`,
+    dstURL: `${site.base}/dav/a.png`,
+    args: { width: 60, height: 40 },
+  });
+  assertEquals(reply.status, 202);
+  const job = await imgserve.finished(reply.json.id as string);
+  assertEquals([job.state, job.code, job.attempts], ["failed", 214, 2], JSON.stringify(job));
+  // Placeholder, then the result that got the 500; no third upload of a shrunken placeholder.
+  assertEquals(puts, 2);
+});
+
+Deno.test("ftp: in-place and folder destinations are refused; an existing FTP destination comes back on failure and goes on success", async () => {
+  await using ftp = await startPyftpd();
+  const photo = await png(thirds(120, 80));
+  await Deno.writeFile(`${ftp.root}/a.png`, photo);
+  const earlier = randomBytes(3000);
+  await Deno.writeFile(`${ftp.root}/failing.png`, earlier);
+  await Deno.writeFile(`${ftp.root}/working.png`, earlier);
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/bad.png`, photo.slice(0, 120));
+  const base = `ftp://127.0.0.1:${ftp.port}`;
+  await using imgserve = await serve(["--retry-base-ms", "20"]);
+  for (const dst of [`${base}/a.png`, `ftp://anonymous@127.0.0.1:${ftp.port}/%61.png`]) {
+    const refused = await imgserve.post({
+      operationType: "resize",
+      srcURL: `${base}/a.png`,
+      dstURL: dst,
+      args: { width: 60, height: 40 },
+    });
+    assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
+  }
+  assertEquals(await Deno.readFile(`${ftp.root}/a.png`), photo);
+  await Deno.mkdir(`${ftp.root}/folder.png`);
+  const folder = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${base}/a.png`,
+    dstURL: `${base}/folder.png`,
+    args: { width: 60, height: 40 },
+  });
+  assertEquals([folder.status, folder.json.code], [400, 116], JSON.stringify(folder.json));
+  assertEquals(namesIn(`${ftp.root}/folder.png`), []);
+  await Deno.remove(`${ftp.root}/folder.png`);
+
+  const failing = await imgserve.post({
+    operationType: "resize",
+    srcURL: `file://${dir.path}/bad.png`,
+    dstURL: `${base}/failing.png`,
+    args: { width: 60, height: 40 },
+  });
+  assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
+  assertEquals(await Deno.readFile(`${ftp.root}/failing.png`), earlier);
+
+  const working = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${base}/a.png`,
+    dstURL: `${base}/working.png`,
+    args: { width: 60, height: 40 },
+  });
+  assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
+  assert(await isResult(await Deno.readFile(`${ftp.root}/working.png`), 60, 40));
+  assertEquals(namesIn(ftp.root), ["a.png", "failing.png", "working.png"]);
+});
+
+Deno.test({
+  name: "ftps (vsftpd): in-place is refused; an existing file comes back on failure and goes on success",
+  ignore: !canRunVsftpd(),
+  fn: async () => {
+    await using certs = await testCerts();
+    await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });
+    const home = `${ftp.root}/home`;
+    const photo = await png(thirds(120, 80));
+    const earlier = randomBytes(3000);
+    for (const [name, bytes] of [["a.png", photo], ["failing.png", earlier], ["working.png", earlier]] as const) {
+      await Deno.writeFile(`${home}/${name}`, bytes);
+    }
+    await using dir = await tempDir();
+    await Deno.writeFile(`${dir.path}/bad.png`, photo.slice(0, 120));
+    const base = `ftps://${encodeURIComponent(ftp.user)}:${encodeURIComponent(ftp.password)}@127.0.0.1:${ftp.port}`;
+    await using imgserve = await serve(["--ca-file", certs.caFile]);
+    const job = (src: string, dst: string) =>
+      imgserve.post({ operationType: "resize", srcURL: src, dstURL: dst, args: { width: 60, height: 40 } });
+    const refused = await job(`${base}/a.png`, `${base}/a.png`);
+    assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
+    const failing = await job(`file://${dir.path}/bad.png`, `${base}/failing.png`);
+    assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
+    assertEquals(await Deno.readFile(`${home}/failing.png`), earlier);
+    const working = await job(`${base}/a.png`, `${base}/working.png`);
+    assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
+    assert(await isResult(await Deno.readFile(`${home}/working.png`), 60, 40));
+    assertEquals(await Deno.readFile(`${home}/a.png`), photo);
+    assertEquals(namesIn(home), ["a.png", "failing.png", "working.png"]);
+  },
+});
