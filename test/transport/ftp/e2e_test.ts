@@ -128,7 +128,7 @@ Deno.test({
   ignore: !canRunVsftpd(),
   fn: async () => {
     await using certs = await testCerts();
-    await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });
+    await using ftp = await startVsftpd({ certs, implicit: true });
     await Deno.writeFile(`${ftp.root}/pub/thirds.png`, await png(thirds(300, 100)));
     await using dir = await tempDir();
     await Deno.writeFile(`${dir.path}/local.png`, await png(thirds(300, 100)));
