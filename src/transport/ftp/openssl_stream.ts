@@ -99,6 +99,16 @@ export function openSsl(): Ssl | null {
 }
 
 const encoder = new TextEncoder();
+const live = { connections: 0, sessions: 0 };
+
+/**
+ * How many OpenSSL connections (SSL, with their BIOs) and kept sessions
+ * this module holds now: 0 and 0 once every FTPS session has ended, on
+ * every path (contexts are kept, at most 4). For leak tests and benches.
+ */
+export function openSslLiveObjects(): { connections: number; sessions: number } {
+  return { ...live };
+}
 
 function cString(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text + "\0");
@@ -149,7 +159,8 @@ export class OpenSslStream {
   /** The latest resumable session offered by a data connection, for the next one. */
   #next: Deno.PointerValue = null;
   readonly #control?: OpenSslStream;
-  readonly #ciphertext = new Uint8Array(CIPHERTEXT_CHUNK);
+  readonly #incoming = new Uint8Array(CIPHERTEXT_CHUNK);
+  readonly #outgoing = new Uint8Array(CIPHERTEXT_CHUNK);
   #busy = 0;
   #closed = false;
   #sawEof = false;
@@ -174,11 +185,12 @@ export class OpenSslStream {
     if (!lib) return null;
     lib.ERR_clear_error();
     const control = options.resumeFrom;
-    const ctx = control ? control.#context() : newContext(lib, options);
+    const ctx = control ? control.#context() : contextFor(lib, options.caCerts);
     let ssl: Deno.PointerValue = null;
     try {
       ssl = lib.SSL_new(ctx);
       if (!ssl) throw new Error(`TLS setup failed: ${drainErrors(lib)}`);
+      live.connections++;
       const read = lib.BIO_new(lib.BIO_s_mem());
       const write = read && lib.BIO_new(lib.BIO_s_mem());
       if (!read || !write) {
@@ -193,15 +205,13 @@ export class OpenSslStream {
       ssl = null;
       return stream;
     } finally {
-      if (ssl) lib.SSL_free(ssl);
-      // The SSL holds its own reference; the context goes with the last one.
-      if (!control) lib.SSL_CTX_free(ctx);
+      if (ssl) freeSsl(lib, ssl);
     }
   }
 
   /** Runs the handshake (once); rejects with OpenSSL's reasons. */
   handshake(): Promise<void> {
-    this.#handshake ??= this.#run(() => this.#lib.SSL_do_handshake(this.#ssl), "in the TLS handshake").then(() => {});
+    this.#handshake ??= this.#run(() => this.#lib.SSL_do_handshake(this.#ssl), "handshaking").then(() => {});
     return this.#handshake;
   }
 
@@ -223,7 +233,7 @@ export class OpenSslStream {
   async #answerClose(): Promise<void> {
     await this.#shutdown();
     try {
-      while (await this.#conn.read(this.#ciphertext) !== null) {
+      while (await this.#conn.read(this.#incoming) !== null) {
         // Nothing may follow close_notify; whatever comes is dropped.
       }
     } catch {
@@ -282,9 +292,8 @@ export class OpenSslStream {
       // connection resumes with the newest one this connection received.
       this.#control.#offerSession(lib.SSL_get1_session(this.#ssl));
     }
-    if (this.#next) lib.SSL_SESSION_free(this.#next);
-    this.#next = null;
-    if (this.#ssl) lib.SSL_free(this.#ssl);
+    this.#keep(null);
+    if (this.#ssl) freeSsl(lib, this.#ssl);
     this.#ssl = null;
   }
 
@@ -309,8 +318,17 @@ export class OpenSslStream {
     const lib = this.#lib;
     if (!session) return;
     if (this.#closed || lib.SSL_SESSION_is_resumable(session) !== 1) return lib.SSL_SESSION_free(session);
-    if (this.#next) lib.SSL_SESSION_free(this.#next);
+    this.#keep(session);
+  }
+
+  /** Replaces the kept session (taking over the caller's reference). */
+  #keep(session: Deno.PointerValue): void {
+    if (this.#next) {
+      this.#lib.SSL_SESSION_free(this.#next);
+      live.sessions--;
+    }
     this.#next = session;
+    if (session) live.sessions++;
   }
 
   /**
@@ -333,11 +351,11 @@ export class OpenSslStream {
         if (error === SSL_ERROR_WANT_WRITE) continue;
         if (error !== SSL_ERROR_WANT_READ) {
           if (this.#sawEof && eofIsEnd && this.#lib.SSL_is_init_finished(this.#ssl) === 1) return 0;
-          throw new Error(`TLS failed ${what}: ${reason || "the connection ended"}`);
+          throw new Error(`OpenSSL ${what}: ${reason || "the connection ended"}`);
         }
         if (this.#sawEof) {
           if (eofIsEnd) return 0;
-          throw new Error(`TLS failed ${what}: the server closed the connection`);
+          throw new Error(`OpenSSL ${what}: the server closed the connection`);
         }
         await this.#fill();
       }
@@ -364,7 +382,7 @@ export class OpenSslStream {
     while (!this.#closed) {
       const wbio = this.#wbio;
       if (Number(lib.BIO_ctrl_pending(wbio)) === 0) return;
-      const out = this.#ciphertext;
+      const out = this.#outgoing;
       const n = lib.BIO_read(wbio, out, out.byteLength);
       if (n <= 0) return;
       for (let at = 0; at < n;) at += await this.#conn.write(out.subarray(at, n));
@@ -374,7 +392,7 @@ export class OpenSslStream {
 
   /** Reads ciphertext from the socket into the read BIO. */
   async #fill(): Promise<void> {
-    const n = await this.#conn.read(this.#ciphertext);
+    const n = await this.#conn.read(this.#incoming);
     if (this.#closed) throw new Deno.errors.BadResource("the TLS connection is closed");
     const rbio = this.#rbio;
     if (n === null) {
@@ -383,12 +401,37 @@ export class OpenSslStream {
       this.#lib.BIO_ctrl(rbio, BIO_C_SET_BUF_MEM_EOF_RETURN, 0n, null);
       return;
     }
-    this.#lib.BIO_write(rbio, this.#ciphertext, n);
+    this.#lib.BIO_write(rbio, this.#incoming, n);
   }
 }
 
+function freeSsl(lib: Ssl, ssl: Deno.PointerValue): void {
+  lib.SSL_free(ssl);
+  live.connections--;
+}
+
+// Loading the system roots takes tens of milliseconds, so a context is made
+// once per set of extra roots (a server has one: --ca-file) and kept; each
+// SSL holds its own reference, so dropping one from the cache is safe.
+const MAX_CONTEXTS = 4;
+const contexts = new Map<string, Deno.PointerValue>();
+
+function contextFor(lib: Ssl, caCerts: string[]): Deno.PointerValue {
+  const key = caCerts.join("\n");
+  let ctx = contexts.get(key);
+  if (ctx) return ctx;
+  ctx = newContext(lib, caCerts);
+  if (contexts.size >= MAX_CONTEXTS) {
+    const [oldest, old] = contexts.entries().next().value!;
+    contexts.delete(oldest);
+    lib.SSL_CTX_free(old);
+  }
+  contexts.set(key, ctx);
+  return ctx;
+}
+
 /** A client context: system roots plus `caCerts`, peer verification, TLS 1.2 at least. */
-function newContext(lib: Ssl, options: OpenSslOptions): Deno.PointerValue {
+function newContext(lib: Ssl, caCerts: string[]): Deno.PointerValue {
   const ctx = lib.SSL_CTX_new(lib.TLS_client_method());
   if (!ctx) throw new Error(`TLS setup failed: ${drainErrors(lib)}`);
   try {
@@ -397,7 +440,7 @@ function newContext(lib: Ssl, options: OpenSslOptions): Deno.PointerValue {
     // A machine without system roots still trusts --ca-file.
     lib.SSL_CTX_set_default_verify_paths(ctx);
     const store = lib.SSL_CTX_get_cert_store(ctx);
-    for (const pem of options.caCerts) addCertificates(lib, store, pem);
+    for (const pem of caCerts) addCertificates(lib, store, pem);
     lib.ERR_clear_error();
     return ctx;
   } catch (err) {
