@@ -15,6 +15,6 @@ const report = await probeLeaks(transfers);
 console.log(
   `${report.transfers} FTPS transfers in ${report.seconds} s: ` +
     `open files ${report.openFiles.before} -> ${report.openFiles.after}, ` +
-    `RSS ${report.rssMiB.before} -> ${report.rssMiB.after} MiB, ` +
+    `RSS ${report.rssMiB.before} -> ${report.rssMiB.after} MiB (after each tenth: ${report.rssSteps.join(", ")}), ` +
     `OpenSSL objects held after: ${report.live.connections} connections, ${report.live.sessions} sessions`,
 );

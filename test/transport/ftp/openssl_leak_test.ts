@@ -15,7 +15,7 @@ Deno.test({
   fn: async () => {
     const probe = new URL("../../fixtures/ftp/tls_leak_probe.ts", import.meta.url).pathname;
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", probe, "100"],
+      args: ["run", "-A", "--v8-flags=--expose-gc", probe, "100"],
       stdout: "piped",
       stderr: "piped",
     }).output();
