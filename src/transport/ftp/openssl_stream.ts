@@ -115,11 +115,11 @@ function cString(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** Every message in OpenSSL's error queue (emptying it), joined. */
-function drainErrors(ssl: Ssl): string {
+function drainErrors(lib: Ssl): string {
   const texts: string[] = [];
   const buf = new Uint8Array(256);
-  for (let code = ssl.ERR_get_error(); code !== 0n; code = ssl.ERR_get_error()) {
-    ssl.ERR_error_string_n(code, buf, BigInt(buf.byteLength));
+  for (let code = lib.ERR_get_error(); code !== 0n; code = lib.ERR_get_error()) {
+    lib.ERR_error_string_n(code, buf, BigInt(buf.byteLength));
     texts.push(new TextDecoder().decode(buf.subarray(0, buf.indexOf(0))));
   }
   return texts.join("; ");
@@ -140,8 +140,8 @@ export interface OpenSslOptions {
 
 /**
  * One TLS connection over a Deno.TcpConn. Reads, writes and the handshake
- * are asynchronous only in their socket I/O. Not safe for two reads (or two
- * writes) at once, which the FTP client never does.
+ * are asynchronous only in their socket I/O. One call at a time (the FTP
+ * client never overlaps them); close() may come at any moment.
  *
  * @example
  * ```ts
