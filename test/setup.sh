@@ -6,12 +6,26 @@ need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
-[ -z "$need" ] && exit 0
-echo "test setup: installing$need"
+# ProFTPD with mod_tls (proftpd-core, proftpd-mod-crypto) conflicts with vsftpd
+# as a package, so it is unpacked into a folder of its own, with its libraries.
+proftpd_dir=/opt/imgserve-test/proftpd
+proftpd=""
+[ -x /usr/sbin/proftpd ] || [ -x "$proftpd_dir/usr/sbin/proftpd" ] || proftpd="proftpd-core proftpd-mod-crypto"
+[ -z "$need$proftpd" ] && exit 0
+echo "test setup: installing$need${proftpd:+ (unpacking $proftpd)}"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
-  echo "test setup: need root (or sudo) to install:$need" >&2
+  echo "test setup: need root (or sudo) to install:$need $proftpd" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
+[ -z "$need" ] || $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
+[ -z "$proftpd" ] && exit 0
+debs=$(mktemp -d)
+(cd "$debs" && apt-get download -qq $proftpd)
+libs=$(for deb in "$debs"/*.deb; do dpkg-deb -f "$deb" Depends; done |
+  tr ',' '\n' | sed 's/(.*)//; s/|.*//; s/ //g' | grep -v '^proftpd' | sort -u)
+$sudo apt-get install -y -qq --no-install-recommends $libs >/dev/null
+$sudo mkdir -p "$proftpd_dir"
+for deb in "$debs"/*.deb; do $sudo dpkg-deb -x "$deb" "$proftpd_dir"; done
+rm -rf "$debs"

@@ -10,7 +10,7 @@ import { isIpLiteral } from "../../security/addresses.ts";
 import type { TransferOptions } from "../mod.ts";
 import { type Conn, ControlConnection, type FtpEndpoint, type FtpSide } from "./control.ts";
 import { describeReply, replyClass } from "./reply.ts";
-import { awaitPeerClose } from "./tls.ts";
+import { awaitPeerClose, type TlsStream } from "./tls.ts";
 
 export type { FtpEndpoint, FtpSecurity, FtpSide } from "./control.ts";
 
@@ -174,22 +174,17 @@ export class FtpClient {
   async #transfer(line: string, permanent: (code: number) => ErrorName): Promise<Conn> {
     const control = this.#control;
     let data: Conn = await this.#passive();
-    let handshake: Promise<unknown> = Promise.resolve();
+    let tls: TlsStream | undefined;
     try {
-      if (this.#protected) {
-        data = await control.secure(data, false);
-        // vsftpd accepts the data handshake only after the command, others
-        // before it, so both run side by side.
-        handshake = data.handshake();
-        handshake.catch(() => {});
-      }
+      if (this.#protected) data = tls = await control.secure(data, false);
       const mark = await control.command(line);
       if (replyClass(mark.code) !== "preliminary") throw control.fail(mark, line, permanent(mark.code));
-      await control.io(handshake, `securing the data connection of ${line}`);
+      // After the mark: vsftpd starts its side of the handshake only after
+      // the command, and pyftpdlib drops a data connection that speaks first.
+      if (tls) await control.io(tls.handshake(), `securing the data connection of ${line}`);
       return data;
     } catch (err) {
       control.drop(data);
-      await handshake.catch(() => {});
       throw err;
     }
   }

@@ -9,7 +9,7 @@ import { type ErrorName, ImgserveError } from "../../job/errors.ts";
 import { connectionError, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser } from "./reply.ts";
-import { secure } from "./tls.ts";
+import { secure, sessionReuseHint, type TlsStream } from "./tls.ts";
 
 /** How TLS is used: not at all, from the first byte (ftps), or after AUTH TLS (ftpes). */
 export type FtpSecurity = "none" | "implicit" | "explicit";
@@ -27,7 +27,7 @@ export interface FtpEndpoint {
 export type FtpSide = "source" | "destination";
 
 /** A TCP or TLS socket of the session. */
-export type Conn = Deno.TcpConn | Deno.TlsConn;
+export type Conn = Deno.TcpConn | TlsStream;
 
 const encoder = new TextEncoder();
 const MAX_REPLY_LINE = 16 * 1024;
@@ -126,11 +126,20 @@ export class ControlConnection {
     return conn;
   }
 
-  /** Starts TLS on one of the session's sockets, optionally finishing the handshake. */
-  async secure(conn: Conn, handshake: boolean): Promise<Deno.TlsConn> {
+  /**
+   * Starts TLS on one of the session's sockets, optionally finishing the
+   * handshake. A data connection (`handshake` false) resumes the control
+   * connection's TLS session where the engine can.
+   */
+  async secure(conn: Conn, handshake: boolean): Promise<TlsStream> {
     this.#open.delete(conn);
     const { hostname } = this.endpoint;
-    const tls = await this.io(secure(conn as Deno.TcpConn, hostname, this.options.caCerts), "starting TLS");
+    const control = handshake ? undefined : this.#conn as TlsStream;
+    const securing = secure(conn as Deno.TcpConn, hostname, this.options.caCerts, control);
+    const tls = await this.io(securing, "starting TLS").catch((err) => {
+      closeQuietly(conn);
+      throw err;
+    });
     this.#open.add(tls);
     if (handshake) await this.io(tls.handshake(), `in the TLS handshake with ${hostname}`);
     return tls;
@@ -157,10 +166,7 @@ export class ControlConnection {
   fail(reply: FtpReply, line: string, permanent: ErrorName = "FTP_PROTOCOL", transientIf4xx = true): ImgserveError {
     const transient = transientIf4xx && replyClass(reply.code) === "transient";
     let message = `${this.who} answered "${describeReply(reply)}" to ${shown(line)}`;
-    if (/session reuse/i.test(reply.text)) {
-      message += " (Deno's TLS cannot resume the control connection's TLS session on the data" +
-        " connection; the server must not require it, e.g. vsftpd require_ssl_reuse=NO)";
-    }
+    if (/session reuse/i.test(reply.text)) message += sessionReuseHint();
     return new ImgserveError(transient ? "FTP_TRANSIENT" : permanent, message);
   }
 

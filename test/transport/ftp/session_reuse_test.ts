@@ -1,0 +1,96 @@
+/**
+ * Servers that demand TLS session reuse on data connections (vsftpd and
+ * ProFTPD in their default setups): several transfers on one control
+ * connection, each data connection resuming, on TLS 1.3 and TLS 1.2, as
+ * the servers' own logs tell.
+ */
+import assert from "node:assert/strict";
+import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
+import { canRunProftpd, proftpdTlsLog, startProftpd } from "../../fixtures/ftp/proftpd.ts";
+import type { TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
+import { canRunVsftpd, startVsftpd, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
+import { download, optionsFor, randomBytes } from "../../fixtures/ftp/transfer.ts";
+import { FtpClient, type FtpSecurity } from "../../../src/transport/ftp/mod.ts";
+
+async function withCerts(test: (certs: TestCerts) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await test(await makeTestCerts(dir));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * Three uploads on one logged-in session (the second and third data
+ * connections must resume too), then one file read back in a session of
+ * its own, as jobs do; `home` is the login folder on disk.
+ */
+async function transfers(server: TestFtpServer, home: string, security: FtpSecurity, certs: TestCerts): Promise<void> {
+  const endpoint = { hostname: "127.0.0.1", port: server.port, security, user: server.user, password: server.password };
+  const options = optionsFor(certs.caPem);
+  const files = [randomBytes(70_000), randomBytes(1), randomBytes(300_000)];
+  const client = await FtpClient.connect(endpoint, "destination", options);
+  try {
+    for (const [i, bytes] of files.entries()) await client.upload(`f${i}.bin`, bytes);
+  } finally {
+    await client.quit();
+  }
+  const scheme = security === "implicit" ? "ftps" : "ftpes";
+  const login = `${scheme}://${server.user}:${server.password}@127.0.0.1:${server.port}`;
+  assert.deepEqual(await download(`${login}/f2.bin`, options), files[2]);
+  for (const [i, bytes] of files.entries()) assert.deepEqual(await Deno.readFile(`${home}/f${i}.bin`), bytes);
+}
+
+/** Two control connections (new sessions) and four data connections (resumed). */
+function assertResumed(handshakes: string[], resumed: (line: string) => boolean, version: string): void {
+  const all = handshakes.join("\n");
+  assert.equal(handshakes.length, 6, all);
+  assert.equal(handshakes.filter(resumed).length, 4, all);
+  for (const line of handshakes) assert.ok(line.includes(version), line);
+}
+
+const vsftpdCases = [
+  { implicit: true, tls12: false, version: "TLSv1.3" },
+  { implicit: false, tls12: false, version: "TLSv1.3" },
+  { implicit: true, tls12: true, version: "TLSv1.2" },
+  { implicit: false, tls12: true, version: "TLSv1.2" },
+];
+
+for (const { implicit, tls12, version } of vsftpdCases) {
+  const scheme = implicit ? "ftps" : "ftpes";
+  Deno.test({
+    name: `${scheme}: vsftpd at its TLS defaults (reuse required), ${version}: every data connection resumes`,
+    ignore: !canRunVsftpd(),
+    fn: () =>
+      withCerts(async (certs) => {
+        await using server = await startVsftpd({ certs, implicit, tls12 });
+        await transfers(server, `${server.root}/home`, implicit ? "implicit" : "explicit", certs);
+        const handshakes = (await vsftpdLog(server)).split("\n").filter((line) => line.includes("SSL version:"));
+        assertResumed(handshakes, (line) => line.includes(", reused,"), `SSL version: ${version},`);
+      }),
+  });
+}
+
+for (const { tls12, version } of [{ tls12: false, version: "TLSv1.3" }, { tls12: true, version: "TLSv1.2" }]) {
+  Deno.test({
+    name: `ftpes: ProFTPD with mod_tls at its defaults (reuse required), ${version}: every data connection resumes`,
+    ignore: !canRunProftpd(),
+    fn: () =>
+      withCerts(async (certs) => {
+        await using server = await startProftpd(certs, { tls12 });
+        await transfers(server, server.root, "explicit", certs);
+        // mod_tls logs the version of a session's first data connection
+        // only, and "reused" for each.
+        const log = (await proftpdTlsLog(server)).split("\n");
+        const all = log.join("\n");
+        assert.equal(log.filter((line) => line.includes(`${version} connection accepted`)).length, 2, all);
+        assert.equal(
+          log.filter((line) => line.includes("client reused TLS session for data connection")).length,
+          4,
+          all,
+        );
+        assert.ok(!/did not reuse|TLSv1\.[0-2] |TLSv1\.3 /.test(all.replaceAll(`${version} `, "")), all);
+      }),
+  });
+}
