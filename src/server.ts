@@ -87,6 +87,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     metrics,
     limits: config.limits,
     token: config.access.token,
+    corsOrigins: config.corsOrigins,
     log: options.log,
   });
   const fetch = app.fetch as (request: Request) => Response | Promise<Response>;
