@@ -28,6 +28,8 @@ export interface AppDeps {
   token?: string;
   /** Browser origins sent CORS headers (--cors-origin); none by default. */
   corsOrigins?: string[];
+  /** Client connections open now, for /healthz. */
+  connections?: () => number;
   log?: (line: string) => void;
 }
 
@@ -125,7 +127,15 @@ export function createApp(deps: AppDeps): Hono {
     const pool = deps.pool;
     const journal = await deps.journal.healthy();
     const ok = pool.healthy && journal;
-    const body = { ok, workers: pool.size, busy: pool.busy, queued: pool.queued, jobs: deps.runner.active, journal };
+    const body = {
+      ok,
+      workers: pool.size,
+      busy: pool.busy,
+      queued: pool.queued,
+      jobs: deps.runner.active,
+      journal,
+      connections: deps.connections?.(),
+    };
     return c.json(body, ok ? 200 : 503);
   });
 

@@ -73,6 +73,7 @@ export const Errors = {
   SHUTTING_DOWN: kind(506, 503, true),
   REQUEST_TIMEOUT: kind(511, 408, true),
   TOO_MANY_CONNECTIONS: kind(512, 503, true),
+  REQUEST_INCOMPLETE: kind(513, 400),
 
   // Processing after the reply
   DECODE_FAILED: kind(601, 422),

@@ -22,11 +22,16 @@ export interface ServerProcess extends AsyncDisposable {
   stop(signal: Deno.Signal): Promise<number>;
 }
 
-/** Starts `imgserve run` with `flags` and waits until /healthz answers. */
-export async function spawnServer(flags: string[]): Promise<ServerProcess> {
+/**
+ * Starts `imgserve run` with `flags` and waits until /healthz answers.
+ * `ulimit` (e.g. "-n 256") runs it under that shell limit.
+ */
+export async function spawnServer(flags: string[], options: { ulimit?: string } = {}): Promise<ServerProcess> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags],
+  const args = ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags];
+  const limited = ["-c", `ulimit ${options.ulimit}; exec "$0" "$@"`, Deno.execPath(), ...args];
+  const child = new Deno.Command(options.ulimit ? "sh" : Deno.execPath(), {
+    args: options.ulimit ? limited : args,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
