@@ -40,7 +40,7 @@ async function untilClosed(conn: Deno.Conn, withinMs: number): Promise<{ text: s
 const bodyOf = (text: string) => JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
 
 async function health(base: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
   assertEquals(response.status, 200);
   return await response.json();
 }
@@ -99,9 +99,10 @@ async function connectionCount(base: string): Promise<number> {
   return (bodyOf(text).connections as number) - 1;
 }
 
+/** Polls `check` (a failed check counts as false) until it holds. */
 async function pollUntil(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
   const deadline = Date.now() + withinMs;
-  while (!(await check())) {
+  while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -151,13 +152,7 @@ Deno.test("with few descriptors: the default cap refuses politely, and accept er
     const idle = await openMany(imgserve.base, 400);
     await pollUntil(() => Promise.resolve(imgserve.output().includes("accept failed")));
     closeAll(idle);
-    await pollUntil(async () => {
-      try {
-        return (await health(imgserve.base)).connections === 1;
-      } catch {
-        return false;
-      }
-    });
+    await pollUntil(async () => (await health(imgserve.base)).connections === 1);
     assert(/accept failed .*Too many open files.*still listening/.test(imgserve.output()), imgserve.output());
   }
 });
@@ -201,5 +196,44 @@ Deno.test("3000 partial request bodies hold little memory, and give it back when
   // it); a second round reuses most of what the first gave back, so two rounds stay within 220 MiB.
   assert(first - before < 150, summary);
   assert(after - before < 220, summary);
+  assertEquals((await health(imgserve.base)).ok, true);
+});
+
+Deno.test("HTTP/1.1: pipelined requests, 100-continue, and refusals of chunked bodies, huge heads and garbage", async () => {
+  await using imgserve = await serve();
+  const pipelined = await untilClosed(
+    await connect(
+      imgserve.base,
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /jobs/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ),
+    5000,
+  );
+  assertEquals([...pipelined.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]), ["200", "404"]);
+
+  const body = "{}";
+  const expecting = await connect(
+    imgserve.base,
+    `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+      "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+  );
+  const interim = new Uint8Array(64);
+  const n = await expecting.read(interim);
+  assertEquals(new TextDecoder().decode(interim.subarray(0, n!)), "HTTP/1.1 100 Continue\r\n\r\n");
+  await expecting.write(encoder.encode(body));
+  const answered = await untilClosed(expecting, 5000);
+  assert(answered.text.startsWith("HTTP/1.1 400 "), answered.text);
+  assertEquals(bodyOf(answered.text).code, 101);
+
+  const refusals: [string, string][] = [
+    ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "411"],
+    [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, "431"],
+    ["GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "400"],
+    ["\u0000\u0001 nonsense\r\n\r\n", "400"],
+    ["GET /healthz HTTP/2.0\r\n\r\n", "505"],
+  ];
+  for (const [request, status] of refusals) {
+    const reply = await untilClosed(await connect(imgserve.base, request), 5000);
+    assertEquals(reply.text.slice(9, 12), status, reply.text.slice(0, 60));
+  }
   assertEquals((await health(imgserve.base)).ok, true);
 });
