@@ -137,12 +137,14 @@ export class JobRunner {
     if (unfinished >= limits.maxQueue) {
       throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
     }
+    using _slot = this.#holdSlot();
+    return await this.#admit(request);
+  }
+
+  /** Counts a job being admitted against --max-queue until disposed, by which time it is in #active. */
+  #holdSlot(): Disposable {
     this.#admitting++;
-    try {
-      return await this.#admit(request);
-    } finally {
-      this.#admitting--; // an admitted job is in #active by now
-    }
+    return { [Symbol.dispose]: () => void this.#admitting-- };
   }
 
   /** A source download bounded by --transfer-timeout-ms between bytes and --source-timeout-ms in all. */
@@ -248,6 +250,7 @@ export class JobRunner {
       for (const id of await journal.openIds()) {
         if (this.#stopping || this.#active.size + this.#admitting >= config.limits.maxQueue) break;
         if (this.#active.has(id)) continue;
+        using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
         const now = Date.now();
         const record = await journal.claim(id, this.owner, config.jobs.leaseMs, (r) => {
           const free = !r.owner || (r.leaseUntil ?? 0) < now;
