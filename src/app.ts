@@ -15,6 +15,7 @@ import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
 import { concat } from "./transport/mod.ts";
 import { timingSafeEqual } from "node:crypto";
+import { cors } from "hono/cors";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -25,6 +26,10 @@ export interface AppDeps {
   limits: Limits;
   /** When set, every request but GET /healthz needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Browser origins sent CORS headers (--cors-origin); none by default. */
+  corsOrigins?: string[];
+  /** Client connections open now, for /healthz. */
+  connections?: () => number;
   log?: (line: string) => void;
 }
 
@@ -55,6 +60,9 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ msg: "internal error", code: 600, error: "the server failed unexpectedly; see its log" }, 500);
   });
 
+  // Before the token check: a preflight carries no Authorization header.
+  if (deps.corsOrigins?.length) app.use("*", cors({ origin: deps.corsOrigins }));
+
   if (deps.token !== undefined) {
     const expected = digest(deps.token);
     app.use("*", async (c, next) => {
@@ -71,6 +79,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/", async (c) => {
     const end = deps.metrics.replyLatency.startTimer();
     if (!deps.runner.accepting) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
+    assertJson(c.req.header("content-type"));
     const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
     let json: unknown;
     try {
@@ -118,7 +127,15 @@ export function createApp(deps: AppDeps): Hono {
     const pool = deps.pool;
     const journal = await deps.journal.healthy();
     const ok = pool.healthy && journal;
-    const body = { ok, workers: pool.size, busy: pool.busy, queued: pool.queued, jobs: deps.runner.active, journal };
+    const body = {
+      ok,
+      workers: pool.size,
+      busy: pool.busy,
+      queued: pool.queued,
+      jobs: deps.runner.active,
+      journal,
+      connections: deps.connections?.(),
+    };
     return c.json(body, ok ? 200 : 503);
   });
 
@@ -133,6 +150,21 @@ export function redact(url: string): string {
 /** Hashing first makes the comparison constant-time whatever the lengths. */
 async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/**
+ * Only JSON is taken: a browser may send text/plain, form and multipart
+ * posts to any origin without asking first (no CORS preflight), so
+ * accepting those would let any web page submit jobs.
+ */
+function assertJson(contentType: string | undefined): void {
+  const mediaType = contentType?.split(";")[0].trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new ImgserveError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `POST / needs Content-Type: application/json, not ${contentType ? `"${contentType.slice(0, 80)}"` : "none"}`,
+    );
+  }
 }
 
 /** Reads a request body as text, refusing more than `maxBytes`. */

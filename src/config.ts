@@ -29,6 +29,20 @@ export interface Limits {
   maxSvgBytes: number;
   /** Longest an SVG may take to render, ms. */
   renderTimeoutMs: number;
+  /** Longest a whole source download may take, reply included, ms. */
+  sourceTimeoutMs: number;
+}
+
+/** What one client connection may hold. */
+export interface ConnectionLimits {
+  /** Open connections past which new ones get 503; undefined: derived from the descriptor limit. */
+  maxConnections?: number;
+  /** Longest the request line and headers may take to arrive, ms. */
+  headerTimeoutMs: number;
+  /** Longest the request body may take to arrive after the headers, ms. */
+  bodyTimeoutMs: number;
+  /** Longest an idle keep-alive connection stays open, ms. */
+  keepAliveTimeoutMs: number;
 }
 
 /** Who may use the server and what it may touch. */
@@ -63,6 +77,9 @@ export interface Config {
   limits: Limits;
   access: Access;
   jobs: JobPolicy;
+  connections: ConnectionLimits;
+  /** Origins sent CORS headers; none sends none. */
+  corsOrigins: string[];
 }
 
 /** Where jobs are kept and how they are retried. */
@@ -115,6 +132,16 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   --transfer-timeout-ms N     connect, reply and idle-data timeout (default 30000)
   --task-timeout-ms N         longest a job may run in a worker (default 120000)
   --render-timeout-ms N       longest an SVG may take to render (default 30000)
+  --source-timeout-ms N       longest a whole source download may take (default 120000)
+
+Connections:
+  --max-connections N         open connections before new ones get 503 (default: half
+                              the open-file limit, at most 10000)
+  --header-timeout-ms N       request line and headers must arrive within (default 10000)
+  --body-timeout-ms N         request body must arrive within (default 10000)
+  --keep-alive-timeout-ms N   idle keep-alive connections close after (default 5000)
+  --cors-origin ORIGIN        send CORS headers to this browser origin (repeatable;
+                              none by default, so browsers cannot post cross-origin)
 
 Jobs:
   --data-dir DIR              where the job journal lives (default /var/lib/imgserve as
@@ -158,6 +185,12 @@ const OPTIONS = {
   "task-timeout-ms": { type: "string" },
   "max-svg-bytes": { type: "string" },
   "render-timeout-ms": { type: "string" },
+  "source-timeout-ms": { type: "string" },
+  "max-connections": { type: "string" },
+  "header-timeout-ms": { type: "string" },
+  "body-timeout-ms": { type: "string" },
+  "keep-alive-timeout-ms": { type: "string" },
+  "cors-origin": { type: "string", multiple: true },
   token: { type: "string" },
   "file-root": { type: "string", multiple: true },
   "allow-private-networks": { type: "boolean" },
@@ -285,7 +318,15 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       taskTimeoutMs: int("task-timeout-ms", 120_000),
       maxSvgBytes: int("max-svg-bytes", 10 * 1024 * 1024),
       renderTimeoutMs: int("render-timeout-ms", 30_000),
+      sourceTimeoutMs: int("source-timeout-ms", 120_000),
     },
+    connections: {
+      maxConnections: get("max-connections") === undefined ? undefined : int("max-connections", 0),
+      headerTimeoutMs: int("header-timeout-ms", 10_000),
+      bodyTimeoutMs: int("body-timeout-ms", 10_000),
+      keepAliveTimeoutMs: int("keep-alive-timeout-ms", 5_000),
+    },
+    corsOrigins: [...(values["cors-origin"] ?? []), ...list("IMGSERVE_CORS_ORIGIN", ",")],
     jobs: {
       kv: get("kv") ?? `${dataDir}/jobs.kv`,
       dataDir,

@@ -1,5 +1,5 @@
 /**
- * Puts the pieces together: pool, journal, runner, app, and `Deno.serve`.
+ * Puts the pieces together: pool, journal, runner, app, and the HTTP listener.
  * Used by `imgserve run`, `deno serve` and the tests.
  *
  * @module
@@ -14,6 +14,7 @@ import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
 import { networkGuard } from "./security/network.ts";
 import { checkFileRoots, checkFontDirs, checkListen, listenError, loadCaFile, openJournal } from "./preflight.ts";
+import { defaultMaxConnections, type HttpListener, listenHttp, openFileLimit } from "./http/listener.ts";
 
 /** A running imgserve. */
 export interface Server {
@@ -111,24 +112,33 @@ async function assemble(
     metrics,
     limits: config.limits,
     token: config.access.token,
+    corsOrigins: config.corsOrigins,
+    connections: () => http?.connections ?? 0,
     log: options.log,
   });
   const fetch = app.fetch as (request: Request) => Response | Promise<Response>;
-  let http: Deno.HttpServer | undefined;
+  let http: HttpListener | undefined;
   let addr: Deno.NetAddr = { transport: "tcp", hostname: config.host, port: config.port };
   if (!options.noListen) {
-    const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
+    const fileLimit = openFileLimit();
+    const maxConnections = config.connections.maxConnections ?? defaultMaxConnections(fileLimit);
     try {
-      http = Deno.serve({
+      http = listenHttp({
+        ...config.connections,
         hostname: config.host,
         port: config.port,
-        onListen: (at) => resolve(at as Deno.NetAddr),
-      }, fetch);
+        maxConnections,
+        handler: fetch,
+        log: options.log,
+      });
     } catch (err) {
       throw listenError(config, err);
     }
-    addr = await listening;
-    options.log?.(`listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${config.jobs.kv}`);
+    addr = http.addr;
+    options.log?.(
+      `listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${config.jobs.kv}, ` +
+        `at most ${maxConnections} connections (${fileLimit} descriptors)`,
+    );
   }
   runner.start();
   return {

@@ -36,6 +36,7 @@ export const Errors = {
   BAD_URL: kind(106, 400),
   UNSUPPORTED_SCHEME: kind(107, 400),
   BAD_DESTINATION_NAME: kind(108, 400),
+  UNSUPPORTED_MEDIA_TYPE: kind(109, 415),
   IN_PLACE_REFUSED: kind(115, 409),
   DESTINATION_IS_FOLDER: kind(116, 400),
 
@@ -49,6 +50,7 @@ export const Errors = {
   SOURCE_REFUSED: kind(207, 502),
   SOURCE_SERVER_ERROR: kind(208, 502, true),
   SOURCE_CHANGED: kind(209, 409, true),
+  SOURCE_NOT_REGULAR_FILE: kind(210, 422),
   SOURCE_IS_PLACEHOLDER: kind(214, 409),
 
   // The destination
@@ -72,6 +74,9 @@ export const Errors = {
   SVG_TOO_LARGE: kind(504, 413),
   QUEUE_FULL: kind(505, 503, true),
   SHUTTING_DOWN: kind(506, 503, true),
+  REQUEST_TIMEOUT: kind(511, 408, true),
+  TOO_MANY_CONNECTIONS: kind(512, 503, true),
+  REQUEST_INCOMPLETE: kind(513, 400),
 
   // Processing after the reply
   DECODE_FAILED: kind(601, 422),

@@ -6,7 +6,7 @@
  * @module
  */
 import { ImgserveError } from "./errors.ts";
-import { checkTags } from "./template.ts";
+import { checkNameText, checkTags } from "./template.ts";
 
 /** The operations imgserve runs. */
 export type Operation = "resize" | "rasterize";
@@ -85,17 +85,36 @@ export function parseJobRequest(body: unknown, maxSide: number): JobRequest {
     srcURL: parseUrl("srcURL", srcURL),
     dstTemplate: dstURL,
     args: parseArgs(args as Record<string, unknown>, operationType as Operation, maxSide),
-    callbackURL: callbackURL === undefined ? undefined : parseUrl("callbackURL", callbackURL),
+    callbackURL: callbackURL === undefined ? undefined : parseCallbackUrl(callbackURL),
   };
 }
 
+/** Longest callbackURL: it is journaled with the job and sent with every attempt. */
+export const MAX_CALLBACK_URL_LENGTH = 2048;
+
 function parseUrl(key: string, value: string): URL {
+  checkNameText(key, value);
   try {
     const url = new URL(value);
     return url;
   } catch {
     throw new ImgserveError("BAD_URL", `${key} "${value.slice(0, 200)}" is not an absolute URL`);
   }
+}
+
+/** The callbackURL's own rules; its host is checked by the network guard when the job is accepted. */
+function parseCallbackUrl(value: string): URL {
+  if (value.length > MAX_CALLBACK_URL_LENGTH) {
+    throw new ImgserveError(
+      "BAD_URL",
+      `callbackURL is ${value.length} characters, over the limit of ${MAX_CALLBACK_URL_LENGTH}`,
+    );
+  }
+  const url = parseUrl("callbackURL", value);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ImgserveError("UNSUPPORTED_SCHEME", `callbackURL must be http: or https:, not ${url.protocol}`);
+  }
+  return url;
 }
 
 function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number): JobArgs {

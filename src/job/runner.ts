@@ -22,8 +22,9 @@ import {
   type TransportTable,
   type WriteOptions,
 } from "../transport/mod.ts";
+import { boundedDownload } from "../transport/deadline.ts";
 import { sendCallback } from "./callback.ts";
-import { asImgserveError, ImgserveError } from "./errors.ts";
+import { asImgserveError, type ErrorName, ImgserveError } from "./errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import {
   cleanUpAfter,
@@ -66,6 +67,8 @@ export class JobRunner {
   /** This server's name in the journal's leases. */
   readonly owner: string = crypto.randomUUID();
   #active = new Map<string, Promise<void>>();
+  /** Requests being validated: they hold a queue slot from their first line on. */
+  #admitting = 0;
   #stopping = false;
   /** Cuts every transfer short once the grace period is over. */
   #abort = new AbortController();
@@ -133,18 +136,43 @@ export class JobRunner {
   /**
    * Validates against the source's header, uploads the placeholder,
    * journals the job and starts the real work; resolves with what the
-   * client is told.
+   * client is told. The queue slot is taken before the first await, so
+   * simultaneous requests cannot all pass the check.
    */
   async accept(request: JobRequest): Promise<Accepted> {
-    const { limits, jobs } = this.#deps.config;
+    const { limits } = this.#deps.config;
     if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
-    if (this.#active.size >= limits.maxQueue) {
-      throw new ImgserveError("QUEUE_FULL", `the server has ${this.#active.size} unfinished jobs; try again shortly`);
+    const unfinished = this.#active.size + this.#admitting;
+    if (unfinished >= limits.maxQueue) {
+      throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
     }
+    using _slot = this.#holdSlot();
+    return await this.#admit(request);
+  }
+
+  /** Counts a job being admitted against --max-queue until disposed, by which time it is in #active. */
+  #holdSlot(): Disposable {
+    this.#admitting++;
+    return { [Symbol.dispose]: () => void this.#admitting-- };
+  }
+
+  /** A source download bounded by --transfer-timeout-ms between bytes and --source-timeout-ms in all. */
+  #download(srcURL: URL): Promise<ReadableStream<Uint8Array>> {
+    const { limits } = this.#deps.config;
+    return boundedDownload(
+      (signal) => this.#deps.transports.for(srcURL).read(srcURL, { ...this.#transfer(limits.maxSourceBytes), signal }),
+      { idleMs: limits.transferTimeoutMs, totalMs: limits.sourceTimeoutMs, signal: this.#abort.signal },
+    );
+  }
+
+  async #admit(request: JobRequest): Promise<Accepted> {
+    const { limits, jobs } = this.#deps.config;
     const { transports } = this.#deps;
-    const source = transports.for(request.srcURL);
+    transports.for(request.srcURL);
     transports.for(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
-    const stream = await source.read(request.srcURL, this.#transfer(limits.maxSourceBytes));
+    // Checked now, so a callback the server would never be allowed to send is refused with the job.
+    if (request.callbackURL) await checkCallbackHost(request.callbackURL, this.#deps.guard ?? openGuard);
+    const stream = await this.#download(request.srcURL);
     let prefix: Uint8Array[];
     let plan: Plan;
     let dst: string;
@@ -243,8 +271,9 @@ export class JobRunner {
     try {
       await journal.sweep();
       for (const id of await journal.openIds()) {
-        if (this.#stopping || this.#active.size >= config.limits.maxQueue) break;
+        if (this.#stopping || this.#active.size + this.#admitting >= config.limits.maxQueue) break;
         if (this.#active.has(id)) continue;
+        using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
         const now = Date.now();
         const record = await journal.claim(id, this.owner, config.jobs.leaseMs, (r) => {
           const free = !r.owner || (r.leaseUntil ?? 0) < now;
@@ -296,7 +325,7 @@ export class JobRunner {
       if (!opened) await cleanUpAfter(transports, record, this.#transfer(), this.#deps.log);
       const download = async (from?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) => {
         const bytes = await readAll(
-          from?.stream ?? await transports.for(srcURL).read(srcURL, this.#transfer(maxSourceBytes)),
+          from?.stream ?? await this.#download(srcURL),
           maxSourceBytes,
           from?.prefix ?? [],
         );
@@ -414,6 +443,16 @@ export class JobRunner {
     } finally {
       stopBeating();
     }
+  }
+}
+
+/** The network rules of any destination, applied to a callbackURL's host. */
+async function checkCallbackHost(url: URL, guard: AddressGuard): Promise<void> {
+  try {
+    await guard.resolve(url.hostname);
+  } catch (err) {
+    if (err instanceof ImgserveError) throw new ImgserveError(err.name as ErrorName, `callbackURL: ${err.message}`);
+    throw err;
   }
 }
 

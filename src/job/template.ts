@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ImgserveError } from "./errors.ts";
+import { type ErrorName, ImgserveError } from "./errors.ts";
 
 /** The values the tags stand for. */
 export interface TagValues {
@@ -62,14 +62,50 @@ export function substituteTags(template: string, values: TagValues): string {
   });
 }
 
+/** C0 and C1 controls, DEL included: no file or host name has them, and NUL cuts a path short. */
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * Refuses text no name can hold: control characters (written or
+ * percent-encoded) and lone UTF-16 surrogates, which JSON allows but a file
+ * system would store as U+FFFD, so the name written would not be the one
+ * replied.
+ */
+export function checkNameText(key: string, value: string, name: ErrorName = "BAD_URL"): void {
+  let decoded = value;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    // a malformed escape is the transport's to refuse; the raw text is still checked
+  }
+  for (const text of [value, decoded]) {
+    const control = CONTROL.exec(text);
+    if (control) {
+      const at = `U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
+      throw new ImgserveError(name, `${key} holds the control character ${at}; names cannot contain it`);
+    }
+    if (!text.isWellFormed()) {
+      throw new ImgserveError(name, `${key} holds an unpaired UTF-16 surrogate, which no file name can hold`);
+    }
+  }
+}
+
 const MAX_SEGMENT_BYTES = 255;
 const MAX_URL_LENGTH = 4096;
+/**
+ * Bytes the transports add to a file name for the temporary file it is
+ * written as before the rename: `.NAME.1234abcd.tmp` (file) and
+ * `.NAME.imgserve-tmp-1234abcd` (FTP).
+ */
+const TEMP_NAME_BYTES: Record<string, number> = { "file:": 14, "ftp:": 23, "ftps:": 23, "ftpes:": 23 };
 
 /**
  * Parses the substituted dstURL, refusing names no file system or server
- * would take (a segment over 255 bytes, a URL over 4096 characters).
+ * would take (a segment over 255 bytes, or a file name whose temporary name
+ * would be, a URL over 4096 characters, control characters).
  */
 export function parseDestination(dst: string): URL {
+  checkNameText("dstURL", dst, "BAD_DESTINATION_NAME");
   if (dst.length > MAX_URL_LENGTH) {
     throw new ImgserveError(
       "BAD_DESTINATION_NAME",
@@ -82,17 +118,22 @@ export function parseDestination(dst: string): URL {
   } catch {
     throw new ImgserveError("BAD_URL", `dstURL "${dst}" is not a valid URL once its tags are filled in`);
   }
-  for (const segment of url.pathname.split("/")) {
+  const segments = url.pathname.split("/");
+  const lastLimit = MAX_SEGMENT_BYTES - (TEMP_NAME_BYTES[url.protocol] ?? 0);
+  for (const [i, segment] of segments.entries()) {
+    const limit = i === segments.length - 1 ? lastLimit : MAX_SEGMENT_BYTES;
     let decoded: string;
     try {
       decoded = decodeURIComponent(segment);
     } catch {
       throw new ImgserveError("BAD_URL", `dstURL has a malformed percent-encoding in "${segment}"`);
     }
-    if (new TextEncoder().encode(decoded).length > MAX_SEGMENT_BYTES) {
+    if (new TextEncoder().encode(decoded).length > limit) {
       throw new ImgserveError(
         "BAD_DESTINATION_NAME",
-        `a dstURL path segment is longer than ${MAX_SEGMENT_BYTES} bytes`,
+        limit === MAX_SEGMENT_BYTES
+          ? `a dstURL path segment is longer than ${MAX_SEGMENT_BYTES} bytes`
+          : `the dstURL file name is longer than ${limit} bytes (${MAX_SEGMENT_BYTES} with the temporary name it is written under)`,
       );
     }
   }

@@ -63,16 +63,34 @@ function v6Groups(address: string): number[] | undefined {
   return groups.map((g) => parseInt(g, 16));
 }
 
+/**
+ * The IPv4 address an IPv6 address carries in a form some host may route to
+ * it: IPv4-compatible `::a.b.c.d` (`::` and `::1` fall in 0.0.0.0/8),
+ * IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64
+ * `64:ff9b::/96`, 6to4 `2002:AABB:CCDD::/48` and Teredo `2001:0::/32`
+ * (whose client address is the last 32 bits inverted).
+ */
+function embeddedV4(g: number[]): number | undefined {
+  const last = (g[6] * 65536 + g[7]) >>> 0;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 6)) return last;
+  if (zeros(0, 5) && g[5] === 0xffff) return last;
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return last;
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return last;
+  if (g[0] === 0x2002) return (g[1] * 65536 + g[2]) >>> 0;
+  if (g[0] === 0x2001 && g[1] === 0) return ~last >>> 0;
+  return undefined;
+}
+
 /** Whether `address` (IPv4 or IPv6 literal) is in a private or special range. */
 export function isPrivateAddress(address: string): boolean {
   const v4 = v4ToInt(address);
   if (v4 !== undefined) return v4Blocked(v4);
   const g = v6Groups(address);
   if (!g) return true; // not an address we understand: refuse rather than guess
-  const embeddedV4 = (g[6] * 65536 + g[7]) >>> 0;
-  if (g.slice(0, 7).every((x) => x === 0)) return true; // :: and ::1 (and ::a.b.c.d)
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Blocked(embeddedV4); // IPv4-mapped
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return v4Blocked(embeddedV4); // NAT64
+  const embedded = embeddedV4(g);
+  if (embedded !== undefined) return v4Blocked(embedded);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return true; // local-use NAT64 64:ff9b:1::/48
   if ((g[0] & 0xfe00) === 0xfc00) return true; // unique local fc00::/7
   if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
   if ((g[0] & 0xff00) === 0xff00) return true; // multicast

@@ -9,6 +9,14 @@ import { ImgserveError } from "../job/errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
 import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
+
+/** node:fs `read` on a blocking thread, as a promise of the bytes read. */
+function readAsync(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buffer, offset, length, null, (err, n) => err ? reject(err) : resolve(n))
+  );
+}
 
 /**
  * The local path of a file URL; only an empty host or `localhost` is
@@ -70,35 +78,68 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, temp = tempPath
  * retry checks it anew.
  */
 export function readLocalSource(source: LocalSource, buffer: Uint8Array): Uint8Array {
-  let file: Deno.FsFile;
+  const { fd, info } = openRegularFile(source.path);
   try {
-    file = Deno.openSync(source.path, { read: true });
-  } catch (err) {
-    throw readError(source.path, err);
-  }
-  try {
-    const info = file.statSync();
     if (info.dev !== source.dev || info.ino !== source.ino) {
       throw new ImgserveError("SOURCE_CHANGED", `${source.path} was replaced after it was checked`);
     }
     let filled = 0;
     while (filled < source.size) {
-      const n = file.readSync(buffer.subarray(filled, source.size));
-      if (n === null) break;
+      const n = readSync(fd, buffer, filled, source.size - filled, null);
+      if (n === 0) break;
       filled += n;
     }
     return buffer.subarray(0, filled);
   } catch (err) {
     throw readError(source.path, err);
   } finally {
-    file.close();
+    closeSync(fd);
   }
 }
 
 function readError(path: string, err: unknown): ImgserveError {
   if (err instanceof ImgserveError) return err;
-  if (err instanceof Deno.errors.NotFound) return new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
+  if (err instanceof Deno.errors.NotFound || (err as { code?: string }).code === "ENOENT") {
+    return new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
+  }
   return new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
+}
+
+function notRegular(path: string, info: { isFIFO(): boolean; isSocket(): boolean } | Deno.FileInfo): ImgserveError {
+  const what = "isFile" in info
+    ? info.isDirectory ? "a folder" : info.isFifo ? "a FIFO" : info.isSocket ? "a socket" : "a device or special file"
+    : info.isFIFO()
+    ? "a FIFO"
+    : info.isSocket()
+    ? "a socket"
+    : "a folder, device or special file";
+  return new ImgserveError("SOURCE_NOT_REGULAR_FILE", `the source ${path} is ${what}, not a regular file`);
+}
+
+/**
+ * Opens a source file without ever blocking this thread: `open()` of a
+ * FIFO waits for a writer, and of some devices for the device, so the path
+ * is checked first, opened with O_NONBLOCK, and the handle itself checked
+ * again (the path may have been swapped meanwhile). Deno.open has no flag
+ * for it; node:fs passes the flag through.
+ */
+function openRegularFile(path: string): { fd: number; info: Stats } {
+  let fd: number;
+  try {
+    const before = Deno.statSync(path);
+    if (!before.isFile) throw notRegular(path, before);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw readError(path, err);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw notRegular(path, info);
+    return { fd, info };
+  } catch (err) {
+    closeSync(fd);
+    throw readError(path, err);
+  }
 }
 
 /** Checks a source file and returns what a worker needs to read it. */
@@ -110,7 +151,7 @@ function localSource(roots: FileRoots, url: URL, options: TransferOptions): Loca
   } catch (err) {
     throw readError(path, err);
   }
-  if (!info.isFile) throw new ImgserveError("SOURCE_NOT_FOUND", `the source ${path} is not a regular file`);
+  if (!info.isFile) throw notRegular(path, info);
   checkDeclaredSize(info.size, options);
   return { path, dev: info.dev, ino: info.ino ?? 0, size: info.size };
 }
@@ -210,12 +251,12 @@ const HEADER_CHUNK = 64 * 1024;
  * never gets that far: its worker reads it. A file that grows meanwhile is
  * read as far as its size was.
  */
-function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8Array> {
+function wholeFileStream(fd: number, size: number): ReadableStream<Uint8Array> {
   let filled = 0;
   // A cancel may come after the last read closed the file.
   let open = true;
   const close = () => {
-    if (open) file.close();
+    if (open) closeSync(fd);
     open = false;
   };
   return new ReadableStream<Uint8Array>({
@@ -225,8 +266,10 @@ function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8A
         const chunk = new Uint8Array(first ? Math.min(size, HEADER_CHUNK) : size - filled);
         let n = 0;
         while (n < chunk.byteLength) {
-          const got = first ? file.readSync(chunk.subarray(n)) : await file.read(chunk.subarray(n));
-          if (got === null) break;
+          const got = first
+            ? readSync(fd, chunk, n, chunk.byteLength - n, null)
+            : await readAsync(fd, chunk, n, chunk.byteLength - n);
+          if (got === 0) break;
           n += got;
         }
         filled += n;
@@ -248,29 +291,14 @@ function wholeFileStream(file: Deno.FsFile, size: number): ReadableStream<Uint8A
 
 /** Opens a checked source file; the header is read in place, see {@linkcode wholeFileStream}. */
 function openSource(path: string, options: TransferOptions): ReadableStream<Uint8Array> {
+  const { fd, info } = openRegularFile(path);
   try {
-    const file = Deno.openSync(path, { read: true });
-    let info: Deno.FileInfo;
-    try {
-      info = file.statSync();
-    } catch (err) {
-      file.close();
-      throw err;
-    }
-    if (!info.isFile) {
-      file.close();
-      throw new ImgserveError("SOURCE_NOT_FOUND", `the source ${path} is not a regular file`);
-    }
-    try {
-      checkDeclaredSize(info.size, options);
-    } catch (err) {
-      file.close();
-      throw err;
-    }
-    return wholeFileStream(file, info.size);
+    checkDeclaredSize(info.size, options);
   } catch (err) {
-    throw readError(path, err);
+    closeSync(fd);
+    throw err;
   }
+  return wholeFileStream(fd, info.size);
 }
 
 /**

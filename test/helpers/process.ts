@@ -23,13 +23,19 @@ export interface ServerProcess extends AsyncDisposable {
 }
 
 /**
- * Starts `imgserve run` with `flags` and waits until /healthz answers;
- * `main` may name another entry taking the same arguments (a test fixture).
+ * Starts `imgserve run` with `flags` and waits until /healthz answers.
+ * `main` may name another entry taking the same arguments (a test fixture);
+ * `ulimit` (e.g. "-n 256") runs it under that shell limit.
  */
-export async function spawnServer(flags: string[], main = MAIN): Promise<ServerProcess> {
+export async function spawnServer(
+  flags: string[],
+  options: { ulimit?: string; main?: string } = {},
+): Promise<ServerProcess> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main, "run", "--host", "127.0.0.1", "--port", String(port), ...flags],
+  const args = ["run", "-A", options.main ?? MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags];
+  const limited = ["-c", `ulimit ${options.ulimit}; exec "$0" "$@"`, Deno.execPath(), ...args];
+  const child = new Deno.Command(options.ulimit ? "sh" : Deno.execPath(), {
+    args: options.ulimit ? limited : args,
     stdout: "piped",
     stderr: "piped",
   }).spawn();

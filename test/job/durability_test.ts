@@ -8,7 +8,11 @@ function flags(dir: string, more: string[] = []): string[] {
 }
 
 async function post(base: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/`, { method: "POST", body: JSON.stringify(body) });
+  const response = await fetch(`${base}/`, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
   const json = await response.json();
   assertEquals(response.status, 202, JSON.stringify(json));
   return json;

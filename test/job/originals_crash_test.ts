@@ -33,7 +33,7 @@ Deno.test("SIGKILL during a result write over an existing file: after a restart 
   await Deno.writeFile(`${dir.path}/out/a.png`, randomBytes(4000));
   let id: string;
   {
-    await using first = await spawnServer(flags(dir.path), STALLING_SERVER);
+    await using first = await spawnServer(flags(dir.path), { main: STALLING_SERVER });
     // An in-place job is never accepted, so a crash cannot reach its photo.
     const inPlace = await post(first.base, {
       operationType: "resize",

@@ -80,6 +80,26 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   requests.push({ ...base, operationType: ["resize"], args: { width: 1 } });
   requests.push({ ...base, srcURL: "file:///%ZZ", args: { width: 1 } });
   requests.push({ ...base, srcURL: "", args: { width: 1 } });
+  // Names no file can have, and names too long once the temporary suffix is added.
+  const nameCases: { dstURL: string; args: unknown }[] = [];
+  for (const bad of ["%00", "\u0000", "\u0007", "%1b", "\u007f", "%C2%85", "\ud800", "\udfff", "a\ud83d"]) {
+    nameCases.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/x${bad}y.png` });
+    requests.push({ ...base, args: { width: 1 }, srcURL: `file://${dir.path}/cut0${bad}.png` });
+  }
+  for (let bytes = 238; bytes <= 256; bytes += 1 + Math.floor(rand() * 3)) {
+    nameCases.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/${"n".repeat(bytes - 4)}.png` });
+  }
+  requests.push(...nameCases);
+  for (
+    const callbackURL of [
+      "file:///etc/passwd",
+      "gopher://example.com/",
+      "javascript:alert(1)",
+      `http://example.com/${"c".repeat(3000)}`,
+      "http://127.0.0.1:1/cb",
+      "http://[::127.0.0.1]:1/cb",
+    ]
+  ) requests.push({ ...base, args: { width: 1 }, callbackURL });
   requests.push(
     "[]",
     "null",
@@ -129,6 +149,26 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     if (reply.json.msg === "request parse error") continue;
     assertEquals(reply.json.msg, "request invalid");
     assert(Number.isInteger(reply.json.code) && (reply.json.code as number) >= 101, JSON.stringify(reply.json));
+    assert(!/\.tmp|imgserve-tmp/.test(String(reply.json.error)), `a temporary name leaked: ${reply.json.error}`);
+  }
+  // Names the validation can judge get 1xx codes, not a failure at the destination.
+  for (const [i, body] of nameCases.entries()) {
+    const dst = body.dstURL;
+    const reply = await post(body);
+    assert(reply.status === 202 || (reply.json.code as number) < 200, `${i}: ${JSON.stringify(reply.json)}`);
+    if (reply.status === 202) {
+      assert(new TextEncoder().encode(decodeURIComponent(dst.split("/").pop()!)).length <= 241, dst.slice(-20));
+      accepted.push(reply.json.id as string);
+    }
+  }
+  // Only JSON bodies are taken.
+  for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "json"]) {
+    const response = await fetch(`${imgserve.base}/`, {
+      method: "POST",
+      body: JSON.stringify(requests[0]),
+      headers: { "content-type": type },
+    });
+    assertEquals([response.status, (await response.json()).code], [415, 109], type);
   }
   for (const id of accepted) {
     const job = await finished(id);

@@ -54,7 +54,7 @@ Deno.test("localSource checks the file once; readLocalSource reads that file int
   await Deno.writeFile(`${real}/big.png`, new Uint8Array(9));
   assertEquals(check(`file://${real}/big.png`), 203);
   assertEquals(check(`file://${real}/none.png`), 202);
-  assertEquals(check(`file://${real}`), 202);
+  assertEquals(check(`file://${real}`), 210);
   assertEquals(check(`file://${real}/../outside.png`), 403);
 });
 
