@@ -57,10 +57,18 @@ interface Slot {
   ready: boolean;
   /** Failed a job: takes no more and is replaced once it has handed back the rest. */
   retiring: boolean;
+  /** The worker's render processes that are alive: ended with the worker, as terminate() does not reach them. */
+  renderers: Set<number>;
 }
 
 /** Jobs a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
+
+/**
+ * Time allowed for a render process to start (about a second when idle),
+ * on top of the render's own time, which only starts once it is up.
+ */
+const RENDERER_START_MS = 30_000;
 
 /**
  * A job that went down with its worker before the worker reached it (it
@@ -95,6 +103,8 @@ export class WorkerPool {
   #modules: CodecModules;
   /** Workers replaced after a crash or timeout, for metrics. */
   replaced = 0;
+  /** Set once an SVG was rendered: workers started from then on start their render process at once. */
+  #rendering = false;
 
   private constructor(options: PoolOptions, modules: CodecModules) {
     this.#options = options;
@@ -163,7 +173,7 @@ export class WorkerPool {
     }
     for (const slot of this.#slots) {
       clearTimeout(slot.timer);
-      slot.worker.terminate();
+      endWorker(slot);
       for (const task of slot.tasks) task.reject(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
     }
     this.#slots = [];
@@ -176,7 +186,7 @@ export class WorkerPool {
 
   #spawn(): Promise<void> {
     const worker = new Worker(this.#options.workerURL ?? DEFAULT_WORKER, { type: "module" });
-    const slot: Slot = { worker, tasks: [], ready: false, retiring: false };
+    const slot: Slot = { worker, tasks: [], ready: false, retiring: false, renderers: new Set() };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<WorkReply>) => {
@@ -185,6 +195,14 @@ export class WorkerPool {
           slot.ready = true;
           resolve();
           this.#dispatch();
+        } else if (reply.type === "renderer") {
+          if (reply.alive) {
+            slot.renderers.add(reply.pid);
+            this.#rendering = true;
+            if (slot.tasks[0]?.plan.op === "rasterize") this.#startTimer(slot, RENDERER_START_MS);
+          } else slot.renderers.delete(reply.pid);
+        } else if (reply.type === "rendering") {
+          if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot);
         } else {
           this.#finish(slot, reply);
         }
@@ -196,7 +214,12 @@ export class WorkerPool {
         this.#replace(slot, new ImgserveError("WORKER_CRASHED", `the image worker crashed: ${event.message}`));
       };
       worker.postMessage(
-        { type: "init", fontDirs: this.#options.fontDirs, modules: this.#modules } satisfies WorkRequest,
+        {
+          type: "init",
+          fontDirs: this.#options.fontDirs,
+          modules: this.#modules,
+          warmRenderer: this.#rendering,
+        } satisfies WorkRequest,
       );
     });
   }
@@ -218,7 +241,7 @@ export class WorkerPool {
 
   #retire(slot: Slot): void {
     clearTimeout(slot.timer);
-    slot.worker.terminate();
+    endWorker(slot);
     this.#slots = this.#slots.filter((s) => s !== slot);
     if (this.#closed) return;
     this.replaced++;
@@ -227,7 +250,7 @@ export class WorkerPool {
     });
   }
 
-  #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" }>): void {
+  #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" }>): void {
     const task = slot.tasks.shift();
     if (!task || task.id !== reply.id) {
       this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
@@ -256,11 +279,13 @@ export class WorkerPool {
     this.#dispatch();
   }
 
-  #startTimer(slot: Slot): void {
+  /** (Re)starts the running task's deadline, `extraMs` later than its own time. */
+  #startTimer(slot: Slot, extraMs = 0): void {
     const task = slot.tasks[0];
+    clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       this.#replace(slot, new ImgserveError("PROCESSING_TIMEOUT", `processing took longer than ${task.timeoutMs} ms`));
-    }, task.timeoutMs);
+    }, task.timeoutMs + extraMs);
   }
 
   /** Idle workers first, then one job ahead to each busy one. */
@@ -280,4 +305,22 @@ export class WorkerPool {
       }
     }
   }
+}
+
+/**
+ * Ends a worker and its render processes. The processes get SIGKILL: a
+ * render that overran never reads again, so closing its input would not stop
+ * it. A pid is forgotten as soon as its process is reaped, so no other
+ * process is hit.
+ */
+function endWorker(slot: Slot): void {
+  slot.worker.terminate();
+  for (const pid of slot.renderers) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  slot.renderers.clear();
 }

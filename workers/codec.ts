@@ -1,5 +1,5 @@
 /**
- * The worker: loads the WASM codecs and fonts once, then answers
+ * The worker: loads the WASM codecs once, then answers
  * {@linkcode WorkRequest} messages with {@linkcode WorkReply} messages.
  * Image bytes travel as transferred ArrayBuffers both ways.
  *
@@ -7,9 +7,9 @@
  */
 /// <reference lib="deno.worker" />
 import type { Plan } from "../src/job/plan.ts";
-import { loadFonts } from "./fonts.ts";
-import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
+import { plainFailure } from "./ops/failure.ts";
 import { resizeOp } from "./ops/resize.ts";
+import { Renderer } from "./renderer.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
@@ -18,7 +18,13 @@ import { ImgserveError } from "../src/job/errors.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
-  | { type: "init"; fontDirs: string[]; modules: CodecModules }
+  | {
+    type: "init";
+    fontDirs: string[];
+    modules: CodecModules;
+    /** Start a render process at once rather than on the first SVG. */
+    warmRenderer: boolean;
+  }
   | {
     type: "run";
     id: number;
@@ -32,7 +38,11 @@ export type WorkRequest =
 
 /** Messages the worker answers with. */
 export type WorkReply =
-  | { type: "ready"; fonts: number }
+  | { type: "ready" }
+  /** This worker's render process started (alive) or ended; the pool kills it with the worker. */
+  | { type: "renderer"; pid: number; alive: boolean }
+  /** The render process is up and has the job's SVG: its render time starts now. */
+  | { type: "rendering"; id: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
   | { type: "failed"; id: number; message: string }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
@@ -42,7 +52,7 @@ export type WorkReply =
   /** Not run: after a failure this worker runs nothing more. */
   | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
-let fonts: FontSet = { buffers: [], families: new Set() };
+let renderer: Renderer | undefined;
 /** Jobs run one after another; the pool sends the next before this one ends. */
 let line: Promise<void> = Promise.resolve();
 /** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
@@ -65,19 +75,31 @@ function read(source: LocalSource): Uint8Array {
 }
 
 async function run(
+  id: number,
   plan: Plan,
   bytes: Uint8Array,
   timer: StageTimer,
 ): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
-  const out = plan.op === "resize" ? await resizeOp(bytes, plan, timer) : await rasterizeOp(bytes, plan, fonts, timer);
-  return { bytes: out, times: timer.times };
+  if (plan.op === "resize") return { bytes: await resizeOp(bytes, plan, timer), times: timer.times };
+  // SVGs render in a process of their own, which can be stopped (see render_process.ts).
+  const result = await renderer!.render(plan, bytes, () => {
+    self.postMessage({ type: "rendering", id } satisfies WorkReply);
+  });
+  const out = result.bytes.byteOffset === 0 && result.bytes.byteLength === result.bytes.buffer.byteLength
+    ? result.bytes.buffer as ArrayBuffer
+    : result.bytes.slice().buffer;
+  return { bytes: out, times: { ...timer.times, ...result.times } };
 }
 
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
-    [fonts] = await Promise.all([loadFonts(message.fontDirs), initCodecs(message.modules)]);
-    self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
+    await initCodecs(message.modules);
+    renderer = new Renderer(message.fontDirs, (pid, alive) => {
+      self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
+    });
+    self.postMessage({ type: "ready" } satisfies WorkReply);
+    if (message.warmRenderer) renderer.warm().catch(() => {}); // a failed start is reported on the first SVG
     return;
   }
   line = line.then(() => runJob(message));
@@ -102,15 +124,14 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
   }
   let result;
   try {
-    result = await run(message.plan, bytes, timer);
+    result = await run(message.id, message.plan, bytes, timer);
   } catch (err) {
     retiring = true;
-    // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
-    const text = err instanceof WebAssembly.RuntimeError || err instanceof RangeError
-      ? `the codec ran out of memory or aborted (${err.message})`
-      : err instanceof Error
+    const { plan } = message;
+    // The render process words its own failures; the codecs here are worded now.
+    const text = plan.op === "rasterize" && err instanceof Error
       ? err.message
-      : "the codec rejected the data as corrupt or unsupported";
+      : plainFailure(err, plan.source.format, plan.source.width * plan.source.height * 4);
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
     return;
   }

@@ -1,0 +1,70 @@
+/**
+ * The SVG render process: a child of the server that renders one SVG at a
+ * time, frames in on stdin, frames out on stdout.
+ *
+ * Renders run here rather than in a worker thread because a thread cannot
+ * be stopped: `Worker.terminate()` does not interrupt a resvg render (the
+ * thread went on at 100% of a core for minutes after a timeout), while a
+ * process is gone the moment it gets SIGKILL. The process loads its codecs
+ * and fonts once and serves render after render until its stdin closes.
+ *
+ * @module
+ */
+import { initWasm as initResvg } from "@resvg/resvg-wasm";
+import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
+import { init as initPngEncode } from "@jsquash/png/encode.js";
+import type { Plan } from "../src/job/plan.ts";
+import { loadFonts } from "./fonts.ts";
+import { FrameReader, writeFrame } from "./frames.ts";
+import { plainFailure } from "./ops/failure.ts";
+import { rasterizeOp } from "./ops/rasterize.ts";
+import { StageTimer, type StageTimes } from "./ops/timer.ts";
+
+/** The hidden command that makes a compiled imgserve executable a render process. */
+export const RENDER_COMMAND = "__render";
+
+/** What the render process is sent. */
+export type RenderRequest = { type: "init"; fontDirs: string[] } | { type: "render"; plan: Plan };
+
+/** What it answers; after "failed" it exits, its WASM memory being suspect. */
+export type RenderReply =
+  | { type: "ready" }
+  | { type: "done"; times: StageTimes }
+  | { type: "failed"; message: string };
+
+/** Largest SVG a render request may carry (the server's own limit is lower). */
+export const MAX_SVG_FRAME = 256 * 1024 * 1024;
+
+async function compile(specifier: string): Promise<WebAssembly.Module> {
+  return await WebAssembly.compile(await Deno.readFile(new URL(import.meta.resolve(specifier))));
+}
+
+/** Serves render requests on stdin until it closes. */
+export async function serveRenders(): Promise<void> {
+  const frames = new FrameReader<RenderRequest>(Deno.stdin.readable, MAX_SVG_FRAME);
+  const out = Deno.stdout.writable.getWriter();
+  const init = await frames.next();
+  if (init?.head.type !== "init") return;
+  const [fonts, resvg, jpegEnc, png] = await Promise.all([
+    loadFonts(init.head.fontDirs),
+    compile("@resvg/resvg-wasm/index_bg.wasm"),
+    compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
+    compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
+  ]);
+  await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc), initPngEncode(png)]);
+  await writeFrame<RenderReply>(out, { type: "ready" });
+  for (let frame = await frames.next(); frame; frame = await frames.next()) {
+    if (frame.head.type !== "render") continue;
+    const timer = new StageTimer();
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await rasterizeOp(frame.body, frame.head.plan, fonts, timer);
+    } catch (err) {
+      await writeFrame<RenderReply>(out, { type: "failed", message: plainFailure(err, "svg") });
+      Deno.exit(1);
+    }
+    await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));
+  }
+}
+
+if (import.meta.main) await serveRenders();
