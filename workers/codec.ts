@@ -129,9 +129,11 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     retiring = true;
     const { plan } = message;
     // The render process words its own failures; the codecs here are worded now.
-    const text = plan.op === "rasterize" && err instanceof Error
-      ? err.message
-      : plainFailure(err, plan.source.format, plan.source.width * plan.source.height * 4);
+    const text = plan.op === "rasterize" && err instanceof Error ? err.message : plainFailure(
+      err,
+      plan.source.format,
+      Math.max(plan.source.width * plan.source.height, plan.width * plan.height) * 4,
+    );
     self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
     return;
   }

@@ -60,7 +60,10 @@ export async function serveRenders(): Promise<void> {
     try {
       bytes = await rasterizeOp(frame.body, frame.head.plan, fonts, timer);
     } catch (err) {
-      await writeFrame<RenderReply>(out, { type: "failed", message: plainFailure(err, "svg") });
+      await writeFrame<RenderReply>(out, {
+        type: "failed",
+        message: plainFailure(err, "svg", frame.head.plan.width * frame.head.plan.height * 4),
+      });
       Deno.exit(1);
     }
     await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));

@@ -69,6 +69,7 @@ export const Errors = {
   SVG_TOO_LARGE: kind(504, 413),
   QUEUE_FULL: kind(505, 503, true),
   SHUTTING_DOWN: kind(506, 503, true),
+  RESULT_TOO_MANY_PIXELS: kind(507, 422),
 
   // Processing after the reply
   DECODE_FAILED: kind(601, 422),

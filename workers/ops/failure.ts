@@ -40,6 +40,7 @@ const SVG_MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
 export function plainFailure(err: unknown, format: Format, pixelBytes = 0): string {
   const message = err instanceof Error ? err.message : "";
   const name = NAMES[format];
+  if (/call stack/i.test(message)) return `the ${name} is nested too deeply to be drawn`;
   if (err instanceof RangeError || /out of memory|memory allocation|Maximum memory size/i.test(message)) {
     return `the ${name} needs more memory than an image worker can have`;
   }
