@@ -24,6 +24,8 @@ export type WorkRequest =
     modules: CodecModules;
     /** Start a render process at once rather than on the first SVG. */
     warmRenderer: boolean;
+    /** An Int32Array's buffer; the pool sets its first element when it ends this worker. */
+    stop: SharedArrayBuffer;
   }
   | {
     type: "run";
@@ -53,6 +55,9 @@ export type WorkReply =
   | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
 let renderer: Renderer | undefined;
+/** Set by the pool when it gives this worker up: the job stops at its next stage, nothing more is run. */
+let stop: Int32Array<ArrayBufferLike> = new Int32Array(1);
+const stopped = () => Atomics.load(stop, 0) === 1;
 /** Jobs run one after another; the pool sends the next before this one ends. */
 let line: Promise<void> = Promise.resolve();
 /** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
@@ -94,6 +99,7 @@ async function run(
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
+    stop = new Int32Array(message.stop);
     await initCodecs(message.modules);
     renderer = new Renderer(message.fontDirs, (pid, alive) => {
       self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
@@ -106,12 +112,13 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
 };
 
 async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {
+  if (stopped()) return;
   if (retiring) {
     const { bytes } = message;
     self.postMessage({ type: "returned", id: message.id, bytes } satisfies WorkReply, bytes ? [bytes] : []);
     return;
   }
-  const timer = new StageTimer();
+  const timer = new StageTimer(stopped);
   let bytes: Uint8Array;
   try {
     bytes = message.readFrom ? timer.timeSync("read", () => read(message.readFrom!)) : new Uint8Array(message.bytes!);
