@@ -272,8 +272,8 @@ export class WorkerPool {
     } else if (reply.type === "failed") {
       // A codec that failed may have leaked or corrupted its WASM memory
       // (C++ exceptions and Rust panics both can): the worker hands back
-      // what it holds and is replaced.
-      slot.retiring = true;
+      // what it holds and is replaced. A render process looks after itself.
+      if (!reply.sound) slot.retiring = true;
       task.reject(new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
     } else {
       task.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });

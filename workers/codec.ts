@@ -46,7 +46,8 @@ export type WorkReply =
   /** The render process is up and has the job's SVG: its render time starts now. */
   | { type: "rendering"; id: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
-  | { type: "failed"; id: number; message: string }
+  /** `sound`: the failure was in the render process, this worker's codecs are fine and it goes on. */
+  | { type: "failed"; id: number; message: string; sound: boolean }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
   | { type: "unwritable"; id: number; message: string }
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
@@ -133,15 +134,16 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
   try {
     result = await run(message.id, message.plan, bytes, timer);
   } catch (err) {
-    retiring = true;
     const { plan } = message;
-    // The render process words its own failures; the codecs here are worded now.
-    const text = plan.op === "rasterize" && err instanceof Error ? err.message : plainFailure(
+    // The render process words its own failures and ends itself if need be; the codecs here are worded now.
+    const sound = plan.op === "rasterize" && err instanceof Error;
+    if (!sound) retiring = true;
+    const text = sound ? err.message : plainFailure(
       err,
       plan.source.format,
       Math.max(plan.source.width * plan.source.height, plan.width * plan.height) * 4,
     );
-    self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
+    self.postMessage({ type: "failed", id: message.id, message: text, sound } satisfies WorkReply);
     return;
   }
   if (message.writeTo !== undefined) {

@@ -26,11 +26,11 @@ export const RENDER_COMMAND = "__render";
 /** What the render process is sent. */
 export type RenderRequest = { type: "init"; fontDirs: string[] } | { type: "render"; plan: Plan };
 
-/** What it answers; after "failed" it exits, its WASM memory being suspect. */
+/** What it answers; after a fatal failure it exits, its WASM memory being suspect. */
 export type RenderReply =
   | { type: "ready" }
   | { type: "done"; times: StageTimes }
-  | { type: "failed"; message: string };
+  | { type: "failed"; message: string; fatal: boolean };
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;
@@ -60,11 +60,15 @@ export async function serveRenders(): Promise<void> {
     try {
       bytes = await rasterizeOp(frame.body, frame.head.plan, fonts, timer);
     } catch (err) {
+      // resvg refuses bad SVGs with an error and stays sound; a panic or a memory failure leaves it suspect.
+      const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError || !(err instanceof Error);
       await writeFrame<RenderReply>(out, {
         type: "failed",
         message: plainFailure(err, "svg", frame.head.plan.width * frame.head.plan.height * 4),
+        fatal,
       });
-      Deno.exit(1);
+      if (fatal) Deno.exit(1);
+      continue;
     }
     await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));
   }

@@ -65,17 +65,23 @@ export class Renderer {
    */
   async render(plan: Plan, svg: Uint8Array, started: () => void): Promise<{ bytes: Uint8Array; times: StageTimes }> {
     const running = this.#start();
+    let failed: string;
     try {
       await running.ready;
       started();
       await writeFrame<RenderRequest>(running.writer, { type: "render", plan }, svg);
       const reply = await running.frames.next();
       if (reply?.head.type === "done") return { bytes: reply.body, times: reply.head.times };
-      throw new Error(reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly");
+      if (reply?.head.type === "failed" && !reply.head.fatal) failed = reply.head.message;
+      else {throw new Error(
+          reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly",
+        );}
     } catch (err) {
       this.#stop(running);
       throw err;
     }
+    // Refused cleanly: the process stays for the next SVG.
+    throw new Error(failed);
   }
 
   #start(): Running {
