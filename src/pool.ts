@@ -202,10 +202,9 @@ export class WorkerPool {
           if (reply.alive) {
             slot.renderers.add(reply.pid);
             this.#rendering = true;
-            if (slot.tasks[0]?.plan.op === "rasterize") this.#startTimer(slot, RENDERER_START_MS);
           } else slot.renderers.delete(reply.pid);
         } else if (reply.type === "rendering") {
-          if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot);
+          if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot, 0);
         } else {
           this.#finish(slot, reply);
         }
@@ -283,8 +282,12 @@ export class WorkerPool {
     this.#dispatch();
   }
 
-  /** (Re)starts the running task's deadline, `extraMs` later than its own time. */
-  #startTimer(slot: Slot, extraMs = 0): void {
+  /**
+   * (Re)starts the running task's deadline, `extraMs` later than its own
+   * time: an SVG's render time only starts once the worker says its render
+   * process has it, and the process may still be starting.
+   */
+  #startTimer(slot: Slot, extraMs = slot.tasks[0].plan.op === "rasterize" ? RENDERER_START_MS : 0): void {
     const task = slot.tasks[0];
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {

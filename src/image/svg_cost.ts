@@ -61,7 +61,7 @@ function addCost(svg: string, canvasPixels: number, scale: number, depth: number
   }
   for (const [, attrs, body] of svg.matchAll(FILTER)) {
     const id = attribute(attrs, "id");
-    if (id === undefined || !svg.includes(`#${id})`) && !svg.includes(`#${id}")`)) continue; // never used
+    if (id === undefined || !usesFilter(svg, id)) continue;
     const primitives = body.match(PRIMITIVE)?.length ?? 0;
     const layers = (primitives + 1) * regionFactor(attrs, canvasPixels, scale) * canvasPixels;
     cost.filterPixels = Math.max(cost.filterPixels, Math.round(layers));
@@ -85,6 +85,12 @@ function regionFactor(attrs: string, canvasPixels: number, scale: number): numbe
     factor = fraction(width) * fraction(height);
   } else factor = DEFAULT_REGION;
   return Number.isFinite(factor) ? Math.min(MAX_REGION, Math.max(0, factor)) : MAX_REGION;
+}
+
+/** Whether anything refers to the filter, by `url(#id)` in an attribute or a style. */
+function usesFilter(svg: string, id: string): boolean {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`url\\(\\s*['"]?#${escaped}['"]?\\s*\\)`).test(svg);
 }
 
 function attribute(attrs: string, name: string): string | undefined {

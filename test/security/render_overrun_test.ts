@@ -82,7 +82,7 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
     "--workers",
     "1",
     "--render-timeout-ms",
-    "700",
+    "2000",
     "--kv",
     ":memory:",
     ...OPEN_FLAGS,
@@ -109,12 +109,13 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
   while ((await jobState(imgserve.base, slow.id)).state !== "running") await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 300));
   assert(await healthy(imgserve.base), "healthz answers during the render");
-  const failed = await waitFinished(imgserve.base, slow.id, 10_000);
+  const failed = await waitFinished(imgserve.base, slow.id, 15_000);
   assertEquals([failed.state, failed.code], ["failed", 603]);
-  assert(Date.now() - started < 5000, `the 603 came after ${Date.now() - started} ms`);
+  assert(Date.now() - started < 10_000, `the 603 came after ${Date.now() - started} ms`);
 
-  // Within a few seconds: the old worker thread and render process are gone, and nothing spins.
-  const deadline = Date.now() + 8000;
+  // Within seconds: the old worker thread and render process are gone, and nothing spins (the replacement
+  // worker starts its render process, about a second of CPU, spread out on a busy machine).
+  const deadline = Date.now() + 15_000;
   let cores = Infinity;
   while (Date.now() < deadline) {
     cores = await coresUsed(pid, 1000);
