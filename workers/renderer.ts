@@ -65,23 +65,20 @@ export class Renderer {
    */
   async render(plan: Plan, svg: Uint8Array, started: () => void): Promise<{ bytes: Uint8Array; times: StageTimes }> {
     const running = this.#start();
-    let failed: string;
+    let reply;
     try {
       await running.ready;
       started();
       await writeFrame<RenderRequest>(running.writer, { type: "render", plan }, svg);
-      const reply = await running.frames.next();
-      if (reply?.head.type === "done") return { bytes: reply.body, times: reply.head.times };
-      if (reply?.head.type === "failed" && !reply.head.fatal) failed = reply.head.message;
-      else {throw new Error(
-          reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly",
-        );}
+      reply = await running.frames.next();
     } catch (err) {
       this.#stop(running);
       throw err;
     }
-    // Refused cleanly: the process stays for the next SVG.
-    throw new Error(failed);
+    if (reply?.head.type === "done") return { bytes: reply.body, times: reply.head.times };
+    // An SVG refused cleanly leaves the process sound, for the next one; anything else ends it.
+    if (reply?.head.type !== "failed" || reply.head.fatal) this.#stop(running);
+    throw new Error(reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly");
   }
 
   #start(): Running {
