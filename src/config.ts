@@ -17,6 +17,8 @@ export interface Limits {
   maxSourcePixels: number;
   /** Largest result side, pixels. */
   maxSide: number;
+  /** Largest result, pixels (width x height); at most {@linkcode WORKER_RESULT_PIXELS}. */
+  maxResultPixels: number;
   /** Timeout for connecting, replies and idle data, ms. */
   transferTimeoutMs: number;
   /** Longest time one job may take in a worker, ms. */
@@ -126,6 +128,7 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   --max-source-bytes N        largest source download (default 52428800)
   --max-source-pixels N       largest source in pixels (default 100000000)
   --max-side N                largest result width or height (default 16384)
+  --max-result-pixels N       largest result, width x height (default and most 100000000)
   --max-body-bytes N          largest request body (default 65536)
   --max-queue N               unfinished jobs before new ones get 503 (default 4 per worker)
   --max-svg-bytes N           largest SVG source (default 10485760)
@@ -179,6 +182,7 @@ const OPTIONS = {
   "max-source-bytes": { type: "string" },
   "max-source-pixels": { type: "string" },
   "max-side": { type: "string" },
+  "max-result-pixels": { type: "string" },
   "max-body-bytes": { type: "string" },
   "max-queue": { type: "string" },
   "transfer-timeout-ms": { type: "string" },
@@ -204,6 +208,13 @@ const OPTIONS = {
   "grace-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/**
+ * The largest result a worker can make: resizing to more pixels runs the
+ * resize codec out of its WebAssembly memory (measured: 10240x10240 is made,
+ * 16384x8192 fails), so no limit may allow more.
+ */
+export const WORKER_RESULT_PIXELS = 100_000_000;
 
 /** The system font folders searched for SVG text. */
 export const SYSTEM_FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts"];
@@ -283,6 +294,9 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
   const fontDirs = [...(systemFontDirs ?? SYSTEM_FONT_DIRS).filter(Boolean), ...extraFontDirs];
   const caFile = get("ca-file");
   const port = int("port", 8602, 0);
+  if (int("max-result-pixels", WORKER_RESULT_PIXELS) > WORKER_RESULT_PIXELS) {
+    throw new UsageError(`--max-result-pixels can be at most ${WORKER_RESULT_PIXELS}, what a worker can allocate`);
+  }
   if (port > 65535) throw new UsageError(`${source("port")} must be at most 65535, not ${port}`);
   const host = get("host") ?? "0.0.0.0";
   if (/^[\d.]+$/.test(host) && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)) {
@@ -312,6 +326,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       maxSourceBytes: int("max-source-bytes", 50 * 1024 * 1024),
       maxSourcePixels: int("max-source-pixels", 100_000_000),
       maxSide: int("max-side", 16384),
+      maxResultPixels: int("max-result-pixels", WORKER_RESULT_PIXELS),
       maxBodyBytes: int("max-body-bytes", 64 * 1024),
       maxQueue: int("max-queue", workers * 4),
       transferTimeoutMs: int("transfer-timeout-ms", 30_000),

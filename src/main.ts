@@ -94,4 +94,9 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // A compiled executable is its own SVG render process (see workers/render_process.ts).
+  if (Deno.build.standalone && Deno.args[0] === "__render") {
+    await (await import("../workers/render_process.ts")).serveRenders();
+  } else Deno.exit(await main(Deno.args));
+}

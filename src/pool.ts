@@ -59,10 +59,20 @@ interface Slot {
   ready: boolean;
   /** Failed a job: takes no more and is replaced once it has handed back the rest. */
   retiring: boolean;
+  /** The worker's render processes that are alive: ended with the worker, as terminate() does not reach them. */
+  renderers: Set<number>;
+  /** Shared with the worker: set when it is ended, so a busy worker stops at its next stage. */
+  stop: Int32Array<SharedArrayBuffer>;
 }
 
 /** Jobs a worker holds at once: the one it runs and the next. */
 const DEPTH = 2;
+
+/**
+ * Time allowed for a render process to start (about a second when idle),
+ * on top of the render's own time, which only starts once it is up.
+ */
+const RENDERER_START_MS = 30_000;
 
 /**
  * A job that went down with its worker before the worker reached it (it
@@ -97,6 +107,8 @@ export class WorkerPool {
   #modules: CodecModules;
   /** Workers replaced after a crash or timeout, for metrics. */
   replaced = 0;
+  /** Set once an SVG was rendered: workers started from then on start their render process at once. */
+  #rendering = false;
 
   private constructor(options: PoolOptions, modules: CodecModules) {
     this.#options = options;
@@ -176,7 +188,7 @@ export class WorkerPool {
     }
     for (const slot of this.#slots) {
       clearTimeout(slot.timer);
-      slot.worker.terminate();
+      endWorker(slot);
       for (const task of slot.tasks) task.reject(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
     }
     this.#slots = [];
@@ -189,7 +201,8 @@ export class WorkerPool {
 
   #spawn(): Promise<void> {
     const worker = new Worker(this.#options.workerURL ?? DEFAULT_WORKER, { type: "module" });
-    const slot: Slot = { worker, tasks: [], ready: false, retiring: false };
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const slot: Slot = { worker, tasks: [], ready: false, retiring: false, renderers: new Set(), stop };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<WorkReply>) => {
@@ -198,6 +211,13 @@ export class WorkerPool {
           slot.ready = true;
           resolve();
           this.#dispatch();
+        } else if (reply.type === "renderer") {
+          if (reply.alive) {
+            slot.renderers.add(reply.pid);
+            this.#rendering = true;
+          } else slot.renderers.delete(reply.pid);
+        } else if (reply.type === "rendering") {
+          if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot, 0);
         } else {
           this.#finish(slot, reply);
         }
@@ -209,7 +229,13 @@ export class WorkerPool {
         this.#replace(slot, new ImgserveError("WORKER_CRASHED", `the image worker crashed: ${event.message}`));
       };
       worker.postMessage(
-        { type: "init", fontDirs: this.#options.fontDirs, modules: this.#modules } satisfies WorkRequest,
+        {
+          type: "init",
+          fontDirs: this.#options.fontDirs,
+          modules: this.#modules,
+          warmRenderer: this.#rendering,
+          stop: stop.buffer,
+        } satisfies WorkRequest,
       );
     });
   }
@@ -231,7 +257,7 @@ export class WorkerPool {
 
   #retire(slot: Slot): void {
     clearTimeout(slot.timer);
-    slot.worker.terminate();
+    endWorker(slot);
     this.#slots = this.#slots.filter((s) => s !== slot);
     if (this.#closed) return;
     this.replaced++;
@@ -240,7 +266,7 @@ export class WorkerPool {
     });
   }
 
-  #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" }>): void {
+  #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" }>): void {
     const task = slot.tasks.shift();
     if (!task || task.id !== reply.id) {
       this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
@@ -258,8 +284,8 @@ export class WorkerPool {
     } else if (reply.type === "failed") {
       // A codec that failed may have leaked or corrupted its WASM memory
       // (C++ exceptions and Rust panics both can): the worker hands back
-      // what it holds and is replaced.
-      slot.retiring = true;
+      // what it holds and is replaced. A render process looks after itself.
+      if (!reply.sound) slot.retiring = true;
       task.reject(new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
     } else {
       task.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });
@@ -269,11 +295,17 @@ export class WorkerPool {
     this.#dispatch();
   }
 
-  #startTimer(slot: Slot): void {
+  /**
+   * (Re)starts the running task's deadline, `extraMs` later than its own
+   * time: an SVG's render time only starts once the worker says its render
+   * process has it, and the process may still be starting.
+   */
+  #startTimer(slot: Slot, extraMs = slot.tasks[0].plan.op === "rasterize" ? RENDERER_START_MS : 0): void {
     const task = slot.tasks[0];
+    clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       this.#replace(slot, new ImgserveError("PROCESSING_TIMEOUT", `processing took longer than ${task.timeoutMs} ms`));
-    }, task.timeoutMs);
+    }, task.timeoutMs + extraMs);
   }
 
   /** Idle workers first, then one job ahead to each busy one. */
@@ -293,4 +325,25 @@ export class WorkerPool {
       }
     }
   }
+}
+
+/**
+ * Ends a worker and its render processes. Deno's terminate() does not stop
+ * a busy worker (measured: a worker in a chain of PNG decodes ran on at full
+ * speed); the shared flag stops it at its next stage. The processes get
+ * SIGKILL: a render that overran never reads again, so closing its input
+ * would not stop it. A pid is forgotten as soon as its process is reaped, so no other
+ * process is hit.
+ */
+function endWorker(slot: Slot): void {
+  Atomics.store(slot.stop, 0, 1);
+  slot.worker.terminate();
+  for (const pid of slot.renderers) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  slot.renderers.clear();
 }

@@ -65,7 +65,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       taskTimeoutMs: config.limits.taskTimeoutMs,
       workerURL: options.workerURL,
     });
-    return await assemble(config, options, { caCerts, transports, guard, journal, pool });
+    return assemble(config, options, { caCerts, transports, guard, journal, pool });
   } catch (err) {
     // Nothing may keep a failed start alive: the caller exits with one line.
     pool?.close();
@@ -84,11 +84,11 @@ interface Parts {
 }
 
 /** Wires the checked parts into the app and listens. */
-async function assemble(
+function assemble(
   config: Config,
   options: ServerOptions,
   { caCerts, transports, guard, journal, pool }: Parts,
-): Promise<Server> {
+): Server {
   const metrics: Metrics = new Metrics({
     queued: () => pool.queued,
     busyWorkers: () => pool.busy,

@@ -102,3 +102,34 @@ Deno.test("a worker reads a local source itself; one it cannot read fails with t
   assertEquals([swapped.code, swapped.transient], [209, true]);
   assertEquals(pool.replaced, 0);
 });
+
+Deno.test("a job over its time stops its worker's thread at the next stage, and the job sent ahead never runs", async () => {
+  // Noise, so decoding and encoding take real time: the whole job runs for seconds.
+  const side = 5000;
+  const data = new Uint8ClampedArray(side * side * 4);
+  let seed = 1;
+  for (let i = 0; i < data.length; i++) data[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 16;
+  const noise = await png(new ImageData(data, side, side));
+  const plan: Plan = {
+    ...planFor(4000, 4000),
+    source: { format: "png", width: side, height: side, orientation: 1, hasAlpha: true },
+    crop: coverCrop(side, side, 4000, 4000),
+  };
+  const workerThreads = () =>
+    [...Deno.readDirSync("/proc/self/task")].filter((t) => {
+      try {
+        return /^worker-\d+/.test(Deno.readTextFileSync(`/proc/self/task/${t.name}/comm`));
+      } catch {
+        return false;
+      }
+    }).map((t) => t.name);
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 300 });
+  const [overrun] = workerThreads();
+  const [first, ahead] = await Promise.allSettled([pool.run(plan, noise.slice()), pool.run(plan, noise.slice())]);
+  assertEquals(((first as PromiseRejectedResult).reason as ImgserveError).code, 603);
+  assertEquals(((ahead as PromiseRejectedResult).reason as ImgserveError).code, 602);
+  // Deno's terminate() alone left this thread running both whole jobs: about 24 s on a busy 2-core machine.
+  const deadline = Date.now() + 10_000;
+  while (workerThreads().includes(overrun) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert(!workerThreads().includes(overrun), "the overrunning worker's thread is still there after 10 s");
+});

@@ -1,5 +1,5 @@
 /**
- * The worker: loads the WASM codecs and fonts once, then answers
+ * The worker: loads the WASM codecs once, then answers
  * {@linkcode WorkRequest} messages with {@linkcode WorkReply} messages.
  * Image bytes travel as transferred ArrayBuffers both ways.
  *
@@ -7,9 +7,9 @@
  */
 /// <reference lib="deno.worker" />
 import type { Plan } from "../src/job/plan.ts";
-import { loadFonts } from "./fonts.ts";
-import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
+import { plainFailure } from "./ops/failure.ts";
 import { resizeOp } from "./ops/resize.ts";
+import { Renderer } from "./renderer.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
@@ -18,7 +18,15 @@ import { ImgserveError } from "../src/job/errors.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
-  | { type: "init"; fontDirs: string[]; modules: CodecModules }
+  | {
+    type: "init";
+    fontDirs: string[];
+    modules: CodecModules;
+    /** Start a render process at once rather than on the first SVG. */
+    warmRenderer: boolean;
+    /** An Int32Array's buffer; the pool sets its first element when it ends this worker. */
+    stop: SharedArrayBuffer;
+  }
   | {
     type: "run";
     id: number;
@@ -34,9 +42,14 @@ export type WorkRequest =
 
 /** Messages the worker answers with. */
 export type WorkReply =
-  | { type: "ready"; fonts: number }
+  | { type: "ready" }
+  /** This worker's render process started (alive) or ended; the pool kills it with the worker. */
+  | { type: "renderer"; pid: number; alive: boolean }
+  /** The render process is up and has the job's SVG: its render time starts now. */
+  | { type: "rendering"; id: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
-  | { type: "failed"; id: number; message: string }
+  /** `sound`: the failure was in the render process, this worker's codecs are fine and it goes on. */
+  | { type: "failed"; id: number; message: string; sound: boolean }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
   | { type: "unwritable"; id: number; message: string }
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
@@ -44,7 +57,10 @@ export type WorkReply =
   /** Not run: after a failure this worker runs nothing more. */
   | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
-let fonts: FontSet = { buffers: [], families: new Set() };
+let renderer: Renderer | undefined;
+/** Set by the pool when it gives this worker up: the job stops at its next stage, nothing more is run. */
+let stop: Int32Array<ArrayBufferLike> = new Int32Array(1);
+const stopped = () => Atomics.load(stop, 0) === 1;
 /** Jobs run one after another; the pool sends the next before this one ends. */
 let line: Promise<void> = Promise.resolve();
 /** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
@@ -67,31 +83,45 @@ function read(source: LocalSource): Uint8Array {
 }
 
 async function run(
+  id: number,
   plan: Plan,
   bytes: Uint8Array,
   timer: StageTimer,
 ): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
-  const out = plan.op === "resize" ? await resizeOp(bytes, plan, timer) : await rasterizeOp(bytes, plan, fonts, timer);
-  return { bytes: out, times: timer.times };
+  if (plan.op === "resize") return { bytes: await resizeOp(bytes, plan, timer), times: timer.times };
+  // SVGs render in a process of their own, which can be stopped (see render_process.ts).
+  const result = await renderer!.render(plan, bytes, () => {
+    self.postMessage({ type: "rendering", id } satisfies WorkReply);
+  });
+  const out = result.bytes.byteOffset === 0 && result.bytes.byteLength === result.bytes.buffer.byteLength
+    ? result.bytes.buffer as ArrayBuffer
+    : result.bytes.slice().buffer;
+  return { bytes: out, times: { ...timer.times, ...result.times } };
 }
 
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
-    [fonts] = await Promise.all([loadFonts(message.fontDirs), initCodecs(message.modules)]);
-    self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
+    stop = new Int32Array(message.stop);
+    await initCodecs(message.modules);
+    renderer = new Renderer(message.fontDirs, (pid, alive) => {
+      self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
+    });
+    self.postMessage({ type: "ready" } satisfies WorkReply);
+    if (message.warmRenderer) renderer.warm().catch(() => {}); // a failed start is reported on the first SVG
     return;
   }
   line = line.then(() => runJob(message));
 };
 
 async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {
+  if (stopped()) return;
   if (retiring) {
     const { bytes } = message;
     self.postMessage({ type: "returned", id: message.id, bytes } satisfies WorkReply, bytes ? [bytes] : []);
     return;
   }
-  const timer = new StageTimer();
+  const timer = new StageTimer(stopped);
   let bytes: Uint8Array;
   try {
     bytes = message.readFrom ? timer.timeSync("read", () => read(message.readFrom!)) : new Uint8Array(message.bytes!);
@@ -104,16 +134,18 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
   }
   let result;
   try {
-    result = await run(message.plan, bytes, timer);
+    result = await run(message.id, message.plan, bytes, timer);
   } catch (err) {
-    retiring = true;
-    // Emscripten codecs throw bare numbers (C++ exception pointers) on bad data.
-    const text = err instanceof WebAssembly.RuntimeError || err instanceof RangeError
-      ? `the codec ran out of memory or aborted (${err.message})`
-      : err instanceof Error
-      ? err.message
-      : "the codec rejected the data as corrupt or unsupported";
-    self.postMessage({ type: "failed", id: message.id, message: text } satisfies WorkReply);
+    const { plan } = message;
+    // The render process words its own failures and ends itself if need be; the codecs here are worded now.
+    const sound = plan.op === "rasterize" && err instanceof Error;
+    if (!sound) retiring = true;
+    const text = sound ? err.message : plainFailure(
+      err,
+      plan.source.format,
+      Math.max(plan.source.width * plan.source.height, plan.width * plan.height) * 4,
+    );
+    self.postMessage({ type: "failed", id: message.id, message: text, sound } satisfies WorkReply);
     return;
   }
   if (message.writeTo !== undefined) {

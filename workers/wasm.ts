@@ -10,7 +10,6 @@ import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
-import { initWasm as initResvg } from "@resvg/resvg-wasm";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 
 /** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
@@ -21,7 +20,6 @@ export interface CodecModules {
   jpegScaled: WebAssembly.Module;
   png: WebAssembly.Module;
   resize: WebAssembly.Module;
-  resvg: WebAssembly.Module;
 }
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -31,15 +29,14 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles every codec. */
 export async function compileCodecs(): Promise<CodecModules> {
-  const [jpegDec, jpegEnc, jpegScaled, png, resize, resvg] = await Promise.all([
+  const [jpegDec, jpegEnc, jpegScaled, png, resize] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
     compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
-    compile("@resvg/resvg-wasm/index_bg.wasm"),
   ]);
-  return { jpegDec, jpegEnc, jpegScaled, png, resize, resvg };
+  return { jpegDec, jpegEnc, jpegScaled, png, resize };
 }
 
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
@@ -51,7 +48,6 @@ export async function initCodecs(m: CodecModules): Promise<void> {
     initPngDecode(m.png),
     initPngEncode(m.png),
     initResize(m.resize),
-    initResvg(m.resvg),
   ]);
 }
 

@@ -39,10 +39,15 @@ export function contentTypeOf(format: OutputFormat): string {
  *
  * @example
  * ```ts
- * planJob(job, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384);
+ * planJob(job, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384, 100_000_000);
  * ```
  */
-export function planJob(job: JobRequest, source: ImageHeader, maxSide: number): Plan {
+export function planJob(
+  job: JobRequest,
+  source: ImageHeader,
+  maxSide: number,
+  maxResultPixels = Number.MAX_SAFE_INTEGER,
+): Plan {
   const { args } = job;
   if (job.operationType === "resize" && source.format === "svg") {
     throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "resize takes PNG or JPEG sources; use rasterize for SVG");
@@ -76,6 +81,13 @@ export function planJob(job: JobRequest, source: ImageHeader, maxSide: number): 
     throw new ImgserveError(
       "RESULT_TOO_LARGE",
       `the result would be ${width}x${height}, over the limit of ${maxSide} pixels a side`,
+    );
+  }
+  // Checked here rather than found out in the worker, whose codecs cannot allocate much more.
+  if (width * height > maxResultPixels) {
+    throw new ImgserveError(
+      "RESULT_TOO_MANY_PIXELS",
+      `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
   const format = args.format ?? (source.format === "jpeg" ? "jpeg" : "png");

@@ -10,6 +10,7 @@
 import type { Config } from "../config.ts";
 import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader } from "../image/header.ts";
 import { placeholderFor } from "../image/placeholder.ts";
+import { assertRenderCost } from "../image/svg_cost.ts";
 import type { Metrics } from "../metrics.ts";
 import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
 import {
@@ -191,7 +192,11 @@ export class JobRunner {
         );
       }
       if (header.format === "svg") prefix = [await readWholeSvg(stream, prefix, limits.maxSvgBytes)];
-      plan = planJob(request, header, limits.maxSide);
+      plan = planJob(request, header, limits.maxSide, limits.maxResultPixels);
+      if (header.format === "svg") {
+        const size = { width: plan.width, height: plan.height, svgWidth: header.width };
+        assertRenderCost(prefix[0], size, limits.maxSourcePixels);
+      }
       local = this.#localSource(request.srcURL, plan);
       dst = substituteTags(request.dstTemplate, {
         width: plan.width,

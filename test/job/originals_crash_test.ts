@@ -20,7 +20,11 @@ function namesIn(folder: string): string[] {
 }
 
 async function post(base: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${base}/`, { method: "POST", body: JSON.stringify(body) });
+  const response = await fetch(`${base}/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, json: await response.json() };
 }
 

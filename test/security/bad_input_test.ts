@@ -47,6 +47,32 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     })(),
   ]);
   images.push(["ünïcödé name.png", goodPng]);
+  // Images hidden inside SVGs: each claims more pixels than --max-source-pixels, in a different disguise.
+  const claim = (() => {
+    const b = goodPng.slice(0, 33);
+    new DataView(b.buffer).setUint32(16, 20_000);
+    new DataView(b.buffer).setUint32(20, 20_000);
+    return b.toBase64();
+  })();
+  const gifClaim = new Uint8Array([...new TextEncoder().encode("GIF89a"), 0xff, 0xff, 0xff, 0xff, 0, 0, 0]).toBase64();
+  const inSvg = (body: string) =>
+    new TextEncoder().encode(
+      `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="50" height="50">${body}</svg>`,
+    );
+  const hidden = [
+    `<image href="data:image/png;base64,${claim}" width="9" height="9"/>`,
+    `<image xlink:href="&#x64;ata:image/png;base64,${claim}" width="9" height="9"/>`,
+    `<image href='  DATA:image/png;base64,${claim.replace(/(.{8})/g, "$1 \n")}' width="9" height="9"/>`,
+    `<image href="data:text/plain;base64,${claim}"/>`,
+    `<image href="data:image/gif;base64,${gifClaim}"/><image href="data:image/png;base64,"/>`,
+    `<image href="data:image/png,%89PNG%0D%0A%1A%0A"/>`,
+    `<filter id="f"><feImage href="data:image/png;base64,${claim}"/></filter><rect width="5" height="5" filter="url(#f)"/>`,
+    `<image href="data:image/svg+xml;base64,${inSvg(`<image href="data:image/png;base64,${claim}"/>`).toBase64()}"/>`,
+    `<filter id="g" filterUnits="userSpaceOnUse" width="1e9" height="1e9"><feGaussianBlur stdDeviation="9"/>` +
+    `<feMorphology radius="9"/><feOffset/></filter><g filter="url(#g)"><rect width="5" height="5"/></g>`,
+  ];
+  for (const [i, body] of hidden.entries()) images.push([`hidden${i}.svg`, inSvg(body)]);
+  images.push(["good.png", goodPng], ["good.jpg", goodJpeg], ["good.svg", goodSvg]);
   for (const [name, bytes] of images) await Deno.writeFile(`${dir.path}/${name}`, bytes);
 
   const requests: unknown[] = [];
@@ -75,6 +101,12 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
       { width: 1, format: null },
     ]
   ) requests.push({ ...base, args });
+  for (const [name, op] of [["good.png", "resize"], ["good.svg", "rasterize"], ["good.jpg", "resize"]]) {
+    // Within --max-side, but more pixels than a worker can allocate.
+    for (const args of [{ width: 16384, height: 16384, mode: "stretch" }, { width: 12000, height: 9000 }]) {
+      requests.push({ ...base, operationType: op, srcURL: `file://${dir.path}/${name}`, args });
+    }
+  }
   requests.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/${"{$basename}".repeat(200)}.png` });
   requests.push({ ...base, args: { width: 1 }, dstURL: `file://${dir.path}/out/{$}{$$}{$width.png` });
   requests.push({ ...base, operationType: ["resize"], args: { width: 1 } });
@@ -139,6 +171,7 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   };
   const before = await rss();
   const accepted: string[] = [];
+  const refused = new Map<string, number>();
   for (const body of requests) {
     const reply = await post(body);
     if (reply.status === 202) {
@@ -150,6 +183,7 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     assertEquals(reply.json.msg, "request invalid");
     assert(Number.isInteger(reply.json.code) && (reply.json.code as number) >= 101, JSON.stringify(reply.json));
     assert(!/\.tmp|imgserve-tmp/.test(String(reply.json.error)), `a temporary name leaked: ${reply.json.error}`);
+    refused.set(String(reply.json.code), (refused.get(String(reply.json.code)) ?? 0) + 1);
   }
   // Names the validation can judge get 1xx codes, not a failure at the destination.
   for (const [i, body] of nameCases.entries()) {
@@ -172,7 +206,11 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   }
   for (const id of accepted) {
     const job = await finished(id);
-    if (job.state === "failed") assert(Number.isInteger(job.code), JSON.stringify(job));
+    if (job.state === "failed") {
+      assert(Number.isInteger(job.code), JSON.stringify(job));
+      // A sentence for people, never the codecs' own words.
+      assert(!/unwrap|aliasing|RuntimeError|unreachable|wasm|rust|`/i.test(String(job.error)), JSON.stringify(job));
+    }
   }
   const health = await fetch(`${imgserve.base}/healthz`);
   assertEquals(health.status, 200);
@@ -183,6 +221,9 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     const bytes = await Deno.readFile(`${dir.path}/out/${entry.name}`);
     assertEquals(readHeader(bytes, true).format, "png");
   }
+  // Every hidden image and every oversized result was refused before any work, with its own code.
+  assert((refused.get("502") ?? 0) >= 6, `502: ${refused.get("502")}`);
+  assert((refused.get("507") ?? 0) >= 4, `507: ${refused.get("507")}`);
   const grown = await rss() - before;
   assert(grown < 400 * 1024 * 1024, `rss grew by ${Math.round(grown / 1048576)} MB`);
   assert(

@@ -50,7 +50,11 @@ export async function rasterizeOp(
         rendered.free();
       }
     } finally {
-      resvg.free();
+      try {
+        resvg.free();
+      } catch {
+        // After a panic in render() this throws Rust's "unsafe aliasing" error, which would hide the panic's own.
+      }
     }
   });
   if (pixels.width !== plan.width || pixels.height !== plan.height) {

@@ -1,0 +1,135 @@
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
+import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
+
+/** 200 rects, each blurred over the whole 4000x4000 canvas: minutes of work for resvg. */
+export function blurredRects(count = 200, side = 4000): string {
+  const rects = Array.from(
+    { length: count },
+    (_, i) =>
+      `<rect x="${i}" y="${i}" width="3000" height="3000" fill="#${
+        (i * 4111).toString(16).padStart(6, "0").slice(-6)
+      }" filter="url(#b)"/>`,
+  ).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}">` +
+    `<filter id="b"><feGaussianBlur stdDeviation="500"/></filter>${rects}</svg>`;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU ticks (user + system) of a process, all its threads included, living or ended. */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** Live (not zombie) child processes of `pid`. */
+function children(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(ppid) === pid && state !== "Z") found.push(Number(entry.name));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return found;
+}
+
+/** Thread ids of the process's image workers (Deno names their threads worker-N). */
+function workerThreads(pid: number): number[] {
+  return [...Deno.readDirSync(`/proc/${pid}/task`)]
+    .filter((t) => {
+      try {
+        return /^worker-\d+$/.test(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/comm`).trim());
+      } catch {
+        return false;
+      }
+    })
+    .map((t) => Number(t.name));
+}
+
+/** Cores in use by the process and its children over `ms`. */
+async function coresUsed(pid: number, ms: number): Promise<number> {
+  const total = () => cpuTicks(pid) + children(pid).reduce((sum, c) => sum + cpuTicks(c), 0);
+  const before = total();
+  await new Promise((r) => setTimeout(r, ms));
+  return (total() - before) / TICKS_PER_SECOND / (ms / 1000);
+}
+
+async function healthy(base: string): Promise<boolean> {
+  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+Deno.test("a render over --render-timeout-ms fails 603 and its work really stops: threads, processes and CPU back to idle", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/slow.svg`, blurredRects());
+  await Deno.writeTextFile(
+    `${dir.path}/small.svg`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="red"/></svg>`,
+  );
+  await using imgserve = await spawnServer([
+    "--workers",
+    "1",
+    "--render-timeout-ms",
+    "2000",
+    "--kv",
+    ":memory:",
+    ...OPEN_FLAGS,
+  ]);
+  const pid = imgserve.child.pid;
+  const post = async (name: string) =>
+    await (await fetch(`${imgserve.base}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        operationType: "rasterize",
+        srcURL: `file://${dir.path}/${name}`,
+        dstURL: `file://${dir.path}/out-${name}.png`,
+        args: {},
+      }),
+    })).json();
+  // A small render first, so the render process is up and the baseline includes it.
+  assertEquals((await waitFinished(imgserve.base, (await post("small.svg")).id)).state, "done");
+  const [workerBefore] = workerThreads(pid);
+  const renderersBefore = children(pid);
+
+  const slow = await post("slow.svg");
+  const started = Date.now();
+  while ((await jobState(imgserve.base, slow.id)).state !== "running") await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+  assert(await healthy(imgserve.base), "healthz answers during the render");
+  const failed = await waitFinished(imgserve.base, slow.id, 15_000);
+  assertEquals([failed.state, failed.code], ["failed", 603]);
+  assert(Date.now() - started < 10_000, `the 603 came after ${Date.now() - started} ms`);
+
+  // Within seconds: the old worker thread and render process are gone, and nothing spins (the replacement
+  // worker starts its render process, about a second of CPU, spread out on a busy machine).
+  const deadline = Date.now() + 15_000;
+  let cores = Infinity;
+  while (Date.now() < deadline) {
+    cores = await coresUsed(pid, 1000);
+    if (cores < 0.15) break;
+  }
+  assert(cores < 0.15, `the server and its children still use ${cores.toFixed(2)} cores`);
+  const workersAfter = workerThreads(pid);
+  assertEquals(workersAfter.length, 1, "one worker thread, the replacement");
+  assert(workersAfter[0] !== workerBefore, "the overrunning worker's thread is gone");
+  for (const renderer of renderersBefore) {
+    assert(!children(pid).includes(renderer), `render process ${renderer} still alive`);
+  }
+  assert(children(pid).length <= 1, `render processes left: ${children(pid).join(", ")}`);
+  assert(await healthy(imgserve.base), "healthz answers after");
+  // And the next SVG renders on the fresh worker.
+  assertEquals((await waitFinished(imgserve.base, (await post("small.svg")).id)).state, "done");
+});

@@ -1,0 +1,94 @@
+/**
+ * The SVG render process: a child of the server that renders one SVG at a
+ * time, frames in on stdin, frames out on stdout.
+ *
+ * Renders run here rather than in a worker thread because a thread cannot
+ * be stopped: `Worker.terminate()` does not interrupt a resvg render (the
+ * thread went on at 100% of a core for minutes after a timeout), while a
+ * process is gone the moment it gets SIGKILL. The process loads its codecs
+ * and fonts once and serves render after render until its stdin closes.
+ *
+ * @module
+ */
+import { initWasm as initResvg } from "@resvg/resvg-wasm";
+import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
+import { init as initPngEncode } from "@jsquash/png/encode.js";
+import type { Plan } from "../src/job/plan.ts";
+import { loadFonts } from "./fonts.ts";
+import { FrameReader, writeFrame } from "./frames.ts";
+import { plainFailure } from "./ops/failure.ts";
+import { rasterizeOp } from "./ops/rasterize.ts";
+import { StageTimer, type StageTimes } from "./ops/timer.ts";
+
+/** The hidden command that makes a compiled imgserve executable a render process. */
+export const RENDER_COMMAND = "__render";
+
+/** What the render process is sent. */
+export type RenderRequest = { type: "init"; fontDirs: string[] } | { type: "render"; plan: Plan };
+
+/** What it answers; after a fatal failure it exits, its WASM memory being suspect. */
+export type RenderReply =
+  | { type: "ready" }
+  | { type: "done"; times: StageTimes }
+  | { type: "failed"; message: string; fatal: boolean };
+
+/** Largest SVG a render request may carry (the server's own limit is lower). */
+export const MAX_SVG_FRAME = 256 * 1024 * 1024;
+
+const WARM_UP = new TextEncoder().encode(
+  `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><text y="8" font-size="8">a</text></svg>`,
+);
+const WARM_UP_PLAN: Plan = {
+  op: "rasterize",
+  source: { format: "svg", width: 8, height: 8, orientation: 1, hasAlpha: true },
+  width: 8,
+  height: 8,
+  format: "png",
+  quality: 85,
+  mode: "fit",
+  crop: { x: 0, y: 0, width: 8, height: 8 },
+};
+
+async function compile(specifier: string): Promise<WebAssembly.Module> {
+  return await WebAssembly.compile(await Deno.readFile(new URL(import.meta.resolve(specifier))));
+}
+
+/** Serves render requests on stdin until it closes. */
+export async function serveRenders(): Promise<void> {
+  const frames = new FrameReader<RenderRequest>(Deno.stdin.readable, MAX_SVG_FRAME);
+  const out = Deno.stdout.writable.getWriter();
+  const init = await frames.next();
+  if (init?.head.type !== "init") return;
+  const [fonts, resvg, jpegEnc, png] = await Promise.all([
+    loadFonts(init.head.fontDirs),
+    compile("@resvg/resvg-wasm/index_bg.wasm"),
+    compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
+    compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
+  ]);
+  await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc), initPngEncode(png)]);
+  // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
+  // against the first job's render time.
+  await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});
+  await writeFrame<RenderReply>(out, { type: "ready" });
+  for (let frame = await frames.next(); frame; frame = await frames.next()) {
+    if (frame.head.type !== "render") continue;
+    const timer = new StageTimer();
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await rasterizeOp(frame.body, frame.head.plan, fonts, timer);
+    } catch (err) {
+      // resvg refuses bad SVGs with an error and stays sound; a panic or a memory failure leaves it suspect.
+      const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError || !(err instanceof Error);
+      await writeFrame<RenderReply>(out, {
+        type: "failed",
+        message: plainFailure(err, "svg", frame.head.plan.width * frame.head.plan.height * 4),
+        fatal,
+      });
+      if (fatal) Deno.exit(1);
+      continue;
+    }
+    await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));
+  }
+}
+
+if (import.meta.main) await serveRenders();

@@ -1,0 +1,116 @@
+/**
+ * A worker's own render process (`render_process.ts`), started on the
+ * first SVG and kept for the next ones. The pool is told its pid, so a
+ * render that overruns is ended with SIGKILL together with the worker.
+ *
+ * @module
+ */
+import type { Plan } from "../src/job/plan.ts";
+import { FrameReader, writeFrame } from "./frames.ts";
+import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_process.ts";
+import type { StageTimes } from "./ops/timer.ts";
+
+/** Largest encoded result taken back from the render process. */
+const MAX_RESULT = 2 * 1024 * 1024 * 1024 - 1;
+
+/**
+ * How to start a render process: a compiled imgserve runs itself with the
+ * hidden command; otherwise Deno runs the module with read access only
+ * (fonts, WASM files): no network, no writes, no subprocesses.
+ */
+function renderCommand(): Deno.CommandOptions & { command: string } {
+  if (Deno.build.standalone) return { command: Deno.execPath(), args: [RENDER_COMMAND] };
+  return {
+    command: Deno.execPath(),
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--cached-only",
+      "--allow-read",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      new URL("./render_process.ts", import.meta.url).pathname,
+    ],
+  };
+}
+
+interface Running {
+  child: Deno.ChildProcess;
+  frames: FrameReader<RenderReply>;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  ready: Promise<void>;
+}
+
+/** One render process, started when first needed. */
+export class Renderer {
+  #fontDirs: string[];
+  #onPid: (pid: number, alive: boolean) => void;
+  #running?: Running;
+
+  /** `onPid` hears of each process started, and again once it is gone. */
+  constructor(fontDirs: string[], onPid: (pid: number, alive: boolean) => void) {
+    this.#fontDirs = fontDirs;
+    this.#onPid = onPid;
+  }
+
+  /** Starts the process now, so the first SVG does not wait for it. */
+  warm(): Promise<void> {
+    return this.#start().ready;
+  }
+
+  /**
+   * Renders and encodes one SVG; throws with a plain sentence on failure.
+   * `started` is called once the process is up and the SVG goes to it.
+   */
+  async render(plan: Plan, svg: Uint8Array, started: () => void): Promise<{ bytes: Uint8Array; times: StageTimes }> {
+    const running = this.#start();
+    let reply;
+    try {
+      await running.ready;
+      started();
+      await writeFrame<RenderRequest>(running.writer, { type: "render", plan }, svg);
+      reply = await running.frames.next();
+    } catch (err) {
+      this.#stop(running);
+      throw err;
+    }
+    if (reply?.head.type === "done") return { bytes: reply.body, times: reply.head.times };
+    // An SVG refused cleanly leaves the process sound, for the next one; anything else ends it.
+    if (reply?.head.type !== "failed" || reply.head.fatal) this.#stop(running);
+    throw new Error(reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly");
+  }
+
+  #start(): Running {
+    if (this.#running) return this.#running;
+    const { command, ...options } = renderCommand();
+    const child = new Deno.Command(command, { ...options, stdin: "piped", stdout: "piped", stderr: "null" }).spawn();
+    this.#onPid(child.pid, true);
+    const frames = new FrameReader<RenderReply>(child.stdout, MAX_RESULT);
+    const writer = child.stdin.getWriter();
+    const ready = (async () => {
+      await writeFrame<RenderRequest>(writer, { type: "init", fontDirs: this.#fontDirs });
+      const reply = await frames.next();
+      if (reply?.head.type !== "ready") throw new Error("the SVG renderer did not start");
+    })();
+    ready.catch(() => {}); // awaited by render(); a failed start is reported there
+    const running = { child, frames, writer, ready };
+    this.#running = running;
+    child.status.then(() => {
+      if (this.#running === running) this.#running = undefined;
+      this.#onPid(child.pid, false);
+    });
+    return running;
+  }
+
+  #stop(running: Running): void {
+    if (this.#running === running) this.#running = undefined;
+    try {
+      running.child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    running.writer.close().catch(() => {});
+    running.frames.cancel();
+  }
+}
