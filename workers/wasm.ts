@@ -12,6 +12,7 @@ import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
+import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
 
 /** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
 export interface CodecModules {
@@ -22,6 +23,8 @@ export interface CodecModules {
   png: WebAssembly.Module;
   resize: WebAssembly.Module;
   resvg: WebAssembly.Module;
+  /** WebP, AVIF, GIF, BMP: instantiated on first use. */
+  lazy: LazyModules;
 }
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -31,20 +34,22 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles every codec. */
 export async function compileCodecs(): Promise<CodecModules> {
-  const [jpegDec, jpegEnc, jpegScaled, png, resize, resvg] = await Promise.all([
+  const [jpegDec, jpegEnc, jpegScaled, png, resize, resvg, lazy] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
     compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
+    compileLazyCodecs(),
   ]);
-  return { jpegDec, jpegEnc, jpegScaled, png, resize, resvg };
+  return { jpegDec, jpegEnc, jpegScaled, png, resize, resvg, lazy };
 }
 
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
 export async function initCodecs(m: CodecModules): Promise<void> {
   initJpegScaled(m.jpegScaled);
+  setLazyModules(m.lazy);
   await Promise.all([
     initJpegDecode(m.jpegDec),
     initJpegEncode(m.jpegEnc),

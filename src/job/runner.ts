@@ -25,7 +25,7 @@ import {
 import { sendCallback } from "./callback.ts";
 import { asImgserveError, ImgserveError } from "./errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
-import { contentTypeOf, type Plan, planJob } from "./plan.ts";
+import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags } from "./template.ts";
 
@@ -156,6 +156,7 @@ export class JobRunner {
         width: plan.width,
         height: plan.height,
         ...nameParts(request.srcURL),
+        format: extensionOf(plan.format),
       });
       const dstURL = parseDestination(dst);
       const placeholder = await placeholderFor(plan.format, plan.width, plan.height);

@@ -9,6 +9,7 @@ import decodePng from "@jsquash/png/decode.js";
 import resize from "@jsquash/resize";
 import type { Plan, Rect } from "../../src/job/plan.ts";
 import { encodeResult } from "./encode.ts";
+import { decodeMore } from "./decode_more.ts";
 import { decodeJpegScaled, scaleEighths } from "./jpeg_scaled.ts";
 import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
@@ -43,6 +44,9 @@ export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTi
 }
 
 async function decode(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
+  if (plan.source.format !== "jpeg" && plan.source.format !== "png") {
+    return { image: await decodeMore(bytes, plan.source), crop: plan.crop };
+  }
   if (plan.source.format === "jpeg") {
     const scaled = decodeScaledJpeg(bytes, plan);
     if (scaled) return scaled;
