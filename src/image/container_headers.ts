@@ -210,12 +210,13 @@ function readIpma(view: DataView, box: Box, assoc: Map<number, number[]>): void 
 
 /**
  * The EXIF orientation that displays stored pixels as HEIF's `irot`
- * (quarter turns anticlockwise) followed by `imir` (axis 0: mirror
- * left-right, axis 1: top-bottom) would.
+ * (quarter turns anticlockwise) followed by `imir` (axis 0: top and
+ * bottom exchanged, axis 1: left and right) would.
  */
 export function exifOrientationOf(quarterTurns: number, mirrorAxis: number | undefined): number {
   const turned = [1, 8, 3, 6][quarterTurns & 3];
   if (mirrorAxis === undefined) return turned;
-  const table: Record<number, [number, number]> = { 1: [2, 4], 8: [7, 5], 3: [4, 2], 6: [5, 7] };
+  // [axis 0: top and bottom exchanged, axis 1: left and right], as libavif and libheif read it.
+  const table: Record<number, [number, number]> = { 1: [4, 2], 8: [5, 7], 3: [2, 4], 6: [7, 5] };
   return table[turned][mirrorAxis];
 }
