@@ -13,6 +13,7 @@ import avifDecFactory from "@jsquash/avif/codec/dec/avif_dec.js";
 import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
 import type { EncodeOptions as WebpOptions } from "@jsquash/webp/codec/enc/webp_enc.d.ts";
 import type { EncodeOptions as AvifOptions } from "@jsquash/avif/codec/enc/avif_enc.d.ts";
+import instantiateLcms from "lcms-wasm/dist/lcms.js";
 import type { Pixels } from "./ops/pixels.ts";
 
 /** Compiled modules of the optional codecs. */
@@ -23,6 +24,8 @@ export interface LazyModules {
   avifEnc: WebAssembly.Module;
   gif: WebAssembly.Module;
   bmp: WebAssembly.Module;
+  /** LittleCMS, for embedded ICC profiles and CMYK. */
+  lcms: WebAssembly.Module;
 }
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -31,15 +34,16 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles the optional codecs (in the pool, once). */
 export async function compileLazyCodecs(): Promise<LazyModules> {
-  const [webpDec, webpEnc, avifDec, avifEnc, gif, bmp] = await Promise.all([
+  const [webpDec, webpEnc, avifDec, avifEnc, gif, bmp, lcms] = await Promise.all([
     compile("@jsquash/webp/codec/dec/webp_dec.wasm"),
     compile("@jsquash/webp/codec/enc/webp_enc_simd.wasm"),
     compile("@jsquash/avif/codec/dec/avif_dec.wasm"),
     compile("@jsquash/avif/codec/enc/avif_enc.wasm"),
     compile("@cwasm/nsgif/nsgif.wasm"),
     compile("@cwasm/nsbmp/nsbmp.wasm"),
+    compile("lcms-wasm/dist/lcms.wasm"),
   ]);
-  return { webpDec, webpEnc, avifDec, avifEnc, gif, bmp };
+  return { webpDec, webpEnc, avifDec, avifEnc, gif, bmp, lcms };
 }
 
 let modules: LazyModules | undefined;
@@ -61,8 +65,14 @@ function lazy<T>(name: keyof LazyModules, make: (module: WebAssembly.Module) => 
   return instance;
 }
 
+/** The LittleCMS instance (lcms-wasm's API object), made on first use. */
+// deno-lint-ignore no-explicit-any
+export function lcms(): Promise<any> {
+  return lazy("lcms", (m) => emscripten(instantiateLcms as unknown as Factory, m));
+}
+
 /** Drops an instance whose memory may be corrupt (after a throw), so the next use starts afresh. */
-function drop(name: keyof LazyModules): void {
+export function drop(name: keyof LazyModules): void {
   instances.delete(name);
 }
 
