@@ -53,14 +53,16 @@ export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return readJpeg(bytes, short);
   const head = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
   if (/^\s*(\uFEFF)?\s*(<\?xml|<svg|<!--|<!DOCTYPE\s+svg)/i.test(head)) return readSvg(bytes, short);
-  if (/^RIFF....WEBP/s.test(head)) return readWebp(bytes, short);
+  // Sizes come before these tags, so the bytes are compared, not the decoded text.
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (tag(0) === "RIFF" && bytes.length >= 12 && tag(8) === "WEBP") return readWebp(bytes, short);
   if (/^GIF8/.test(head)) return readGif(bytes, short);
   if (/^BM/.test(head)) {
     if (bytes.length < 18) return short();
     const info = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(14, true);
     if (info === 12 || (info >= 40 && info <= 124)) return readBmp(bytes, short);
   }
-  if (/^....ftyp/s.test(head)) return readAvif(bytes, short);
+  if (tag(4) === "ftyp") return readAvif(bytes, short);
   if (/^(RIFF|II\*|MM\0\*)/.test(head)) {
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
