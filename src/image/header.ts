@@ -55,14 +55,14 @@ export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
   if (/^\s*(\uFEFF)?\s*(<\?xml|<svg|<!--|<!DOCTYPE\s+svg)/i.test(head)) return readSvg(bytes, short);
   // Sizes come before these tags, so the bytes are compared, not the decoded text.
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (tag(0) === "RIFF" && bytes.length >= 12 && tag(8) === "WEBP") return readWebp(bytes, short);
-  if (/^GIF8/.test(head)) return readGif(bytes, short);
+  if (tag(0) === "RIFF" && bytes.length >= 12 && tag(8) === "WEBP") return readSafely(readWebp, bytes, short);
+  if (/^GIF8/.test(head)) return readSafely(readGif, bytes, short);
   if (/^BM/.test(head)) {
     if (bytes.length < 18) return short();
     const info = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(14, true);
-    if (info === 12 || (info >= 40 && info <= 124)) return readBmp(bytes, short);
+    if (info === 12 || (info >= 40 && info <= 124)) return readSafely(readBmp, bytes, short);
   }
-  if (tag(4) === "ftyp") return readAvif(bytes, short);
+  if (tag(4) === "ftyp") return readSafely(readAvif, bytes, short);
   if (/^(RIFF|II\*|MM\0\*)/.test(head)) {
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
@@ -70,6 +70,25 @@ export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
     );
   }
   throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG, WebP, AVIF, GIF, BMP or SVG image");
+}
+
+/**
+ * A container reader whose offsets, taken from the file, point past the
+ * bytes at hand: more bytes may help while the prefix is short; past that,
+ * or once the file is complete, the file is corrupt.
+ */
+function readSafely(
+  read: (bytes: Uint8Array, short: () => never) => ImageHeader,
+  bytes: Uint8Array,
+  short: () => never,
+): ImageHeader {
+  try {
+    return read(bytes, short);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    if (bytes.length < 1 << 20) short();
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the image header is corrupt (an offset points past the data)");
+  }
 }
 
 function readPng(bytes: Uint8Array, short: () => never): ImageHeader {
