@@ -13,6 +13,7 @@ import type { Pixels } from "./pixels.ts";
 const SIG_RGB = 0x52474220;
 const SIG_CMYK = 0x434d594b;
 const INTENT_PERCEPTUAL = 0;
+const INFO_DESCRIPTION = 0;
 const FLAGS_COPY_ALPHA = 0x04000000;
 /** Pixels per cmsDoTransform call, so the codec's heap stays small whatever the image. */
 const STRIP = 1 << 18;
@@ -42,6 +43,11 @@ async function withTransform<T>(
   const cms = await lcms();
   const profile = open(cms, icc, space);
   if (profile === undefined) return undefined;
+  // Most tagged photos say sRGB already: converting them would cost time and change nothing.
+  if (space === SIG_RGB && /^sRGB\b/i.test(cms.cmsGetProfileInfoASCII(profile, INFO_DESCRIPTION, "en", "US"))) {
+    cms.cmsCloseProfile(profile);
+    return undefined;
+  }
   const srgb = cms.cmsCreate_sRGBProfile();
   let transform = 0;
   try {
