@@ -22,6 +22,7 @@ import { batchSpeedup, comparePipelines } from "./pipelines.ts";
 import { loadTable, machine, pipelineTable, table, writeResults } from "./report.ts";
 import { startServerProcess } from "./server_process.ts";
 import { idleReplyLatency } from "./idle_latency.ts";
+import { compareFormats } from "./formats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -64,6 +65,27 @@ console.log(
   }x; PSNR vs naive min ${Math.min(...pipelines.map((r) => r.psnr)).toFixed(1)} dB`,
 );
 
+// 1b. Output formats and WebP sources, in process.
+console.log(`\n== thumbnails 200x120 cover as JPEG q80, WebP q80, AVIF q60 (speed 8), in process ==`);
+const formats = await compareFormats(jpegs, reps);
+console.log(
+  table(
+    ["output", "ms per image (mean of medians)", "bytes per image", "vs JPEG"],
+    Object.entries(formats.output).map(([format, r]) => [
+      format,
+      r.ms.toFixed(1),
+      r.bytes.toFixed(0),
+      `${(r.ms / formats.output.jpeg.ms).toFixed(2)}x`,
+    ]),
+  ),
+);
+console.log(
+  table(
+    ["WebP wallpaper", "size", "decode ms", "job ms"],
+    formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
+  ),
+);
+
 // 2. The server over HTTP.
 await using work = await tempDir();
 const outDir = `${work.path}/out`;
@@ -100,6 +122,7 @@ interface ServerRun {
   };
 }
 const runs: ServerRun[] = [];
+const idleByFormat: Record<string, { p50: number; p99: number; samples: number }> = {};
 for (const workers of [1, undefined]) {
   const label = workers === undefined ? `default (${host.cpus})` : String(workers);
   console.log(`\n== imgserve run --workers ${label}: ${phaseSeconds} s per concurrency level ==`);
@@ -125,6 +148,11 @@ for (const workers of [1, undefined]) {
       `reply latency, idle server, 16 MB JPEG file:// source: p50 ${run.idleReplyMs.p50.toFixed(1)} ms, ` +
         `max ${Math.max(...samples).toFixed(1)} ms (${samples.length} jobs)`,
     );
+    for (const [format, ext] of [["png", "png"], ["webp", "webp"], ["avif", "avif"]]) {
+      const more = await idleReplyLatency(server.base, BIG_JPEG, `file://${outDir}/idle.${ext}`, 12, format);
+      idleByFormat[format] = { p50: percentile(more, 50), p99: percentile(more, 99), samples: more.length };
+      console.log(`  the same with a ${format} destination: p50 ${idleByFormat[format].p50.toFixed(1)} ms`);
+    }
     const concurrency = 2 * host.cpus;
     console.log(`\n== load phase: ${loadSeconds} s at ${concurrency} clients, RSS sampled every second ==`);
     const rss: number[] = [(await server.memory()).rssMiB];
@@ -172,6 +200,18 @@ const targets = [
     "< 20 ms",
     many.idleReplyMs!.p50 < 20,
   ],
+  [
+    "reply p50, WebP destination, idle server",
+    `${idleByFormat.webp.p50.toFixed(1)} ms`,
+    "< 20 ms",
+    idleByFormat.webp.p50 < 20,
+  ],
+  [
+    "reply p50, PNG / AVIF destination, idle server",
+    `${idleByFormat.png.p50.toFixed(1)} / ${idleByFormat.avif.p50.toFixed(1)} ms`,
+    "< 20 ms (PNG); AVIF reported",
+    idleByFormat.png.p50 < 20,
+  ],
   [`throughput ${host.cpus} workers / 1 worker`, `${scaling.toFixed(2)}x`, ">= 1.8x", scaling >= 1.8],
   [
     `RSS over ${load.seconds} s load (first -> last 10 s)`,
@@ -193,6 +233,8 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds },
   pipelines,
   speedup,
+  formats,
+  idleReplyByFormat: idleByFormat,
   servers: runs,
   scaling,
   targets: targets.map(([measure, result, target, met]) => ({ measure, result, target, met })),

@@ -7,7 +7,13 @@
 import { finished } from "./load.ts";
 
 /** Posts `count` resize jobs for `source` one after another; returns each reply's latency in ms. */
-export async function idleReplyLatency(base: string, source: string, dstURL: string, count: number): Promise<number[]> {
+export async function idleReplyLatency(
+  base: string,
+  source: string,
+  dstURL: string,
+  count: number,
+  format = "jpeg",
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const posted = performance.now();
@@ -17,7 +23,7 @@ export async function idleReplyLatency(base: string, source: string, dstURL: str
         operationType: "resize",
         srcURL: `file://${source}`,
         dstURL,
-        args: { width: 200, height: 120, format: "jpeg" },
+        args: { width: 200, height: 120, format },
       }),
       headers: { "content-type": "application/json" },
     });

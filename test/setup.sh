@@ -3,7 +3,8 @@
 # real fonts, real photos, openssl for test certificates), only those missing.
 set -eu
 need=""
-for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds; do
+for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
+  imagemagick libavif-bin webp icc-profiles-free colord-data gnome-backgrounds libgs-common; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 # ProFTPD with mod_tls (proftpd-core, proftpd-mod-crypto) conflicts with vsftpd

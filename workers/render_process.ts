@@ -15,6 +15,7 @@ import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngEncode } from "@jsquash/png/encode.js";
 import type { Plan } from "../src/job/plan.ts";
 import { loadFonts } from "./fonts.ts";
+import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { rasterizeOp } from "./ops/rasterize.ts";
@@ -59,12 +60,15 @@ export async function serveRenders(): Promise<void> {
   const out = Deno.stdout.writable.getWriter();
   const init = await frames.next();
   if (init?.head.type !== "init") return;
-  const [fonts, resvg, jpegEnc, png] = await Promise.all([
+  const [fonts, resvg, jpegEnc, png, lazy] = await Promise.all([
     loadFonts(init.head.fontDirs),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
+    // WebP and AVIF results are encoded here too; they are instantiated only when a job asks for them.
+    compileLazyCodecs(),
   ]);
+  setLazyModules(lazy);
   await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc), initPngEncode(png)]);
   // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
   // against the first job's render time.

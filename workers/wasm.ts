@@ -11,6 +11,7 @@ import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
+import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
 
 /** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
 export interface CodecModules {
@@ -20,6 +21,8 @@ export interface CodecModules {
   jpegScaled: WebAssembly.Module;
   png: WebAssembly.Module;
   resize: WebAssembly.Module;
+  /** WebP, AVIF, GIF, BMP: instantiated on first use. */
+  lazy: LazyModules;
 }
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -29,19 +32,21 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles every codec. */
 export async function compileCodecs(): Promise<CodecModules> {
-  const [jpegDec, jpegEnc, jpegScaled, png, resize] = await Promise.all([
+  const [jpegDec, jpegEnc, jpegScaled, png, resize, lazy] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
     compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
+    compileLazyCodecs(),
   ]);
-  return { jpegDec, jpegEnc, jpegScaled, png, resize };
+  return { jpegDec, jpegEnc, jpegScaled, png, resize, lazy };
 }
 
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
 export async function initCodecs(m: CodecModules): Promise<void> {
   initJpegScaled(m.jpegScaled);
+  setLazyModules(m.lazy);
   await Promise.all([
     initJpegDecode(m.jpegDec),
     initJpegEncode(m.jpegEnc),

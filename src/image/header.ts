@@ -6,16 +6,17 @@
  * @module
  */
 import { ImgserveError } from "../job/errors.ts";
+import { readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
 
 /** The formats imgserve reads. */
-export type SourceFormat = "png" | "jpeg" | "svg";
+export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
 
 /** What the header says. `width`/`height` are as displayed (orientation applied). */
 export interface ImageHeader {
   format: SourceFormat;
   width: number;
   height: number;
-  /** EXIF orientation 1-8 (JPEG only; 1 when absent). */
+  /** EXIF orientation 1-8 (JPEG's EXIF tag, AVIF's irot/imir; 1 when absent). */
   orientation: number;
   /** Whether the image may have transparent pixels. */
   hasAlpha: boolean;
@@ -52,13 +53,42 @@ export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return readJpeg(bytes, short);
   const head = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
   if (/^\s*(\uFEFF)?\s*(<\?xml|<svg|<!--|<!DOCTYPE\s+svg)/i.test(head)) return readSvg(bytes, short);
-  if (/^(GIF8|RIFF|BM|II\*|MM\0\*)/.test(head) || /^....ftyp/s.test(head)) {
+  // Sizes come before these tags, so the bytes are compared, not the decoded text.
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (tag(0) === "RIFF" && bytes.length >= 12 && tag(8) === "WEBP") return readSafely(readWebp, bytes, short);
+  if (/^GIF8/.test(head)) return readSafely(readGif, bytes, short);
+  if (/^BM/.test(head)) {
+    if (bytes.length < 18) return short();
+    const info = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(14, true);
+    if (info === 12 || (info >= 40 && info <= 124)) return readSafely(readBmp, bytes, short);
+  }
+  if (tag(4) === "ftyp") return readSafely(readAvif, bytes, short);
+  if (/^(RIFF|II\*|MM\0\*)/.test(head)) {
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
-      "the source image format is not supported; use PNG, JPEG or SVG",
+      "the source image format is not supported; use PNG, JPEG, WebP, AVIF, GIF, BMP or SVG",
     );
   }
-  throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG or SVG image");
+  throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG, WebP, AVIF, GIF, BMP or SVG image");
+}
+
+/**
+ * A container reader whose offsets, taken from the file, point past the
+ * bytes at hand: more bytes may help while the prefix is short; past that,
+ * or once the file is complete, the file is corrupt.
+ */
+function readSafely(
+  read: (bytes: Uint8Array, short: () => never) => ImageHeader,
+  bytes: Uint8Array,
+  short: () => never,
+): ImageHeader {
+  try {
+    return read(bytes, short);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    if (bytes.length < 1 << 20) short();
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the image header is corrupt (an offset points past the data)");
+  }
 }
 
 function readPng(bytes: Uint8Array, short: () => never): ImageHeader {

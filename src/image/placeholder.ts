@@ -1,12 +1,14 @@
 /**
- * Placeholder images: a flat grey PNG or JPEG of exactly the result's size,
- * built by hand so it costs almost nothing and never needs a worker. Both
- * are greyscale: a flat image compresses to a few bytes per row (PNG) or
- * two bits per 8x8 block (JPEG), whatever its size.
+ * Placeholder images: a flat grey image of exactly the result's size in the
+ * result's format, built by hand so it costs almost nothing and never needs
+ * a worker. A flat image compresses to a few bytes per row (PNG), two bits
+ * per 8x8 block (JPEG) or nothing at all (WebP lossless, whose prefix codes
+ * of one symbol each cost zero bits per pixel).
  *
  * @module
  */
 import type { OutputFormat } from "../job/request.ts";
+import { flatAvif } from "./placeholder_avif.ts";
 
 /**
  * A flat grey image of `width` x `height` in `format`.
@@ -17,7 +19,16 @@ import type { OutputFormat } from "../job/request.ts";
  * ```
  */
 export function placeholderFor(format: OutputFormat, width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
-  return format === "png" ? flatPng(width, height) : Promise.resolve(flatJpeg(width, height));
+  switch (format) {
+    case "png":
+      return flatPng(width, height);
+    case "webp":
+      return Promise.resolve(flatWebp(width, height));
+    case "avif":
+      return Promise.resolve(flatAvif(width, height));
+    default:
+      return Promise.resolve(flatJpeg(width, height));
+  }
 }
 
 const GREY = 0x80;
@@ -99,6 +110,37 @@ function flatJpeg(width: number, height: number): Uint8Array<ArrayBuffer> {
     scan,
     new Uint8Array([0xff, 0xd9]),
   ]);
+}
+
+/** VP8L (lossless WebP, at most 16384 a side): no transforms, and every prefix code has one symbol. */
+function flatWebp(width: number, height: number): Uint8Array<ArrayBuffer> {
+  const bits: [number, number][] = [[0x2f, 8], [width - 1, 14], [height - 1, 14], [0, 1], [0, 3]];
+  // No transform, no colour cache, no meta prefix codes.
+  bits.push([0, 1], [0, 1], [0, 1]);
+  // Green, red, blue, alpha: simple codes with one 8-bit symbol; distance: one 1-bit symbol.
+  for (const value of [GREY, GREY, GREY, 0xff]) bits.push([1, 1], [0, 1], [1, 1], [value, 8]);
+  bits.push([1, 1], [0, 1], [0, 1], [0, 1]);
+  const data: number[] = [];
+  let acc = 0, used = 0;
+  for (const [value, count] of bits) {
+    for (let i = 0; i < count; i++) {
+      acc |= ((value >> i) & 1) << used;
+      if (++used === 8) {
+        data.push(acc);
+        acc = used = 0;
+      }
+    }
+  }
+  if (used > 0) data.push(acc);
+  if (data.length % 2) data.push(0);
+  const out = new Uint8Array(20 + data.length);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode("RIFF"), 0);
+  view.setUint32(4, 12 + data.length, true);
+  out.set(new TextEncoder().encode("WEBPVP8L"), 8);
+  view.setUint32(16, data.length, true);
+  out.set(data, 20);
+  return out;
 }
 
 function joinBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {

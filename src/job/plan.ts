@@ -23,7 +23,10 @@ export interface Plan {
   width: number;
   height: number;
   format: OutputFormat;
+  /** The encoder's quality (JPEG, WebP, AVIF). */
   quality: number;
+  /** WebP: encode losslessly. */
+  lossless?: boolean;
   mode: ResizeMode;
   /** The part of the source that is scaled to width x height. */
   crop: Rect;
@@ -31,8 +34,18 @@ export interface Plan {
 
 /** MIME type of an output format. */
 export function contentTypeOf(format: OutputFormat): string {
-  return format === "png" ? "image/png" : "image/jpeg";
+  return `image/${format}`;
 }
+
+/** The usual file extension of an output format, for the `{$format}` tag. */
+export function extensionOf(format: OutputFormat): string {
+  return format === "jpeg" ? "jpg" : format;
+}
+
+/** Quality when args.quality is not given: each encoder's usual middle ground. */
+export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 85, webp: 80, avif: 60 };
+
+const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
 
 /**
  * Plans a job.
@@ -50,10 +63,10 @@ export function planJob(
 ): Plan {
   const { args } = job;
   if (job.operationType === "resize" && source.format === "svg") {
-    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "resize takes PNG or JPEG sources; use rasterize for SVG");
+    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "resize takes raster sources; use rasterize for SVG");
   }
   if (job.operationType === "rasterize" && source.format !== "svg") {
-    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "rasterize takes SVG sources; use resize for PNG and JPEG");
+    throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "rasterize takes SVG sources; use resize for raster images");
   }
   const sw = source.width;
   const sh = source.height;
@@ -90,8 +103,10 @@ export function planJob(
       `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
-  const format = args.format ?? (source.format === "jpeg" ? "jpeg" : "png");
-  return { op: job.operationType, source, width, height, format, quality: args.quality, mode, crop };
+  // GIF, BMP and SVG cannot be written: their results are PNG.
+  const format = args.format ?? (WRITABLE.has(source.format) ? source.format as OutputFormat : "png");
+  const quality = args.quality ?? DEFAULT_QUALITY[format];
+  return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop };
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

@@ -11,7 +11,7 @@ import { checkNameText, checkTags } from "./template.ts";
 /** The operations imgserve runs. */
 export type Operation = "resize" | "rasterize";
 /** Output formats. */
-export type OutputFormat = "png" | "jpeg";
+export type OutputFormat = "png" | "jpeg" | "webp" | "avif";
 /** How a resize fills a width x height box. */
 export type ResizeMode = "cover" | "fit" | "stretch";
 
@@ -21,8 +21,10 @@ export interface JobArgs {
   height?: number;
   mode: ResizeMode;
   format?: OutputFormat;
-  /** JPEG quality 1-100. */
-  quality: number;
+  /** JPEG, WebP and AVIF quality 1-100 (each format's default when not given). */
+  quality?: number;
+  /** WebP only: lossless encoding. */
+  lossless?: boolean;
   /** HTTP form uploads: the file input's name. */
   fieldName?: string;
 }
@@ -39,8 +41,8 @@ export interface JobRequest {
 }
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "field_name"]);
-export const DEFAULT_JPEG_QUALITY = 85;
+const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name"]);
+const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
 
 /**
  * Checks a parsed JSON body.
@@ -148,16 +150,20 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   }
   let format = args.format;
   if (format === "jpg") format = "jpeg";
-  if (format !== undefined && format !== "png" && format !== "jpeg") {
-    throw new ImgserveError("BAD_ARGS", `args.format must be "png" or "jpeg"`);
+  if (format !== undefined && !OUTPUT_FORMATS.includes(format as OutputFormat)) {
+    throw new ImgserveError("BAD_ARGS", `args.format must be "png", "jpeg", "webp" or "avif"`);
   }
-  const quality = args.quality ?? DEFAULT_JPEG_QUALITY;
-  if (typeof quality !== "number" || !Number.isInteger(quality) || quality < 1 || quality > 100) {
+  const quality = args.quality ?? undefined;
+  if (
+    quality !== undefined && (typeof quality !== "number" || !Number.isInteger(quality) || quality < 1 || quality > 100)
+  ) {
     throw new ImgserveError("BAD_ARGS", "args.quality must be a whole number from 1 to 100");
   }
+  const lossless = args.lossless ?? false;
+  if (typeof lossless !== "boolean") throw new ImgserveError("BAD_ARGS", "args.lossless must be true or false");
   const fieldName = args.field_name;
   if (fieldName !== undefined && (typeof fieldName !== "string" || fieldName === "")) {
     throw new ImgserveError("BAD_ARGS", "args.field_name must be a non-empty string");
   }
-  return { width, height, mode, format: format as OutputFormat | undefined, quality, fieldName };
+  return { width, height, mode, format: format as OutputFormat | undefined, quality, lossless, fieldName };
 }

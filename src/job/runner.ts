@@ -36,7 +36,7 @@ import {
   settleKept,
 } from "./originals.ts";
 import { tempPathFor } from "../transport/keep.ts";
-import { contentTypeOf, type Plan, planJob } from "./plan.ts";
+import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags } from "./template.ts";
 
@@ -202,6 +202,7 @@ export class JobRunner {
         width: plan.width,
         height: plan.height,
         ...nameParts(request.srcURL),
+        format: extensionOf(plan.format),
       });
       dstURL = parseDestination(dst);
       refuseInPlace(transports, request.srcURL, dstURL, local);

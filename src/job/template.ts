@@ -1,6 +1,7 @@
 /**
  * dstURL tags: `{$width}`, `{$height}` of the result, `{$basename}`,
- * `{$extension}` (alias `{$ext}`) of the source file name.
+ * `{$extension}` (alias `{$ext}`) of the source file name, `{$format}`: the
+ * result's extension.
  *
  * @module
  */
@@ -12,10 +13,12 @@ export interface TagValues {
   height: number;
   basename: string;
   extension: string;
+  /** The result format's extension (`jpg`, `png`, `webp`, `avif`). */
+  format: string;
 }
 
 const TAG = /\{\$([^}]*)\}/g;
-const KNOWN = new Set(["width", "height", "basename", "extension", "ext"]);
+const KNOWN = new Set(["width", "height", "basename", "extension", "ext", "format"]);
 
 /** Throws UNKNOWN_TAG for any `{$...}` tag that is not one of ours. */
 export function checkTags(template: string): void {
@@ -23,7 +26,7 @@ export function checkTags(template: string): void {
     if (!KNOWN.has(name)) {
       throw new ImgserveError(
         "UNKNOWN_TAG",
-        `dstURL has an unknown tag {$${name}}; known tags are {$width}, {$height}, {$basename}, {$extension} and {$ext}`,
+        `dstURL has an unknown tag {$${name}}; known tags are {$width}, {$height}, {$basename}, {$extension}, {$ext} and {$format}`,
       );
     }
   }
@@ -56,6 +59,8 @@ export function substituteTags(template: string, values: TagValues): string {
         return String(values.height);
       case "basename":
         return values.basename;
+      case "format":
+        return values.format;
       default:
         return values.extension;
     }

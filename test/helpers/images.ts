@@ -7,6 +7,7 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import decodePng from "@jsquash/png/decode.js";
 import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
+import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
 
 let loaded: Promise<void> | undefined;
 /** Loads the codecs into the test process once. */
@@ -44,10 +45,21 @@ export async function jpeg(image: ImageData, quality = 95): Promise<Uint8Array<A
   return new Uint8Array(await encodeJpeg(image, { quality }));
 }
 
-/** Decodes a PNG or JPEG (JPEG without applying EXIF orientation). */
+/** Decodes a PNG, JPEG, WebP, AVIF, GIF or BMP (as stored: no EXIF orientation, irot or imir). */
 export async function decode(bytes: Uint8Array): Promise<ImageData> {
   await codecs();
   const buffer = bytes.slice().buffer;
+  const magic = new TextDecoder().decode(bytes.subarray(0, 12));
+  const other = magic.startsWith("RIFF")
+    ? await decodeWebp(bytes)
+    : magic.slice(4, 8) === "ftyp"
+    ? await decodeAvif(bytes)
+    : magic.startsWith("GIF8")
+    ? await decodeGif(bytes)
+    : magic.startsWith("BM")
+    ? await decodeBmp(bytes)
+    : undefined;
+  if (other) return new ImageData(other.data, other.width, other.height);
   return bytes[0] === 0x89 ? await decodePng(buffer) : await decodeJpeg(buffer);
 }
 

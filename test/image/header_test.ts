@@ -2,6 +2,8 @@ import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { NeedMoreBytes, readHeader } from "../../src/image/header.ts";
 import { ImgserveError } from "../../src/job/errors.ts";
 import { jpeg, painted, png, RED, withOrientation } from "../helpers/images.ts";
+import { tempDir } from "../helpers/server.ts";
+import { tool } from "../helpers/tools.ts";
 
 Deno.test("PNG size comes from IHDR, alpha from the colour type", async () => {
   const bytes = await png(painted(37, 21, () => RED));
@@ -34,9 +36,42 @@ Deno.test("SVG size from width/height with units, or from the viewBox", () => {
   assertEquals([half.width, half.height], [600, 300]);
 });
 
-Deno.test("GIF is refused as unsupported, random bytes as not an image", () => {
-  const gif = new TextEncoder().encode("GIF89a\x01\x00\x01\x00");
-  assertEquals(assertThrows(() => readHeader(gif, true), ImgserveError).code, 205);
+Deno.test("TIFF is refused as unsupported, random bytes as not an image", () => {
+  const tiff = new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 0, 0]);
+  assertEquals(assertThrows(() => readHeader(tiff, true), ImgserveError).code, 205);
   const junk = new Uint8Array(64).fill(7);
   assertEquals(assertThrows(() => readHeader(junk, true), ImgserveError).code, 204);
+});
+
+Deno.test("every prefix and many bit flips of WebP, AVIF, GIF and BMP headers give a header or a clear code", async () => {
+  await using dir = await tempDir();
+  await tool("convert", ["-size", "40x30", "gradient:red-blue", `${dir.path}/g.png`]);
+  await tool("cwebp", ["-quiet", "-lossless", `${dir.path}/g.png`, "-o", `${dir.path}/g.webp`]);
+  await tool("avifenc", ["-s", "10", "--irot", "1", `${dir.path}/g.png`, `${dir.path}/g.avif`]);
+  await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.gif`]);
+  await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.bmp`]);
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (const ext of ["webp", "avif", "gif", "bmp"]) {
+    const good = await Deno.readFile(`${dir.path}/g.${ext}`);
+    const header = readHeader(good, true);
+    assertEquals([header.width * header.height], [1200], ext);
+    const cases = [];
+    for (let n = 0; n < Math.min(good.length, 600); n++) cases.push(good.subarray(0, n));
+    for (let i = 0; i < 300; i++) {
+      const flipped = good.slice(0, 600);
+      flipped[Math.floor(rand() * flipped.length)] ^= 1 << Math.floor(rand() * 8);
+      cases.push(flipped);
+    }
+    for (const bytes of cases) {
+      for (const complete of [true, false]) {
+        try {
+          readHeader(bytes, complete);
+        } catch (err) {
+          const ok = err instanceof ImgserveError || (!complete && err instanceof NeedMoreBytes);
+          if (!ok) throw new Error(`${ext} (${bytes.length} bytes, complete ${complete}): ${err}`);
+        }
+      }
+    }
+  }
 });

@@ -32,6 +32,20 @@ Deno.test("format follows the source unless asked", () => {
   assertEquals(plan({ width: 10, format: "png" }).format, "png");
 });
 
+Deno.test("WebP and AVIF sources stay WebP and AVIF; GIF and BMP become PNG; quality defaults per format", () => {
+  const as = (format: ImageHeader["format"]) => ({ ...source, format });
+  assertEquals(plan({ width: 10 }, as("webp")).format, "webp");
+  assertEquals(plan({ width: 10 }, as("avif")).format, "avif");
+  assertEquals(plan({ width: 10 }, as("gif")).format, "png");
+  assertEquals(plan({ width: 10 }, as("bmp")).format, "png");
+  assertEquals(plan({ width: 10, format: "avif" }, as("gif")).format, "avif");
+  assertEquals(plan({ width: 10 }).quality, 85);
+  assertEquals(plan({ width: 10, format: "webp" }).quality, 80);
+  assertEquals(plan({ width: 10, format: "avif" }).quality, 60);
+  assertEquals(plan({ width: 10, format: "webp", quality: 50, lossless: true }).lossless, true);
+  assertEquals(plan({ width: 10, format: "avif", quality: 30 }).quality, 30);
+});
+
 Deno.test("an SVG cannot be resized, a JPEG cannot be rasterized", () => {
   const svg: ImageHeader = { format: "svg", width: 10, height: 10, orientation: 1, hasAlpha: true };
   assertEquals(assertThrows(() => plan({ width: 10 }, svg), ImgserveError).code, 205);

@@ -32,6 +32,8 @@ Deno.test("each cause of an invalid request has its own code", () => {
   assertEquals(code({ ...good, args: { width: 10, widht: 3 } }), 104);
   assertEquals(code({ ...good, args: { width: 10, quality: 101 } }), 104);
   assertEquals(code({ ...good, args: { width: 10, format: "gif" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, format: "tiff" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, lossless: "yes" } }), 104);
   assertEquals(code({ ...good, dstURL: "file:///x/{$size}.png" }), 105);
   assertEquals(code({ ...good, srcURL: "not a url" }), 106);
   assertEquals(code({ ...good, args: { width: 1e9 } }), 503);

@@ -8,8 +8,18 @@ Deno.test("tags take the result size and the source's name, {$ext} as {$extensio
     width: 200,
     height: 120,
     ...parts,
+    format: "webp",
   });
   assertEquals(out, "ftp://host/thumbs/200x120-Ex.png.png");
+});
+
+Deno.test("{$format} is the result format's extension, apart from the source's {$ext}", () => {
+  const values = { width: 1, height: 1, ...nameParts(new URL("http://host/a/Ex.png")) };
+  assertEquals(substituteTags("file:///t/{$basename}.{$format}", { ...values, format: "webp" }), "file:///t/Ex.webp");
+  assertEquals(
+    substituteTags("file:///t/{$basename}.{$ext}.{$format}", { ...values, format: "jpg" }),
+    "file:///t/Ex.png.jpg",
+  );
 });
 
 Deno.test("a name without a dot has an empty extension; encoded names stay encoded", () => {

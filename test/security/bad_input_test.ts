@@ -3,6 +3,7 @@ import { jpeg, painted, png, thirds } from "../helpers/images.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
 import { jobState, spawnServer } from "../helpers/process.ts";
 import { readHeader } from "../../src/image/header.ts";
+import { tool } from "../helpers/tools.ts";
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -21,9 +22,21 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   const goodSvg = new TextEncoder().encode(
     `<svg xmlns="http://www.w3.org/2000/svg" width="60" height="40"><circle cx="30" cy="20" r="15" fill="red"/></svg>`,
   );
+  // The other formats, made by Debian's tools from the PNG; fewer cases each to keep the test short.
+  await Deno.writeFile(`${dir.path}/good.png`, goodPng);
+  await tool("cwebp", ["-quiet", "-q", "80", "-alpha_q", "90", `${dir.path}/good.png`, "-o", `${dir.path}/good.webp`]);
+  await tool("avifenc", ["-s", "10", `${dir.path}/good.png`, `${dir.path}/good.avif`]);
+  await tool("convert", [`${dir.path}/good.png`, `${dir.path}/good.gif`]);
+  await tool("convert", [`${dir.path}/good.png`, `BMP3:${dir.path}/good.bmp`]);
+  await tool("convert", [`${dir.path}/good.png`, "-colorspace", "CMYK", `${dir.path}/good-cmyk.jpg`]);
+  const more = await Promise.all(
+    ["webp", "avif", "gif", "bmp", "cmyk.jpg"].map(async (ext) =>
+      [ext, await Deno.readFile(`${dir.path}/good${ext === "cmyk.jpg" ? "-cmyk.jpg" : `.${ext}`}`)] as const
+    ),
+  );
   const images: [string, Uint8Array][] = [];
-  for (const [name, good] of [["png", goodPng], ["jpg", goodJpeg], ["svg", goodSvg]] as const) {
-    for (let i = 0; i < 25; i++) {
+  for (const [name, good] of [["png", goodPng], ["jpg", goodJpeg], ["svg", goodSvg], ...more] as const) {
+    for (let i = 0; i < (["png", "jpg", "svg"].includes(name) ? 25 : 6); i++) {
       const cut = good.slice(0, Math.floor(rand() * good.length));
       images.push([`cut${i}.${name}`, cut]);
       const flipped = good.slice();

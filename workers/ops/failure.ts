@@ -8,10 +8,20 @@
  * @module
  */
 
-/** The image formats a job reads. */
-type Format = "png" | "jpeg" | "svg";
+import type { SourceFormat } from "../../src/image/header.ts";
 
-const NAMES: Record<Format, string> = { png: "PNG", jpeg: "JPEG", svg: "SVG" };
+/** The image formats a job reads. */
+type Format = SourceFormat;
+
+const NAMES: Record<Format, string> = {
+  png: "PNG",
+  jpeg: "JPEG",
+  svg: "SVG",
+  webp: "WebP",
+  avif: "AVIF",
+  gif: "GIF",
+  bmp: "BMP",
+};
 
 /** Decoded images this large may have failed for want of memory rather than bad data. */
 const LARGE_BYTES = 512 * 1024 * 1024;

@@ -42,6 +42,8 @@ interface TurboExports {
 }
 
 const TJPF_RGBA = 7;
+/** Four bytes a pixel as the JPEG stores them: CMYK (YCCK is turned into CMYK), Adobe inversion untouched. */
+export const TJPF_CMYK = 11;
 
 let compiled: WebAssembly.Module | undefined;
 let turbo: TurboExports | undefined;
@@ -99,7 +101,12 @@ export function scaleEighths(width: number, height: number, minWidth: number, mi
  * const small = decodeJpegScaled(bytes, 400, 240); // stored orientation
  * ```
  */
-export function decodeJpegScaled(bytes: Uint8Array, minWidth: number, minHeight: number): ScaledPixels {
+export function decodeJpegScaled(
+  bytes: Uint8Array,
+  minWidth: number,
+  minHeight: number,
+  pixelFormat = TJPF_RGBA,
+): ScaledPixels {
   if (!turbo || !compiled) throw new Error("libjpeg-turbo is not initialised");
   const e = turbo;
   let src = 0, meta = 0, dst = 0, handle = 0;
@@ -120,7 +127,7 @@ export function decodeJpegScaled(bytes: Uint8Array, minWidth: number, minHeight:
     const size = width * height * 4;
     dst = e.malloc(size);
     if (!dst) throw new Error("libjpeg-turbo: out of memory");
-    if (e.tjDecompress2(handle, src, bytes.byteLength, dst, width, width * 4, height, TJPF_RGBA, 0) !== 0) {
+    if (e.tjDecompress2(handle, src, bytes.byteLength, dst, width, width * 4, height, pixelFormat, 0) !== 0) {
       throw new Error("libjpeg-turbo: the JPEG could not be decoded");
     }
     // Copied out: the wasm heap is reused by the next decode.

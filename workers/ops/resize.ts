@@ -9,7 +9,10 @@ import decodePng from "@jsquash/png/decode.js";
 import resize from "@jsquash/resize";
 import type { Plan, Rect } from "../../src/job/plan.ts";
 import { encodeResult } from "./encode.ts";
-import { decodeJpegScaled, scaleEighths } from "./jpeg_scaled.ts";
+import { decodeMore } from "./decode_more.ts";
+import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
+import { cmykToRgba, rgbToSrgb } from "./colour.ts";
+import { colourInfo } from "./icc.ts";
 import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
 import type { StageTimer } from "./timer.ts";
@@ -42,9 +45,23 @@ export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTi
   return await timer.time("resize", () => scale(decoded.image, decoded.crop, plan));
 }
 
+/** Decodes to sRGB: an embedded profile (or CMYK) is converted right after decoding, before any resampling. */
 async function decode(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
+  const colour = await colourInfo(bytes, plan.source.format);
+  if (colour.components === 4) {
+    return decodeScaledJpeg(bytes, plan, { icc: colour.icc, inverted: colour.adobe === true }) as Promise<Decoded>;
+  }
+  const decoded = await decodeAsStored(bytes, plan);
+  if (colour.icc) await rgbToSrgb(decoded.image, colour.icc);
+  return decoded;
+}
+
+async function decodeAsStored(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
+  if (plan.source.format !== "jpeg" && plan.source.format !== "png") {
+    return { image: await decodeMore(bytes, plan.source), crop: plan.crop };
+  }
   if (plan.source.format === "jpeg") {
-    const scaled = decodeScaledJpeg(bytes, plan);
+    const scaled = await decodeScaledJpeg(bytes, plan);
     if (scaled) return scaled;
   }
   // Both copy the bytes into their own memory from any byte view.
@@ -63,10 +80,15 @@ async function decode(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
 /**
  * A JPEG decoded at the smallest n/8 scale the plan allows, turned upright,
  * with the crop scaled to match; undefined when no reduction is possible or
- * libjpeg-turbo refuses the file (CMYK, truncated data), so the full decoder
- * gets its chance.
+ * libjpeg-turbo refuses the file (truncated data), so the full decoder
+ * gets its chance. With `cmyk` (a CMYK or YCCK JPEG, which only
+ * libjpeg-turbo decodes here) it always decodes, or throws.
  */
-function decodeScaledJpeg(bytes: Uint8Array, plan: Plan): Decoded | undefined {
+async function decodeScaledJpeg(
+  bytes: Uint8Array,
+  plan: Plan,
+  cmyk?: { icc?: Uint8Array; inverted: boolean },
+): Promise<Decoded | undefined> {
   const { source, crop: rect } = plan;
   const factor = DECODE_MARGIN * Math.max(plan.width / rect.width, plan.height / rect.height);
   const minWidth = Math.ceil(source.width * factor);
@@ -74,12 +96,17 @@ function decodeScaledJpeg(bytes: Uint8Array, plan: Plan): Decoded | undefined {
   const swap = swapsSides(source.orientation);
   const [storedWidth, storedHeight] = swap ? [source.height, source.width] : [source.width, source.height];
   const [minStoredWidth, minStoredHeight] = swap ? [minHeight, minWidth] : [minWidth, minHeight];
-  if (scaleEighths(storedWidth, storedHeight, minStoredWidth, minStoredHeight) === 8) return undefined;
+  if (!cmyk && scaleEighths(storedWidth, storedHeight, minStoredWidth, minStoredHeight) === 8) return undefined;
   let stored;
   try {
-    stored = decodeJpegScaled(bytes, minStoredWidth, minStoredHeight);
-  } catch {
+    stored = decodeJpegScaled(bytes, minStoredWidth, minStoredHeight, cmyk ? TJPF_CMYK : undefined);
+  } catch (err) {
+    if (cmyk) throw err;
     return undefined;
+  }
+  if (cmyk) {
+    const rgba = await cmykToRgba(stored.data, stored.width, stored.height, cmyk.icc, cmyk.inverted);
+    stored = { ...rgba, scale: stored.scale };
   }
   if (
     stored.width !== Math.ceil(storedWidth * stored.scale) || stored.height !== Math.ceil(storedHeight * stored.scale)

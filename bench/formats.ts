@@ -1,0 +1,92 @@
+/**
+ * The output formats and the WebP sources, in this process: 200x120 cover
+ * thumbnails of the corpus's JPEG photos written as JPEG, WebP and AVIF
+ * (time per image and bytes), and the GNOME WebP wallpapers as sources.
+ *
+ * @module
+ */
+import { coverCrop, DEFAULT_QUALITY, type Plan } from "../src/job/plan.ts";
+import type { OutputFormat } from "../src/job/request.ts";
+import { readHeader } from "../src/image/header.ts";
+import { resizeOp } from "../workers/ops/resize.ts";
+import { StageTimer } from "../workers/ops/timer.ts";
+import { type CorpusImage, GNOME_DIR } from "./corpus.ts";
+
+const WIDTH = 200;
+const HEIGHT = 120;
+const OUTPUTS: OutputFormat[] = ["jpeg", "webp", "avif"];
+
+/** Median ms and mean bytes per image, by output format. */
+export interface FormatResult {
+  output: Record<string, { ms: number; bytes: number; images: number }>;
+  /** The WebP wallpapers to a 200x120 JPEG: decode and whole-job ms per image. */
+  webpSources: { name: string; size: string; decodeMs: number; totalMs: number }[];
+}
+
+function planOf(source: Plan["source"], format: OutputFormat): Plan {
+  return {
+    op: "resize",
+    source,
+    width: WIDTH,
+    height: HEIGHT,
+    format,
+    quality: format === "jpeg" ? 80 : DEFAULT_QUALITY[format],
+    mode: "cover",
+    crop: coverCrop(source.width, source.height, WIDTH, HEIGHT),
+  };
+}
+
+/**
+ * Times each output format on each JPEG (median of `reps` after a warm-up),
+ * then the WebP wallpapers once each. The codecs must be loaded in this
+ * realm already (comparePipelines does it).
+ */
+export async function compareFormats(jpegs: CorpusImage[], reps: number): Promise<FormatResult> {
+  const times: Record<string, number[]> = {};
+  const sizes: Record<string, number[]> = {};
+  for (const image of jpegs) {
+    const bytes = await Deno.readFile(image.path);
+    const source = readHeader(bytes, true);
+    for (const format of OUTPUTS) {
+      const runs: number[] = [];
+      let out = new ArrayBuffer(0);
+      for (let rep = 0; rep <= reps; rep++) {
+        const t = performance.now();
+        out = await resizeOp(bytes, planOf(source, format), new StageTimer());
+        if (rep > 0) runs.push(performance.now() - t);
+      }
+      (times[format] ??= []).push(median(runs));
+      (sizes[format] ??= []).push(out.byteLength);
+    }
+  }
+  const output: FormatResult["output"] = {};
+  for (const format of OUTPUTS) {
+    output[format] = {
+      ms: times[format].reduce((a, b) => a + b, 0) / times[format].length,
+      bytes: sizes[format].reduce((a, b) => a + b, 0) / sizes[format].length,
+      images: times[format].length,
+    };
+  }
+  const webpSources: FormatResult["webpSources"] = [];
+  const names = [...Deno.readDirSync(GNOME_DIR)].map((e) => e.name).filter((n) => n.endsWith(".webp")).sort();
+  for (const name of names) {
+    const bytes = await Deno.readFile(`${GNOME_DIR}/${name}`);
+    const source = readHeader(bytes, true);
+    const timer = new StageTimer();
+    const t = performance.now();
+    await resizeOp(bytes, planOf(source, "jpeg"), timer);
+    webpSources.push({
+      name,
+      size: `${source.width}x${source.height}`,
+      decodeMs: timer.times.decode ?? 0,
+      totalMs: performance.now() - t,
+    });
+  }
+  return { output, webpSources };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,45 @@
+/**
+ * Debian's image tools (ImageMagick, libwebp's and libavif's command-line
+ * tools) as trusted references, and PSNR to compare with them.
+ */
+import { decode } from "./images.ts";
+
+/** Runs a tool; throws with its error output when it fails. */
+export async function tool(command: string, args: string[]): Promise<void> {
+  const { success, stderr } = await new Deno.Command(command, { args, stdout: "null", stderr: "piped" }).output();
+  if (!success) throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** An image file as ImageMagick reads it (profiles, irot/imir and all), as 8-bit RGBA pixels. */
+export async function magickPixels(path: string, ...options: string[]): Promise<ImageData> {
+  const png = `${path}.ref-${crypto.randomUUID()}.png`;
+  try {
+    await tool("convert", [path, ...options, "-depth", "8", `PNG32:${png}`]);
+    return await decode(await Deno.readFile(png));
+  } finally {
+    await Deno.remove(png).catch(() => {});
+  }
+}
+
+/** PSNR in dB over the RGB channels of two images of the same size. */
+export function psnr(a: ImageData, b: ImageData): number {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`sizes differ: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
+  }
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i += 4) {
+    for (let c = 0; c < 3; c++) sum += (a.data[i + c] - b.data[i + c]) ** 2;
+  }
+  const mse = sum / (a.width * a.height * 3);
+  return mse === 0 ? Infinity : 10 * Math.log10(255 * 255 / mse);
+}
+
+/** Whether a byte sequence occurs in a file (metadata markers such as "Exif"). */
+export function contains(bytes: Uint8Array, text: string): boolean {
+  const needle = new TextEncoder().encode(text);
+  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+    for (let k = 0; k < needle.length; k++) if (bytes[i + k] !== needle[k]) continue outer;
+    return true;
+  }
+  return false;
+}

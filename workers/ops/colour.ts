@@ -1,0 +1,123 @@
+/**
+ * Colour conversion to sRGB with LittleCMS (lcms-wasm): sources with an
+ * embedded RGB profile, and CMYK JPEGs through their embedded CMYK profile.
+ * A CMYK JPEG without one gets ImageMagick's plain formula, R = (1-C)(1-K):
+ * no standard CMYK profile ships with imgserve.
+ *
+ * @module
+ */
+import { TYPE_CMYK_8, TYPE_CMYK_8_REV, TYPE_RGB_8, TYPE_RGBA_8 } from "lcms-wasm/dist/lcms.js";
+import { drop, lcms } from "../lazy_codecs.ts";
+import type { Pixels } from "./pixels.ts";
+
+const SIG_RGB = 0x52474220;
+const SIG_CMYK = 0x434d594b;
+const INTENT_PERCEPTUAL = 0;
+const INFO_DESCRIPTION = 0;
+const FLAGS_COPY_ALPHA = 0x04000000;
+/** Pixels per cmsDoTransform call, so the codec's heap stays small whatever the image. */
+const STRIP = 1 << 18;
+
+// deno-lint-ignore no-explicit-any
+type Lcms = any;
+
+/** Opens a profile; undefined when LittleCMS cannot read it or its colour space is not `space`. */
+function open(cms: Lcms, icc: Uint8Array, space: number): number | undefined {
+  const profile = cms.cmsOpenProfileFromMem(icc, icc.length);
+  if (!profile) return undefined;
+  if (cms.cmsGetColorSpace(profile) !== space) {
+    cms.cmsCloseProfile(profile);
+    return undefined;
+  }
+  return profile;
+}
+
+async function withTransform<T>(
+  icc: Uint8Array,
+  space: number,
+  inFormat: number,
+  outFormat: number,
+  flags: number,
+  work: (cms: Lcms, transform: number) => T,
+): Promise<T | undefined> {
+  const cms = await lcms();
+  const profile = open(cms, icc, space);
+  if (profile === undefined) return undefined;
+  // Most tagged photos say sRGB already: converting them would cost time and change nothing.
+  if (space === SIG_RGB && /^sRGB\b/i.test(cms.cmsGetProfileInfoASCII(profile, INFO_DESCRIPTION, "en", "US"))) {
+    cms.cmsCloseProfile(profile);
+    return undefined;
+  }
+  const srgb = cms.cmsCreate_sRGBProfile();
+  let transform = 0;
+  try {
+    transform = cms.cmsCreateTransform(profile, inFormat, srgb, outFormat, INTENT_PERCEPTUAL, flags);
+    if (!transform) return undefined;
+    return work(cms, transform);
+  } catch (err) {
+    drop("lcms");
+    throw err;
+  } finally {
+    if (transform) cms.cmsDeleteTransform(transform);
+    cms.cmsCloseProfile(srgb);
+    cms.cmsCloseProfile(profile);
+  }
+}
+
+/**
+ * RGBA pixels in the colours of an embedded RGB profile, converted to sRGB
+ * in place (alpha kept). A profile LittleCMS cannot read, or one for
+ * another colour space, leaves the pixels as they are, as browsers do.
+ */
+export async function rgbToSrgb(pixels: Pixels, icc: Uint8Array): Promise<Pixels> {
+  await withTransform(icc, SIG_RGB, TYPE_RGBA_8, TYPE_RGBA_8, FLAGS_COPY_ALPHA, (cms, transform) => {
+    const data = pixels.data;
+    for (let at = 0; at < data.length; at += STRIP * 4) {
+      const part = data.subarray(at, Math.min(data.length, at + STRIP * 4));
+      part.set(cms.cmsDoTransform(transform, part, part.length / 4));
+    }
+  });
+  return pixels;
+}
+
+/**
+ * CMYK samples (4 bytes a pixel, as libjpeg gives them) to opaque RGBA.
+ * `inverted`: stored as Adobe does (255 = no ink).
+ */
+export async function cmykToRgba(
+  cmyk: Uint8ClampedArray,
+  width: number,
+  height: number,
+  icc: Uint8Array | undefined,
+  inverted: boolean,
+): Promise<Pixels> {
+  const count = width * height;
+  const out = new Uint8ClampedArray(count * 4);
+  const done = icc &&
+    await withTransform(icc, SIG_CMYK, inverted ? TYPE_CMYK_8_REV : TYPE_CMYK_8, TYPE_RGB_8, 0, (cms, transform) => {
+      for (let first = 0; first < count; first += STRIP) {
+        const n = Math.min(STRIP, count - first);
+        const rgb: Uint8Array = cms.cmsDoTransform(transform, cmyk.subarray(first * 4, (first + n) * 4), n);
+        for (let i = 0; i < n; i++) {
+          const o = (first + i) * 4;
+          out[o] = rgb[i * 3];
+          out[o + 1] = rgb[i * 3 + 1];
+          out[o + 2] = rgb[i * 3 + 2];
+          out[o + 3] = 255;
+        }
+      }
+      return true;
+    });
+  if (!done) {
+    for (let i = 0; i < count * 4; i += 4) {
+      let c = cmyk[i], m = cmyk[i + 1], y = cmyk[i + 2], k = cmyk[i + 3];
+      if (!inverted) [c, m, y, k] = [255 - c, 255 - m, 255 - y, 255 - k];
+      // Now 255 means no ink: R = (1-C)(1-K).
+      out[i] = (c * k) / 255;
+      out[i + 1] = (m * k) / 255;
+      out[i + 2] = (y * k) / 255;
+      out[i + 3] = 255;
+    }
+  }
+  return { data: out, width, height };
+}
