@@ -7,6 +7,7 @@ import { parseConfig, processEnvironment, USAGE, UsageError } from "./config.ts"
 import type { Config } from "./config.ts";
 import { daemonStatus, startDaemon, stopDaemon } from "./daemon.ts";
 import { startServer } from "./server.ts";
+import { CmykProfileError } from "./cmyk_profile.ts";
 
 /** Runs the server in the foreground until SIGTERM or SIGINT. */
 export async function runForeground(config: Config): Promise<void> {
@@ -55,7 +56,13 @@ async function main(args: string[]): Promise<number> {
   };
   switch (config.command) {
     case "run":
-      await runForeground(config);
+      try {
+        await runForeground(config);
+      } catch (err) {
+        if (!(err instanceof CmykProfileError)) throw err;
+        console.error(`imgserve: ${err.message}`);
+        return 1;
+      }
       return 0;
     case "start":
       return say(await startDaemon(config, flags));

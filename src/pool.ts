@@ -22,6 +22,8 @@ export interface PoolOptions {
   size: number;
   /** Font folders handed to each worker. */
   fontDirs: string[];
+  /** CMYK ICC profile for CMYK JPEGs that carry none; copied to each worker as it starts. */
+  cmykProfile?: Uint8Array;
   /** A job running longer than this is stopped with its worker. */
   taskTimeoutMs: number;
   /** The worker module; tests substitute one that can be made to crash. */
@@ -196,7 +198,12 @@ export class WorkerPool {
         this.#replace(slot, new ImgserveError("WORKER_CRASHED", `the image worker crashed: ${event.message}`));
       };
       worker.postMessage(
-        { type: "init", fontDirs: this.#options.fontDirs, modules: this.#modules } satisfies WorkRequest,
+        {
+          type: "init",
+          fontDirs: this.#options.fontDirs,
+          modules: this.#modules,
+          cmykProfile: this.#options.cmykProfile,
+        } satisfies WorkRequest,
       );
     });
   }

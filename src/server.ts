@@ -10,6 +10,7 @@ import { Journal } from "./job/journal.ts";
 import { Metrics } from "./metrics.ts";
 import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool.ts";
+import { loadCmykProfile } from "./cmyk_profile.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
 import { FileRoots } from "./security/files.ts";
@@ -55,11 +56,13 @@ export async function loadCaCerts(config: Config): Promise<string[]> {
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const caCerts = await loadCaCerts(config);
+  const cmykProfile = await loadCmykProfile(config.cmykProfile);
   const transports = builtinTransports(await FileRoots.resolve(config.access.fileRoots));
   const guard = networkGuard(config.access);
   const pool = await WorkerPool.start({
     size: config.workers,
     fontDirs: config.fontDirs,
+    cmykProfile: cmykProfile?.bytes,
     taskTimeoutMs: config.limits.taskTimeoutMs,
     workerURL: options.workerURL,
   });

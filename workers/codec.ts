@@ -10,6 +10,7 @@ import type { Plan } from "../src/job/plan.ts";
 import { loadFonts } from "./fonts.ts";
 import { type FontSet, rasterizeOp } from "./ops/rasterize.ts";
 import { resizeOp } from "./ops/resize.ts";
+import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
@@ -18,7 +19,7 @@ import { ImgserveError } from "../src/job/errors.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
-  | { type: "init"; fontDirs: string[]; modules: CodecModules }
+  | { type: "init"; fontDirs: string[]; modules: CodecModules; cmykProfile?: Uint8Array }
   | {
     type: "run";
     id: number;
@@ -76,6 +77,7 @@ async function run(
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
+    setDefaultCmykProfile(message.cmykProfile);
     [fonts] = await Promise.all([loadFonts(message.fontDirs), initCodecs(message.modules)]);
     self.postMessage({ type: "ready", fonts: fonts.buffers.length } satisfies WorkReply);
     return;

@@ -1,8 +1,9 @@
 /**
  * Colour conversion to sRGB with LittleCMS (lcms-wasm): sources with an
- * embedded RGB profile, and CMYK JPEGs through their embedded CMYK profile.
- * A CMYK JPEG without one gets ImageMagick's plain formula, R = (1-C)(1-K):
- * no standard CMYK profile ships with imgserve.
+ * embedded RGB profile, and CMYK JPEGs through their embedded CMYK profile,
+ * else through the server's standard one (`--cmyk-profile`), as libvips
+ * does. Only when neither is usable does ImageMagick's plain formula,
+ * R = (1-C)(1-K), apply.
  *
  * @module
  */
@@ -20,6 +21,14 @@ const STRIP = 1 << 18;
 
 // deno-lint-ignore no-explicit-any
 type Lcms = any;
+
+/** The server's standard CMYK profile, set once when the worker starts. */
+let defaultCmykProfile: Uint8Array | undefined;
+
+/** Sets the CMYK profile used for CMYK JPEGs without an embedded one (undefined: the plain formula). */
+export function setDefaultCmykProfile(icc: Uint8Array | undefined): void {
+  defaultCmykProfile = icc;
+}
 
 /** Opens a profile; undefined when LittleCMS cannot read it or its colour space is not `space`. */
 function open(cms: Lcms, icc: Uint8Array, space: number): number | undefined {
@@ -81,8 +90,9 @@ export async function rgbToSrgb(pixels: Pixels, icc: Uint8Array): Promise<Pixels
 }
 
 /**
- * CMYK samples (4 bytes a pixel, as libjpeg gives them) to opaque RGBA.
- * `inverted`: stored as Adobe does (255 = no ink).
+ * CMYK samples (4 bytes a pixel, as libjpeg gives them) to opaque RGBA,
+ * through `icc` (the embedded profile), else the standard CMYK profile,
+ * else the plain formula. `inverted`: stored as Adobe does (255 = no ink).
  */
 export async function cmykToRgba(
   cmyk: Uint8ClampedArray,
@@ -93,8 +103,36 @@ export async function cmykToRgba(
 ): Promise<Pixels> {
   const count = width * height;
   const out = new Uint8ClampedArray(count * 4);
-  const done = icc &&
-    await withTransform(icc, SIG_CMYK, inverted ? TYPE_CMYK_8_REV : TYPE_CMYK_8, TYPE_RGB_8, 0, (cms, transform) => {
+  for (const profile of [icc, defaultCmykProfile]) {
+    if (profile && await throughProfile(cmyk, count, profile, inverted, out)) return { data: out, width, height };
+  }
+  for (let i = 0; i < count * 4; i += 4) {
+    let c = cmyk[i], m = cmyk[i + 1], y = cmyk[i + 2], k = cmyk[i + 3];
+    if (!inverted) [c, m, y, k] = [255 - c, 255 - m, 255 - y, 255 - k];
+    // Now 255 means no ink: R = (1-C)(1-K).
+    out[i] = (c * k) / 255;
+    out[i + 1] = (m * k) / 255;
+    out[i + 2] = (y * k) / 255;
+    out[i + 3] = 255;
+  }
+  return { data: out, width, height };
+}
+
+/** Fills `out` through a CMYK profile; false when LittleCMS cannot use it. */
+async function throughProfile(
+  cmyk: Uint8ClampedArray,
+  count: number,
+  icc: Uint8Array,
+  inverted: boolean,
+  out: Uint8ClampedArray,
+): Promise<boolean> {
+  const done = await withTransform(
+    icc,
+    SIG_CMYK,
+    inverted ? TYPE_CMYK_8_REV : TYPE_CMYK_8,
+    TYPE_RGB_8,
+    0,
+    (cms, transform) => {
       for (let first = 0; first < count; first += STRIP) {
         const n = Math.min(STRIP, count - first);
         const rgb: Uint8Array = cms.cmsDoTransform(transform, cmyk.subarray(first * 4, (first + n) * 4), n);
@@ -107,17 +145,7 @@ export async function cmykToRgba(
         }
       }
       return true;
-    });
-  if (!done) {
-    for (let i = 0; i < count * 4; i += 4) {
-      let c = cmyk[i], m = cmyk[i + 1], y = cmyk[i + 2], k = cmyk[i + 3];
-      if (!inverted) [c, m, y, k] = [255 - c, 255 - m, 255 - y, 255 - k];
-      // Now 255 means no ink: R = (1-C)(1-K).
-      out[i] = (c * k) / 255;
-      out[i + 1] = (m * k) / 255;
-      out[i + 2] = (y * k) / 255;
-      out[i + 3] = 255;
-    }
-  }
-  return { data: out, width, height };
+    },
+  );
+  return done === true;
 }
