@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { codecs, decode } from "../helpers/images.ts";
 import { decodeJpegScaled, TJPF_CMYK } from "../../workers/ops/jpeg_scaled.ts";
-import { cmykToRgba } from "../../workers/ops/colour.ts";
+import { cmykToRgba, setDefaultCmykProfile } from "../../workers/ops/colour.ts";
 import { serve, tempDir } from "../helpers/server.ts";
 import { colourInfo } from "../../workers/ops/icc.ts";
 import { freePort } from "../helpers/process.ts";
@@ -89,6 +89,27 @@ Deno.test("a CMYK JPEG without a profile goes through the standard CMYK profile,
     db > 40 && psnr(other, reference) < 30,
     `other profile ${db.toFixed(1)} dB, ${psnr(other, reference).toFixed(1)}`,
   );
+});
+
+Deno.test("the standard profile's transforms, kept from job to job, stay right for inverted and plain samples", async () => {
+  await using dir = await tempDir();
+  const src = `${dir.path}/bare.jpg`;
+  await tool("convert", [PHOTO, "-resize", "96x64!", "-colorspace", "CMYK", "-quality", "95", "-strip", src]);
+  const reference = await magickPixels(src, "-profile", CMYK_PROFILE, "-profile", SRGB);
+  await codecs();
+  const stored = decodeJpegScaled(await Deno.readFile(src), 96, 64, TJPF_CMYK);
+  const inverse = stored.data.map((v) => 255 - v);
+  setDefaultCmykProfile(await Deno.readFile(CMYK_PROFILE));
+  try {
+    // Inverted, plain (the same ink stored the other way), inverted again: each through its own kept transform.
+    for (const [samples, inverted] of [[stored.data, true], [inverse, false], [stored.data, true]] as const) {
+      const rgba = await cmykToRgba(samples, 96, 64, undefined, inverted);
+      const db = psnr(new ImageData(rgba.data, 96, 64), reference);
+      assert(db > 40, `inverted ${inverted}: ${db.toFixed(1)} dB`);
+    }
+  } finally {
+    setDefaultCmykProfile(undefined);
+  }
 });
 
 Deno.test("a --cmyk-profile that is no CMYK ICC profile stops `run` at start with one line", async () => {

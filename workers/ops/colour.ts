@@ -25,9 +25,17 @@ type Lcms = any;
 /** The server's standard CMYK profile, set once when the worker starts. */
 let defaultCmykProfile: Uint8Array | undefined;
 
+/**
+ * Transforms through the standard CMYK profile, by input format: making one
+ * costs about 40 ms (LittleCMS precalculates its table), more than a
+ * thumbnail's whole decode, so each is made once per LittleCMS instance.
+ */
+let kept: { cms: Lcms; transforms: Map<number, number> } | undefined;
+
 /** Sets the CMYK profile used for CMYK JPEGs without an embedded one (undefined: the plain formula). */
 export function setDefaultCmykProfile(icc: Uint8Array | undefined): void {
   defaultCmykProfile = icc;
+  kept = undefined;
 }
 
 /** Opens a profile; undefined when LittleCMS cannot read it or its colour space is not `space`. */
@@ -41,6 +49,35 @@ function open(cms: Lcms, icc: Uint8Array, space: number): number | undefined {
   return profile;
 }
 
+/** A transform from `icc` to sRGB; 0 when LittleCMS cannot use the profile, or it is sRGB already. */
+function createTransform(
+  cms: Lcms,
+  icc: Uint8Array,
+  space: number,
+  inFormat: number,
+  outFormat: number,
+  flags: number,
+): number {
+  const profile = open(cms, icc, space);
+  if (profile === undefined) return 0;
+  const srgb = cms.cmsCreate_sRGBProfile();
+  try {
+    // Most tagged photos say sRGB already: converting them would cost time and change nothing.
+    if (space === SIG_RGB && /^sRGB\b/i.test(cms.cmsGetProfileInfoASCII(profile, INFO_DESCRIPTION, "en", "US"))) {
+      return 0;
+    }
+    return cms.cmsCreateTransform(profile, inFormat, srgb, outFormat, INTENT_PERCEPTUAL, flags) || 0;
+  } catch (err) {
+    drop("lcms");
+    throw err;
+  } finally {
+    // A transform keeps what it needs of its profiles.
+    cms.cmsCloseProfile(srgb);
+    cms.cmsCloseProfile(profile);
+  }
+}
+
+/** Runs `work` with a transform from `icc` to sRGB; with `keep`, the transform is made once and kept. */
 async function withTransform<T>(
   icc: Uint8Array,
   space: number,
@@ -48,28 +85,25 @@ async function withTransform<T>(
   outFormat: number,
   flags: number,
   work: (cms: Lcms, transform: number) => T,
+  keep = false,
 ): Promise<T | undefined> {
   const cms = await lcms();
-  const profile = open(cms, icc, space);
-  if (profile === undefined) return undefined;
-  // Most tagged photos say sRGB already: converting them would cost time and change nothing.
-  if (space === SIG_RGB && /^sRGB\b/i.test(cms.cmsGetProfileInfoASCII(profile, INFO_DESCRIPTION, "en", "US"))) {
-    cms.cmsCloseProfile(profile);
-    return undefined;
+  if (!kept || kept.cms !== cms) kept = { cms, transforms: new Map() };
+  const transforms = kept.transforms;
+  let transform = keep ? transforms.get(inFormat) : undefined;
+  if (transform === undefined) {
+    transform = createTransform(cms, icc, space, inFormat, outFormat, flags);
+    if (keep) transforms.set(inFormat, transform);
   }
-  const srgb = cms.cmsCreate_sRGBProfile();
-  let transform = 0;
+  if (!transform) return undefined;
   try {
-    transform = cms.cmsCreateTransform(profile, inFormat, srgb, outFormat, INTENT_PERCEPTUAL, flags);
-    if (!transform) return undefined;
     return work(cms, transform);
   } catch (err) {
     drop("lcms");
+    kept = undefined;
     throw err;
   } finally {
-    if (transform) cms.cmsDeleteTransform(transform);
-    cms.cmsCloseProfile(srgb);
-    cms.cmsCloseProfile(profile);
+    if (!keep) cms.cmsDeleteTransform(transform);
   }
 }
 
@@ -103,8 +137,9 @@ export async function cmykToRgba(
 ): Promise<Pixels> {
   const count = width * height;
   const out = new Uint8ClampedArray(count * 4);
-  for (const profile of [icc, defaultCmykProfile]) {
-    if (profile && await throughProfile(cmyk, count, profile, inverted, out)) return { data: out, width, height };
+  if (icc && await throughProfile(cmyk, count, icc, inverted, out, false)) return { data: out, width, height };
+  if (defaultCmykProfile && await throughProfile(cmyk, count, defaultCmykProfile, inverted, out, true)) {
+    return { data: out, width, height };
   }
   for (let i = 0; i < count * 4; i += 4) {
     let c = cmyk[i], m = cmyk[i + 1], y = cmyk[i + 2], k = cmyk[i + 3];
@@ -125,6 +160,7 @@ async function throughProfile(
   icc: Uint8Array,
   inverted: boolean,
   out: Uint8ClampedArray,
+  keep: boolean,
 ): Promise<boolean> {
   const done = await withTransform(
     icc,
@@ -146,6 +182,7 @@ async function throughProfile(
       }
       return true;
     },
+    keep,
   );
   return done === true;
 }
