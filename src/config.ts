@@ -72,6 +72,8 @@ export interface Config {
   callbackSecret?: string;
   /** PEM text of `--ca-file`, trusted besides the system roots. */
   caFile?: string;
+  /** `--cmyk-profile`: a file, "none", or undefined for the first system profile found. */
+  cmykProfile?: string;
   pidFile: string;
   logFile: string;
   /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
@@ -121,6 +123,8 @@ Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
   --font-dir DIR              extra folder of fonts for SVG text (repeatable)
   --system-font-dir DIR       replaces the system font folders (repeatable; "" for none)
   --ca-file FILE              extra trusted CA certificates (PEM) for HTTPS and FTPS
+  --cmyk-profile FILE         CMYK ICC profile for CMYK JPEGs that carry none, or "none"
+                              (default: Ghostscript's default_cmyk.icc if installed)
   --pid-file FILE             pid file (default /var/run/imgserve.pid as root,
                               else ~/.imgserve/imgserve.pid)
   --log-file FILE             log file (default /var/log/imgserve/imgserve.log as
@@ -177,6 +181,7 @@ const OPTIONS = {
   "system-font-dir": { type: "string", multiple: true },
   "callback-secret": { type: "string" },
   "ca-file": { type: "string" },
+  "cmyk-profile": { type: "string" },
   "pid-file": { type: "string" },
   "log-file": { type: "string" },
   "max-source-bytes": { type: "string" },
@@ -319,6 +324,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     extraFontDirs,
     caFile,
     callbackSecret,
+    cmykProfile: get("cmyk-profile"),
     pidFile: get("pid-file") ?? (stateDir ? `${stateDir}/imgserve.pid` : "/var/run/imgserve.pid"),
     logFile: get("log-file") ?? (stateDir ? `${stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log"),
     logToFile: get("log-file") !== undefined,

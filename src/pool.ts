@@ -22,6 +22,8 @@ export interface PoolOptions {
   size: number;
   /** Font folders handed to each worker. */
   fontDirs: string[];
+  /** CMYK ICC profile for CMYK JPEGs that carry none; copied to each worker as it starts. */
+  cmykProfile?: Uint8Array;
   /** A job running longer than this is stopped with its worker. */
   taskTimeoutMs: number;
   /** The worker module; tests substitute one that can be made to crash. */
@@ -235,6 +237,7 @@ export class WorkerPool {
           modules: this.#modules,
           warmRenderer: this.#rendering,
           stop: stop.buffer,
+          cmykProfile: this.#options.cmykProfile,
         } satisfies WorkRequest,
       );
     });

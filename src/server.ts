@@ -10,6 +10,7 @@ import { Journal } from "./job/journal.ts";
 import { Metrics } from "./metrics.ts";
 import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool.ts";
+import { loadCmykProfile } from "./cmyk_profile.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
 import { networkGuard } from "./security/network.ts";
@@ -52,6 +53,7 @@ export interface ServerOptions {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   // Cheap checks first, so a misconfiguration is reported before workers start.
   const caCerts = await loadCaFile(config);
+  const cmykProfile = await loadCmykProfile(config.cmykProfile);
   const transports = builtinTransports(await checkFileRoots(config));
   await checkFontDirs(config);
   const guard = networkGuard(config.access);
@@ -62,6 +64,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     pool = await WorkerPool.start({
       size: config.workers,
       fontDirs: config.fontDirs,
+      cmykProfile: cmykProfile?.bytes,
       taskTimeoutMs: config.limits.taskTimeoutMs,
       workerURL: options.workerURL,
     });

@@ -10,6 +10,7 @@ import type { Plan } from "../src/job/plan.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { resizeOp } from "./ops/resize.ts";
 import { Renderer } from "./renderer.ts";
+import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
@@ -26,6 +27,8 @@ export type WorkRequest =
     warmRenderer: boolean;
     /** An Int32Array's buffer; the pool sets its first element when it ends this worker. */
     stop: SharedArrayBuffer;
+    /** The standard CMYK profile for CMYK JPEGs that carry none. */
+    cmykProfile?: Uint8Array;
   }
   | {
     type: "run";
@@ -103,6 +106,7 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
     stop = new Int32Array(message.stop);
+    setDefaultCmykProfile(message.cmykProfile);
     await initCodecs(message.modules);
     renderer = new Renderer(message.fontDirs, (pid, alive) => {
       self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
