@@ -104,115 +104,8 @@ export interface JobPolicy {
   graceMs: number;
 }
 
-/** Flag help, shown by `--help`. */
-export const USAGE = `imgserve: an image job server
-
-Usage: imgserve <start|stop|status|restart|run> [flags]
-
-Commands:
-  start     start the server in the background (pid and log files)
-  stop      stop the background server
-  status    say whether the background server runs
-  restart   stop, then start
-  run       run the server in the foreground (containers, systemd, tests)
-
-Flags (each also read from IMGSERVE_<NAME>, e.g. IMGSERVE_PORT=8602):
-  -host, --host IP            address to listen on (default 0.0.0.0)
-  -port, --port N             port to listen on (default 8602)
-  --workers N                 image workers (default: number of CPU cores)
-  --font-dir DIR              extra folder of fonts for SVG text (repeatable)
-  --system-font-dir DIR       replaces the system font folders (repeatable; "" for none)
-  --ca-file FILE              extra trusted CA certificates (PEM) for HTTPS and FTPS
-  --cmyk-profile FILE         CMYK ICC profile for CMYK JPEGs that carry none, or "none"
-                              (default: Ghostscript's default_cmyk.icc if installed)
-  --pid-file FILE             pid file (default /var/run/imgserve.pid as root,
-                              else ~/.imgserve/imgserve.pid)
-  --log-file FILE             log file (default /var/log/imgserve/imgserve.log as
-                              root, else ~/.imgserve/imgserve.log)
-  --max-source-bytes N        largest source download (default 52428800)
-  --max-source-pixels N       largest source in pixels (default 100000000)
-  --max-side N                largest result width or height (default 16384)
-  --max-result-pixels N       largest result, width x height (default and most 100000000)
-  --max-body-bytes N          largest request body (default 65536)
-  --max-queue N               unfinished jobs before new ones get 503 (default 4 per worker)
-  --max-svg-bytes N           largest SVG source (default 10485760)
-  --transfer-timeout-ms N     connect, reply and idle-data timeout (default 30000)
-  --task-timeout-ms N         longest a job may run in a worker (default 120000)
-  --render-timeout-ms N       longest an SVG may take to render (default 30000)
-  --source-timeout-ms N       longest a whole source download may take (default 120000)
-
-Connections:
-  --max-connections N         open connections before new ones get 503 (default: half
-                              the open-file limit, at most 10000)
-  --header-timeout-ms N       request line and headers must arrive within (default 10000)
-  --body-timeout-ms N         request body must arrive within (default 10000)
-  --keep-alive-timeout-ms N   idle keep-alive connections close after (default 5000)
-  --cors-origin ORIGIN        send CORS headers to this browser origin (repeatable;
-                              none by default, so browsers cannot post cross-origin)
-
-Jobs:
-  --data-dir DIR              where the job journal lives (default /var/lib/imgserve as
-                              root, else ~/.imgserve)
-  --kv LOCATION               Deno KV location for the journal instead (a file, a URL
-                              several servers share, or :memory:)
-  --lease-ms N                a server's claim on a job lapses after this (default 15000)
-  --max-attempts N            tries before a job with passing failures fails (default 5)
-  --retry-base-ms N           first retry delay, doubled each try (default 1000)
-  --keep-finished-ms N        finished jobs stay readable this long (default 86400000)
-  --grace-ms N                SIGTERM waits this long for running jobs (default 30000)
-
-Access (safe by default: no local files, no private networks):
-  --token T                   require "Authorization: Bearer T" (all but GET /healthz)
-  --file-root DIR             allow file:// under DIR (repeatable; none by default)
-  --allow-private-networks    allow loopback, private and link-local addresses
-  --allow-host PATTERN        only these hosts: name, *.domain or IP (repeatable)
-  --callback-secret whsec_... sign callbacks the Standard Webhooks way
-  -h, --help                  this text
-`;
-
 /** Thrown for bad command lines; main prints it with the usage. */
 export class UsageError extends Error {}
-
-const OPTIONS = {
-  host: { type: "string" },
-  port: { type: "string" },
-  workers: { type: "string" },
-  "font-dir": { type: "string", multiple: true },
-  "system-font-dir": { type: "string", multiple: true },
-  "callback-secret": { type: "string" },
-  "ca-file": { type: "string" },
-  "cmyk-profile": { type: "string" },
-  "pid-file": { type: "string" },
-  "log-file": { type: "string" },
-  "max-source-bytes": { type: "string" },
-  "max-source-pixels": { type: "string" },
-  "max-side": { type: "string" },
-  "max-result-pixels": { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "max-queue": { type: "string" },
-  "transfer-timeout-ms": { type: "string" },
-  "task-timeout-ms": { type: "string" },
-  "max-svg-bytes": { type: "string" },
-  "render-timeout-ms": { type: "string" },
-  "source-timeout-ms": { type: "string" },
-  "max-connections": { type: "string" },
-  "header-timeout-ms": { type: "string" },
-  "body-timeout-ms": { type: "string" },
-  "keep-alive-timeout-ms": { type: "string" },
-  "cors-origin": { type: "string", multiple: true },
-  token: { type: "string" },
-  "file-root": { type: "string", multiple: true },
-  "allow-private-networks": { type: "boolean" },
-  "allow-host": { type: "string", multiple: true },
-  "data-dir": { type: "string" },
-  kv: { type: "string" },
-  "lease-ms": { type: "string" },
-  "max-attempts": { type: "string" },
-  "retry-base-ms": { type: "string" },
-  "keep-finished-ms": { type: "string" },
-  "grace-ms": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 /**
  * The largest result a worker can make: resizing to more pixels runs the
@@ -240,6 +133,436 @@ export function processEnvironment(): Environment {
     cores: navigator.hardwareConcurrency || 1,
     home: Deno.env.get("HOME") ?? "/tmp",
   };
+}
+
+/** Where a flag is listed in the usage text. */
+type Section = "flags" | "connections" | "jobs" | "access";
+
+/** What a computed default may read. */
+export interface DefaultContext {
+  cores: number;
+  /** `~/.imgserve` for a normal user, undefined for root (system folders then). */
+  stateDir?: string;
+  /** The flags listed before this one, already resolved. */
+  values: Record<string, unknown>;
+}
+
+interface FlagBase {
+  /** `--name` on the command line, `IMGSERVE_NAME` in the environment. */
+  name: string;
+  section: Section;
+  /** The value's placeholder in the usage text; none for a switch. */
+  arg?: string;
+  /** Usage text: `{default}` stands for the default, `\n` continues on the next line. */
+  help: string;
+  /** The usage shows the seed's single-dash form too (every flag accepts it). */
+  singleDash?: boolean;
+}
+
+/** A whole number, at least `min` (1 unless told). */
+interface IntFlag extends FlagBase {
+  kind: "int";
+  default?: number | ((c: DefaultContext) => number);
+  min?: number;
+  /** A further rule: the error message, or undefined when `n` is fine. */
+  check?: (n: number, source: string) => string | undefined;
+}
+
+interface StringFlag extends FlagBase {
+  kind: "string";
+  default?: string | ((c: DefaultContext) => string);
+  /** An empty value counts as not given (secrets: "" must not mean a blank one). */
+  emptyIsUnset?: boolean;
+  check?: (value: string, source: string) => string | undefined;
+}
+
+/** Repeatable; the variable holds a list split on `separator`. */
+interface ListFlag extends FlagBase {
+  kind: "list";
+  separator: ":" | ",";
+  /** Given values replace this default (flags, else the variable); otherwise flags and variable add up. */
+  default?: readonly string[];
+}
+
+/** A switch; the variable turns it on with 1, true or yes. */
+interface BoolFlag extends FlagBase {
+  kind: "bool";
+  default?: undefined;
+}
+
+/** One flag, declared once: its usage line, parser option, variable, default and checks. */
+export type Flag = IntFlag | StringFlag | ListFlag | BoolFlag;
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** Every flag, in the order `--help` lists them. */
+export const FLAGS = [
+  {
+    name: "host",
+    section: "flags",
+    kind: "string",
+    arg: "IP",
+    singleDash: true,
+    default: "0.0.0.0",
+    help: "address to listen on (default {default})",
+    check: (host, source) =>
+      /^[\d.]+$/.test(host) && !IPV4.test(host)
+        ? `${source} ${host} is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0`
+        : undefined,
+  },
+  {
+    name: "port",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    singleDash: true,
+    default: 8602,
+    min: 0,
+    help: "port to listen on (default {default})",
+    check: (port, source) => port > 65535 ? `${source} must be at most 65535, not ${port}` : undefined,
+  },
+  {
+    name: "workers",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: (c) => c.cores,
+    help: "image workers (default: number of CPU cores)",
+  },
+  {
+    name: "font-dir",
+    section: "flags",
+    kind: "list",
+    separator: ":",
+    arg: "DIR",
+    help: "extra folder of fonts for SVG text (repeatable)",
+  },
+  {
+    name: "system-font-dir",
+    section: "flags",
+    kind: "list",
+    separator: ":",
+    arg: "DIR",
+    default: SYSTEM_FONT_DIRS,
+    help: 'replaces the system font folders (repeatable; "" for none)',
+  },
+  {
+    name: "ca-file",
+    section: "flags",
+    kind: "string",
+    arg: "FILE",
+    help: "extra trusted CA certificates (PEM) for HTTPS and FTPS",
+  },
+  {
+    name: "cmyk-profile",
+    section: "flags",
+    kind: "string",
+    arg: "FILE",
+    help: 'CMYK ICC profile for CMYK JPEGs that carry none, or "none"\n' +
+      "(default: Ghostscript's default_cmyk.icc if installed)",
+  },
+  {
+    name: "pid-file",
+    section: "flags",
+    kind: "string",
+    arg: "FILE",
+    default: (c) => c.stateDir ? `${c.stateDir}/imgserve.pid` : "/var/run/imgserve.pid",
+    help: "pid file (default /var/run/imgserve.pid as root,\nelse ~/.imgserve/imgserve.pid)",
+  },
+  {
+    name: "log-file",
+    section: "flags",
+    kind: "string",
+    arg: "FILE",
+    default: (c) => c.stateDir ? `${c.stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log",
+    help: "log file (default /var/log/imgserve/imgserve.log as\nroot, else ~/.imgserve/imgserve.log)",
+  },
+  {
+    name: "max-source-bytes",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 50 * 1024 * 1024,
+    help: "largest source download (default {default})",
+  },
+  {
+    name: "max-source-pixels",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 100_000_000,
+    help: "largest source in pixels (default {default})",
+  },
+  {
+    name: "max-side",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 16384,
+    help: "largest result width or height (default {default})",
+  },
+  {
+    name: "max-result-pixels",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: WORKER_RESULT_PIXELS,
+    help: "largest result, width x height (default and most {default})",
+    check: (n) =>
+      n > WORKER_RESULT_PIXELS
+        ? `--max-result-pixels can be at most ${WORKER_RESULT_PIXELS}, what a worker can allocate`
+        : undefined,
+  },
+  {
+    name: "max-body-bytes",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 64 * 1024,
+    help: "largest request body (default {default})",
+  },
+  {
+    name: "max-queue",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: (c) => (c.values.workers as number) * 4,
+    help: "unfinished jobs before new ones get 503 (default 4 per worker)",
+  },
+  {
+    name: "max-svg-bytes",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 10 * 1024 * 1024,
+    help: "largest SVG source (default {default})",
+  },
+  {
+    name: "transfer-timeout-ms",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 30_000,
+    help: "connect, reply and idle-data timeout (default {default})",
+  },
+  {
+    name: "task-timeout-ms",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 120_000,
+    help: "longest a job may run in a worker (default {default})",
+  },
+  {
+    name: "render-timeout-ms",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 30_000,
+    help: "longest an SVG may take to render (default {default})",
+  },
+  {
+    name: "source-timeout-ms",
+    section: "flags",
+    kind: "int",
+    arg: "N",
+    default: 120_000,
+    help: "longest a whole source download may take (default {default})",
+  },
+  {
+    name: "max-connections",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    help: "open connections before new ones get 503 (default: half\nthe open-file limit, at most 10000)",
+  },
+  {
+    name: "header-timeout-ms",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 10_000,
+    help: "request line and headers must arrive within (default {default})",
+  },
+  {
+    name: "body-timeout-ms",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 10_000,
+    help: "request body must arrive within (default {default})",
+  },
+  {
+    name: "keep-alive-timeout-ms",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 5_000,
+    help: "idle keep-alive connections close after (default {default})",
+  },
+  {
+    name: "cors-origin",
+    section: "connections",
+    kind: "list",
+    separator: ",",
+    arg: "ORIGIN",
+    help:
+      "send CORS headers to this browser origin (repeatable;\nnone by default, so browsers cannot post cross-origin)",
+  },
+  {
+    name: "data-dir",
+    section: "jobs",
+    kind: "string",
+    arg: "DIR",
+    default: (c) => c.stateDir ?? "/var/lib/imgserve",
+    help: "where the job journal lives (default /var/lib/imgserve as\nroot, else ~/.imgserve)",
+  },
+  {
+    name: "kv",
+    section: "jobs",
+    kind: "string",
+    arg: "LOCATION",
+    help: "Deno KV location for the journal instead (a file, a URL\nseveral servers share, or :memory:)",
+  },
+  {
+    name: "lease-ms",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 15_000,
+    help: "a server's claim on a job lapses after this (default {default})",
+  },
+  {
+    name: "max-attempts",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 5,
+    help: "tries before a job with passing failures fails (default {default})",
+  },
+  {
+    name: "retry-base-ms",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 1000,
+    help: "first retry delay, doubled each try (default {default})",
+  },
+  {
+    name: "keep-finished-ms",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 24 * 3600 * 1000,
+    help: "finished jobs stay readable this long (default {default})",
+  },
+  {
+    name: "grace-ms",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 30_000,
+    min: 0,
+    help: "SIGTERM waits this long for running jobs (default {default})",
+  },
+  {
+    name: "token",
+    section: "access",
+    kind: "string",
+    arg: "T",
+    emptyIsUnset: true,
+    help: 'require "Authorization: Bearer T" (all but GET /healthz)',
+  },
+  {
+    name: "file-root",
+    section: "access",
+    kind: "list",
+    separator: ":",
+    arg: "DIR",
+    help: "allow file:// under DIR (repeatable; none by default)",
+  },
+  {
+    name: "allow-private-networks",
+    section: "access",
+    kind: "bool",
+    help: "allow loopback, private and link-local addresses",
+  },
+  {
+    name: "allow-host",
+    section: "access",
+    kind: "list",
+    separator: ",",
+    arg: "PATTERN",
+    help: "only these hosts: name, *.domain or IP (repeatable)",
+  },
+  {
+    name: "callback-secret",
+    section: "access",
+    kind: "string",
+    arg: "whsec_...",
+    emptyIsUnset: true,
+    help: "sign callbacks the Standard Webhooks way",
+    check: (secret, source) =>
+      isWebhookSecret(secret) ? undefined : `${source} must be "whsec_" followed by at least 16 base64 bytes ` +
+        `(make one with: echo whsec_$(openssl rand -base64 32))`,
+  },
+] as const satisfies readonly Flag[];
+
+type FlagName = typeof FLAGS[number]["name"];
+
+type ValueOf<F> = F extends { kind: "bool" } ? boolean
+  : F extends { kind: "list" } ? string[]
+  : F extends { kind: "int" } ? (F extends { default: unknown } ? number : number | undefined)
+  : F extends { default: unknown } ? string
+  : string | undefined;
+
+/** Each flag's resolved value, typed from the table: a flag without a default may be undefined. */
+export type FlagValues = { [F in typeof FLAGS[number] as F["name"]]: ValueOf<F> };
+
+/** The parser options for node:util's parseArgs, one per flag, and `-h`/`--help`. */
+export const OPTIONS = {
+  ...Object.fromEntries(
+    FLAGS.map((f: Flag) => [f.name, { type: f.kind === "bool" ? "boolean" : "string", multiple: f.kind === "list" }]),
+  ) as Record<FlagName, { type: "string" | "boolean"; multiple: boolean }>,
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const SECTION_TITLES: Record<Section, string> = {
+  flags: `Flags (each also read from IMGSERVE_<NAME>, e.g. ${envName("port")}=${flagNamed("port").default}):`,
+  connections: "Connections:",
+  jobs: "Jobs:",
+  access: "Access (safe by default: no local files, no private networks):",
+};
+
+/** A flag's lines in the usage text: its form, then its help aligned at column 30. */
+function usageLines(flag: Flag): string {
+  const form = `${flag.singleDash ? `-${flag.name}, ` : ""}--${flag.name}${flag.arg ? ` ${flag.arg}` : ""}`;
+  const shown = typeof flag.default === "number" || typeof flag.default === "string" ? String(flag.default) : "";
+  const [first, ...rest] = flag.help.replace("{default}", shown).split("\n");
+  return [`  ${form.padEnd(27)} ${first}`, ...rest.map((line) => " ".repeat(30) + line)].join("\n");
+}
+
+/** Flag help, shown by `--help`. */
+export const USAGE = `imgserve: an image job server
+
+Usage: imgserve <start|stop|status|restart|run> [flags]
+
+Commands:
+  start     start the server in the background (pid and log files)
+  stop      stop the background server
+  status    say whether the background server runs
+  restart   stop, then start
+  run       run the server in the foreground (containers, systemd, tests)
+` + (Object.keys(SECTION_TITLES) as Section[]).map((section) =>
+  [
+    `\n${SECTION_TITLES[section]}`,
+    ...FLAGS.filter((f: Flag) => f.section === section).map(usageLines),
+    ...(section === "access" ? ["  -h, --help                  this text"] : []),
+  ].join("\n") + "\n"
+).join("");
+
+function flagNamed(name: FlagName): Flag {
+  return FLAGS.find((f) => f.name === name)!;
 }
 
 /**
@@ -273,101 +596,117 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   }
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  const get = (name: keyof typeof OPTIONS): string | undefined => {
-    const value = (values as Record<string, unknown>)[name];
-    if (typeof value === "string") return value;
-    return env.vars[envName(name)];
-  };
-  // An error names the variable when the value came from there.
-  const source = (name: keyof typeof OPTIONS) =>
-    typeof (values as Record<string, unknown>)[name] === "string" ? `--${name}` : envName(name);
-  const int = (name: keyof typeof OPTIONS, fallback: number, min = 1): number => {
-    const raw = get(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw.trim() === "" || !Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`${source(name)} must be a whole number >= ${min}, not "${raw}"`);
-    }
-    return n;
-  };
-  const list = (name: string, separator: string) => env.vars[name]?.split(separator).filter(Boolean) ?? [];
-  const workers = int("workers", env.cores);
   const stateDir = env.isRoot ? undefined : `${env.home}/.imgserve`;
-  const extraFontDirs = [...(values["font-dir"] ?? []), ...(env.vars.IMGSERVE_FONT_DIR?.split(":") ?? [])]
-    .filter(Boolean);
-  const systemFontDirs = values["system-font-dir"] ?? env.vars.IMGSERVE_SYSTEM_FONT_DIR?.split(":");
-  const fontDirs = [...(systemFontDirs ?? SYSTEM_FONT_DIRS).filter(Boolean), ...extraFontDirs];
-  const caFile = get("ca-file");
-  const port = int("port", 8602, 0);
-  if (int("max-result-pixels", WORKER_RESULT_PIXELS) > WORKER_RESULT_PIXELS) {
-    throw new UsageError(`--max-result-pixels can be at most ${WORKER_RESULT_PIXELS}, what a worker can allocate`);
-  }
-  if (port > 65535) throw new UsageError(`${source("port")} must be at most 65535, not ${port}`);
-  const host = get("host") ?? "0.0.0.0";
-  if (/^[\d.]+$/.test(host) && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host)) {
-    throw new UsageError(`${source("host")} ${host} is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0`);
-  }
-  const callbackSecret = get("callback-secret") || undefined;
-  if (callbackSecret !== undefined && !isWebhookSecret(callbackSecret)) {
-    throw new UsageError(
-      `${source("callback-secret")} must be "whsec_" followed by at least 16 base64 bytes ` +
-        `(make one with: echo whsec_$(openssl rand -base64 32))`,
-    );
-  }
-  const dataDir = get("kv") === undefined ? get("data-dir") ?? stateDir ?? "/var/lib/imgserve" : undefined;
+  const { values: v, given } = resolveFlags(values as Record<string, unknown>, env, stateDir);
+  const systemFontDirs = v["system-font-dir"];
+  const extraFontDirs = v["font-dir"].filter(Boolean);
+  const dataDir = v.kv === undefined ? v["data-dir"] : undefined;
   return {
     command: command as Command,
-    host,
-    port,
-    workers,
-    fontDirs,
+    host: v.host,
+    port: v.port,
+    workers: v.workers,
+    fontDirs: [...systemFontDirs, ...extraFontDirs],
     extraFontDirs,
-    caFile,
-    callbackSecret,
-    cmykProfile: get("cmyk-profile"),
-    pidFile: get("pid-file") ?? (stateDir ? `${stateDir}/imgserve.pid` : "/var/run/imgserve.pid"),
-    logFile: get("log-file") ?? (stateDir ? `${stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log"),
-    logToFile: get("log-file") !== undefined,
+    caFile: v["ca-file"],
+    callbackSecret: v["callback-secret"],
+    cmykProfile: v["cmyk-profile"],
+    pidFile: v["pid-file"],
+    logFile: v["log-file"],
+    logToFile: given.has("log-file"),
     limits: {
-      maxSourceBytes: int("max-source-bytes", 50 * 1024 * 1024),
-      maxSourcePixels: int("max-source-pixels", 100_000_000),
-      maxSide: int("max-side", 16384),
-      maxResultPixels: int("max-result-pixels", WORKER_RESULT_PIXELS),
-      maxBodyBytes: int("max-body-bytes", 64 * 1024),
-      maxQueue: int("max-queue", workers * 4),
-      transferTimeoutMs: int("transfer-timeout-ms", 30_000),
-      taskTimeoutMs: int("task-timeout-ms", 120_000),
-      maxSvgBytes: int("max-svg-bytes", 10 * 1024 * 1024),
-      renderTimeoutMs: int("render-timeout-ms", 30_000),
-      sourceTimeoutMs: int("source-timeout-ms", 120_000),
+      maxSourceBytes: v["max-source-bytes"],
+      maxSourcePixels: v["max-source-pixels"],
+      maxSide: v["max-side"],
+      maxResultPixels: v["max-result-pixels"],
+      maxBodyBytes: v["max-body-bytes"],
+      maxQueue: v["max-queue"],
+      transferTimeoutMs: v["transfer-timeout-ms"],
+      taskTimeoutMs: v["task-timeout-ms"],
+      maxSvgBytes: v["max-svg-bytes"],
+      renderTimeoutMs: v["render-timeout-ms"],
+      sourceTimeoutMs: v["source-timeout-ms"],
     },
     connections: {
-      maxConnections: get("max-connections") === undefined ? undefined : int("max-connections", 0),
-      headerTimeoutMs: int("header-timeout-ms", 10_000),
-      bodyTimeoutMs: int("body-timeout-ms", 10_000),
-      keepAliveTimeoutMs: int("keep-alive-timeout-ms", 5_000),
+      maxConnections: v["max-connections"],
+      headerTimeoutMs: v["header-timeout-ms"],
+      bodyTimeoutMs: v["body-timeout-ms"],
+      keepAliveTimeoutMs: v["keep-alive-timeout-ms"],
     },
-    corsOrigins: [...(values["cors-origin"] ?? []), ...list("IMGSERVE_CORS_ORIGIN", ",")],
+    corsOrigins: v["cors-origin"],
     jobs: {
-      kv: get("kv") ?? `${dataDir}/jobs.kv`,
+      kv: v.kv ?? `${dataDir}/jobs.kv`,
       dataDir,
-      leaseMs: int("lease-ms", 15_000),
-      maxAttempts: int("max-attempts", 5),
-      retryBaseMs: int("retry-base-ms", 1000),
-      keepFinishedMs: int("keep-finished-ms", 24 * 3600 * 1000),
-      graceMs: int("grace-ms", 30_000, 0),
+      leaseMs: v["lease-ms"],
+      maxAttempts: v["max-attempts"],
+      retryBaseMs: v["retry-base-ms"],
+      keepFinishedMs: v["keep-finished-ms"],
+      graceMs: v["grace-ms"],
     },
     access: {
-      token: get("token") || undefined,
-      fileRoots: [...(values["file-root"] ?? []), ...list("IMGSERVE_FILE_ROOT", ":")],
-      allowPrivateNetworks: values["allow-private-networks"] ??
-        /^(1|true|yes)$/i.test(env.vars.IMGSERVE_ALLOW_PRIVATE_NETWORKS ?? ""),
-      allowHosts: [...(values["allow-host"] ?? []), ...list("IMGSERVE_ALLOW_HOST", ",")],
+      token: v.token,
+      fileRoots: v["file-root"],
+      allowPrivateNetworks: v["allow-private-networks"],
+      allowHosts: v["allow-host"],
     },
   };
 }
 
-function envName(flag: string): string {
+/**
+ * Each flag's value from the command line, else its IMGSERVE_ variable, else
+ * its default, checked in table order. `given` names the flags set either way.
+ */
+export function resolveFlags(
+  parsed: Record<string, unknown>,
+  env: Environment,
+  stateDir: string | undefined,
+): { values: FlagValues; given: Set<string> } {
+  const values: Record<string, unknown> = {};
+  const given = new Set<string>();
+  for (const flag of FLAGS as readonly Flag[]) {
+    const fromFlag = parsed[flag.name];
+    const variable: string | undefined = env.vars[envName(flag.name)];
+    // An error names the variable when the value came from there.
+    const source = fromFlag === undefined ? envName(flag.name) : `--${flag.name}`;
+    if (fromFlag !== undefined || variable !== undefined) given.add(flag.name);
+    const context = { cores: env.cores, stateDir, values };
+    const fallback = typeof flag.default === "function" ? flag.default(context) : flag.default;
+    let value: unknown;
+    if (flag.kind === "bool") {
+      value = fromFlag ?? /^(1|true|yes)$/i.test(variable ?? "");
+    } else if (flag.kind === "list") {
+      const fromFlags = fromFlag as string[] | undefined;
+      const fromVariable = variable?.split(flag.separator);
+      value = flag.default
+        ? (fromFlags ?? fromVariable ?? flag.default).filter(Boolean)
+        : [...(fromFlags ?? []), ...(fromVariable?.filter(Boolean) ?? [])];
+    } else {
+      let raw: string | undefined = (fromFlag as string | undefined) ?? variable;
+      if (flag.kind === "string" && flag.emptyIsUnset && raw === "") raw = undefined;
+      if (raw === undefined) {
+        value = fallback;
+      } else if (flag.kind === "int") {
+        const n = Number(raw);
+        const min = flag.min ?? 1;
+        if (raw.trim() === "" || !Number.isSafeInteger(n) || n < min) {
+          throw new UsageError(`${source} must be a whole number >= ${min}, not "${raw}"`);
+        }
+        const problem = flag.check?.(n, source);
+        if (problem) throw new UsageError(problem);
+        value = n;
+      } else {
+        const problem = flag.check?.(raw, source);
+        if (problem) throw new UsageError(problem);
+        value = raw;
+      }
+    }
+    values[flag.name] = value;
+  }
+  return { values: values as FlagValues, given };
+}
+
+/** The variable a flag is also read from: `--max-side` is `IMGSERVE_MAX_SIDE`. */
+export function envName(flag: string): string {
   return `IMGSERVE_${flag.toUpperCase().replaceAll("-", "_")}`;
 }
 
