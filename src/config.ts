@@ -1,6 +1,8 @@
 /**
  * Every flag and IMGSERVE_* variable, parsed once into one typed
  * {@linkcode Config}. No other module reads Deno.args or Deno.env.
+ * A flag is declared once, in {@linkcode FLAGS}: its usage line, parser
+ * option, variable, default and checks all come from that entry.
  *
  * @module
  */
@@ -669,8 +671,8 @@ export function resolveFlags(
     // An error names the variable when the value came from there.
     const source = fromFlag === undefined ? envName(flag.name) : `--${flag.name}`;
     if (fromFlag !== undefined || variable !== undefined) given.add(flag.name);
-    const context = { cores: env.cores, stateDir, values };
-    const fallback = typeof flag.default === "function" ? flag.default(context) : flag.default;
+    const fallback = () =>
+      typeof flag.default === "function" ? flag.default({ cores: env.cores, stateDir, values }) : flag.default;
     let value: unknown;
     if (flag.kind === "bool") {
       value = fromFlag ?? /^(1|true|yes)$/i.test(variable ?? "");
@@ -684,7 +686,7 @@ export function resolveFlags(
       let raw: string | undefined = (fromFlag as string | undefined) ?? variable;
       if (flag.kind === "string" && flag.emptyIsUnset && raw === "") raw = undefined;
       if (raw === undefined) {
-        value = fallback;
+        value = fallback();
       } else if (flag.kind === "int") {
         const n = Number(raw);
         const min = flag.min ?? 1;
