@@ -9,7 +9,7 @@
  * @module
  */
 import { STATUS_CODES } from "node:http";
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { concat } from "../transport/mod.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
 

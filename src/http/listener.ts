@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { type ConnectionTimeouts, HttpConnection, replyBytes } from "./connection.ts";
 
 /** What the listener needs. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "./errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { checkNameText, checkTags } from "./template.ts";
 
 /** The operations imgserve runs. */

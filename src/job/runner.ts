@@ -25,7 +25,7 @@ import {
 } from "../transport/mod.ts";
 import { boundedDownload } from "../transport/deadline.ts";
 import { sendCallback } from "./callback.ts";
-import { asImgserveError, type ErrorName, ImgserveError } from "./errors.ts";
+import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import {
   cleanUpAfter,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
 import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { JobWrite } from "./keep.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/job/errors.ts";
+import { ImgserveError } from "../../src/errors.ts";
 import { nameParts, parseDestination, substituteTags } from "../../src/job/template.ts";
 
 Deno.test("tags take the result size and the source's name, {$ext} as {$extension}", () => {

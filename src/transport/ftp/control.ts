@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../../job/errors.ts";
+import { type ErrorName, ImgserveError } from "../../errors.ts";
 import { connectionError, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser } from "./reply.ts";
