@@ -10,7 +10,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import { ImgserveError } from "../errors.ts";
-import { concat } from "../transport/mod.ts";
+import { concat } from "../bytes.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
 
 /** The time bounds of one connection, ms. */

@@ -15,7 +15,6 @@ import type { Metrics } from "../metrics.ts";
 import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
 import {
   type AddressGuard,
-  concat,
   type LocalSource,
   openGuard,
   readAll,
@@ -24,6 +23,7 @@ import {
   type WriteOptions,
 } from "../transport/mod.ts";
 import { boundedDownload } from "../transport/deadline.ts";
+import { concat } from "../bytes.ts";
 import { sendCallback } from "./callback.ts";
 import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
@@ -503,7 +503,9 @@ export async function readSourceHeader(
         }
       }
       try {
-        return { header: readHeader(concat(prefix, size), done), prefix };
+        // One chunk is parsed as it is: this runs for every chunk until the header parses.
+        const bytes = prefix.length === 1 ? prefix[0] : concat(prefix, size);
+        return { header: readHeader(bytes, done), prefix };
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) throw err;
       }
