@@ -38,7 +38,7 @@ import {
 import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
-import { nameParts, parseDestination, substituteTags } from "./template.ts";
+import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "./template.ts";
 
 /** What the client is told once the placeholder is in place. */
 export interface Accepted {
@@ -170,7 +170,7 @@ export class JobRunner {
     const { limits, jobs } = this.#deps.config;
     const { transports } = this.#deps;
     transports.for(request.srcURL);
-    transports.for(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
+    transports.for(new URL(withTagsStoodIn(request.dstTemplate)));
     // Checked now, so a callback the server would never be allowed to send is refused with the job.
     if (request.callbackURL) await checkCallbackHost(request.callbackURL, this.#deps.guard ?? openGuard);
     const stream = await this.#download(request.srcURL);
