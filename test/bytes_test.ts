@@ -19,3 +19,7 @@ Deno.test("concat of one chunk is still a copy, and of none an empty buffer", ()
 Deno.test("concat takes a size counted by the caller", () => {
   assertEquals([...concat([new Uint8Array([1]), new Uint8Array([2, 3])], 3)], [1, 2, 3]);
 });
+
+Deno.test("concat also joins plain arrays of byte values, as the AVIF box builder makes", () => {
+  assertEquals([...concat([[0x66, 0x74], new Uint8Array([0x79]), [0x70]])], [0x66, 0x74, 0x79, 0x70]);
+});
