@@ -8,12 +8,12 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
-import { ImgserveError } from "./job/errors.ts";
+import { ImgserveError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
-import { concat } from "./transport/mod.ts";
+import { readAtMost } from "./streams.ts";
 import { timingSafeEqual } from "node:crypto";
 import { cors } from "hono/cors";
 
@@ -173,12 +173,7 @@ async function readBody(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = () => new ImgserveError("BODY_TOO_LARGE", `the request body is over the limit of ${maxBytes} bytes`);
   if (declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return new TextDecoder().decode(concat(chunks, size));
+  const bytes = await readAtMost(request.body, maxBytes);
+  if (!bytes) throw tooLarge();
+  return new TextDecoder().decode(bytes);
 }

@@ -7,15 +7,12 @@
  */
 import type { Config } from "./config.ts";
 import { ConfigError } from "./preflight.ts";
+import { dirname } from "./paths.ts";
 
 /** What a daemon command prints and how it exits. */
 export interface Outcome {
   code: number;
   message: string;
-}
-
-function dirname(path: string): string {
-  return path.slice(0, Math.max(1, path.lastIndexOf("/")));
 }
 
 /** The pid in the pid file, or undefined when there is none. */

@@ -12,7 +12,7 @@
 import type { StageTimes } from "../workers/ops/timer.ts";
 import type { WorkReply, WorkRequest } from "../workers/codec.ts";
 import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
-import { type ErrorName, ImgserveError } from "./job/errors.ts";
+import { ImgserveError, isErrorName } from "./errors.ts";
 import type { Plan } from "./job/plan.ts";
 import type { LocalSource } from "./transport/mod.ts";
 
@@ -283,7 +283,8 @@ export class WorkerPool {
     } else if (reply.type === "unwritable") {
       task.reject(new ImgserveError("DESTINATION_NOT_WRITABLE", reply.message));
     } else if (reply.type === "unreadable") {
-      task.reject(new ImgserveError(reply.code as ErrorName, reply.message));
+      // The name crossed the worker boundary as a plain string.
+      task.reject(new ImgserveError(isErrorName(reply.code) ? reply.code : "PROCESSING_FAILED", reply.message));
     } else if (reply.type === "failed") {
       // A codec that failed may have leaked or corrupted its WASM memory
       // (C++ exceptions and Rust panics both can): the worker hands back

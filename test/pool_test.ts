@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
-import { ImgserveError } from "../src/job/errors.ts";
+import { ImgserveError } from "../src/errors.ts";
 import { coverCrop, type Plan } from "../src/job/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { tempDir } from "./helpers/server.ts";

@@ -15,7 +15,7 @@ import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
-import { ImgserveError } from "../src/job/errors.ts";
+import { ImgserveError } from "../src/errors.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =

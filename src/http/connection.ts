@@ -9,9 +9,10 @@
  * @module
  */
 import { STATUS_CODES } from "node:http";
-import { ImgserveError } from "../job/errors.ts";
-import { concat } from "../transport/mod.ts";
+import { ImgserveError } from "../errors.ts";
+import { concat } from "../bytes.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
+import { closeQuietly } from "../resources.ts";
 
 /** The time bounds of one connection, ms. */
 export interface ConnectionTimeouts {
@@ -87,11 +88,7 @@ export class HttpConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.#conn);
   }
 
   /** Reads one chunk into the buffer, unless `ms` pass first. */

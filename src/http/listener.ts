@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { type ConnectionTimeouts, HttpConnection, replyBytes } from "./connection.ts";
+import { closeQuietly } from "../resources.ts";
 
 /** What the listener needs. */
 export interface ListenOptions extends ConnectionTimeouts {
@@ -103,11 +104,7 @@ export function listenHttp(options: ListenOptions): HttpListener {
       // closed by the timer or the client
     } finally {
       clearTimeout(timer);
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
+      closeQuietly(conn);
       turningAway--;
     }
   };

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { ImageHeader } from "./header.ts";
 
 /** Stops reading: the prefix is too short (`short`) or the file is not what it claims. */

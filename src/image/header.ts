@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
 
 /** The formats imgserve reads. */

@@ -9,6 +9,7 @@
  */
 import type { OutputFormat } from "../job/request.ts";
 import { flatAvif } from "./placeholder_avif.ts";
+import { concat } from "../bytes.ts";
 
 /**
  * A flat grey image of `width` x `height` in `format`.
@@ -55,7 +56,7 @@ async function flatPng(width: number, height: number): Promise<Uint8Array<ArrayB
   }
   await writer.close();
   const idat = new Uint8Array(await collected);
-  return joinBytes([
+  return concat([
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", ihdr),
     pngChunk("IDAT", idat),
@@ -100,7 +101,7 @@ function flatJpeg(width: number, height: number): Uint8Array<ArrayBuffer> {
   const pad = scan.length * 8 - scanBits;
   if (pad > 0) scan[scan.length - 1] = (1 << pad) - 1;
   const huffman = (tableClass: number) => [0xff, 0xc4, 0, 20, (tableClass << 4) | 0, 1, ...new Array(15).fill(0), 0];
-  return joinBytes([
+  return concat([
     new Uint8Array([0xff, 0xd8]),
     new Uint8Array([0xff, 0xdb, 0, 67, 0, ...new Array(64).fill(1)]),
     new Uint8Array([0xff, 0xc0, 0, 11, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
@@ -140,15 +141,5 @@ function flatWebp(width: number, height: number): Uint8Array<ArrayBuffer> {
   out.set(new TextEncoder().encode("WEBPVP8L"), 8);
   view.setUint32(16, data.length, true);
   out.set(data, 20);
-  return out;
-}
-
-function joinBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }

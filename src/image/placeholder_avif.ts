@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concat } from "../bytes.ts";
 
 /** The tile: `avifenc -s 10 --yuv 400 -d 8 --min 50 --max 50` of a flat 512x512 grey 128 PNG. */
 const TILE_SIDE = 512;
@@ -106,12 +107,5 @@ export function flatAvif(width: number, height: number): Uint8Array<ArrayBuffer>
   const metaLength = metaFor(0).length;
   const dataStart = ftyp.length + metaLength + 8;
   const mdat = box("mdat", grid.bytes, TILE_AV1);
-  const parts = [ftyp, metaFor(dataStart), mdat];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat([ftyp, metaFor(dataStart), mdat]);
 }

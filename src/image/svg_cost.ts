@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { readHeader } from "./header.ts";
 
 /** The estimate, in pixels (4 bytes each once decoded). */

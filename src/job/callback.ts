@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "./errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { JobRecord } from "./journal.ts";
 import type { TransferOptions } from "../transport/mod.ts";
 import { guardedClient } from "../transport/http_client.ts";

@@ -10,6 +10,7 @@
 import type { JobArgs, Operation } from "./request.ts";
 import type { Plan } from "./plan.ts";
 import type { PlaceholderDigest } from "./originals.ts";
+import { dirname } from "../paths.ts";
 
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";
@@ -91,7 +92,7 @@ export class Journal {
   /** Opens (creating) the journal at a KV location: a path, a URL or ":memory:". */
   static async open(location: string, keepFinishedMs: number): Promise<Journal> {
     if (location !== ":memory:" && !/^[a-z]+:\/\//i.test(location)) {
-      await Deno.mkdir(location.slice(0, Math.max(1, location.lastIndexOf("/"))), { recursive: true });
+      await Deno.mkdir(dirname(location), { recursive: true });
     }
     return new Journal(await Deno.openKv(location), keepFinishedMs);
   }

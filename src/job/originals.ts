@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import type { LocalSource, TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
 import { fileKey } from "../transport/file.ts";
-import { ImgserveError } from "./errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { JobRecord } from "./journal.ts";
 
 /** The size and SHA-256 of the placeholder a job uploaded. */

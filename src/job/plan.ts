@@ -5,7 +5,7 @@
  * @module
  */
 import type { ImageHeader } from "../image/header.ts";
-import { ImgserveError } from "./errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { JobRequest, Operation, OutputFormat, ResizeMode } from "./request.ts";
 
 /** A rectangle in source pixels (after orientation). */

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { ImgserveError } from "./errors.ts";
-import { checkNameText, checkTags } from "./template.ts";
+import { ImgserveError } from "../errors.ts";
+import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
 
 /** The operations imgserve runs. */
 export type Operation = "resize" | "rasterize";
@@ -81,7 +81,7 @@ export function parseJobRequest(body: unknown, maxSide: number): JobRequest {
   }
   checkTags(dstURL);
   // The template must already be a URL with a scheme, tags aside.
-  parseUrl("dstURL", dstURL.replace(/\{\$[^}]*\}/g, "x"));
+  parseUrl("dstURL", withTagsStoodIn(dstURL));
   return {
     operationType: operationType as Operation,
     srcURL: parseUrl("srcURL", srcURL),

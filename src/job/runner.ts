@@ -15,7 +15,6 @@ import type { Metrics } from "../metrics.ts";
 import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
 import {
   type AddressGuard,
-  concat,
   type LocalSource,
   openGuard,
   readAll,
@@ -24,8 +23,9 @@ import {
   type WriteOptions,
 } from "../transport/mod.ts";
 import { boundedDownload } from "../transport/deadline.ts";
+import { concat } from "../bytes.ts";
 import { sendCallback } from "./callback.ts";
-import { asImgserveError, type ErrorName, ImgserveError } from "./errors.ts";
+import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import {
   cleanUpAfter,
@@ -38,7 +38,7 @@ import {
 import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
 import type { JobRequest } from "./request.ts";
-import { nameParts, parseDestination, substituteTags } from "./template.ts";
+import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "./template.ts";
 
 /** What the client is told once the placeholder is in place. */
 export interface Accepted {
@@ -170,7 +170,7 @@ export class JobRunner {
     const { limits, jobs } = this.#deps.config;
     const { transports } = this.#deps;
     transports.for(request.srcURL);
-    transports.for(new URL(request.dstTemplate.replace(/\{\$[^}]*\}/g, "x")));
+    transports.for(new URL(withTagsStoodIn(request.dstTemplate)));
     // Checked now, so a callback the server would never be allowed to send is refused with the job.
     if (request.callbackURL) await checkCallbackHost(request.callbackURL, this.#deps.guard ?? openGuard);
     const stream = await this.#download(request.srcURL);
@@ -503,7 +503,9 @@ export async function readSourceHeader(
         }
       }
       try {
-        return { header: readHeader(concat(prefix, size), done), prefix };
+        // One chunk is parsed as it is: this runs for every chunk until the header parses.
+        const bytes = prefix.length === 1 ? prefix[0] : concat(prefix, size);
+        return { header: readHeader(bytes, done), prefix };
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) throw err;
       }

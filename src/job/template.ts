@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "./errors.ts";
+import { type ErrorName, ImgserveError } from "../errors.ts";
 
 /** The values the tags stand for. */
 export interface TagValues {
@@ -19,6 +19,19 @@ export interface TagValues {
 
 const TAG = /\{\$([^}]*)\}/g;
 const KNOWN = new Set(["width", "height", "basename", "extension", "ext", "format"]);
+
+/**
+ * The template with every tag, known or not, stood in by `x`: what the
+ * destination URL looks like to a parser before the job fills its tags.
+ *
+ * @example
+ * ```ts
+ * withTagsStoodIn("ftp://h/{$basename}.jpg"); // "ftp://h/x.jpg"
+ * ```
+ */
+export function withTagsStoodIn(template: string): string {
+  return template.replace(TAG, "x");
+}
 
 /** Throws UNKNOWN_TAG for any `{$...}` tag that is not one of ours. */
 export function checkTags(template: string): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import type { AddressGuard } from "../transport/mod.ts";
 import { isIpLiteral, isPrivateAddress } from "./addresses.ts";
 

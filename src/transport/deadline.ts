@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 
 /** The two bounds, ms. */
 export interface DownloadBounds {

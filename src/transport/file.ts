@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
 import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
 import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
 import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
+import { dirname } from "../paths.ts";
 
 /** node:fs `read` on a blocking thread, as a promise of the bytes read. */
 function readAsync(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
@@ -31,11 +32,6 @@ export function pathOf(url: URL, role: "source" | "destination"): string {
   } catch {
     throw new ImgserveError("BAD_URL", `the ${role} path has a malformed percent-encoding`);
   }
-}
-
-function dirname(path: string): string {
-  const at = path.lastIndexOf("/");
-  return at <= 0 ? "/" : path.slice(0, at);
 }
 
 function notWritable(path: string, err: unknown): ImgserveError {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { checkDeclaredSize, connectionError, type TransferOptions, type Transport } from "./mod.ts";
 import { uploadHttp } from "./http_upload.ts";
 import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";

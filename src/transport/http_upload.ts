@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
 import { connectionError, type WriteOptions } from "./mod.ts";
 import { findUploadForm, type FormEntry } from "./http_form.ts";
 import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { readAtMost } from "../streams.ts";
 
 /** Largest upload page read while looking for the form. */
 const MAX_PAGE_BYTES = 4 * 1024 * 1024;
@@ -128,7 +129,7 @@ async function fetchPage(
     await response.body?.cancel();
     return undefined;
   }
-  const bytes = await readLimited(response.body, MAX_PAGE_BYTES, idle);
+  const bytes = await readAtMost(response.body, MAX_PAGE_BYTES, { onChunk: () => idle.touch() });
   if (!bytes) {
     throw new ImgserveError("DESTINATION_REFUSED", `the upload page ${url} is larger than ${MAX_PAGE_BYTES} bytes`);
   }
@@ -212,36 +213,6 @@ async function bodyExcerpt(response: Response): Promise<string> {
   } finally {
     await reader.cancel().catch(() => {});
   }
-}
-
-/** The whole body, or undefined (and the rest cancelled) past `maxBytes`. */
-async function readLimited(
-  body: ReadableStream<Uint8Array>,
-  maxBytes: number,
-  idle: Idle,
-): Promise<Uint8Array | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      idle.touch();
-      size += value.byteLength;
-      if (size > maxBytes) return undefined;
-      chunks.push(value);
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 function decodeText(bytes: Uint8Array, contentType: string): string {

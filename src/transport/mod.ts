@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { ImgserveError } from "../job/errors.ts";
+import { ImgserveError } from "../errors.ts";
+import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "./keep.ts";
 
 /**
@@ -181,36 +182,7 @@ export async function readAll(
   maxBytes: number,
   prefix: Uint8Array[] = [],
 ): Promise<Uint8Array> {
-  const chunks = [...prefix];
-  let size = chunks.reduce((n, c) => n + c.byteLength, 0);
-  const reader = stream.getReader();
-  try {
-    while (true) {
-      if (size > maxBytes) {
-        throw new ImgserveError("SOURCE_TOO_LARGE", `the source is larger than the limit of ${maxBytes} bytes`);
-      }
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      chunks.push(value);
-    }
-  } catch (err) {
-    await reader.cancel().catch(() => {});
-    throw err;
-  } finally {
-    reader.releaseLock();
-  }
-  return concat(chunks, size);
-}
-
-/** Joins chunks into one buffer of `size` bytes (a single chunk is returned as it is). */
-export function concat(chunks: Uint8Array[], size?: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size ?? chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  const bytes = await readAtMost(stream, maxBytes, { prefix });
+  if (!bytes) throw new ImgserveError("SOURCE_TOO_LARGE", `the source is larger than the limit of ${maxBytes} bytes`);
+  return bytes;
 }

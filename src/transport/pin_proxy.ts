@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { closeQuietly } from "../resources.ts";
 
 const MAX_HEADER_BYTES = 8192;
 const HEADER_TIMEOUT_MS = 10_000;
@@ -49,14 +50,6 @@ export function startPinProxy(): PinProxy {
       await Promise.allSettled([...tunnels]);
     },
   };
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 async function readHeader(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {

@@ -3,6 +3,7 @@
  */
 import { type Config, parseConfig, processEnvironment } from "../../src/config.ts";
 import { type Server, type ServerOptions, startServer } from "../../src/server.ts";
+import { dirname } from "../../src/paths.ts";
 
 /** Flags that open what the tests use: files under the temporary folder, servers on loopback. */
 export const OPEN_FLAGS = ["--file-root", tempRoot(), "--allow-private-networks"];
@@ -10,7 +11,7 @@ export const OPEN_FLAGS = ["--file-root", tempRoot(), "--allow-private-networks"
 function tempRoot(): string {
   const probe = Deno.makeTempDirSync();
   Deno.removeSync(probe);
-  return probe.slice(0, probe.lastIndexOf("/")) || "/";
+  return dirname(probe);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/job/errors.ts";
+import { ImgserveError } from "../../src/errors.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 
 const good = {

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/job/errors.ts";
-import { nameParts, parseDestination, substituteTags } from "../../src/job/template.ts";
+import { ImgserveError } from "../../src/errors.ts";
+import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "../../src/job/template.ts";
 
 Deno.test("tags take the result size and the source's name, {$ext} as {$extension}", () => {
   const parts = nameParts(new URL("http://host/a/Ex.png"));
@@ -30,4 +30,10 @@ Deno.test("a name without a dot has an empty extension; encoded names stay encod
 Deno.test("an absurdly long file name is refused with its own code", () => {
   const err = assertThrows(() => parseDestination(`file:///tmp/${"a".repeat(300)}.png`), ImgserveError);
   assertEquals(err.code, 108);
+});
+
+Deno.test("withTagsStoodIn puts x for every tag, known or not, so the template parses as a URL", () => {
+  assertEquals(withTagsStoodIn("ftp://h/{$basename}_{$width}x{$height}.{$nope}"), "ftp://h/x_xxx.x");
+  assertEquals(withTagsStoodIn("http://{$basename}/a.png"), "http://x/a.png");
+  assertEquals(withTagsStoodIn("file:///t/no-tags.png"), "file:///t/no-tags.png");
 });

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/job/errors.ts";
+import { ImgserveError } from "../../src/errors.ts";
 import { fileTransport, readLocalSource, writeFileAtomic } from "../../src/transport/file.ts";
 import { openGuard } from "../../src/transport/mod.ts";
 import { FileRoots } from "../../src/security/files.ts";

@@ -3,7 +3,7 @@ import { decode, GREEN, painted, pixel, png } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
 import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
-import { ImgserveError } from "../../src/job/errors.ts";
+import { ImgserveError } from "../../src/errors.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
 import { splitFormDestination, uploadHttp } from "../../src/transport/http_upload.ts";
 import { type AddressGuard, openGuard, type WriteOptions } from "../../src/transport/mod.ts";

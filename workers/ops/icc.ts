@@ -8,6 +8,7 @@
  * @module
  */
 import type { SourceFormat } from "../../src/image/header.ts";
+import { concat } from "../../src/bytes.ts";
 
 /** Colour facts of a source. */
 export interface ColourInfo {
@@ -138,14 +139,4 @@ function avifIcc(bytes: Uint8Array): Uint8Array | undefined {
     return undefined;
   };
   return walk(0, limit);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../../job/errors.ts";
+import { type ErrorName, ImgserveError } from "../../errors.ts";
 import { connectionError, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser } from "./reply.ts";
 import { secure, sessionReuseHint, type TlsStream } from "./tls.ts";
+import { closeQuietly } from "../../resources.ts";
 
 /** How TLS is used: not at all, from the first byte (ftps), or after AUTH TLS (ftpes). */
 export type FtpSecurity = "none" | "implicit" | "explicit";
@@ -213,12 +214,4 @@ function shown(line: string): string {
 
 async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
-}
-
-function closeQuietly(conn: Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed, or consumed by startTls.
-  }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../job/errors.ts";
+import { ImgserveError } from "../../errors.ts";
 
 /** What bounds an operation: a time limit and an optional abort signal. */
 export interface Limits {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../job/errors.ts";
+import { ImgserveError } from "../../errors.ts";
 import type { Transport } from "../mod.ts";
 import { FtpClient } from "./client.ts";
 import { parseFtpUrl } from "./url.ts";

@@ -11,6 +11,7 @@
  * @module
  */
 import { isIpLiteral } from "../../security/addresses.ts";
+import { closeQuietly } from "../../resources.ts";
 
 const SSL_ERROR_SSL = 1;
 const SSL_ERROR_WANT_READ = 2;
@@ -272,11 +273,7 @@ export class OpenSslStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#conn);
     if (this.#busy === 0) this.#free();
   }
 

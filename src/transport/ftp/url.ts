@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../job/errors.ts";
+import { ImgserveError } from "../../errors.ts";
 import type { FtpEndpoint, FtpSecurity } from "./control.ts";
 
 const schemes: Record<string, { security: FtpSecurity; port: number }> = {

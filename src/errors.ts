@@ -98,6 +98,20 @@ export const Errors = {
 export type ErrorName = keyof typeof Errors;
 
 /**
+ * Whether `name` is an entry of {@linkcode Errors}: for names that cross a
+ * boundary untyped, such as a worker's reply.
+ *
+ * @example
+ * ```ts
+ * isErrorName("QUEUE_FULL"); // true
+ * isErrorName("toString"); // false
+ * ```
+ */
+export function isErrorName(name: string): name is ErrorName {
+  return Object.hasOwn(Errors, name);
+}
+
+/**
  * An error a client sees: a kind from the table plus one sentence a person
  * can act on.
  *
@@ -107,8 +121,8 @@ export type ErrorName = keyof typeof Errors;
  * ```
  */
 export class ImgserveError extends Error {
-  /** Which entry of the table this is. */
-  override readonly name: string;
+  /** Which entry of the table this is; typed so comparisons are checked. */
+  override readonly name: ErrorName;
   /** The table entry. */
   readonly kind: ErrorKind;
 
