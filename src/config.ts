@@ -474,6 +474,11 @@ export const FLAGS = [
     arg: "T",
     emptyIsUnset: true,
     help: 'require "Authorization: Bearer T" (all but GET /healthz)',
+    // RFC 6750's token68: what a client can send in the header, and all Hono's bearer-auth takes.
+    check: (token, source) =>
+      /^[A-Za-z0-9._~+/-]+=*$/.test(token)
+        ? undefined
+        : `${source} may hold only letters, digits and . _ ~ + / - (then = padding), as a bearer token must`,
   },
   {
     name: "file-root",

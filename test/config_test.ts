@@ -106,5 +106,8 @@ Deno.test("bad values are refused with the flag or variable they came from", () 
   assert(message(["--max-result-pixels", "100000001"]).startsWith("--max-result-pixels can be at most 100000000"));
   assert(message([], { IMGSERVE_HOST: "999.1.1.1" }).startsWith("IMGSERVE_HOST 999.1.1.1 is not an IPv4 address"));
   assert(message(["--callback-secret", "hunter2"]).startsWith('--callback-secret must be "whsec_"'));
+  // A token no client could send in a bearer header would lock every client out.
+  assert(message(["--token", "two words"]).startsWith("--token may hold only letters, digits"));
+  assertEquals(parseConfig(["run", "--token", "a.B-9_~+/x=="], environment())!.access.token, "a.B-9_~+/x==");
   assertEquals(parseConfig(["run", "--grace-ms", "0"], environment())!.jobs.graceMs, 0);
 });
