@@ -12,6 +12,25 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * Waits until a server `child` that has no "ready" signal of its own
+ * accepts connections on `port`; fails at once if it exits first.
+ */
+export async function waitForPort(port: number, child: Deno.ChildProcess, name: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (!exited && Date.now() < deadline) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error(`${name} did not listen on ${port}`);
+}
+
 /** A running imgserve process. */
 export interface ServerProcess extends AsyncDisposable {
   base: string;
