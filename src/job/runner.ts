@@ -12,7 +12,7 @@ import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader } from "../i
 import { placeholderFor } from "../image/placeholder.ts";
 import { assertRenderCost } from "../image/svg_cost.ts";
 import type { Metrics } from "../metrics.ts";
-import { JobNotStarted, type WorkerPool, type WorkResult } from "../pool.ts";
+import { JobNotStarted, type WorkerPool } from "../pool.ts";
 import {
   type AddressGuard,
   type LocalSource,
@@ -26,25 +26,14 @@ import { boundedDownload } from "../transport/deadline.ts";
 import { concat } from "../bytes.ts";
 import { sendCallback } from "./callback.ts";
 import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
-import type { JobRecord, Journal } from "./journal.ts";
-import {
-  cleanUpAfter,
-  digestOf,
-  type PlaceholderDigest,
-  refuseInPlace,
-  refusePlaceholder,
-  settleKept,
-} from "./originals.ts";
+import type { JobRecord, Journal, OutputRecord } from "./journal.ts";
+import { cleanUpAfter, digestOf, refuseInPlace, refusePlaceholder, settleKept } from "./originals.ts";
+import { jobError, outputKey, refuseSharedDestinations } from "./outputs.ts";
+import { type OutputResult, type OutputTask, runOutputs } from "./run_outputs.ts";
 import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
-import type { JobRequest } from "./request.ts";
+import { atOutput, type JobRequest, type OutputRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "./template.ts";
-
-/** What the client is told once the placeholder is in place. */
-export interface Accepted {
-  id: string;
-  dstURL: string;
-}
 
 /** What a runner needs. */
 export interface RunnerDeps {
@@ -140,7 +129,7 @@ export class JobRunner {
    * client is told. The queue slot is taken before the first await, so
    * simultaneous requests cannot all pass the check.
    */
-  async accept(request: JobRequest): Promise<Accepted> {
+  async accept(request: JobRequest): Promise<JobRecord> {
     const { limits } = this.#deps.config;
     if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
     const unfinished = this.#active.size + this.#admitting;
@@ -166,22 +155,21 @@ export class JobRunner {
     );
   }
 
-  async #admit(request: JobRequest): Promise<Accepted> {
+  async #admit(request: JobRequest): Promise<JobRecord> {
     const { limits, jobs } = this.#deps.config;
     const { transports } = this.#deps;
+    const at = (i: number) => request.multi ? `outputs[${i}].` : "";
     transports.for(request.srcURL);
-    transports.for(new URL(withTagsStoodIn(request.dstTemplate)));
+    for (const [i, output] of request.outputs.entries()) {
+      atOutput(at(i), () => transports.for(new URL(withTagsStoodIn(output.dstTemplate))));
+    }
     // Checked now, so a callback the server would never be allowed to send is refused with the job.
     if (request.callbackURL) await checkCallbackHost(request.callbackURL, this.#deps.guard ?? openGuard);
     const stream = await this.#download(request.srcURL);
     let prefix: Uint8Array[];
-    let plan: Plan;
-    let dst: string;
     let local: LocalSource | undefined;
     const id = crypto.randomUUID();
-    let dstURL: URL | undefined;
-    let digest: PlaceholderDigest | undefined;
-    let kept = false;
+    const outputs: OutputRecord[] = [];
     try {
       let header: ImageHeader;
       ({ header, prefix } = await readSourceHeader(stream, limits.maxSourceBytes));
@@ -192,30 +180,21 @@ export class JobRunner {
         );
       }
       if (header.format === "svg") prefix = [await readWholeSvg(stream, prefix, limits.maxSvgBytes)];
-      plan = planJob(request, header, limits.maxSide, limits.maxResultPixels);
-      if (header.format === "svg") {
-        const size = { width: plan.width, height: plan.height, svgWidth: header.width };
-        assertRenderCost(prefix[0], size, limits.maxSourcePixels);
+      for (const [i, output] of request.outputs.entries()) {
+        outputs.push(atOutput(at(i), () => this.#planOutput(request, output, header, prefix[0])));
       }
-      local = this.#localSource(request.srcURL, plan);
-      dst = substituteTags(request.dstTemplate, {
-        width: plan.width,
-        height: plan.height,
-        ...nameParts(request.srcURL),
-        format: extensionOf(plan.format),
-      });
-      dstURL = parseDestination(dst);
-      refuseInPlace(transports, request.srcURL, dstURL, local);
-      const placeholder = await placeholderFor(plan.format, plan.width, plan.height);
-      digest = digestOf(placeholder);
-      const job = { id, stage: "placeholder" } as const;
-      const wrote = await transports.for(dstURL).write(dstURL, placeholder, {
-        ...this.#writeOptions(plan, request.args.fieldName),
-        job,
-      });
-      kept = wrote?.kept === true;
+      local = this.#localSource(request.srcURL, outputs[0].plan);
+      for (const [i, output] of outputs.entries()) {
+        atOutput(at(i), () => refuseInPlace(transports, request.srcURL, new URL(output.dstURL), local));
+      }
+      refuseSharedDestinations(transports, outputs);
+      // Every output is valid before the first placeholder is written.
+      for (const [i, output] of outputs.entries()) {
+        await atOutput(at(i), () => this.#placePlaceholder(id, i, output, request.outputs[i].args.fieldName));
+      }
     } catch (err) {
       await stream.cancel().catch(() => {});
+      await this.#takeBack(id, outputs);
       throw err;
     }
     // A photo on this machine goes to a worker as it is (the worker reads it), so the job runs from here on.
@@ -225,15 +204,12 @@ export class JobRunner {
       id,
       state: local ? "running" : "queued",
       startedAt: local ? now : undefined,
-      dstURL: dst,
-      width: plan.width,
-      height: plan.height,
-      plan,
+      outputs,
       request: {
         operationType: request.operationType,
         srcURL: request.srcURL.href,
-        dstTemplate: request.dstTemplate,
-        args: request.args,
+        outputs: request.outputs,
+        multi: request.multi || undefined,
         callbackURL: request.callbackURL?.href,
       },
       attempts: 1,
@@ -241,18 +217,65 @@ export class JobRunner {
       owner: this.owner,
       leaseUntil: now + jobs.leaseMs,
       callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
-      placeholder: digest,
-      kept: kept || undefined,
     };
     try {
       await this.#deps.journal.put(record);
     } catch (err) {
       await stream.cancel().catch(() => {});
-      if (kept) await settleKept(transports, dstURL!, id, "failed", this.#transfer(), this.#deps.log);
+      await this.#takeBack(id, outputs);
       throw err;
     }
     this.#track(record.id, this.#execute(record, local ?? { stream, prefix }));
-    return { id: record.id, dstURL: dst };
+    return record;
+  }
+
+  /** One output's plan and filled-in destination, checked against the limits. */
+  #planOutput(request: JobRequest, output: OutputRequest, header: ImageHeader, svg: Uint8Array): OutputRecord {
+    const { limits } = this.#deps.config;
+    const plan = planJob(
+      { operationType: request.operationType, args: output.args },
+      header,
+      limits.maxSide,
+      limits.maxResultPixels,
+    );
+    if (header.format === "svg") {
+      assertRenderCost(svg, { width: plan.width, height: plan.height, svgWidth: header.width }, limits.maxSourcePixels);
+    }
+    const dstURL = substituteTags(output.dstTemplate, {
+      width: plan.width,
+      height: plan.height,
+      ...nameParts(request.srcURL),
+      format: extensionOf(plan.format),
+    });
+    parseDestination(dstURL);
+    return { dstURL, width: plan.width, height: plan.height, plan, state: "pending" };
+  }
+
+  /** Uploads an output's placeholder, noting its digest and whether an earlier file was kept. */
+  async #placePlaceholder(id: string, index: number, output: OutputRecord, fieldName?: string): Promise<void> {
+    const dstURL = new URL(output.dstURL);
+    const placeholder = await placeholderFor(output.plan.format, output.width, output.height);
+    const wrote = await this.#deps.transports.for(dstURL).write(dstURL, placeholder, {
+      ...this.#writeOptions(output.plan, fieldName),
+      job: { id: outputKey(id, index), stage: "placeholder" },
+    });
+    output.placeholder = digestOf(placeholder);
+    if (wrote?.kept) output.kept = true;
+  }
+
+  /** A job refused after some placeholders were placed: the files they replaced are put back. */
+  async #takeBack(id: string, outputs: OutputRecord[]): Promise<void> {
+    for (const [i, output] of outputs.entries()) {
+      if (!output.kept) continue;
+      await settleKept(
+        this.#deps.transports,
+        new URL(output.dstURL),
+        outputKey(id, i),
+        "failed",
+        this.#transfer(),
+        this.#deps.log,
+      );
+    }
   }
 
   /** A resize source the worker may read itself, checked; undefined for remote sources and SVGs. */
@@ -315,27 +338,46 @@ export class JobRunner {
   }
 
   /**
-   * One attempt at a job; on a passing failure, schedules the next. A job
-   * just accepted comes with its source opened or, if local, checked.
+   * One attempt at a job: the source read once, then every output still
+   * pending made and delivered in turn, each journaled as it ends. On a
+   * passing failure the next attempt is scheduled, for the failed outputs
+   * only. A job just accepted comes with its source opened or, if local,
+   * checked.
    */
   async #execute(
     record: JobRecord,
     opened?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] } | LocalSource,
   ) {
-    const { journal, config, transports, metrics } = this.#deps;
-    const { id, plan } = record;
+    const { journal, config, transports } = this.#deps;
+    const { id } = record;
+    const outputs = record.outputs.map((output) => ({ ...output }));
+    const pending = outputs.flatMap((output, i) => output.state === "pending" ? [i] : []);
+    const failures = new Map<number, ImgserveError>();
+    // Outputs are journaled one by one as they end, in order, so a crash never redoes a delivered one.
+    let saved = Promise.resolve(true);
+    const save = (patch: Partial<JobRecord> = {}) =>
+      saved = saved.then((ok) => ok && journal.update(id, this.owner, { ...patch, outputs: structuredClone(outputs) }));
+    let delivering = Promise.resolve();
     const stopBeating = this.#heartbeat(id);
     try {
       const srcURL = new URL(record.request.srcURL);
+      const { plan } = outputs[pending[0]];
       const { maxSourceBytes } = config.limits;
-      if (!opened) await cleanUpAfter(transports, record, this.#transfer(), this.#deps.log);
+      if (!opened) {
+        for (const i of pending) {
+          await cleanUpAfter(transports, outputs[i].dstURL, outputKey(id, i), this.#transfer(), this.#deps.log);
+        }
+      }
+      const refuseOwnPlaceholders = async (source: Uint8Array | LocalSource) => {
+        for (const output of outputs) await refusePlaceholder(source, output.placeholder);
+      };
       const download = async (from?: { stream: ReadableStream<Uint8Array>; prefix: Uint8Array[] }) => {
         const bytes = await readAll(
           from?.stream ?? await this.#download(srcURL),
           maxSourceBytes,
           from?.prefix ?? [],
         );
-        await refusePlaceholder(bytes, record.placeholder);
+        await refuseOwnPlaceholders(bytes);
         return bytes;
       };
       let source: Uint8Array | LocalSource;
@@ -344,73 +386,153 @@ export class JobRunner {
         source = (opened ? undefined : this.#localSource(srcURL, plan)) ?? await download(opened);
         if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
       }
-      if (!(source instanceof Uint8Array)) await refusePlaceholder(source, record.placeholder);
+      if (!(source instanceof Uint8Array)) await refuseOwnPlaceholders(source);
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
-      const dstURL = parseDestination(record.dstURL);
-      const destination = transports.for(dstURL);
-      const writeTo = destination.localPath?.(dstURL);
-      const job = { id, stage: "result" } as const;
-      const writeTemp = writeTo === undefined ? undefined : tempPathFor(writeTo, job);
-      const result = await this.#process(plan, source, timeout, () => download(undefined), writeTo, writeTemp);
-      if (writeTo === undefined) {
-        await destination.write(dstURL, result.bytes, {
-          ...this.#writeOptions(plan, record.request.args.fieldName),
-          job,
+      const tasks = pending.map((i) => {
+        const writeTo = transports.for(new URL(outputs[i].dstURL)).localPath?.(new URL(outputs[i].dstURL));
+        const job = { id: outputKey(id, i), stage: "result" } as const;
+        return {
+          plan: outputs[i].plan,
+          writeTo,
+          writeTemp: writeTo === undefined ? undefined : tempPathFor(writeTo, job),
+        };
+      });
+      const made = (k: number, result: OutputResult) => {
+        const i = pending[k];
+        delivering = delivering.then(async () => {
+          try {
+            if (!result.ok) throw result.error;
+            const size = await this.#deliver(record, i, tasks[k].writeTo, result.bytes);
+            if (outputs[i].kept) {
+              await settleKept(
+                transports,
+                new URL(outputs[i].dstURL),
+                outputKey(id, i),
+                "done",
+                this.#transfer(),
+                this.#deps.log,
+              );
+            }
+            outputs[i] = { ...outputs[i], state: "done", size, times: result.times, error: undefined, kept: undefined };
+            await save();
+          } catch (err) {
+            failures.set(i, asImgserveError(err));
+          }
         });
-      }
-      if (record.kept) await settleKept(transports, dstURL, id, "done", this.#transfer(), this.#deps.log);
-      const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
-      if (await journal.update(id, this.owner, done)) this.#finished({ ...record, ...done });
+      };
+      await this.#process(source, tasks, timeout, () => download(undefined), made);
+      await delivering;
+      await this.#conclude(record, outputs, failures, save);
     } catch (err) {
       if (this.#stopping) return; // the lease goes back to the journal in stop()
+      await delivering;
       const error = asImgserveError(err);
-      if (error.transient && record.attempts < config.jobs.maxAttempts) {
-        const delay = config.jobs.retryBaseMs * 2 ** (record.attempts - 1);
-        metrics.retries.inc();
-        this.#deps.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
-        await journal.update(id, this.owner, {
-          state: "queued",
-          attempts: record.attempts + 1,
-          retryAt: Date.now() + delay,
-          error: { code: error.code, message: error.message },
-          owner: undefined,
-          leaseUntil: undefined,
-        });
-        return;
-      }
-      const failed = {
-        state: "failed",
-        finishedAt: Date.now(),
-        error: { code: error.code, message: error.message },
-      } as const;
-      if (record.kept) {
-        await settleKept(transports, parseDestination(record.dstURL), id, "failed", this.#transfer(), this.#deps.log);
-      }
-      if (await journal.update(id, this.owner, failed)) this.#finished({ ...record, ...failed });
+      for (const i of pending) if (outputs[i].state === "pending" && !failures.has(i)) failures.set(i, error);
+      await this.#conclude(record, outputs, failures, save, error);
     } finally {
       stopBeating();
     }
   }
 
+  /** Uploads an output's result, unless the worker wrote it itself; resolves with its size. */
+  async #deliver(record: JobRecord, index: number, writeTo: string | undefined, bytes: Uint8Array<ArrayBuffer>) {
+    if (writeTo !== undefined) return (await Deno.stat(writeTo)).size;
+    const output = record.outputs[index];
+    const dstURL = new URL(output.dstURL);
+    await this.#deps.transports.for(dstURL).write(dstURL, bytes, {
+      ...this.#writeOptions(output.plan, record.request.outputs[index].args.fieldName),
+      job: { id: outputKey(record.id, index), stage: "result" },
+    });
+    return bytes.byteLength;
+  }
+
   /**
-   * Runs the plan in the pool. A job lost with a worker before it started
-   * is run again at once (its bytes read again, if they went down with the
-   * worker), a few times at most, without counting an attempt.
+   * Ends an attempt: an output whose failure may pass is tried again on
+   * the next attempt, while attempts remain; any other failed output is
+   * failed for good, its earlier file put back. The job is done when every
+   * output is, failed when none is left to retry and one failed.
+   */
+  async #conclude(
+    record: JobRecord,
+    outputs: OutputRecord[],
+    failures: Map<number, ImgserveError>,
+    save: (patch?: Partial<JobRecord>) => Promise<boolean>,
+    whole?: ImgserveError,
+  ): Promise<void> {
+    const { config, transports, metrics } = this.#deps;
+    const { id } = record;
+    const again = record.attempts < config.jobs.maxAttempts;
+    let retried: ImgserveError | undefined;
+    for (const [i, error] of failures) {
+      outputs[i].error = { code: error.code, message: error.message };
+      if (error.transient && again) {
+        retried ??= error;
+        continue;
+      }
+      outputs[i].state = "failed";
+      if (outputs[i].kept) {
+        await settleKept(
+          transports,
+          new URL(outputs[i].dstURL),
+          outputKey(id, i),
+          "failed",
+          this.#transfer(),
+          this.#deps.log,
+        );
+        outputs[i].kept = undefined;
+      }
+    }
+    if (retried) {
+      const error = whole ?? retried;
+      const delay = config.jobs.retryBaseMs * 2 ** (record.attempts - 1);
+      metrics.retries.inc();
+      this.#deps.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
+      await save({
+        state: "queued",
+        attempts: record.attempts + 1,
+        retryAt: Date.now() + delay,
+        error: { code: error.code, message: error.message },
+        owner: undefined,
+        leaseUntil: undefined,
+      });
+      return;
+    }
+    const error = jobError(outputs, record.request.multi === true, whole);
+    const end: Partial<JobRecord> = error
+      ? { state: "failed", finishedAt: Date.now(), error }
+      : { state: "done", finishedAt: Date.now(), error: undefined };
+    if (await save(end)) this.#finished({ ...record, ...end, outputs });
+  }
+
+  /**
+   * Makes the outputs in the pool. Outputs lost with a worker before they
+   * started are run again at once (the source read again, if it went down
+   * with the worker), a few times at most, without counting an attempt.
    */
   async #process(
-    plan: Plan,
     source: Uint8Array | LocalSource,
+    tasks: OutputTask[],
     timeoutMs: number,
     reread: () => Promise<Uint8Array>,
-    writeTo?: string,
-    writeTemp?: string,
-  ): Promise<WorkResult> {
+    onOutput: (index: number, result: OutputResult) => void,
+  ): Promise<void> {
+    let left = tasks.map((_, k) => k);
     for (let again = 0;; again++) {
+      const done = new Set<number>();
       try {
         // Run again only on an idle worker, so it cannot wait behind the crashing job a second time.
-        return await this.#deps.pool.run(plan, source, { timeoutMs, writeTo, writeTemp, alone: again > 0 });
+        await runOutputs(this.#deps.pool, source, left.map((k) => tasks[k]), {
+          timeoutMs,
+          alone: again > 0,
+          onOutput: (j, result) => {
+            done.add(j);
+            onOutput(left[j], result);
+          },
+        });
+        return;
       } catch (err) {
         if (!(err instanceof JobNotStarted) || again === 3) throw err;
+        left = left.filter((_, j) => !done.has(j));
         if (source instanceof Uint8Array) source = await reread();
       }
     }

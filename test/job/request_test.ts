@@ -15,7 +15,14 @@ function code(body: unknown): number {
 
 Deno.test("the seed's example request is valid, with cover as the default mode", () => {
   const job = parseJobRequest(good, 16384);
-  assertEquals([job.operationType, job.args.width, job.args.height, job.args.mode], ["resize", 200, 120, "cover"]);
+  const { args } = job.outputs[0];
+  assertEquals([job.operationType, args.width, args.height, args.mode, job.multi], [
+    "resize",
+    200,
+    120,
+    "cover",
+    false,
+  ]);
 });
 
 Deno.test("each cause of an invalid request has its own code", () => {
@@ -41,5 +48,5 @@ Deno.test("each cause of an invalid request has its own code", () => {
 
 Deno.test("rasterize needs no size", () => {
   const job = parseJobRequest({ ...good, operationType: "rasterize", args: {} }, 16384);
-  assertEquals(job.args.width, undefined);
+  assertEquals(job.outputs[0].args.width, undefined);
 });
