@@ -360,6 +360,8 @@ export class JobRunner {
     let delivering = Promise.resolve();
     const stopBeating = this.#heartbeat(id);
     try {
+      // Killed after its last output was journaled but before the job was: nothing left to make.
+      if (pending.length === 0) return await this.#conclude(record, outputs, failures, save);
       const srcURL = new URL(record.request.srcURL);
       const { plan } = outputs[pending[0]];
       const { maxSourceBytes } = config.limits;

@@ -360,3 +360,24 @@ Deno.test("a job journaled by the version before outputs (its one output at the 
   assertEquals([job.state, job.dstURL, job.width, job.height, "outputs" in job], ["done", old.dstURL, 90, 60, false]);
   await assertResult(await Deno.readFile(`${dir.path}/out/a.png`), 90, 60, "PNG");
 });
+
+Deno.test("a source that cannot be decoded fails every output with its code, and the job with it", async () => {
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/bad.png`, (await png(thirds(60, 40))).slice(0, 80));
+  await using imgserve = await serve();
+  const reply = await imgserve.post({
+    operationType: "resize",
+    srcURL: `file://${dir.path}/bad.png`,
+    outputs: [
+      { dstURL: `file://${dir.path}/out/one.png`, args: { width: 30 } },
+      { dstURL: `file://${dir.path}/out/two.png`, args: { width: 20 } },
+    ],
+  });
+  assertEquals(reply.status, 202, JSON.stringify(reply.json));
+  const job = await imgserve.finished(reply.json.id as string);
+  assertEquals([job.state, job.code], ["failed", 601], JSON.stringify(job));
+  assertEquals((job.outputs as Record<string, unknown>[]).map((o) => [o.state, o.code]), [["failed", 601], [
+    "failed",
+    601,
+  ]]);
+});
