@@ -381,3 +381,29 @@ Deno.test("a source that cannot be decoded fails every output with its code, and
     601,
   ]]);
 });
+
+Deno.test("outputs over earlier files in one folder keep each file under its own name until that output is done", async () => {
+  await using dir = await tempDir();
+  await using src = heldSource({ "/a.png": await png(thirds(300, 200)) });
+  await Deno.mkdir(`${dir.path}/out`);
+  await Deno.writeFile(`${dir.path}/out/one.png`, new TextEncoder().encode("earlier one"));
+  await Deno.writeFile(`${dir.path}/out/two.png`, new TextEncoder().encode("earlier two"));
+  await using imgserve = await serve();
+  const reply = await imgserve.post({
+    operationType: "resize",
+    srcURL: `${src.base}/a.png`,
+    outputs: [
+      { dstURL: `file://${dir.path}/out/one.png`, args: { width: 90, height: 60 } },
+      { dstURL: `file://${dir.path}/out/two.png`, args: { width: 60, height: 40 } },
+    ],
+  });
+  assertEquals(reply.status, 202, JSON.stringify(reply.json));
+  const id = reply.json.id as string;
+  assertEquals(namesIn(`${dir.path}/out`), [`.imgserve-${id}.1.kept`, `.imgserve-${id}.kept`, "one.png", "two.png"]);
+  assertEquals(await Deno.readTextFile(`${dir.path}/out/.imgserve-${id}.1.kept`), "earlier two");
+  src.release();
+  assertEquals((await imgserve.finished(id)).state, "done");
+  await assertResult(await Deno.readFile(`${dir.path}/out/one.png`), 90, 60, "PNG");
+  await assertResult(await Deno.readFile(`${dir.path}/out/two.png`), 60, 40, "PNG");
+  assertEquals(namesIn(`${dir.path}/out`), ["one.png", "two.png"]);
+});
