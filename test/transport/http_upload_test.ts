@@ -5,12 +5,12 @@ import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
-import { splitFormDestination, uploadHttp } from "../../src/transport/http_upload.ts";
-import { type AddressGuard, openGuard, type WriteOptions } from "../../src/transport/mod.ts";
+import { type HttpWriteOptions, splitFormDestination, uploadHttp } from "../../src/transport/http_upload.ts";
+import { type AddressGuard, openGuard } from "../../src/transport/mod.ts";
 
 const image = await png(painted(30, 20, () => GREEN));
 
-function writeOptions(extra: Partial<WriteOptions> = {}): WriteOptions {
+function writeOptions(extra: Partial<HttpWriteOptions> = {}): HttpWriteOptions {
   return { timeoutMs: 5_000, caCerts: [], guard: openGuard, contentType: "image/png", ...extra };
 }
 
