@@ -1,7 +1,7 @@
 /**
- * `http://` and `https://` sources with `fetch`: redirects followed by hand
- * (bounded, each hop checked by the network guard), errors mapped to codes.
- * Uploads live in http_upload.ts.
+ * `http://` and `https://` sources with `fetch`, and the HTTP(S) transport
+ * that pairs them with uploads (http_upload.ts). Redirects and error codes
+ * are http_exchange.ts's, shared with uploads.
  *
  * @module
  */
