@@ -130,8 +130,8 @@ export class JobRunner {
     };
   }
 
-  #writeOptions(plan: Plan, fieldName?: string): WriteOptions {
-    return { ...this.#transfer(), contentType: contentTypeOf(plan.format), fieldName };
+  #writeOptions(plan: Plan, jobArgs: object): WriteOptions {
+    return { ...this.#transfer(), contentType: contentTypeOf(plan.format), jobArgs };
   }
 
   /**
@@ -210,7 +210,7 @@ export class JobRunner {
       digest = digestOf(placeholder);
       const job = { id, stage: "placeholder" } as const;
       const wrote = await transports.for(dstURL).write(dstURL, placeholder, {
-        ...this.#writeOptions(plan, request.args.fieldName),
+        ...this.#writeOptions(plan, request.args),
         job,
       });
       kept = wrote?.kept === true;
@@ -354,7 +354,7 @@ export class JobRunner {
       const result = await this.#process(plan, source, timeout, () => download(undefined), writeTo, writeTemp);
       if (writeTo === undefined) {
         await destination.write(dstURL, result.bytes, {
-          ...this.#writeOptions(plan, record.request.args.fieldName),
+          ...this.#writeOptions(plan, record.request.args),
           job,
         });
       }

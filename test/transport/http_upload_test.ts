@@ -5,12 +5,18 @@ import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
-import { splitFormDestination, uploadHttp } from "../../src/transport/http_upload.ts";
-import { type AddressGuard, openGuard, type WriteOptions } from "../../src/transport/mod.ts";
+import {
+  formFieldOf,
+  type HttpWriteOptions,
+  splitFormDestination,
+  uploadHttp,
+} from "../../src/transport/http_upload.ts";
+import { httpTransport } from "../../src/transport/http.ts";
+import { type AddressGuard, openGuard } from "../../src/transport/mod.ts";
 
 const image = await png(painted(30, 20, () => GREEN));
 
-function writeOptions(extra: Partial<WriteOptions> = {}): WriteOptions {
+function writeOptions(extra: Partial<HttpWriteOptions> = {}): HttpWriteOptions {
   return { timeoutMs: 5_000, caCerts: [], guard: openGuard, contentType: "image/png", ...extra };
 }
 
@@ -297,4 +303,23 @@ Deno.test("HTTPS uploads trust an extra CA given in caCerts, and only then", asy
   } finally {
     await closeHttpClients();
   }
+});
+
+Deno.test("the HTTP transport takes the form's field from the job's args, and PUTs without one", async () => {
+  assertEquals(formFieldOf({ width: 200, fieldName: "image" }), "image");
+  assertEquals([formFieldOf({ width: 200 }), formFieldOf(undefined), formFieldOf({ fieldName: 7 })], [
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  await using site = uploadSite();
+  const transport = httpTransport();
+  await transport.write(new URL(`${site.base}/app/upload.html:a.png`), image, {
+    ...writeOptions(),
+    jobArgs: { width: 30, fieldName: "image" },
+  });
+  await transport.write(new URL(`${site.base}/dav/b.png`), image, { ...writeOptions(), jobArgs: { width: 30 } });
+  assertEquals(site.requests, ["GET /app/upload.html", "POST /app/receive/upload.php?from=page", "PUT /dav/b.png"]);
+  await assertIsTheImage(site.uploads[0].file);
+  await assertIsTheImage(site.uploads[1].file);
 });
