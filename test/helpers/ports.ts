@@ -47,7 +47,7 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>, attempt
 /**
  * Waits until a server `child` that has no "ready" signal of its own
  * accepts connections on `port`; fails at once if it exits first, and
- * after `timeoutMs` if it never listens.
+ * after `timeoutMs` if it never listens, having stopped it.
  */
 export async function waitForPort(
   port: number,
@@ -57,13 +57,19 @@ export async function waitForPort(
 ): Promise<void> {
   let exited = false;
   child.status.then(() => exited = true);
-  await pollUntil(async () => {
-    if (exited) throw new Error(`${name} exited before it listened on ${port}`);
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return true;
-    } catch {
-      return false;
-    }
-  }, { timeoutMs, message: `${name} listening on ${port}` });
+  try {
+    await pollUntil(async () => {
+      if (exited) throw new Error(`${name} exited before it listened on ${port}`);
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, { timeoutMs, message: `${name} listening on ${port}` });
+  } catch (err) {
+    if (!exited) child.kill();
+    await child.status;
+    throw err;
+  }
 }

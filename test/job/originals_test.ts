@@ -7,21 +7,11 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { GREEN, isImage, jpeg, painted, png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
-import { makeTestCerts, type TestCerts } from "../fixtures/certs.ts";
+import { tempCerts } from "../fixtures/certs.ts";
 import { startPyftpd } from "../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
 import { resizeJob } from "../helpers/jobs.ts";
-
-/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
-async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
-  return {
-    ...await makeTestCerts(dir),
-    caFile: `${dir}/ca.pem`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
 
 /** Every name in `folder` (hidden ones too), sorted. */
 function namesIn(folder: string): string[] {
@@ -125,11 +115,14 @@ Deno.test("a full destination file system: the job fails with 301 and the earlie
   }
 });
 
-Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even with a failing upload ahead", async () => {
-  const photo = await png(thirds(120, 80));
+/**
+ * An HTTP site holding one file at every path: GET answers it, PUT replaces
+ * it, except the second PUT, which gets a 500. Counts the PUTs.
+ */
+function oneFileSite(photo: Uint8Array<ArrayBuffer>) {
   let stored = photo;
   let puts = 0;
-  await using site = httpServer(async (req) => {
+  const site = httpServer(async (req) => {
     if (req.method === "GET") return new Response(stored.slice());
     puts++;
     const body = new Uint8Array(await req.arrayBuffer());
@@ -137,28 +130,34 @@ Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even
     stored = body;
     return new Response(null, { status: 204 });
   });
+  return {
+    base: site.base,
+    get stored() {
+      return stored;
+    },
+    get puts() {
+      return puts;
+    },
+    [Symbol.asyncDispose]: () => site[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even with a failing upload ahead", async () => {
+  const photo = await png(thirds(120, 80));
+  await using site = oneFileSite(photo);
   await using imgserve = await serve(["--retry-base-ms", "20"]);
   for (const dst of [`${site.base}/photos/a.png`, `${site.base}/photos/%61.png#x`]) {
     const reply = await imgserve.post(resizeJob(`${site.base}/photos/a.png`, dst, { width: 60, height: 40 }));
     assertEquals([reply.status, reply.json.code], [409, 115], JSON.stringify(reply.json));
   }
-  assertEquals(puts, 0);
-  assertEquals(stored, photo);
+  assertEquals(site.puts, 0);
+  assertEquals(site.stored, photo);
 });
 
 Deno.test("a retry that reads back this job's own placeholder fails with 214 instead of shrinking it", async () => {
   // Two URLs, one file: /photos/a.png is read, /dav/a.png is written; nothing in the URLs says so.
   const photo = await png(thirds(120, 80));
-  let stored = photo;
-  let puts = 0;
-  await using site = httpServer(async (req) => {
-    if (req.method === "GET") return new Response(stored.slice());
-    puts++;
-    const body = new Uint8Array(await req.arrayBuffer());
-    if (puts === 2) return new Response("busy", { status: 500 });
-    stored = body;
-    return new Response(null, { status: 204 });
-  });
+  await using site = oneFileSite(photo);
   await using imgserve = await serve(["--retry-base-ms", "20"]);
   const reply = await imgserve.post(
     resizeJob(`${site.base}/photos/a.png`, `${site.base}/dav/a.png`, { width: 60, height: 40 }),
@@ -167,7 +166,7 @@ Deno.test("a retry that reads back this job's own placeholder fails with 214 ins
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals([job.state, job.code, job.attempts], ["failed", 214, 2], JSON.stringify(job));
   // Placeholder, then the result that got the 500; no third upload of a shrunken placeholder.
-  assertEquals(puts, 2);
+  assertEquals(site.puts, 2);
 });
 
 Deno.test("ftp: in-place and folder destinations are refused; an existing FTP destination comes back on failure and goes on success", async () => {
@@ -208,7 +207,7 @@ Deno.test({
   name: "ftps (vsftpd): in-place is refused; an existing file comes back on failure and goes on success",
   ignore: !canRunVsftpd(),
   fn: async () => {
-    await using certs = await testCerts();
+    await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });
     const home = `${ftp.root}/home`;
     const photo = await png(thirds(120, 80));

@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "../../helpers/assert.ts";
 import { assertImage, GREEN, painted, PLACEHOLDER_GREY, png, type Rgba, thirds } from "../../helpers/images.ts";
 import { heldSource, serve, tempDir } from "../../helpers/server.ts";
-import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
+import { tempCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
@@ -16,16 +16,6 @@ import { resizeJob } from "../../helpers/jobs.ts";
 function urlOf(scheme: string, server: TestFtpServer, path: string, login = false): string {
   const auth = login ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@` : "";
   return `${scheme}://${auth}127.0.0.1:${server.port}/${path}`;
-}
-
-/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
-async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
-  return {
-    ...await makeTestCerts(dir),
-    caFile: `${dir}/ca.pem`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
 }
 
 /** Every name in `folder`, sorted. */
@@ -95,7 +85,7 @@ Deno.test("ftp destination: the grey placeholder is on the FTP server at the rep
 });
 
 Deno.test("ftpes source → ftpes destination, anonymous, trusted through --ca-file", async () => {
-  await using certs = await testCerts();
+  await using certs = await tempCerts();
   await using ftp = await startPyftpd({ certs });
   await Deno.writeFile(`${ftp.root}/thirds.png`, await png(thirds(300, 100)));
   await using imgserve = await serve(["--ca-file", certs.caFile]);
@@ -120,7 +110,7 @@ Deno.test({
   name: "ftps (implicit, vsftpd): source → file destination, and file source → ftps destination",
   ignore: !canRunVsftpd(),
   fn: async () => {
-    await using certs = await testCerts();
+    await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true });
     await Deno.writeFile(`${ftp.root}/pub/thirds.png`, await png(thirds(300, 100)));
     await using dir = await tempDir();
@@ -179,7 +169,7 @@ Deno.test("ftp errors reach the client: a missing source is 404/202, a wrong pas
 });
 
 Deno.test("ftpes without --ca-file is refused for an untrusted certificate, and nothing goes in clear", async () => {
-  await using certs = await testCerts();
+  await using certs = await tempCerts();
   await using ftp = await startPyftpd({ certs });
   await Deno.writeFile(`${ftp.root}/thirds.png`, await png(thirds(300, 100)));
   await using dir = await tempDir();
