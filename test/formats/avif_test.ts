@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, pixel, withOrientation } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { contains, magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { contains, halfRedPng, magickPixels, psnr, tool } from "../helpers/tools.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { resizeJob } from "../helpers/jobs.ts";
 
@@ -79,16 +79,7 @@ Deno.test("AVIF results decode back at their size, keep alpha, carry no EXIF; AV
   await using dir = await tempDir();
   await using imgserve = await serve();
   // Left half opaque red, right half transparent.
-  await tool("convert", [
-    "-size",
-    "64x32",
-    "xc:none",
-    "-fill",
-    "red",
-    "-draw",
-    "rectangle 0,0 31,31",
-    `${dir.path}/a.png`,
-  ]);
+  await halfRedPng(`${dir.path}/a.png`);
   await tool("avifenc", ["-s", "10", `${dir.path}/a.png`, `${dir.path}/a.avif`]);
   const reply = await imgserve.post(
     resizeJob(`file://${dir.path}/a.avif`, `file://${dir.path}/out/{$basename}.{$format}`, { width: 32 }),

@@ -121,19 +121,7 @@ Deno.test("a --cmyk-profile that is no CMYK ICC profile stops `run` at start wit
   await Promise.all(cases.map(async ([env, path, why]) => {
     const flags = Object.keys(env).length > 0 ? [] : ["--cmyk-profile", path];
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "run",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--kv",
-        ":memory:",
-        ...flags,
-      ],
+      args: ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", "0", "--kv", ":memory:", ...flags],
       env,
       stdin: "null",
       stdout: "piped",

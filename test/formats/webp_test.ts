@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, pixel, png } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { contains, magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { contains, halfRedPng, magickPixels, psnr, tool } from "../helpers/tools.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { resizeJob } from "../helpers/jobs.ts";
 
@@ -74,16 +74,7 @@ Deno.test("WebP with alpha keeps it as WebP (lossy and lossless) and as PNG; los
   await using dir = await tempDir();
   await using imgserve = await serve();
   // Left half opaque red, right half transparent, made by ImageMagick and cwebp.
-  await tool("convert", [
-    "-size",
-    "64x32",
-    "xc:none",
-    "-fill",
-    "red",
-    "-draw",
-    "rectangle 0,0 31,31",
-    `${dir.path}/a.png`,
-  ]);
+  await halfRedPng(`${dir.path}/a.png`);
   await tool("cwebp", ["-quiet", "-lossless", "-exact", `${dir.path}/a.png`, "-o", `${dir.path}/a.webp`]);
   const run = async (args: Record<string, unknown>, name: string) => {
     const reply = await imgserve.post(resizeJob(`file://${dir.path}/a.webp`, `file://${dir.path}/${name}`, args));
