@@ -15,6 +15,16 @@ export interface JobBody {
   callbackURL?: string;
 }
 
+/** A job of `operationType` from `srcURL` to `dstURL` with `args`. */
+export function jobBody(
+  operationType: JobBody["operationType"],
+  srcURL: string,
+  dstURL: string,
+  args: Record<string, unknown> = {},
+): JobBody {
+  return { operationType, srcURL, dstURL, args };
+}
+
 /**
  * A resize job from `srcURL` to `dstURL` with `args` (width, height, mode,
  * format, quality, lossless, field_name).
@@ -25,12 +35,12 @@ export interface JobBody {
  * ```
  */
 export function resizeJob(srcURL: string, dstURL: string, args: Record<string, unknown> = {}): JobBody {
-  return { operationType: "resize", srcURL, dstURL, args };
+  return jobBody("resize", srcURL, dstURL, args);
 }
 
 /** A rasterize job from an SVG at `srcURL` to `dstURL`; see {@linkcode resizeJob}. */
 export function rasterizeJob(srcURL: string, dstURL: string, args: Record<string, unknown> = {}): JobBody {
-  return { operationType: "rasterize", srcURL, dstURL, args };
+  return jobBody("rasterize", srcURL, dstURL, args);
 }
 
 /** A server's reply to a posted job. */

@@ -4,6 +4,7 @@ import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { postJob, resizeJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
+import { freePort } from "../helpers/ports.ts";
 
 function flags(dir: string, more: string[] = []): string[] {
   return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--allow-private-networks", "--lease-ms", "1000", ...more];
@@ -140,9 +141,7 @@ Deno.test("callbacks arrive with the outcome; a dead callback endpoint holds up 
     if (received.length === 2) resolve();
     return new Response(null, { status: 204 });
   });
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const deadPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
+  const deadPort = freePort();
   await using imgserve = await serve(["--retry-base-ms", "5000"]);
   const job = (src: string, dst: string, callbackURL: string) =>
     imgserve.post({

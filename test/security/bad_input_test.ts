@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { jpeg, painted, png, thirds } from "../helpers/images.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
 import { spawnServer } from "../helpers/process.ts";
-import { postJob, waitFinished } from "../helpers/jobs.ts";
+import { jobBody, postJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { tool } from "../helpers/tools.ts";
 
@@ -92,15 +92,15 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   const requests: unknown[] = [];
   for (const [name] of images) {
     const op = name.endsWith(".svg") ? "rasterize" : "resize";
-    requests.push({
-      operationType: op,
-      srcURL: `file://${dir.path}/${encodeURIComponent(name)}`,
-      dstURL: `file://${dir.path}/out/{$basename}-{$width}.png`,
-      args: { width: 1 + Math.floor(rand() * 64), format: "png" },
-    });
+    requests.push(
+      jobBody(op, `file://${dir.path}/${encodeURIComponent(name)}`, `file://${dir.path}/out/{$basename}-{$width}.png`, {
+        width: 1 + Math.floor(rand() * 64),
+        format: "png",
+      }),
+    );
   }
   const src = `file://${dir.path}/cut0.png`;
-  const base = { operationType: "resize", srcURL: src, dstURL: `file://${dir.path}/out/x.png` };
+  const base = resizeJob(src, `file://${dir.path}/out/x.png`);
   for (
     const args of [
       { width: "NaN" },

@@ -3,7 +3,7 @@ import { decode, near, pixel, png, RED, thirds } from "../helpers/images.ts";
 import { OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
 import { spawnServer } from "../helpers/process.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
-import { rasterizeJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
+import { jobBody, rasterizeJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 
 const base64 = (bytes: Uint8Array) => bytes.toBase64();
 
@@ -138,29 +138,26 @@ Deno.test("codec failures reach the client as plain sentences, never codec inter
   await using imgserve = await serve();
   const jobs = {
     "cut.png": {
-      operationType: "resize",
+      operationType: "resize" as const,
       args: { width: 20 },
       expect: /^the image could not be processed: the PNG data is truncated or corrupt$/,
     },
     "deep.svg": {
-      operationType: "rasterize",
+      operationType: "rasterize" as const,
       args: {},
       expect: /^the image could not be processed: the SVG could not be parsed: nodes limit reached$/,
     },
     "broken.svg": {
-      operationType: "rasterize",
+      operationType: "rasterize" as const,
       args: {},
       expect:
         /^the image could not be processed: the SVG could not be parsed: expected 'rect' tag, not 'svg' at 1:\d+$/,
     },
   };
   for (const [name, { operationType, args, expect }] of Object.entries(jobs)) {
-    const reply = await imgserve.post({
-      operationType,
-      srcURL: `file://${dir.path}/${name}`,
-      dstURL: `file://${dir.path}/out-${name}.png`,
-      args,
-    });
+    const reply = await imgserve.post(
+      jobBody(operationType, `file://${dir.path}/${name}`, `file://${dir.path}/out-${name}.png`, args),
+    );
     assertEquals(reply.status, 202, name);
     const job = await imgserve.finished(reply.json.id as string);
     assertEquals([name, job.state, job.code], [name, "failed", 601]);
