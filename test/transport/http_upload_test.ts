@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { decode, GREEN, painted, pixel, png } from "../helpers/images.ts";
+import { assertImage, GREEN, painted, png } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
 import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
@@ -23,9 +23,7 @@ function writeOptions(extra: Partial<HttpWriteOptions> = {}): HttpWriteOptions {
 async function assertIsTheImage(file: ReceivedFile | undefined): Promise<void> {
   assert(file, "no file arrived");
   assertEquals(file.bytes, image);
-  const decoded = await decode(file.bytes);
-  assertEquals([decoded.width, decoded.height], [30, 20]);
-  assertEquals(pixel(decoded, 15, 10), GREEN);
+  await assertImage(file.bytes, { width: 30, height: 20, centre: GREEN, tolerance: 0 });
 }
 
 /** A guard that records every host it is asked about. */
@@ -66,6 +64,20 @@ Deno.test("the form's file input gets the image, and the other fields go as a br
     ["image", `file "200-Ex.png" image/png ${image.length}`],
     ["go", "Upload"],
   ]);
+});
+
+Deno.test("the multipart body escapes quotes and line breaks in names and file names as browsers do", async () => {
+  const page = `<form method="post" enctype="multipart/form-data" action="/post">
+    <input type="hidden" name='say "hi"&#10;now' value="a&#10;b"><input type="file" name="file"></form>`;
+  let body = "";
+  await using site = httpServer(async (req) => {
+    if (req.method === "GET") return new Response(page, { headers: { "content-type": "text/html" } });
+    body = await req.text();
+    return new Response("ok");
+  });
+  await uploadHttp(new URL(`${site.base}/page.html:a%22b%0D%0A.png`), image, writeOptions({ fieldName: "file" }));
+  assert(body.includes(`name="say %22hi%22%0D%0Anow"\r\n\r\na\r\nb\r\n`), JSON.stringify(body.slice(0, 300)));
+  assert(body.includes(`name="file"; filename="a%22b%0D%0A.png"\r\n`), JSON.stringify(body.slice(0, 400)));
 });
 
 Deno.test("the file name after the last colon is percent-decoded", async () => {
