@@ -25,6 +25,7 @@ import {
 import { boundedDownload } from "../transport/deadline.ts";
 import { concat } from "../bytes.ts";
 import { sendCallback } from "./callback.ts";
+import { backoffMs, retriesCallback, retriesJob } from "./retry.ts";
 import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
 import {
@@ -58,9 +59,6 @@ export interface RunnerDeps {
   caCerts: string[];
   log?: (line: string) => void;
 }
-
-/** Callback deliveries tried before giving up. */
-const CALLBACK_ATTEMPTS = 5;
 
 /** Accepts and runs jobs. */
 export class JobRunner {
@@ -364,8 +362,8 @@ export class JobRunner {
     } catch (err) {
       if (this.#stopping) return; // the lease goes back to the journal in stop()
       const error = asImgserveError(err);
-      if (error.transient && record.attempts < config.jobs.maxAttempts) {
-        const delay = config.jobs.retryBaseMs * 2 ** (record.attempts - 1);
+      if (retriesJob(error, record.attempts, config.jobs.maxAttempts)) {
+        const delay = backoffMs(config.jobs.retryBaseMs, record.attempts);
         metrics.retries.inc();
         this.#deps.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
         await journal.update(id, this.owner, {
@@ -434,14 +432,14 @@ export class JobRunner {
       await journal.update(record.id, this.owner, { callback: { pending: false, attempts } });
     } catch (err) {
       const message = (err as Error).message;
-      const more = attempts < CALLBACK_ATTEMPTS;
+      const more = retriesCallback(attempts);
       this.#deps.log?.(`job ${record.id}: callback attempt ${attempts} failed: ${message}`);
       await journal.update(record.id, this.owner, {
         callback: {
           pending: more,
           attempts,
           lastError: message,
-          nextAt: Date.now() + config.jobs.retryBaseMs * 2 ** (attempts - 1),
+          nextAt: Date.now() + backoffMs(config.jobs.retryBaseMs, attempts),
         },
         owner: undefined,
         leaseUntil: undefined,
