@@ -25,6 +25,7 @@ import {
 import { boundedDownload } from "../transport/deadline.ts";
 import { concat } from "../bytes.ts";
 import { sendCallback } from "./callback.ts";
+import { Scheduler } from "./scheduler.ts";
 import { backoffMs, retriesCallback, retriesJob } from "./retry.ts";
 import { asImgserveError, type ErrorName, ImgserveError } from "../errors.ts";
 import type { JobRecord, Journal } from "./journal.ts";
@@ -63,64 +64,49 @@ export interface RunnerDeps {
 /** Accepts and runs jobs. */
 export class JobRunner {
   #deps: RunnerDeps;
-  /** This server's name in the journal's leases. */
-  readonly owner: string = crypto.randomUUID();
-  #active = new Map<string, Promise<void>>();
-  /** Requests being validated: they hold a queue slot from their first line on. */
-  #admitting = 0;
-  #stopping = false;
-  /** Cuts every transfer short once the grace period is over. */
-  #abort = new AbortController();
-  #scan?: ReturnType<typeof setInterval>;
-  #scanning = false;
+  #scheduler: Scheduler;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    this.#scheduler = new Scheduler(deps.journal, deps.config, deps.log);
+  }
+
+  /** This server's name in the journal's leases. */
+  get owner(): string {
+    return this.#scheduler.owner;
   }
 
   /** False once shutdown has begun. */
   get accepting(): boolean {
-    return !this.#stopping;
+    return this.#scheduler.accepting;
   }
 
   /** Jobs this server is working on. */
   get active(): number {
-    return this.#active.size;
+    return this.#scheduler.active;
   }
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
   start(): void {
-    const every = Math.max(50, Math.min(1000, this.#deps.config.jobs.leaseMs / 3));
-    this.#scan = setInterval(() => this.#pickUp(), every);
-    this.#pickUp();
+    this.#scheduler.start({ run: (r) => this.#execute(r), notify: (r) => this.#deliverCallback(r) });
   }
 
   /**
    * Stops taking work, waits up to `graceMs` for running jobs, and hands
    * the unfinished ones back to the journal for the next server.
    */
-  async stop(graceMs: number): Promise<void> {
-    this.#stopping = true;
-    clearInterval(this.#scan);
-    const all = Promise.allSettled([...this.#active.values()]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((r) => timer = setTimeout(r, graceMs))]);
-    clearTimeout(timer);
-    for (const id of this.#active.keys()) {
-      if (id.endsWith(":callback")) continue;
-      await this.#deps.journal.update(id, this.owner, { state: "queued", owner: undefined, leaseUntil: undefined });
-    }
-    this.#abort.abort(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
+  stop(graceMs: number): Promise<void> {
+    return this.#scheduler.stop(graceMs);
   }
 
   /** Waits until every job this server is working on has settled. */
-  async idle(): Promise<void> {
-    while (this.#active.size > 0) await Promise.allSettled([...this.#active.values()]);
+  idle(): Promise<void> {
+    return this.#scheduler.idle();
   }
 
   #transfer(maxBytes?: number): TransferOptions {
     return {
-      signal: this.#abort.signal,
+      signal: this.#scheduler.signal,
       timeoutMs: this.#deps.config.limits.transferTimeoutMs,
       caCerts: this.#deps.caCerts,
       guard: this.#deps.guard ?? openGuard,
@@ -139,20 +125,8 @@ export class JobRunner {
    * simultaneous requests cannot all pass the check.
    */
   async accept(request: JobRequest): Promise<Accepted> {
-    const { limits } = this.#deps.config;
-    if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
-    const unfinished = this.#active.size + this.#admitting;
-    if (unfinished >= limits.maxQueue) {
-      throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
-    }
-    using _slot = this.#holdSlot();
+    using _slot = this.#scheduler.reserve();
     return await this.#admit(request);
-  }
-
-  /** Counts a job being admitted against --max-queue until disposed, by which time it is in #active. */
-  #holdSlot(): Disposable {
-    this.#admitting++;
-    return { [Symbol.dispose]: () => void this.#admitting-- };
   }
 
   /** A source download bounded by --transfer-timeout-ms between bytes and --source-timeout-ms in all. */
@@ -160,7 +134,7 @@ export class JobRunner {
     const { limits } = this.#deps.config;
     return boundedDownload(
       (signal) => this.#deps.transports.for(srcURL).read(srcURL, { ...this.#transfer(limits.maxSourceBytes), signal }),
-      { idleMs: limits.transferTimeoutMs, totalMs: limits.sourceTimeoutMs, signal: this.#abort.signal },
+      { idleMs: limits.transferTimeoutMs, totalMs: limits.sourceTimeoutMs, signal: this.#scheduler.signal },
     );
   }
 
@@ -236,7 +210,7 @@ export class JobRunner {
       },
       attempts: 1,
       acceptedAt: now,
-      owner: this.owner,
+      owner: this.#scheduler.owner,
       leaseUntil: now + jobs.leaseMs,
       callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
       placeholder: digest,
@@ -249,7 +223,7 @@ export class JobRunner {
       if (kept) await settleKept(transports, dstURL!, id, "failed", this.#transfer(), this.#deps.log);
       throw err;
     }
-    this.#track(record.id, this.#execute(record, local ?? { stream, prefix }));
+    this.#scheduler.track(record.id, this.#execute(record, local ?? { stream, prefix }));
     return { id: record.id, dstURL: dst };
   }
 
@@ -262,56 +236,6 @@ export class JobRunner {
     );
   }
 
-  #track(id: string, work: Promise<void>): void {
-    this.#active.set(id, work);
-    work.catch((err) => this.#deps.log?.(`job ${id}: ${err?.stack ?? err}`)).finally(() => this.#active.delete(id));
-  }
-
-  /** Claims and starts every journal job that is due and free. */
-  async #pickUp(): Promise<void> {
-    if (this.#scanning || this.#stopping) return;
-    this.#scanning = true;
-    const { journal, config } = this.#deps;
-    try {
-      await journal.sweep();
-      for (const id of await journal.openIds()) {
-        if (this.#stopping || this.#active.size + this.#admitting >= config.limits.maxQueue) break;
-        if (this.#active.has(id)) continue;
-        using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
-        const now = Date.now();
-        const record = await journal.claim(id, this.owner, config.jobs.leaseMs, (r) => {
-          const free = !r.owner || (r.leaseUntil ?? 0) < now;
-          const finished = r.state === "done" || r.state === "failed";
-          return free &&
-            (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
-        });
-        if (!record) continue;
-        const finished = record.state === "done" || record.state === "failed";
-        if (finished) this.#track(id, this.#deliverCallback(record));
-        else {
-          // A retry was counted when it was scheduled; a job taken over from a dead server was not.
-          const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
-          this.#deps.log?.(`resuming job ${id} (attempt ${attempts})`);
-          await journal.update(id, this.owner, { attempts, retryAt: undefined });
-          this.#track(id, this.#execute({ ...record, attempts }));
-        }
-      }
-    } catch (err) {
-      this.#deps.log?.(`journal scan failed: ${(err as Error).message}`);
-    } finally {
-      this.#scanning = false;
-    }
-  }
-
-  /** Renews this server's lease on a job until stopped. */
-  #heartbeat(id: string): () => void {
-    const { journal, config } = this.#deps;
-    const timer = setInterval(() => {
-      journal.update(id, this.owner, { leaseUntil: Date.now() + config.jobs.leaseMs }).catch(() => {});
-    }, Math.max(20, config.jobs.leaseMs / 3));
-    return () => clearInterval(timer);
-  }
-
   /**
    * One attempt at a job; on a passing failure, schedules the next. A job
    * just accepted comes with its source opened or, if local, checked.
@@ -322,7 +246,7 @@ export class JobRunner {
   ) {
     const { journal, config, transports, metrics } = this.#deps;
     const { id, plan } = record;
-    const stopBeating = this.#heartbeat(id);
+    const stopBeating = this.#scheduler.heartbeat(id);
     try {
       const srcURL = new URL(record.request.srcURL);
       const { maxSourceBytes } = config.limits;
@@ -340,7 +264,7 @@ export class JobRunner {
       if (opened && "path" in opened) source = opened; // journaled as running when accepted
       else {
         source = (opened ? undefined : this.#localSource(srcURL, plan)) ?? await download(opened);
-        if (!(await journal.update(id, this.owner, { state: "running", startedAt: Date.now() }))) return;
+        if (!(await journal.update(id, this.#scheduler.owner, { state: "running", startedAt: Date.now() }))) return;
       }
       if (!(source instanceof Uint8Array)) await refusePlaceholder(source, record.placeholder);
       const timeout = plan.op === "rasterize" ? config.limits.renderTimeoutMs : config.limits.taskTimeoutMs;
@@ -358,15 +282,15 @@ export class JobRunner {
       }
       if (record.kept) await settleKept(transports, dstURL, id, "done", this.#transfer(), this.#deps.log);
       const done = { state: "done", finishedAt: Date.now(), times: result.times, error: undefined } as const;
-      if (await journal.update(id, this.owner, done)) this.#finished({ ...record, ...done });
+      if (await journal.update(id, this.#scheduler.owner, done)) this.#finished({ ...record, ...done });
     } catch (err) {
-      if (this.#stopping) return; // the lease goes back to the journal in stop()
+      if (!this.#scheduler.accepting) return; // the lease goes back to the journal in stop()
       const error = asImgserveError(err);
       if (retriesJob(error, record.attempts, config.jobs.maxAttempts)) {
         const delay = backoffMs(config.jobs.retryBaseMs, record.attempts);
         metrics.retries.inc();
         this.#deps.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
-        await journal.update(id, this.owner, {
+        await journal.update(id, this.#scheduler.owner, {
           state: "queued",
           attempts: record.attempts + 1,
           retryAt: Date.now() + delay,
@@ -384,7 +308,7 @@ export class JobRunner {
       if (record.kept) {
         await settleKept(transports, parseDestination(record.dstURL), id, "failed", this.#transfer(), this.#deps.log);
       }
-      if (await journal.update(id, this.owner, failed)) this.#finished({ ...record, ...failed });
+      if (await journal.update(id, this.#scheduler.owner, failed)) this.#finished({ ...record, ...failed });
     } finally {
       stopBeating();
     }
@@ -418,23 +342,23 @@ export class JobRunner {
     this.#deps.metrics.jobs.inc({ state: record.state });
     this.#deps.metrics.jobDuration.observe(((record.finishedAt ?? Date.now()) - record.acceptedAt) / 1000);
     // Delivered apart from the job, so a dead endpoint holds up nothing else.
-    if (record.callback?.pending && !this.#stopping) {
-      this.#track(`${record.id}:callback`, this.#deliverCallback(record));
+    if (record.callback?.pending && this.#scheduler.accepting) {
+      this.#scheduler.track(`${record.id}:callback`, this.#deliverCallback(record));
     }
   }
 
   async #deliverCallback(record: JobRecord): Promise<void> {
     const { journal, config } = this.#deps;
     const attempts = record.callback!.attempts + 1;
-    const stopBeating = this.#heartbeat(record.id);
+    const stopBeating = this.#scheduler.heartbeat(record.id);
     try {
       await sendCallback(new URL(record.request.callbackURL!), record, this.#transfer(), config.callbackSecret);
-      await journal.update(record.id, this.owner, { callback: { pending: false, attempts } });
+      await journal.update(record.id, this.#scheduler.owner, { callback: { pending: false, attempts } });
     } catch (err) {
       const message = (err as Error).message;
       const more = retriesCallback(attempts);
       this.#deps.log?.(`job ${record.id}: callback attempt ${attempts} failed: ${message}`);
-      await journal.update(record.id, this.owner, {
+      await journal.update(record.id, this.#scheduler.owner, {
         callback: {
           pending: more,
           attempts,
