@@ -13,22 +13,10 @@ import type { Attempt } from "./job.ts";
 export async function deliver(ctx: JobContext, attempt: Attempt, output: Output): Promise<void> {
   const { sink, result } = attempt.results.get(output)!;
   await sink.store(result);
-  if (output.kept) await settle(ctx, attempt, output, "done");
+  if (output.kept) await settle(ctx, attempt.record.id, output, "done");
 }
 
 /** Deletes (done) or puts back (failed) the file an output's placeholder kept aside. */
-export async function settle(
-  ctx: JobContext,
-  attempt: Attempt,
-  output: Output,
-  outcome: "done" | "failed",
-): Promise<void> {
-  await settleKept(
-    ctx.transports,
-    destinationOf(output).dstURL,
-    attempt.record.id,
-    outcome,
-    transferOptions(ctx),
-    ctx.log,
-  );
+export async function settle(ctx: JobContext, id: string, output: Output, outcome: "done" | "failed"): Promise<void> {
+  await settleKept(ctx.transports, destinationOf(output).dstURL, id, outcome, transferOptions(ctx), ctx.log);
 }

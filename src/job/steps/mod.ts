@@ -19,14 +19,12 @@
  * @module
  */
 import type { JobContext } from "../context.ts";
-import { settleKept } from "../originals.ts";
 import { destinationOf, outputsOf } from "../output.ts";
 import type { JobRecord } from "../journal.ts";
 import type { JobRequest } from "../request.ts";
 import type { JobSource } from "../source.ts";
-import { transferOptions } from "../context.ts";
 import { checkTargets } from "./check.ts";
-import { deliver } from "./deliver.ts";
+import { deliver, settle } from "./deliver.ts";
 import { fillTags, refuseInPlace } from "./fill_tags.ts";
 import { type AcceptStep, type Admission, type Attempt, type AttemptStep, eachOutput, STOP } from "./job.ts";
 import { journal, markRunning } from "./journal.ts";
@@ -89,11 +87,7 @@ export async function accept(ctx: JobContext, request: JobRequest): Promise<Acce
 /** After a failed accept: the download let go, any earlier file a placeholder kept aside put back. */
 async function abandon(ctx: JobContext, job: Admission): Promise<void> {
   await job.download?.stream.cancel().catch(() => {});
-  for (const output of job.outputs) {
-    if (output.kept) {
-      await settleKept(ctx.transports, destinationOf(output).dstURL, job.id, "failed", transferOptions(ctx), ctx.log);
-    }
-  }
+  for (const output of job.outputs) if (output.kept) await settle(ctx, job.id, output, "failed");
 }
 
 /**

@@ -59,7 +59,7 @@ export async function retryOrFail(ctx: JobContext, attempt: Attempt, err: unknow
     finishedAt: Date.now(),
     error: { code: error.code, message: error.message },
   };
-  for (const output of attempt.outputs) if (output.kept) await settle(ctx, attempt, output, "failed");
+  for (const output of attempt.outputs) if (output.kept) await settle(ctx, id, output, "failed");
   if (!(await ctx.journal.update(id, ctx.scheduler.owner, failed))) return;
   attempt.record = { ...record, ...failed };
   notify(ctx, attempt);
