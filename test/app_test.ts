@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import {
+  assertImage,
   BLUE,
   decode,
   GREEN,
@@ -7,13 +8,16 @@ import {
   near,
   painted,
   pixel,
+  PLACEHOLDER_GREY,
   png,
   RED,
   thirds,
   withOrientation,
 } from "./helpers/images.ts";
-import { heldSource, httpServer, serve, tempDir } from "./helpers/server.ts";
+import { heldSource, httpServer, serve, tempDir, validatingApp } from "./helpers/server.ts";
+import { freePort } from "./helpers/ports.ts";
 import { readHeader } from "../src/image/header.ts";
+import { postJob, rasterizeJob, resizeJob } from "./helpers/jobs.ts";
 
 const TRANSPARENT = [0, 0, 0, 0] as [number, number, number, number];
 const WHITE = [255, 255, 255, 255] as [number, number, number, number];
@@ -23,27 +27,23 @@ Deno.test("the placeholder of the final size is in place at the reply, and the r
   await using src = heldSource({ "/pics/Ex.png": source });
   await using dir = await tempDir();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${src.base}/pics/Ex.png`,
-    dstURL: `file://${dir.path}/thumbs/{$width}x{$height}-{$basename}.{$ext}`,
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`${src.base}/pics/Ex.png`, `file://${dir.path}/thumbs/{$width}x{$height}-{$basename}.{$ext}`, {
+      width: 90,
+      height: 60,
+    }),
+  );
   assertEquals(reply.status, 202);
   assertEquals(reply.json.dstURL, `file://${dir.path}/thumbs/90x60-Ex.png`);
   assertEquals(reply.headers.get("location"), `/jobs/${reply.json.id}`);
   const path = `${dir.path}/thumbs/90x60-Ex.png`;
-  const placeholder = await decode(await Deno.readFile(path));
-  assertEquals([placeholder.width, placeholder.height], [90, 60]);
-  assertEquals(pixel(placeholder, 45, 30), [128, 128, 128, 255]);
+  await assertImage(await Deno.readFile(path), { width: 90, height: 60, centre: PLACEHOLDER_GREY, tolerance: 0 });
   const pending = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
   assert(pending.state === "queued" || pending.state === "running", pending.state);
   src.release();
   const done = await imgserve.finished(reply.json.id as string);
   assertEquals(done.state, "done");
-  const result = await decode(await Deno.readFile(path));
-  assertEquals([result.width, result.height], [90, 60]);
-  assert(near(pixel(result, 45, 30), GREEN), `centre is ${pixel(result, 45, 30)}`);
+  await assertImage(await Deno.readFile(path), { width: 90, height: 60, centre: GREEN });
   assertEquals([...Deno.readDirSync(`${dir.path}/thumbs`)].map((e) => e.name), ["90x60-Ex.png"]);
 });
 
@@ -51,12 +51,9 @@ Deno.test("cover crops the centre band: a red|green|blue source becomes all gree
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/thirds.png`, await png(thirds(300, 100)));
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/thirds.png`,
-    dstURL: `file://${dir.path}/out.png`,
-    args: { width: 50, height: 50 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/thirds.png`, `file://${dir.path}/out.png`, { width: 50, height: 50 }),
+  );
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   const out = await decode(await Deno.readFile(`${dir.path}/out.png`));
   assertEquals([out.width, out.height], [50, 50]);
@@ -67,12 +64,9 @@ Deno.test("one side given keeps the aspect ratio and the whole picture", async (
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/thirds.jpg`, await jpeg(thirds(300, 100)));
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/thirds.jpg`,
-    dstURL: `file://${dir.path}/out.{$ext}`,
-    args: { width: 150 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/thirds.jpg`, `file://${dir.path}/out.{$ext}`, { width: 150 }),
+  );
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   const bytes = await Deno.readFile(`${dir.path}/out.jpg`);
   assertEquals(readHeader(bytes, true).format, "jpeg");
@@ -85,12 +79,14 @@ Deno.test("a transparent PNG written as JPEG is flattened on white", async () =>
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(painted(100, 100, (x) => x < 50 ? TRANSPARENT : BLUE)));
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/a.jpg`,
-    args: { width: 40, height: 40, format: "jpeg", quality: 90 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/a.jpg`, {
+      width: 40,
+      height: 40,
+      format: "jpeg",
+      quality: 90,
+    }),
+  );
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   const out = await decode(await Deno.readFile(`${dir.path}/a.jpg`));
   assert(near(pixel(out, 5, 20), WHITE, 20), `left is ${pixel(out, 5, 20)}`);
@@ -103,12 +99,9 @@ Deno.test("EXIF orientation is applied: a 90° rotated JPEG comes out upright", 
   const stored = await jpeg(painted(60, 40, (_, y) => y < 20 ? RED : BLUE));
   await Deno.writeFile(`${dir.path}/r.jpg`, withOrientation(stored, 6));
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/r.jpg`,
-    dstURL: `file://${dir.path}/r-out.png`,
-    args: { width: 20, format: "png" },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/r.jpg`, `file://${dir.path}/r-out.png`, { width: 20, format: "png" }),
+  );
   assertEquals(reply.status, 202);
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   const out = await decode(await Deno.readFile(`${dir.path}/r-out.png`));
@@ -136,12 +129,9 @@ Deno.test("SVG text is drawn with the system's fonts, sized by the requested wid
   await using imgserve = await serve();
   const ids = [];
   for (const name of ["text", "empty"]) {
-    const reply = await imgserve.post({
-      operationType: "rasterize",
-      srcURL: `file://${dir.path}/${name}.svg`,
-      dstURL: `file://${dir.path}/{$basename}.png`,
-      args: { width: 400 },
-    });
+    const reply = await imgserve.post(
+      rasterizeJob(`file://${dir.path}/${name}.svg`, `file://${dir.path}/{$basename}.png`, { width: 400 }),
+    );
     assertEquals(reply.status, 202);
     ids.push(reply.json.id as string);
   }
@@ -162,12 +152,9 @@ Deno.test("both sides given to rasterize: exact size, drawing centred as a brows
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="red"/></svg>`,
   );
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "rasterize",
-    srcURL: `file://${dir.path}/sq.svg`,
-    dstURL: `file://${dir.path}/sq.jpg`,
-    args: { width: 90, height: 30, format: "jpeg" },
-  });
+  const reply = await imgserve.post(
+    rasterizeJob(`file://${dir.path}/sq.svg`, `file://${dir.path}/sq.jpg`, { width: 90, height: 30, format: "jpeg" }),
+  );
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   const out = await decode(await Deno.readFile(`${dir.path}/sq.jpg`));
   assertEquals([out.width, out.height], [90, 30]);
@@ -183,18 +170,44 @@ Deno.test("HTTP sources follow redirects", async () => {
   );
   await using dir = await tempDir();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${src.base}/old.png`,
-    dstURL: `file://${dir.path}/{$basename}.png`,
-    args: { width: 10 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`${src.base}/old.png`, `file://${dir.path}/{$basename}.png`, { width: 10 }),
+  );
   assertEquals(reply.status, 202);
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
   assertEquals((await decode(await Deno.readFile(`${dir.path}/old.png`))).width, 10);
 });
 
-Deno.test("every validation failure answers with its status and code, and the server keeps serving", async () => {
+Deno.test("a body that fails validation answers with its status and code before any worker or journal is involved", async () => {
+  const app = validatingApp();
+  const post = (body: unknown) => postJob(app, body);
+  const job = (over: Record<string, unknown>): Record<string, unknown> => ({
+    ...resizeJob("file:///tmp/ok.png", "file:///tmp/out.png", { width: 10 }),
+    ...over,
+  });
+  const notJson = await post("{not json");
+  assertEquals([notJson.status, notJson.json], [400, { msg: "request parse error" }]);
+  const cases: [Record<string, unknown>, number, number][] = [
+    [{ operationType: undefined }, 400, 101],
+    [{ args: [] }, 400, 102],
+    [{ operationType: "sharpen" }, 400, 103],
+    [{ args: { width: 0 } }, 400, 104],
+    [{ dstURL: "file:///tmp/{$colour}.png" }, 400, 105],
+  ];
+  for (const [over, status, code] of cases) {
+    const body = job(over);
+    if (over.operationType === undefined && "operationType" in over) delete body.operationType;
+    const reply = await post(body);
+    assertEquals(
+      [reply.status, reply.json.msg, reply.json.code],
+      [status, "request invalid", code],
+      JSON.stringify(over),
+    );
+    assert(typeof reply.json.error === "string" && reply.json.error.length > 10);
+  }
+});
+
+Deno.test("every failure found while accepting a job answers with its status and code, and the server keeps serving", async () => {
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/ok.png`, await png(thirds(30, 30)));
   await Deno.writeTextFile(`${dir.path}/text.png`, "this is not an image at all");
@@ -202,25 +215,13 @@ Deno.test("every validation failure answers with its status and code, and the se
   await using src = httpServer((req) =>
     new URL(req.url).pathname === "/boom" ? new Response("no", { status: 500 }) : new Response("nope", { status: 404 })
   );
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
+  const closedPort = freePort();
   await using imgserve = await serve();
   const job = (over: Record<string, unknown>): Record<string, unknown> => ({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/ok.png`,
-    dstURL: `file://${dir.path}/out.png`,
-    args: { width: 10 },
+    ...resizeJob(`file://${dir.path}/ok.png`, `file://${dir.path}/out.png`, { width: 10 }),
     ...over,
   });
-  const notJson = await imgserve.post("{not json");
-  assertEquals([notJson.status, notJson.json], [400, { msg: "request parse error" }]);
   const cases: [Record<string, unknown>, number, number][] = [
-    [{ operationType: undefined }, 400, 101],
-    [{ args: [] }, 400, 102],
-    [{ operationType: "sharpen" }, 400, 103],
-    [{ args: { width: 0 } }, 400, 104],
-    [{ dstURL: `file://${dir.path}/{$colour}.png` }, 400, 105],
     [{ srcURL: "gopher://h/a.png" }, 400, 107],
     [{ dstURL: "mailto:someone@example.com" }, 400, 107],
     [{ srcURL: `file://${dir.path}/missing.png` }, 404, 202],
@@ -232,9 +233,7 @@ Deno.test("every validation failure answers with its status and code, and the se
     [{ dstURL: `file://${dir.path}/blocker/out.png` }, 502, 301],
   ];
   for (const [over, status, code] of cases) {
-    const body = job(over);
-    if (over.operationType === undefined && "operationType" in over) delete body.operationType;
-    const reply = await imgserve.post(body);
+    const reply = await imgserve.post(job(over));
     assertEquals(
       [reply.status, reply.json.msg, reply.json.code],
       [status, "request invalid", code],
@@ -260,30 +259,15 @@ Deno.test("a worker crash fails only its job; the pool replaces the worker and k
   });
   // Posted together, so the second job is waiting in the crashing worker.
   const [crash, bystander] = await Promise.all([
-    imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/a.png`,
-      dstURL: `file://${dir.path}/crash.png`,
-      args: { width: 13 },
-    }),
-    imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/a.png`,
-      dstURL: `file://${dir.path}/bystander.png`,
-      args: { width: 15 },
-    }),
+    imgserve.post(resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/crash.png`, { width: 13 })),
+    imgserve.post(resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/bystander.png`, { width: 15 })),
   ]);
   const failed = await imgserve.finished(crash.json.id as string);
   assertEquals([failed.state, failed.code], ["failed", 602]);
   const after = await imgserve.finished(bystander.json.id as string);
   assertEquals([after.state, after.attempts], ["done", 1], "the job sent ahead ran again at once");
   assertEquals((await decode(await Deno.readFile(`${dir.path}/bystander.png`))).width, 15);
-  const next = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/fine.png`,
-    args: { width: 14 },
-  });
+  const next = await imgserve.post(resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/fine.png`, { width: 14 }));
   assertEquals((await imgserve.finished(next.json.id as string)).state, "done");
   assertEquals((await decode(await Deno.readFile(`${dir.path}/fine.png`))).width, 14);
   assertEquals((await (await fetch(`${imgserve.base}/healthz`)).json()).workers, 1);
@@ -294,12 +278,7 @@ Deno.test("a result that cannot be stored fails its job with 301, and the worker
   await using source = heldSource({ "/a.png": await png(thirds(60, 30)) });
   await using imgserve = await serve(["--workers", "1"]);
   await Deno.mkdir(`${dir.path}/out`);
-  const job = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${source.base}/a.png`,
-    dstURL: `file://${dir.path}/out/a.png`,
-    args: { width: 20 },
-  });
+  const job = await imgserve.post(resizeJob(`${source.base}/a.png`, `file://${dir.path}/out/a.png`, { width: 20 }));
   assertEquals(job.status, 202);
   // The placeholder is in place; now the folder turns into a file.
   await Deno.remove(`${dir.path}/out`, { recursive: true });
@@ -307,12 +286,7 @@ Deno.test("a result that cannot be stored fails its job with 301, and the worker
   source.release();
   const failed = await imgserve.finished(job.json.id as string);
   assertEquals([failed.state, failed.code], ["failed", 301]);
-  const next = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${source.base}/a.png`,
-    dstURL: `file://${dir.path}/fine.png`,
-    args: { width: 20 },
-  });
+  const next = await imgserve.post(resizeJob(`${source.base}/a.png`, `file://${dir.path}/fine.png`, { width: 20 }));
   assertEquals((await imgserve.finished(next.json.id as string)).state, "done");
   assertEquals((await decode(await Deno.readFile(`${dir.path}/fine.png`))).width, 20);
   assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), ["fine.png", "out"]);
@@ -324,18 +298,12 @@ Deno.test("a local photo is read by the worker when its turn comes; replaced mea
   await Deno.writeFile(`${dir.path}/photo.png`, await png(thirds(300, 100)));
   await using imgserve = await serve(["--workers", "1", "--retry-base-ms", "50"]);
   // Keeps the one worker busy while the photo waits.
-  const busy = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/big.png`,
-    dstURL: `file://${dir.path}/out/big.png`,
-    args: { width: 90, height: 60 },
-  });
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/photo.png`,
-    dstURL: `file://${dir.path}/out/photo.png`,
-    args: { width: 50, height: 50 },
-  });
+  const busy = await imgserve.post(
+    resizeJob(`file://${dir.path}/big.png`, `file://${dir.path}/out/big.png`, { width: 90, height: 60 }),
+  );
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/photo.png`, `file://${dir.path}/out/photo.png`, { width: 50, height: 50 }),
+  );
   const waiting = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
   assertEquals(waiting.state, "running", "journaled as running at once: nothing is left to download");
   await Deno.writeFile(`${dir.path}/new.png`, await png(painted(300, 100, () => BLUE)));

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { freePort } from "./helpers/process.ts";
+import { freePort } from "./helpers/ports.ts";
 import { tempDir } from "./helpers/server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;

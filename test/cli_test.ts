@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { tempDir } from "./helpers/server.ts";
+import { freePort } from "./helpers/ports.ts";
+import { pollUntil } from "./helpers/poll.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
@@ -11,13 +13,6 @@ async function imgserve(args: string[]): Promise<{ code: number; out: string }> 
   }).output();
   const decoder = new TextDecoder();
   return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("start, status and stop a background server with the seed's single-dash flags", async () => {
@@ -127,14 +122,10 @@ Deno.test("the app runs under `deno serve` and exits on SIGTERM", async () => {
     stderr: "null",
   }).spawn();
   try {
-    let health: Response | undefined;
-    for (let i = 0; i < 300 && !health; i++) {
-      try {
-        health = await fetch(`http://127.0.0.1:${port}/healthz`);
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const health = await pollUntil(
+      () => fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined),
+      { timeoutMs: 15_000, intervalMs: 50, message: "deno serve answering /healthz" },
+    );
     assertEquals(health?.status, 200);
     await health?.body?.cancel();
     child.kill("SIGTERM");

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, near, pixel, type Rgba } from "./helpers/images.ts";
-import { freePort } from "./helpers/process.ts";
+import { freePort } from "./helpers/ports.ts";
 import { tempDir } from "./helpers/server.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -13,7 +13,7 @@ import { Renderer } from "./renderer.ts";
 import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
-import { readLocalSource, writeFileAtomic } from "../src/transport/file.ts";
+import { readLocalSource, writeFileAtomic } from "./local_io.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
 import { ImgserveError } from "../src/errors.ts";
 

@@ -179,14 +179,7 @@ export function readAvif(bytes: Uint8Array, short: Short): ImageHeader {
     irot ? bytes[irot.start] & 3 : 0,
     imir ? bytes[imir.start] & 1 : undefined,
   );
-  const swap = orientation >= 5;
-  return {
-    format: "avif",
-    width: swap ? storedHeight : storedWidth,
-    height: swap ? storedWidth : storedHeight,
-    orientation,
-    hasAlpha: alpha,
-  };
+  return { format: "avif", ...displayedSize(storedWidth, storedHeight, orientation), orientation, hasAlpha: alpha };
 }
 
 function readIpma(view: DataView, box: Box, assoc: Map<number, number[]>): void {
@@ -219,4 +212,18 @@ export function exifOrientationOf(quarterTurns: number, mirrorAxis: number | und
   // [axis 0: top and bottom exchanged, axis 1: left and right], as libavif and libheif read it.
   const table: Record<number, [number, number]> = { 1: [4, 2], 8: [5, 7], 3: [2, 4], 6: [7, 5] };
   return table[turned][mirrorAxis];
+}
+
+/**
+ * Stored width and height as displayed: EXIF orientations 5-8 turn the
+ * image a quarter, exchanging its sides.
+ *
+ * @example
+ * ```ts
+ * displayedSize(4000, 3000, 6); // { width: 3000, height: 4000 }
+ * ```
+ */
+export function displayedSize(width: number, height: number, orientation: number): { width: number; height: number } {
+  const swap = orientation >= 5 && orientation <= 8;
+  return swap ? { width: height, height: width } : { width, height };
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import { ImgserveError } from "../errors.ts";
-import { readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
+import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
+import { isStartOfFrame, walkJpegSegments } from "./jpeg_segments.ts";
 
 /** The formats imgserve reads. */
 export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
@@ -118,28 +119,10 @@ function hasTrns(bytes: Uint8Array): boolean {
 function readJpeg(bytes: Uint8Array, short: () => never): ImageHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let orientation = 1;
-  let at = 2;
-  while (true) {
-    if (at + 4 > bytes.length) short();
-    if (bytes[at] !== 0xff) {
-      throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG is corrupt (no marker where one must be)");
-    }
-    const marker = bytes[at + 1];
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      at += 2;
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) {
-      throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG has no frame header before its image data");
-    }
-    const length = view.getUint16(at + 2);
+  let header: ImageHeader | undefined;
+  const end = walkJpegSegments(bytes, ({ marker, at, length, body }) => {
     if (length < 2) throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG has a segment of impossible length");
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) {
+    if (isStartOfFrame(marker)) {
       if (at + 9 > bytes.length) short();
       if (marker !== 0xc0 && marker !== 0xc1 && marker !== 0xc2) {
         throw new ImgserveError(
@@ -152,21 +135,20 @@ function readJpeg(bytes: Uint8Array, short: () => never): ImageHeader {
       if (width === 0 || height === 0) {
         throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG header gives a zero dimension");
       }
-      const swap = orientation >= 5 && orientation <= 8;
-      return {
-        format: "jpeg",
-        width: swap ? height : width,
-        height: swap ? width : height,
-        orientation,
-        hasAlpha: false,
-      };
+      header = { format: "jpeg", ...displayedSize(width, height, orientation), orientation, hasAlpha: false };
+      return true;
     }
     if (marker === 0xe1) {
       if (at + 2 + length > bytes.length) short();
-      orientation = exifOrientation(bytes.subarray(at + 4, at + 2 + length)) ?? orientation;
+      orientation = exifOrientation(body) ?? orientation;
     }
-    at += 2 + length;
+  });
+  if (header) return header;
+  if (end === "truncated") short();
+  if (end === "no-marker") {
+    throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG is corrupt (no marker where one must be)");
   }
+  throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG has no frame header before its image data");
 }
 
 /** The Orientation tag (0x0112) of an APP1 Exif payload, if present. */

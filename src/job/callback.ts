@@ -1,7 +1,9 @@
 /**
  * Telling the client: a POST of the job's outcome to its callbackURL,
  * under the same network rules as any destination, signed the Standard
- * Webhooks way when the operator gave a secret.
+ * Webhooks way when the operator gave a secret; a delivery that fails is
+ * journaled to be tried again later (see retry.ts), by whichever server
+ * picks it up.
  *
  * @module
  */
@@ -10,6 +12,8 @@ import type { JobRecord } from "./journal.ts";
 import { callbackBody } from "./status.ts";
 import type { TransferOptions } from "../transport/mod.ts";
 import { guardedClient } from "../transport/http_client.ts";
+import { type JobContext, transferOptions } from "./context.ts";
+import { backoffMs, retriesCallback } from "./retry.ts";
 
 /**
  * The Standard Webhooks headers for one delivery attempt: the signature is
@@ -75,5 +79,35 @@ export async function sendCallback(
   await response.body?.cancel();
   if (!response.ok) {
     throw new ImgserveError("DESTINATION_REFUSED", `callback to ${url} answered ${response.status}`);
+  }
+}
+
+/**
+ * One delivery attempt of a finished job's pending callback, holding the
+ * job's lease meanwhile; a failure is journaled with the time of the next
+ * attempt, or as given up once the attempts are spent.
+ */
+export async function deliverCallback(ctx: JobContext, record: JobRecord): Promise<void> {
+  const { journal, config, scheduler } = ctx;
+  const attempts = record.callback!.attempts + 1;
+  const stopBeating = scheduler.heartbeat(record.id);
+  try {
+    await sendCallback(new URL(record.request.callbackURL!), record, transferOptions(ctx), config.callbackSecret);
+    await journal.update(record.id, scheduler.owner, { callback: { pending: false, attempts } });
+  } catch (err) {
+    const message = (err as Error).message;
+    ctx.log?.(`job ${record.id}: callback attempt ${attempts} failed: ${message}`);
+    await journal.update(record.id, scheduler.owner, {
+      callback: {
+        pending: retriesCallback(attempts),
+        attempts,
+        lastError: message,
+        nextAt: Date.now() + backoffMs(config.jobs.retryBaseMs, attempts),
+      },
+      owner: undefined,
+      leaseUntil: undefined,
+    });
+  } finally {
+    stopBeating();
   }
 }

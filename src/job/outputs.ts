@@ -30,10 +30,9 @@ export function outputKey(id: string, index: number): string {
  * would overwrite the first, and its placeholder would be kept as the
  * first one's earlier file.
  */
-export function refuseSharedDestinations(transports: TransportTable, outputs: OutputRecord[]): void {
+export function refuseSharedDestinations(transports: TransportTable, destinations: URL[]): void {
   const seen = new Map<string, number>();
-  for (const [i, output] of outputs.entries()) {
-    const url = new URL(output.dstURL);
+  for (const [i, url] of destinations.entries()) {
     const key = resourceKey(transports.for(url), url, "destination");
     const first = seen.get(key);
     if (first !== undefined) {

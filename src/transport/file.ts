@@ -8,8 +8,15 @@
 import { ImgserveError } from "../errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
 import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
-import { checkDeclaredSize, type LocalSource, type TransferOptions, type Transport } from "./mod.ts";
-import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
+import {
+  checkDeclaredSize,
+  type LocalSource,
+  type TransferOptions,
+  type Transport,
+  type TransportSetup,
+} from "./mod.ts";
+import { notRegular, openRegularFile, readError, removeIfThere, replaceThroughTemp, writeNew } from "./local_file.ts";
+import { closeSync, read, readSync } from "node:fs";
 import { dirname } from "../paths.ts";
 
 /** node:fs `read` on a blocking thread, as a promise of the bytes read. */
@@ -31,110 +38,6 @@ export function pathOf(url: URL, role: "source" | "destination"): string {
     return decodeURIComponent(url.pathname);
   } catch {
     throw new ImgserveError("BAD_URL", `the ${role} path has a malformed percent-encoding`);
-  }
-}
-
-function notWritable(path: string, err: unknown): ImgserveError {
-  return new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
-}
-
-/**
- * Writes a checked path through a temporary file and a rename, in this
- * thread: the image workers store results on this machine themselves, so
- * the file system's cost (an ext4 rename over a file starts its writeback)
- * is spread over their threads instead of the server's one. The path was
- * checked before the image was made; its folder must still be the real
- * folder it was then, so a symlink swapped in meanwhile leads nowhere.
- * `temp` is the job's own temporary name (see keep.ts).
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array, temp = tempPathFor(path)): void {
-  const dir = dirname(path);
-  try {
-    Deno.mkdirSync(dir, { recursive: true });
-    if (Deno.realPathSync(dir) !== dir) throw new Error("its folder changed since it was checked");
-    writeNew(temp, bytes);
-    Deno.renameSync(temp, path);
-  } catch (err) {
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // never created
-    }
-    throw notWritable(path, err);
-  }
-}
-
-/**
- * Reads a checked local source into `buffer` (which must hold
- * `source.size` bytes) in this thread and returns the part filled: the
- * image workers read local sources themselves, into memory they reuse, so
- * a big photo costs neither the server's thread nor fresh pages per job.
- * Only the file that was checked is read: one put in its place since
- * (a replaced file, a swapped symlink) is refused as SOURCE_CHANGED, and a
- * retry checks it anew.
- */
-export function readLocalSource(source: LocalSource, buffer: Uint8Array): Uint8Array {
-  const { fd, info } = openRegularFile(source.path);
-  try {
-    if (info.dev !== source.dev || info.ino !== source.ino) {
-      throw new ImgserveError("SOURCE_CHANGED", `${source.path} was replaced after it was checked`);
-    }
-    let filled = 0;
-    while (filled < source.size) {
-      const n = readSync(fd, buffer, filled, source.size - filled, null);
-      if (n === 0) break;
-      filled += n;
-    }
-    return buffer.subarray(0, filled);
-  } catch (err) {
-    throw readError(source.path, err);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readError(path: string, err: unknown): ImgserveError {
-  if (err instanceof ImgserveError) return err;
-  if (err instanceof Deno.errors.NotFound || (err as { code?: string }).code === "ENOENT") {
-    return new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
-  }
-  return new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
-}
-
-function notRegular(path: string, info: { isFIFO(): boolean; isSocket(): boolean } | Deno.FileInfo): ImgserveError {
-  const what = "isFile" in info
-    ? info.isDirectory ? "a folder" : info.isFifo ? "a FIFO" : info.isSocket ? "a socket" : "a device or special file"
-    : info.isFIFO()
-    ? "a FIFO"
-    : info.isSocket()
-    ? "a socket"
-    : "a folder, device or special file";
-  return new ImgserveError("SOURCE_NOT_REGULAR_FILE", `the source ${path} is ${what}, not a regular file`);
-}
-
-/**
- * Opens a source file without ever blocking this thread: `open()` of a
- * FIFO waits for a writer, and of some devices for the device, so the path
- * is checked first, opened with O_NONBLOCK, and the handle itself checked
- * again (the path may have been swapped meanwhile). Deno.open has no flag
- * for it; node:fs passes the flag through.
- */
-function openRegularFile(path: string): { fd: number; info: Stats } {
-  let fd: number;
-  try {
-    const before = Deno.statSync(path);
-    if (!before.isFile) throw notRegular(path, before);
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw readError(path, err);
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw notRegular(path, info);
-    return { fd, info };
-  } catch (err) {
-    closeSync(fd);
-    throw readError(path, err);
   }
 }
 
@@ -182,55 +85,6 @@ function destinationPath(roots: FileRoots, url: URL): string {
 /** The identity of a file on this machine: hard links and symlinks to one file share it. */
 export function fileKey(info: { dev: number; ino: number | null }): string {
   return `file:${info.dev}:${info.ino}`;
-}
-
-/** Creates `path` afresh with `bytes`: a stale file of that name (a crashed attempt's) is replaced, never followed. */
-function writeNew(path: string, bytes: Uint8Array): void {
-  try {
-    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
-  } catch (err) {
-    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    Deno.removeSync(path);
-    Deno.writeFileSync(path, bytes, { mode: 0o644, createNew: true });
-  }
-}
-
-/**
- * Keeps the file at `path` under `kept` before it is replaced: a second
- * link where the file system allows it (the name never goes missing),
- * else a rename. Returns how, for undoing.
- */
-function keepExisting(path: string, kept: string): "linked" | "moved" {
-  try {
-    try {
-      Deno.linkSync(path, kept);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      Deno.removeSync(kept); // the job's ids are fresh: not ours, whatever it is
-      Deno.linkSync(path, kept);
-    }
-    return "linked";
-  } catch {
-    Deno.renameSync(path, kept);
-    return "moved";
-  }
-}
-
-function undoKeep(path: string, kept: string, how: "linked" | "moved" | undefined): void {
-  try {
-    if (how === "linked") Deno.removeSync(kept);
-    if (how === "moved") Deno.renameSync(kept, path);
-  } catch {
-    // best effort: the kept file is still there under its hidden name
-  }
-}
-
-function removeIfThere(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
 }
 
 /** Writes up to this size are done in place, bigger ones on a blocking thread. */
@@ -285,6 +139,17 @@ function wholeFileStream(fd: number, size: number): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 }); // read only when asked: a worker may read the rest itself
 }
 
+/** Creates `temp` beside `path` on a blocking thread; resolves to the failure, if any. */
+async function writeNewOffThread(path: string, temp: string, bytes: Uint8Array): Promise<unknown> {
+  try {
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    removeIfThere(temp);
+    await Deno.writeFile(temp, bytes, { mode: 0o644, createNew: true });
+  } catch (err) {
+    return err;
+  }
+}
+
 /** Opens a checked source file; the header is read in place, see {@linkcode wholeFileStream}. */
 function openSource(path: string, options: TransferOptions): ReadableStream<Uint8Array> {
   const { fd, info } = openRegularFile(path);
@@ -304,8 +169,15 @@ function openSource(path: string, options: TransferOptions): ReadableStream<Uint
  */
 const checked = new WeakMap<URL, { path: string; info?: Deno.FileInfo }>();
 
-/** The file transport, confined to `roots`. */
-export const fileTransport = (roots: FileRoots): Transport => ({
+/**
+ * The file transport, confined to the setup's `roots`.
+ *
+ * @example
+ * ```ts
+ * const transport = fileTransport({ roots: await FileRoots.resolve(["/srv/img"]) });
+ * ```
+ */
+export const fileTransport = ({ roots }: TransportSetup): Transport => ({
   read(url, options) {
     return Promise.try(() => openSource(roots.source(pathOf(url, "source")), options));
   },
@@ -321,23 +193,19 @@ export const fileTransport = (roots: FileRoots): Transport => ({
     if (!roots.roots.some((root) => within(dirname(temp), root))) {
       throw new ImgserveError("FILE_OUTSIDE_ROOT", `${temp} is outside the folders this server may use`);
     }
-    let how: "linked" | "moved" | undefined;
-    try {
-      // In place unless big (placeholders are a few KiB): see security/files.ts.
+    // In place unless big (placeholders are a few KiB): see security/files.ts.
+    let fill = () => {
       Deno.mkdirSync(dirname(path), { recursive: true });
-      if (bytes.byteLength <= SYNC_WRITE_BYTES) writeNew(temp, bytes);
-      else {
-        removeIfThere(temp);
-        await Deno.writeFile(temp, bytes, { mode: 0o644, createNew: true });
-      }
-      if (kept) how = keepExisting(path, kept);
-      Deno.renameSync(temp, path);
-    } catch (err) {
-      await Deno.remove(temp).catch(() => {});
-      if (kept) undoKeep(path, kept, how);
-      throw notWritable(path, err);
+      writeNew(temp, bytes);
+    };
+    if (bytes.byteLength > SYNC_WRITE_BYTES) {
+      // Written on a blocking thread first; `fill` raises how that went, so one place cleans up.
+      const failure = await writeNewOffThread(path, temp, bytes);
+      fill = () => {
+        if (failure) throw failure;
+      };
     }
-    return { kept: how !== undefined };
+    return { kept: replaceThroughTemp(path, temp, fill, kept) };
   },
 
   settle(url, job, outcome) {

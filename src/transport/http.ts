@@ -1,70 +1,43 @@
 /**
- * `http://` and `https://` sources with `fetch`: redirects followed by hand
- * (bounded, each hop checked by the network guard), errors mapped to codes.
- * Uploads live in http_upload.ts.
+ * `http://` and `https://` sources with `fetch`, and the HTTP(S) transport
+ * that pairs them with uploads (http_upload.ts). Redirects and error codes
+ * are http_exchange.ts's, shared with uploads.
  *
  * @module
  */
 import { ImgserveError } from "../errors.ts";
 import { checkDeclaredSize, connectionError, type TransferOptions, type Transport } from "./mod.ts";
-import { uploadHttp } from "./http_upload.ts";
-import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { formFieldOf, uploadHttp } from "./http_upload.ts";
+import { idleSignal, innermostMessage, isTimeout } from "./http_client.ts";
+import { failureError, sendFollowing, statusCode } from "./http_exchange.ts";
 
 async function readHttp(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>> {
   const idle = idleSignal(options.timeoutMs, options.signal);
-  let current = url;
   try {
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const response = await fetch(current, {
-        redirect: "manual",
-        signal: idle.signal,
-        client: await guardedClient(current, options),
-      });
-      const location = response.headers.get("location");
-      if (response.status >= 300 && response.status < 400 && location) {
-        await response.body?.cancel();
-        current = new URL(location, current);
-        if (current.protocol !== "http:" && current.protocol !== "https:") {
-          throw new ImgserveError(
-            "SOURCE_REFUSED",
-            `the source redirected to an unsupported scheme ${current.protocol}`,
-          );
-        }
-        idle.touch();
-        continue;
-      }
-      if (!response.ok || !response.body) {
-        await response.body?.cancel();
-        throw statusError(response.status, current);
-      }
-      const length = response.headers.get("content-length");
-      try {
-        checkDeclaredSize(length === null ? undefined : Number(length), options);
-      } catch (err) {
-        await response.body.cancel();
-        throw err;
-      }
-      return watchBody(response.body, idle);
+    const { response, url: at } = await sendFollowing(url, { method: "GET" }, {
+      options,
+      idle,
+      side: "source",
+      redirects: "any",
+    });
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      const status = response.status;
+      const code = statusCode("source", status);
+      throw new ImgserveError(code, `${at} answered ${status}${code === "SOURCE_NOT_FOUND" ? ": not found" : ""}`);
     }
-    throw new ImgserveError("SOURCE_REFUSED", `the source redirected more than ${MAX_REDIRECTS} times`);
+    const length = response.headers.get("content-length");
+    try {
+      checkDeclaredSize(length === null ? undefined : Number(length), options);
+    } catch (err) {
+      await response.body.cancel();
+      throw err;
+    }
+    return watchBody(response.body, idle);
   } catch (err) {
     idle.done();
-    throw mapError(err, url);
+    throw failureError(err, "source", url, options.signal);
   }
-}
-
-function statusError(status: number, url: URL): ImgserveError {
-  if (status === 404 || status === 410) {
-    return new ImgserveError("SOURCE_NOT_FOUND", `${url} answered ${status}: not found`);
-  }
-  if (status >= 500) return new ImgserveError("SOURCE_SERVER_ERROR", `${url} answered ${status}`);
-  return new ImgserveError("SOURCE_REFUSED", `${url} answered ${status}`);
-}
-
-function mapError(err: unknown, url: URL): ImgserveError {
-  if (err instanceof ImgserveError) return err;
-  if (isTimeout(err)) return new ImgserveError("SOURCE_TIMEOUT", `${url} did not answer in time`);
-  return connectionError("source", `cannot fetch ${url}: ${innermostMessage(err)}`, err);
 }
 
 /** Passes the body through, restarting the idle timer on every chunk. */
@@ -97,8 +70,16 @@ function watchBody(body: ReadableStream<Uint8Array>, idle: ReturnType<typeof idl
   });
 }
 
-/** The HTTP(S) transport. */
-export const httpTransport: Transport = {
+/**
+ * The HTTP(S) transport: reads with GET, uploads with PUT or through an
+ * upload form (see http_upload.ts).
+ *
+ * @example
+ * ```ts
+ * const stream = await httpTransport().read(new URL("https://h/a.png"), options);
+ * ```
+ */
+export const httpTransport = (): Transport => ({
   read: readHttp,
-  write: uploadHttp,
-};
+  write: (url, bytes, options) => uploadHttp(url, bytes, { ...options, fieldName: formFieldOf(options.jobArgs) }),
+});

@@ -7,9 +7,10 @@
  * @module
  */
 import { ImgserveError } from "../errors.ts";
-import { connectionError, type WriteOptions } from "./mod.ts";
+import type { WriteOptions } from "./mod.ts";
 import { findUploadForm, type FormEntry } from "./http_form.ts";
-import { guardedClient, idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import { idleSignal } from "./http_client.ts";
+import { failureError, sendFollowing, statusCode } from "./http_exchange.ts";
 import { readAtMost } from "../streams.ts";
 
 /** Largest upload page read while looking for the form. */
@@ -18,6 +19,25 @@ const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 const EXCERPT_CHARS = 200;
 
 type Idle = ReturnType<typeof idleSignal>;
+
+/** An upload's options with HTTP's own: the upload form's file input, when the job names one. */
+export interface HttpWriteOptions extends WriteOptions {
+  /** Submit through the page's upload form, as this file input (the job's `args.field_name`). */
+  fieldName?: string;
+}
+
+/**
+ * The upload form's file input a job asked for: its args (passed through
+ * unread as {@linkcode WriteOptions.jobArgs}) carry it as `fieldName`.
+ *
+ * @example
+ * ```ts
+ * formFieldOf({ width: 200, fieldName: "image" }); // "image"
+ * ```
+ */
+export function formFieldOf(jobArgs: object | undefined): string | undefined {
+  return jobArgs && "fieldName" in jobArgs && typeof jobArgs.fieldName === "string" ? jobArgs.fieldName : undefined;
+}
 
 /**
  * Uploads `bytes` to an `http(s)://` destination: through the upload form
@@ -29,14 +49,14 @@ type Idle = ReturnType<typeof idleSignal>;
  * await uploadHttp(new URL("https://h/dav/200-Ex.png"), bytes, { ...transfer, contentType: "image/png" });
  * ```
  */
-export async function uploadHttp(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<void> {
+export async function uploadHttp(url: URL, bytes: Uint8Array<ArrayBuffer>, options: HttpWriteOptions): Promise<void> {
   const form = options.fieldName === undefined ? undefined : splitFormDestination(url);
   const idle = idleSignal(options.timeoutMs, options.signal);
   try {
     if (form) await postThroughForm(form.pageURL, form.fileName, bytes, options, idle);
     else await put(url, bytes, options, idle);
   } catch (err) {
-    throw mapError(err, url, options);
+    throw failureError(err, "destination", url, options.signal);
   } finally {
     idle.done();
   }
@@ -76,10 +96,15 @@ export function splitFormDestination(url: URL): { pageURL: URL; fileName: string
 
 async function put(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions, idle: Idle): Promise<void> {
   // A pre-signed URL or WebDAV folder answers the PUT itself; a redirect there is a misconfiguration.
-  const { response, url: at } = await send(url, { method: "PUT", body: bytes, contentType: options.contentType }, {
+  const { response, url: at } = await sendFollowing(url, {
+    method: "PUT",
+    body: bytes,
+    contentType: options.contentType,
+  }, {
     options,
     idle,
-    follow: false,
+    side: "destination",
+    redirects: "none",
   });
   await expectSuccess(response, at, "PUT");
 }
@@ -88,7 +113,7 @@ async function postThroughForm(
   pageURL: URL,
   fileName: string,
   bytes: Uint8Array<ArrayBuffer>,
-  options: WriteOptions,
+  options: HttpWriteOptions,
   idle: Idle,
 ): Promise<void> {
   const fieldName = options.fieldName!;
@@ -110,7 +135,12 @@ async function postThroughForm(
   const encoded = new Response(data);
   const contentType = encoded.headers.get("content-type")!;
   const body = new Uint8Array(await encoded.arrayBuffer());
-  const { response, url } = await send(action, { method: "POST", body, contentType }, { options, idle, follow: true });
+  const { response, url } = await sendFollowing(action, { method: "POST", body, contentType }, {
+    options,
+    idle,
+    side: "destination",
+    redirects: "standard",
+  });
   await expectSuccess(response, url, "form upload");
 }
 
@@ -123,7 +153,12 @@ async function fetchPage(
   options: WriteOptions,
   idle: Idle,
 ): Promise<{ html: string; url: URL } | undefined> {
-  const { response, url } = await send(pageURL, { method: "GET" }, { options, idle, follow: true });
+  const { response, url } = await sendFollowing(pageURL, { method: "GET" }, {
+    options,
+    idle,
+    side: "destination",
+    redirects: "standard",
+  });
   const type = response.headers.get("content-type") ?? "";
   if (!response.ok || !/html/i.test(type) || !response.body) {
     await response.body?.cancel();
@@ -136,51 +171,6 @@ async function fetchPage(
   return { html: decodeText(bytes, type), url };
 }
 
-interface Outgoing {
-  method: string;
-  body?: Uint8Array<ArrayBuffer>;
-  contentType?: string;
-}
-
-/**
- * One request, with redirects followed as a browser follows them after a
- * form post (301/302/303 turn a POST into a bodiless GET, 307/308 repeat
- * it), every hop checked by the network guard. Returns the first answer
- * that is not a followed redirect, body unread.
- */
-async function send(
-  url: URL,
-  request: Outgoing,
-  { options, idle, follow }: { options: WriteOptions; idle: Idle; follow: boolean },
-): Promise<{ response: Response; url: URL }> {
-  let current = url;
-  let outgoing = request;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    idle.touch();
-    const response = await fetch(current, {
-      method: outgoing.method,
-      body: outgoing.body,
-      headers: outgoing.contentType ? { "content-type": outgoing.contentType } : {},
-      redirect: "manual",
-      signal: idle.signal,
-      client: await guardedClient(current, options),
-    });
-    const location = response.headers.get("location");
-    if (!follow || !location || ![301, 302, 303, 307, 308].includes(response.status)) {
-      return { response, url: current };
-    }
-    await response.body?.cancel();
-    const next = new URL(location, current);
-    if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new ImgserveError("DESTINATION_REFUSED", `${current} redirected the upload to ${next.protocol} URL`);
-    }
-    const toGet = response.status === 303 || (response.status <= 302 && outgoing.method === "POST");
-    if (toGet && outgoing.method !== "GET") outgoing = { method: "GET" };
-    current = next;
-  }
-  throw new ImgserveError("DESTINATION_REFUSED", `${url} redirected more than ${MAX_REDIRECTS} times`);
-}
-
 /** Throws for a non-2xx answer, with its status and the start of its body. */
 async function expectSuccess(response: Response, url: URL, what: string): Promise<void> {
   if (response.ok) {
@@ -190,7 +180,7 @@ async function expectSuccess(response: Response, url: URL, what: string): Promis
   const excerpt = await bodyExcerpt(response);
   const redirect = response.headers.get("location");
   throw new ImgserveError(
-    response.status >= 500 ? "DESTINATION_SERVER_ERROR" : "DESTINATION_REFUSED",
+    statusCode("destination", response.status),
     `${url} answered ${[response.status, response.statusText].filter(Boolean).join(" ")} to the ${what}` +
       (redirect && response.status < 400 ? ` (a redirect to ${redirect})` : "") +
       (excerpt ? `: ${excerpt}` : ""),
@@ -222,16 +212,4 @@ function decodeText(bytes: Uint8Array, contentType: string): string {
   } catch {
     return new TextDecoder().decode(bytes);
   }
-}
-
-function mapError(err: unknown, url: URL, options: WriteOptions): ImgserveError {
-  if (err instanceof ImgserveError) return err;
-  if (options.signal?.aborted) {
-    const reason = options.signal.reason;
-    return reason instanceof ImgserveError
-      ? reason
-      : new ImgserveError("DESTINATION_UNREACHABLE", `the upload to ${url} was aborted`, { cause: reason });
-  }
-  if (isTimeout(err)) return new ImgserveError("DESTINATION_TIMEOUT", `${url} did not answer the upload in time`);
-  return connectionError("destination", `cannot upload to ${url}: ${innermostMessage(err)}`, err);
 }

@@ -8,6 +8,7 @@
 import { ImgserveError } from "../errors.ts";
 import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "./keep.ts";
+import type { FileRoots } from "../security/files.ts";
 
 /**
  * Decides whether a network peer may be contacted. Transports call it for
@@ -79,8 +80,12 @@ export function checkDeclaredSize(size: number | undefined, options: TransferOpt
 export interface WriteOptions extends TransferOptions {
   /** MIME type of the bytes, e.g. `image/png`. */
   contentType: string;
-  /** For HTTP form uploads: the file input's name (the job's `args.field_name`). */
-  fieldName?: string;
+  /**
+   * The job's args, passed through unread: a transport whose uploads they
+   * shape picks out its own and ignores the rest (HTTP: the upload form's
+   * field, see http_upload.ts), so the job knows nothing of any protocol.
+   */
+  jobArgs?: object;
   /**
    * The job and upload this is, naming its temporary file (see keep.ts).
    * A placeholder upload keeps the file it replaces, where the transport
@@ -118,12 +123,12 @@ export interface Transport {
   identity?(url: URL, role: "source" | "destination"): string;
   /**
    * For a destination on this machine: its checked path, which a worker
-   * may write with {@linkcode writeFileAtomic} itself (file:// only).
+   * may write itself (file:// only; see workers/local_io.ts).
    */
   localPath?(url: URL): string;
   /**
    * For a source on this machine: its checked path and identity, which a
-   * worker may read with {@linkcode readLocalSource} itself (file:// only).
+   * worker may read itself (file:// only; see workers/local_io.ts).
    * Throws what `read` would (not found, outside the roots, too large).
    */
   localSource?(url: URL, options: TransferOptions): LocalSource;
@@ -139,12 +144,24 @@ export interface LocalSource {
   size: number;
 }
 
+/** What a server gives each transport it makes; a transport takes what it needs. */
+export interface TransportSetup {
+  /** The folders file:// may read and write. */
+  roots: FileRoots;
+}
+
+/**
+ * How every scheme's module makes its transport, in one form:
+ * `fileTransport`, `httpTransport`, `ftpTransport`.
+ */
+export type TransportFactory = (setup: TransportSetup) => Transport;
+
 /**
  * The scheme → transport table of one server.
  *
  * @example
  * ```ts
- * const transports = new TransportTable().register(["ftp", "ftps", "ftpes"], ftpTransport);
+ * const transports = new TransportTable().register(["ftp", "ftps", "ftpes"], ftpTransport());
  * transports.for(new URL("ftp://host/a.png"));
  * ```
  */

@@ -7,12 +7,18 @@ import type { FileRoots } from "../security/files.ts";
 import { fileTransport } from "./file.ts";
 import { ftpTransport } from "./ftp/mod.ts";
 import { httpTransport } from "./http.ts";
-import { TransportTable } from "./mod.ts";
+import { type TransportFactory, TransportTable } from "./mod.ts";
+
+/** Each built-in scheme module's factory, with the URL schemes it serves. */
+const BUILTIN: [schemes: string[], make: TransportFactory][] = [
+  [["file"], fileTransport],
+  [["http", "https"], httpTransport],
+  [["ftp", "ftps", "ftpes"], ftpTransport],
+];
 
 /** Every built-in transport; local files confined to `roots`. */
 export function builtinTransports(roots: FileRoots): TransportTable {
-  return new TransportTable()
-    .register(["file"], fileTransport(roots))
-    .register(["http", "https"], httpTransport)
-    .register(["ftp", "ftps", "ftpes"], ftpTransport);
+  const table = new TransportTable();
+  for (const [schemes, make] of BUILTIN) table.register(schemes, make({ roots }));
+  return table;
 }

@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, pixel, withOrientation } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { contains, magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { contains, halfRedPng, magickPixels, psnr, tool } from "../helpers/tools.ts";
 import { readHeader } from "../../src/image/header.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 /** Four quadrants of different colours: any wrong turn or mirror moves them. */
 async function quadrants(path: string): Promise<void> {
@@ -60,12 +61,9 @@ Deno.test("AVIF sources with irot and imir come out as libheif (ImageMagick) dis
   for (const [i, options] of cases.entries()) {
     const path = await avifenc(dir.path, `t${i}`, ...options);
     const reference = await magickPixels(path);
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${path}`,
-      dstURL: `file://${dir.path}/out${i}.png`,
-      args: { width: reference.width, format: "png" },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${path}`, `file://${dir.path}/out${i}.png`, { width: reference.width, format: "png" }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
     const result = await decode(await Deno.readFile(`${dir.path}/out${i}.png`));
@@ -81,23 +79,11 @@ Deno.test("AVIF results decode back at their size, keep alpha, carry no EXIF; AV
   await using dir = await tempDir();
   await using imgserve = await serve();
   // Left half opaque red, right half transparent.
-  await tool("convert", [
-    "-size",
-    "64x32",
-    "xc:none",
-    "-fill",
-    "red",
-    "-draw",
-    "rectangle 0,0 31,31",
-    `${dir.path}/a.png`,
-  ]);
+  await halfRedPng(`${dir.path}/a.png`);
   await tool("avifenc", ["-s", "10", `${dir.path}/a.png`, `${dir.path}/a.avif`]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.avif`,
-    dstURL: `file://${dir.path}/out/{$basename}.{$format}`,
-    args: { width: 32 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/a.avif`, `file://${dir.path}/out/{$basename}.{$format}`, { width: 32 }),
+  );
   assertEquals(reply.status, 202);
   const placeholder = readHeader(await Deno.readFile(`${dir.path}/out/a.avif`), true);
   assertEquals([placeholder.format, placeholder.width, placeholder.height], ["avif", 32, 16]);
@@ -116,12 +102,9 @@ Deno.test("AVIF results decode back at their size, keep alpha, carry no EXIF; AV
   assert(contains(withExif, "Exif"));
   await Deno.writeFile(`${dir.path}/g.jpg`, withExif);
   for (const format of ["avif", "webp", "jpeg", "png"]) {
-    const r = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/g.jpg`,
-      dstURL: `file://${dir.path}/out/g.{$format}`,
-      args: { width: 40, format },
-    });
+    const r = await imgserve.post(
+      resizeJob(`file://${dir.path}/g.jpg`, `file://${dir.path}/out/g.{$format}`, { width: 40, format }),
+    );
     assertEquals((await imgserve.finished(r.json.id as string)).state, "done");
     const out = await Deno.readFile(`${dir.path}/out/g.${format === "jpeg" ? "jpg" : format}`);
     const image = await decode(out);

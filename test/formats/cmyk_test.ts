@@ -4,8 +4,8 @@ import { decodeJpegScaled, TJPF_CMYK } from "../../workers/ops/jpeg_scaled.ts";
 import { cmykToRgba, setDefaultCmykProfile } from "../../workers/ops/colour.ts";
 import { serve, tempDir } from "../helpers/server.ts";
 import { colourInfo } from "../../workers/ops/icc.ts";
-import { freePort } from "../helpers/process.ts";
 import { magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const PHOTO = "/usr/share/backgrounds/gnome/vnc-l.webp";
 const SRGB = "/usr/share/color/icc/colord/sRGB.icc";
@@ -16,12 +16,7 @@ const PS_CMYK_PROFILE = "/usr/share/color/icc/ghostscript/ps_cmyk.icc";
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 async function resizeToPng(imgserve: Awaited<ReturnType<typeof serve>>, src: string, width: number) {
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${src}`,
-    dstURL: `file://${src}-${width}.{$format}`,
-    args: { width },
-  });
+  const reply = await imgserve.post(resizeJob(`file://${src}`, `file://${src}-${width}.{$format}`, { width }));
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals(job.state, "done", JSON.stringify(job));
@@ -126,19 +121,7 @@ Deno.test("a --cmyk-profile that is no CMYK ICC profile stops `run` at start wit
   await Promise.all(cases.map(async ([env, path, why]) => {
     const flags = Object.keys(env).length > 0 ? [] : ["--cmyk-profile", path];
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "run",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(freePort()),
-        "--kv",
-        ":memory:",
-        ...flags,
-      ],
+      args: ["run", "-A", MAIN, "run", "--host", "127.0.0.1", "--port", "0", "--kv", ":memory:", ...flags],
       env,
       stdin: "null",
       stdout: "piped",

@@ -3,6 +3,7 @@ import { BLUE, decode, near, pixel, RED } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
 import { magickPixels, psnr, tool } from "../helpers/tools.ts";
 import { readHeader } from "../../src/image/header.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const PHOTO = "/usr/share/backgrounds/gnome/vnc-l.webp";
 
@@ -25,12 +26,9 @@ Deno.test("an animated GIF gives its first frame, with transparency kept, as PNG
     ...["-delay", "10", "-dispose", "previous", "(", "-size", "40x30", "xc:none", "-fill", "red"],
     ...["-draw", "rectangle 0,0 19,29", ")", "(", "-size", "40x30", "xc:blue", ")", `${dir.path}/anim.gif`],
   ]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/anim.gif`,
-    dstURL: `file://${dir.path}/out/{$basename}.{$format}`,
-    args: { width: 40 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/anim.gif`, `file://${dir.path}/out/{$basename}.{$format}`, { width: 40 }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals(reply.json.dstURL, `file://${dir.path}/out/anim.png`);
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
@@ -69,12 +67,9 @@ Deno.test("BMPs (24-bit, 32-bit with alpha, top-down) resize like ImageMagick's 
   }
   await Deno.writeFile(`${dir.path}/topdown.bmp`, topDown);
   for (const name of ["p24.bmp", "p32.bmp", "topdown.bmp"]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/${name}`,
-      dstURL: `file://${dir.path}/out/${name}.{$format}`,
-      args: { width: 120 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/${name}`, `file://${dir.path}/out/${name}.{$format}`, { width: 120 }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done", name);
     const result = await decode(await Deno.readFile(`${dir.path}/out/${name}.png`));

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
 import { magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/Garden.jpg";
 const SRGB = "/usr/share/color/icc/colord/sRGB.icc";
@@ -39,12 +40,9 @@ Deno.test("JPEG, PNG, WebP and AVIF with Adobe RGB or wide-gamut profiles come o
     const shifted = psnr(untransformed, reference);
     assert(shifted < BAR - 6, `${name}: the untransformed decode is already ${shifted.toFixed(1)} dB`);
     for (const ext of ["jpg", "png", "webp", "avif"]) {
-      const reply = await imgserve.post({
-        operationType: "resize",
-        srcURL: `file://${d}/${name}.${ext}`,
-        dstURL: `file://${d}/out-${name}-${ext}.png`,
-        args: { width: 128, format: "png" },
-      });
+      const reply = await imgserve.post(
+        resizeJob(`file://${d}/${name}.${ext}`, `file://${d}/out-${name}-${ext}.png`, { width: 128, format: "png" }),
+      );
       assertEquals(reply.status, 202, JSON.stringify(reply.json));
       const job = await imgserve.finished(reply.json.id as string);
       assertEquals(job.state, "done", JSON.stringify(job));
@@ -61,12 +59,9 @@ Deno.test("16-bit and palette PNGs keep working", async () => {
   await tool("convert", [PHOTO, "-resize", "128x80!", "-depth", "16", `PNG48:${dir.path}/deep.png`]);
   await tool("convert", [PHOTO, "-resize", "128x80!", "-colors", "200", `PNG8:${dir.path}/palette.png`]);
   for (const name of ["deep.png", "palette.png"]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/${name}`,
-      dstURL: `file://${dir.path}/out-${name}`,
-      args: { width: 128 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/${name}`, `file://${dir.path}/out-${name}`, { width: 128 }),
+    );
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
     const db = psnr(
       await decode(await Deno.readFile(`${dir.path}/out-${name}`)),

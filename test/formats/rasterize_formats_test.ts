@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, near, pixel } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
+import { rasterizeJob } from "../helpers/jobs.ts";
 
 // SVGs are drawn and encoded in the render process, not in the worker: it must write WebP and AVIF too.
 Deno.test("an SVG rasterizes to WebP and AVIF, with its colours and transparency", async () => {
@@ -12,12 +13,12 @@ Deno.test("an SVG rasterizes to WebP and AVIF, with its colours and transparency
       `<rect width="60" height="60" fill="#2b6cb0"/></svg>`,
   );
   for (const format of ["webp", "avif"]) {
-    const reply = await imgserve.post({
-      operationType: "rasterize",
-      srcURL: `file://${dir.path}/logo.svg`,
-      dstURL: `file://${dir.path}/out/{$basename}.{$format}`,
-      args: { format, quality: 90 },
-    });
+    const reply = await imgserve.post(
+      rasterizeJob(`file://${dir.path}/logo.svg`, `file://${dir.path}/out/{$basename}.{$format}`, {
+        format,
+        quality: 90,
+      }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     assertEquals(reply.json.dstURL, `file://${dir.path}/out/logo.${format}`);
     const job = await imgserve.finished(reply.json.id as string);

@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, pixel, png } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { contains, magickPixels, psnr, tool } from "../helpers/tools.ts";
+import { contains, halfRedPng, magickPixels, psnr, tool } from "../helpers/tools.ts";
 import { readHeader } from "../../src/image/header.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const WALLPAPERS = "/usr/share/backgrounds/gnome";
 
@@ -45,12 +46,13 @@ Deno.test("a GNOME WebP wallpaper becomes a WebP thumbnail named by {$format}, W
   // The 256x256 one: the 4096x4096 ones take seconds to decode, and the bench uses them.
   const source = `${WALLPAPERS}/vnc-d.webp`;
   await Deno.copyFile(source, `${dir.path}/vnc-d.webp`);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/vnc-d.webp`,
-    dstURL: `file://${dir.path}/out/{$basename}-{$width}.{$format}`,
-    args: { width: 200, height: 120, quality: 90 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/vnc-d.webp`, `file://${dir.path}/out/{$basename}-{$width}.{$format}`, {
+      width: 200,
+      height: 120,
+      quality: 90,
+    }),
+  );
   assertEquals(reply.status, 202);
   const path = `${dir.path}/out/vnc-d-200.webp`;
   assertEquals(reply.json.dstURL, `file://${path}`);
@@ -72,24 +74,10 @@ Deno.test("WebP with alpha keeps it as WebP (lossy and lossless) and as PNG; los
   await using dir = await tempDir();
   await using imgserve = await serve();
   // Left half opaque red, right half transparent, made by ImageMagick and cwebp.
-  await tool("convert", [
-    "-size",
-    "64x32",
-    "xc:none",
-    "-fill",
-    "red",
-    "-draw",
-    "rectangle 0,0 31,31",
-    `${dir.path}/a.png`,
-  ]);
+  await halfRedPng(`${dir.path}/a.png`);
   await tool("cwebp", ["-quiet", "-lossless", "-exact", `${dir.path}/a.png`, "-o", `${dir.path}/a.webp`]);
   const run = async (args: Record<string, unknown>, name: string) => {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/a.webp`,
-      dstURL: `file://${dir.path}/${name}`,
-      args,
-    });
+    const reply = await imgserve.post(resizeJob(`file://${dir.path}/a.webp`, `file://${dir.path}/${name}`, args));
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
     return await Deno.readFile(`${dir.path}/${name}`);

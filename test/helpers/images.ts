@@ -8,6 +8,7 @@ import decodePng from "@jsquash/png/decode.js";
 import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
+import { readHeader, type SourceFormat } from "../../src/image/header.ts";
 
 let loaded: Promise<void> | undefined;
 /** Loads the codecs into the test process once. */
@@ -20,6 +21,8 @@ export type Rgba = [number, number, number, number];
 export const RED: Rgba = [255, 0, 0, 255];
 export const GREEN: Rgba = [0, 255, 0, 255];
 export const BLUE: Rgba = [0, 0, 255, 255];
+/** The colour of imgserve's placeholders. */
+export const PLACEHOLDER_GREY: Rgba = [128, 128, 128, 255];
 
 /** An image whose pixel colour is `paint(x, y)`. */
 export function painted(width: number, height: number, paint: (x: number, y: number) => Rgba): ImageData {
@@ -72,6 +75,57 @@ export function pixel(image: ImageData, x: number, y: number): Rgba {
 /** Whether two colours differ by at most `tolerance` per channel. */
 export function near(a: Rgba, b: Rgba, tolerance = 40): boolean {
   return a.every((v, i) => Math.abs(v - b[i]) <= tolerance);
+}
+
+/** What {@linkcode assertImage} checks; whatever is left out is not checked. */
+export interface ImageExpectation {
+  width?: number;
+  height?: number;
+  /** The format its header names. */
+  format?: SourceFormat;
+  /** The colour at the centre: GREEN for a real result made from {@linkcode thirds}, PLACEHOLDER_GREY for a placeholder. */
+  centre?: Rgba;
+  /** Per channel, for `centre`; default 40 (lossy codecs), 0 for exact. */
+  tolerance?: number;
+}
+
+/** How `bytes` differ from `expected`, or undefined when they match. */
+export async function imageMismatch(bytes: Uint8Array, expected: ImageExpectation): Promise<string | undefined> {
+  if (expected.format !== undefined) {
+    const format = readHeader(bytes, true).format;
+    if (format !== expected.format) return `format is ${format}, expected ${expected.format}`;
+  }
+  const image = await decode(bytes);
+  const { width = image.width, height = image.height } = expected;
+  if (image.width !== width || image.height !== height) {
+    return `size is ${image.width}x${image.height}, expected ${width}x${height}`;
+  }
+  if (expected.centre) {
+    const centre = pixel(image, image.width >> 1, image.height >> 1);
+    if (!near(centre, expected.centre, expected.tolerance)) {
+      return `centre is ${centre}, expected about ${expected.centre}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Asserts that `bytes` are an image as `expected`: the real result, not the
+ * placeholder, when `centre` is the source's centre colour.
+ *
+ * @example
+ * ```ts
+ * await assertImage(await Deno.readFile(out), { width: 90, height: 60, format: "png", centre: GREEN });
+ * ```
+ */
+export async function assertImage(bytes: Uint8Array, expected: ImageExpectation, message = ""): Promise<void> {
+  const mismatch = await imageMismatch(bytes, expected);
+  if (mismatch) throw new Error(message ? `${message}: ${mismatch}` : mismatch);
+}
+
+/** Whether `bytes` are an image as `expected`; see {@linkcode assertImage}. */
+export async function isImage(bytes: Uint8Array, expected: ImageExpectation): Promise<boolean> {
+  return await imageMismatch(bytes, expected) === undefined;
 }
 
 /** A JPEG with an EXIF APP1 segment carrying `orientation`, inserted after SOI. */

@@ -1,35 +1,14 @@
 /**
  * imgserve as a separate process, for tests that kill it: `imgserve run`
- * on a free port, with its output kept for failure messages.
+ * on a port the OS picks, with its output kept for failure messages.
  */
+import { pollUntil } from "./poll.ts";
+
+// Kept here too for imports written before ports.ts and jobs.ts held them.
+export { freePort, waitForPort } from "./ports.ts";
+export { jobState, waitFinished } from "./jobs.ts";
+
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
-
-/** A free TCP port on 127.0.0.1 (closed again at once). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/**
- * Waits until a server `child` that has no "ready" signal of its own
- * accepts connections on `port`; fails at once if it exits first.
- */
-export async function waitForPort(port: number, child: Deno.ChildProcess, name: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let exited = false;
-  child.status.then(() => exited = true);
-  while (!exited && Date.now() < deadline) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-  throw new Error(`${name} did not listen on ${port}`);
-}
 
 /** A running imgserve process. */
 export interface ServerProcess extends AsyncDisposable {
@@ -42,7 +21,8 @@ export interface ServerProcess extends AsyncDisposable {
 }
 
 /**
- * Starts `imgserve run` with `flags` and waits until /healthz answers.
+ * Starts `imgserve run --port 0` with `flags`, reads the port from its
+ * `listening on HOST:PORT` line, and waits until /healthz answers.
  * `main` may name another entry taking the same arguments (a test fixture);
  * `ulimit` (e.g. "-n 256") runs it under that shell limit.
  */
@@ -50,8 +30,7 @@ export async function spawnServer(
   flags: string[],
   options: { ulimit?: string; main?: string } = {},
 ): Promise<ServerProcess> {
-  const port = freePort();
-  const args = ["run", "-A", options.main ?? MAIN, "run", "--host", "127.0.0.1", "--port", String(port), ...flags];
+  const args = ["run", "-A", options.main ?? MAIN, "run", "--host", "127.0.0.1", "--port", "0", ...flags];
   const limited = ["-c", `ulimit ${options.ulimit}; exec "$0" "$@"`, Deno.execPath(), ...args];
   const child = new Deno.Command(options.ulimit ? "sh" : Deno.execPath(), {
     args: options.ulimit ? limited : args,
@@ -63,7 +42,6 @@ export async function spawnServer(
   const drain = (stream: ReadableStream<Uint8Array>) =>
     stream.pipeTo(new WritableStream({ write: (chunk) => void (text += decoder.decode(chunk)) }));
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const base = `http://127.0.0.1:${port}`;
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -75,20 +53,24 @@ export async function spawnServer(
     await drained;
     return code;
   };
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    if (exited || Date.now() > deadline) {
-      await stop("SIGKILL");
-      throw new Error(`imgserve did not start:\n${text}`);
-    }
-    try {
-      const response = await fetch(`${base}/healthz`);
-      await response.body?.cancel();
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  let base = "";
+  try {
+    await pollUntil(async () => {
+      if (exited) throw new Error("it exited");
+      const port = /listening on \S*:(\d+) /.exec(text)?.[1];
+      if (!port) return false;
+      base = `http://127.0.0.1:${port}`;
+      try {
+        const response = await fetch(`${base}/healthz`);
+        await response.body?.cancel();
+        return response.ok;
+      } catch {
+        return false; // not answering yet
+      }
+    }, { timeoutMs: 30_000, intervalMs: 50, message: "a healthy imgserve" });
+  } catch (err) {
+    await stop("SIGKILL");
+    throw new Error(`imgserve did not start (${(err as Error).message}):\n${text}`);
   }
   return {
     base,
@@ -99,20 +81,4 @@ export async function spawnServer(
       await stop("SIGKILL");
     },
   };
-}
-
-/** GET /jobs/:id on a server. */
-export async function jobState(base: string, id: string): Promise<Record<string, unknown>> {
-  return await (await fetch(`${base}/jobs/${id}`)).json();
-}
-
-/** Polls until the job is done or failed. */
-export async function waitFinished(base: string, id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const job = await jobState(base, id);
-    if (job.state === "done" || job.state === "failed") return job;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`job ${id} did not finish`);
 }

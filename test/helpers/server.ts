@@ -4,6 +4,10 @@
 import { type Config, parseConfig, processEnvironment } from "../../src/config.ts";
 import { type Server, type ServerOptions, startServer } from "../../src/server.ts";
 import { dirname } from "../../src/paths.ts";
+import { type JobReply, postJob, waitFinished } from "./jobs.ts";
+import type { Hono } from "hono";
+import { type AppDeps, createApp } from "../../src/app.ts";
+import { Metrics } from "../../src/metrics.ts";
 
 /** Flags that open what the tests use: files under the temporary folder, servers on loopback. */
 export const OPEN_FLAGS = ["--file-root", tempRoot(), "--allow-private-networks"];
@@ -28,7 +32,7 @@ export interface TestServer extends AsyncDisposable {
   server: Server;
   base: string;
   /** POSTs a job body (object or raw string); returns status, JSON and headers. */
-  post(body: unknown): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }>;
+  post(body: unknown): Promise<JobReply>;
   /** Polls GET /jobs/:id until the job is done or failed. */
   finished(id: string): Promise<Record<string, unknown>>;
 }
@@ -44,23 +48,8 @@ export async function serve(
   return {
     server,
     base,
-    async post(body) {
-      const response = await fetch(`${base}/`, {
-        method: "POST",
-        body: typeof body === "string" ? body : JSON.stringify(body),
-        headers: { "content-type": "application/json", ...auth },
-      });
-      return { status: response.status, json: await response.json(), headers: response.headers };
-    },
-    async finished(id) {
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const json = await (await fetch(`${base}/jobs/${id}`, { headers: auth })).json();
-        if (json.state === "done" || json.state === "failed") return json;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`job ${id} did not finish`);
-    },
+    post: (body) => postJob(base, body, auth),
+    finished: (id) => waitFinished(base, id, 60_000, auth),
     async [Symbol.asyncDispose]() {
       await server.shutdown();
     },
@@ -118,4 +107,24 @@ export function heldSource(images: Record<string, Uint8Array<ArrayBuffer>>) {
       await server.shutdown();
     },
   };
+}
+
+/**
+ * imgserve's Hono app with no listener, workers or journal, for requests
+ * that validation answers (call `app.request()`): a request that gets
+ * past validation to the runner fails the test.
+ */
+export function validatingApp(flags: string[] = [], options: { token?: string } = {}): Hono {
+  const config = testConfig(flags);
+  const unreachable = (what: string) => () => {
+    throw new Error(`a validation test reached the ${what}`);
+  };
+  return createApp({
+    runner: { accepting: true, active: 0, accept: unreachable("runner") } as unknown as AppDeps["runner"],
+    journal: { get: unreachable("journal"), healthy: unreachable("journal") } as unknown as AppDeps["journal"],
+    pool: { healthy: true, size: 0, busy: 0, queued: 0 } as unknown as AppDeps["pool"],
+    metrics: new Metrics({ queued: () => 0, busyWorkers: () => 0, workers: () => 0, activeJobs: () => 0 }),
+    limits: config.limits,
+    token: options.token,
+  });
 }

@@ -10,6 +10,11 @@ export async function tool(command: string, args: string[]): Promise<void> {
   if (!success) throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
 }
 
+/** Writes a 64x32 PNG made by ImageMagick to `path`: the left half opaque red, the right half transparent. */
+export async function halfRedPng(path: string): Promise<void> {
+  await tool("convert", ["-size", "64x32", "xc:none", "-fill", "red", "-draw", "rectangle 0,0 31,31", path]);
+}
+
 /** An image file as ImageMagick reads it (profiles, irot/imir and all), as 8-bit RGBA pixels. */
 export async function magickPixels(path: string, ...options: string[]): Promise<ImageData> {
   const png = `${path}.ref-${crypto.randomUUID()}.png`;
@@ -21,8 +26,15 @@ export async function magickPixels(path: string, ...options: string[]): Promise<
   }
 }
 
+/** Pixels as RGBA bytes: an ImageData or a worker's result. */
+export interface Pixels {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+
 /** PSNR in dB over the RGB channels of two images of the same size. */
-export function psnr(a: ImageData, b: ImageData): number {
+export function psnr(a: Pixels, b: Pixels): number {
   if (a.width !== b.width || a.height !== b.height) {
     throw new Error(`sizes differ: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
   }

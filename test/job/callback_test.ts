@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
 import { parseConfig, processEnvironment } from "../../src/config.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -30,10 +31,7 @@ async function resizeWithCallback(flags: string[], hook: ReturnType<typeof recei
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(60, 40)));
   await using imgserve = await serve(["--retry-base-ms", "20", ...flags]);
   const { status, json } = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/out.png`,
-    args: { width: 30 },
+    ...resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out.png`, { width: 30 }),
     callbackURL: `${hook.base}/hook`,
   });
   assertEquals(status, 202, JSON.stringify(json));

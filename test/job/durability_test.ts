@@ -1,27 +1,24 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, GREEN, near, painted, pixel, png, thirds } from "../helpers/images.ts";
+import { decode, GREEN, isImage, near, painted, pixel, png, thirds } from "../helpers/images.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
+import { postJob, resizeJob } from "../helpers/jobs.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { freePort } from "../helpers/ports.ts";
 
 function flags(dir: string, more: string[] = []): string[] {
   return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--allow-private-networks", "--lease-ms", "1000", ...more];
 }
 
 async function post(base: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/`, {
-    method: "POST",
-    body: JSON.stringify(body),
-    headers: { "content-type": "application/json" },
-  });
-  const json = await response.json();
-  assertEquals(response.status, 202, JSON.stringify(json));
+  const { status, json } = await postJob(base, body);
+  assertEquals(status, 202, JSON.stringify(json));
   return json;
 }
 
 /** Whether a result file is the real image (thirds: green centre), not the grey placeholder. */
 async function isResult(path: string): Promise<boolean> {
-  const image = await decode(await Deno.readFile(path));
-  return near(pixel(image, Math.floor(image.width / 2), Math.floor(image.height / 2)), GREEN);
+  return await isImage(await Deno.readFile(path), { centre: GREEN });
 }
 
 Deno.test("SIGKILL with jobs queued and running: after a restart every accepted job ends done with its image", async () => {
@@ -33,23 +30,22 @@ Deno.test("SIGKILL with jobs queued and running: after a restart every accepted 
   const ids: string[] = [];
   {
     await using first = await spawnServer(flags(dir.path, ["--workers", "1"]));
-    const running = await post(first.base, {
-      operationType: "resize",
-      srcURL: `file://${dir.path}/big.png`,
-      dstURL: `file://${dir.path}/out/big.png`,
-      args: { width: 90, height: 60 },
-    });
+    const running = await post(
+      first.base,
+      resizeJob(`file://${dir.path}/big.png`, `file://${dir.path}/out/big.png`, { width: 90, height: 60 }),
+    );
     ids.push(running.id as string);
     for (const n of [1, 2, 3]) {
-      const queued = await post(first.base, {
-        operationType: "resize",
-        srcURL: `${src.base}/${n}.png`,
-        dstURL: `file://${dir.path}/out/${n}.png`,
-        args: { width: 90, height: 60 },
-      });
+      const queued = await post(
+        first.base,
+        resizeJob(`${src.base}/${n}.png`, `file://${dir.path}/out/${n}.png`, { width: 90, height: 60 }),
+      );
       ids.push(queued.id as string);
     }
-    while ((await jobState(first.base, ids[0])).state !== "running") await new Promise((r) => setTimeout(r, 10));
+    await pollUntil(async () => (await jobState(first.base, ids[0])).state === "running", {
+      intervalMs: 10,
+      message: "the big job running",
+    });
     assertEquals((await jobState(first.base, ids[1])).state, "queued");
     assertEquals(await first.stop("SIGKILL"), 137);
   }
@@ -76,12 +72,10 @@ Deno.test("two servers on one journal file never process one job twice", async (
   {
     await using first = await spawnServer(flags(dir.path));
     for (let n = 0; n < 8; n++) {
-      const job = await post(first.base, {
-        operationType: "resize",
-        srcURL: `${src.base}/${n}.png`,
-        dstURL: `file://${dir.path}/out/${n}.png`,
-        args: { width: 30, height: 20 },
-      });
+      const job = await post(
+        first.base,
+        resizeJob(`${src.base}/${n}.png`, `file://${dir.path}/out/${n}.png`, { width: 30, height: 20 }),
+      );
       ids.push(job.id as string);
     }
     await first.stop("SIGKILL");
@@ -109,12 +103,9 @@ Deno.test("a destination that fails twice and then works gets the image after re
     return new Response(null, { status: 201 });
   });
   await using imgserve = await serve(["--retry-base-ms", "50"]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `${dst.base}/dav/a.png`,
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/a.png`, `${dst.base}/dav/a.png`, { width: 90, height: 60 }),
+  );
   assertEquals(reply.status, 202);
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals([job.state, job.attempts, puts], ["done", 3, 4]);
@@ -134,12 +125,7 @@ Deno.test("a destination that keeps failing fails the job after --max-attempts w
     return ++puts === 1 ? new Response(null, { status: 201 }) : new Response("down", { status: 502 });
   });
   await using imgserve = await serve(["--retry-base-ms", "20", "--max-attempts", "3"]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `${dst.base}/a.png`,
-    args: { width: 9 },
-  });
+  const reply = await imgserve.post(resizeJob(`file://${dir.path}/a.png`, `${dst.base}/a.png`, { width: 9 }));
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals([job.state, job.attempts, job.code, puts], ["failed", 3, 305, 4]);
 });
@@ -155,16 +141,11 @@ Deno.test("callbacks arrive with the outcome; a dead callback endpoint holds up 
     if (received.length === 2) resolve();
     return new Response(null, { status: 204 });
   });
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const deadPort = (closed.addr as Deno.NetAddr).port;
-  closed.close();
+  const deadPort = freePort();
   await using imgserve = await serve(["--retry-base-ms", "5000"]);
   const job = (src: string, dst: string, callbackURL: string) =>
     imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/${src}`,
-      dstURL: `file://${dir.path}/${dst}`,
-      args: { width: 30 },
+      ...resizeJob(`file://${dir.path}/${src}`, `file://${dir.path}/${dst}`, { width: 30 }),
       callbackURL,
     });
   const dead = await job("a.png", "dead.png", `http://127.0.0.1:${deadPort}/hook`);
@@ -193,12 +174,10 @@ Deno.test("SIGTERM lets running jobs finish, refuses new ones, exits 0 and loses
   const small = await png(thirds(300, 200));
   await using src = heldSource({ "/a.png": small, "/b.png": small });
   const first = await spawnServer(flags(dir.path, ["--grace-ms", "20000"]));
-  const finishing = await post(first.base, {
-    operationType: "resize",
-    srcURL: `${src.base}/a.png`,
-    dstURL: `file://${dir.path}/a.png`,
-    args: { width: 90, height: 60 },
-  });
+  const finishing = await post(
+    first.base,
+    resizeJob(`${src.base}/a.png`, `file://${dir.path}/a.png`, { width: 90, height: 60 }),
+  );
   first.child.kill("SIGTERM");
   // The server answers no new work while it drains.
   let refused: Response | undefined;
@@ -214,12 +193,10 @@ Deno.test("SIGTERM lets running jobs finish, refuses new ones, exits 0 and loses
 
   await using src2 = heldSource({ "/c.png": small });
   const second = await spawnServer(flags(dir.path, ["--grace-ms", "100"]));
-  const unfinished = await post(second.base, {
-    operationType: "resize",
-    srcURL: `${src2.base}/c.png`,
-    dstURL: `file://${dir.path}/c.png`,
-    args: { width: 90, height: 60 },
-  });
+  const unfinished = await post(
+    second.base,
+    resizeJob(`${src2.base}/c.png`, `file://${dir.path}/c.png`, { width: 90, height: 60 }),
+  );
   assertEquals(await second.stop("SIGTERM"), 0);
   assert(!(await isResult(`${dir.path}/c.png`)));
   src2.release();
@@ -233,19 +210,9 @@ Deno.test("/metrics reports requests by outcome, jobs by state and the queue", a
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(painted(20, 20, () => GREEN)));
   await using imgserve = await serve();
-  const ok = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/b.png`,
-    args: { width: 5 },
-  });
+  const ok = await imgserve.post(resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/b.png`, { width: 5 }));
   await imgserve.finished(ok.json.id as string);
-  await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/none.png`,
-    dstURL: `file://${dir.path}/b.png`,
-    args: { width: 5 },
-  });
+  await imgserve.post(resizeJob(`file://${dir.path}/none.png`, `file://${dir.path}/b.png`, { width: 5 }));
   await imgserve.post("nope");
   const response = await fetch(`${imgserve.base}/metrics`);
   assert(response.headers.get("content-type")!.startsWith("text/plain"));

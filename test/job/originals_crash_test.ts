@@ -4,10 +4,12 @@
  * refused just before.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, GREEN, jpeg, near, pixel, png, thirds } from "../helpers/images.ts";
+import { assertImage, GREEN, jpeg, png, thirds } from "../helpers/images.ts";
 import { spawnServer, waitFinished } from "../helpers/process.ts";
 import { tempDir } from "../helpers/server.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
+import { postJob, resizeJob } from "../helpers/jobs.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 const STALLING_SERVER = new URL("../fixtures/stalling_server.ts", import.meta.url).pathname;
 
@@ -17,15 +19,6 @@ function flags(dir: string): string[] {
 
 function namesIn(folder: string): string[] {
   return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
-}
-
-async function post(base: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${base}/`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 Deno.test("SIGKILL during a result write over an existing file: after a restart the job is done and no file of ours remains", async () => {
@@ -39,27 +32,23 @@ Deno.test("SIGKILL during a result write over an existing file: after a restart 
   {
     await using first = await spawnServer(flags(dir.path), { main: STALLING_SERVER });
     // An in-place job is never accepted, so a crash cannot reach its photo.
-    const inPlace = await post(first.base, {
-      operationType: "resize",
-      srcURL: `file://${dir.path}/w.jpg`,
-      dstURL: `file://${dir.path}/w.jpg`,
-      args: { width: 30, height: 20 },
-    });
+    const inPlace = await postJob(
+      first.base,
+      resizeJob(`file://${dir.path}/w.jpg`, `file://${dir.path}/w.jpg`, { width: 30, height: 20 }),
+    );
     assertEquals([inPlace.status, inPlace.json.code], [409, 115]);
-    const reply = await post(first.base, {
-      operationType: "resize",
-      srcURL: `file://${dir.path}/a.png`,
-      dstURL: `file://${dir.path}/out/a.png`,
-      args: { width: 90, height: 60 },
-    });
+    const reply = await postJob(
+      first.base,
+      resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out/a.png`, { width: 90, height: 60 }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     id = reply.json.id as string;
     const temp = `${dir.path}/out/.imgserve-${id}.result.tmp`;
-    const deadline = Date.now() + 20_000;
-    while (!namesIn(`${dir.path}/out`).includes(`.imgserve-${id}.result.tmp`)) {
-      assert(Date.now() < deadline, "the result write never started");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await pollUntil(() => namesIn(`${dir.path}/out`).includes(`.imgserve-${id}.result.tmp`), {
+      timeoutMs: 20_000,
+      intervalMs: 10,
+      message: "the result write started",
+    });
     assertEquals(await first.stop("SIGKILL"), 137);
     assert((await Deno.stat(temp)).size > 0);
   }
@@ -67,9 +56,7 @@ Deno.test("SIGKILL during a result write over an existing file: after a restart 
   await using second = await spawnServer(flags(dir.path));
   const job = await waitFinished(second.base, id);
   assertEquals(job.state, "done", JSON.stringify(job));
-  const image = await decode(await Deno.readFile(`${dir.path}/out/a.png`));
-  assertEquals([image.width, image.height], [90, 60]);
-  assert(near(pixel(image, 45, 30), GREEN));
+  await assertImage(await Deno.readFile(`${dir.path}/out/a.png`), { width: 90, height: 60, centre: GREEN });
   assertEquals(namesIn(`${dir.path}/out`), ["a.png"]);
   assertEquals(await Deno.readFile(`${dir.path}/w.jpg`), photo);
 });

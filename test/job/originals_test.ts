@@ -5,33 +5,17 @@
  * a retry never shrinks this job's own placeholder.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, GREEN, jpeg, near, painted, pixel, png, thirds } from "../helpers/images.ts";
+import { GREEN, isImage, jpeg, painted, png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
-import { makeTestCerts, type TestCerts } from "../fixtures/certs.ts";
+import { tempCerts } from "../fixtures/certs.ts";
 import { startPyftpd } from "../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
-
-/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
-async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
-  return {
-    ...await makeTestCerts(dir),
-    caFile: `${dir}/ca.pem`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
+import { resizeJob } from "../helpers/jobs.ts";
 
 /** Every name in `folder` (hidden ones too), sorted. */
 function namesIn(folder: string): string[] {
   return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
-}
-
-/** Whether `bytes` are the real resized image (thirds: green centre), not a grey placeholder. */
-async function isResult(bytes: Uint8Array, width: number, height: number): Promise<boolean> {
-  const image = await decode(bytes);
-  return image.width === width && image.height === height &&
-    near(pixel(image, Math.floor(width / 2), Math.floor(height / 2)), GREEN);
 }
 
 Deno.test("in-place file:// jobs (same path, tags, a symlink, a hard link) are refused with 115 and the photo stays", async () => {
@@ -43,23 +27,17 @@ Deno.test("in-place file:// jobs (same path, tags, a symlink, a hard link) are r
   const before = namesIn(dir.path);
   await using imgserve = await serve();
   for (const dst of ["w.jpg", "{$basename}.{$ext}", "./sub/../w.jpg", "link.jpg", "hard.jpg"]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/w.jpg`,
-      dstURL: `file://${dir.path}/${dst}`,
-      args: { width: 30, height: 20 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/w.jpg`, `file://${dir.path}/${dst}`, { width: 30, height: 20 }),
+    );
     assertEquals([reply.status, reply.json.code], [409, 115], `${dst}: ${JSON.stringify(reply.json)}`);
     assert(String(reply.json.error).includes("in place"), String(reply.json.error));
   }
   // The other way round: the source is the link, the destination its target.
   for (const src of ["link.jpg", "hard.jpg"]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/${src}`,
-      dstURL: `file://${dir.path}/w.jpg`,
-      args: { width: 30, height: 20 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/${src}`, `file://${dir.path}/w.jpg`, { width: 30, height: 20 }),
+    );
     assertEquals([reply.status, reply.json.code], [409, 115], `${src}: ${JSON.stringify(reply.json)}`);
   }
   assertEquals(await Deno.readFile(`${dir.path}/w.jpg`), photo);
@@ -76,12 +54,7 @@ Deno.test("a destination that is a --file-root or an existing folder is refused 
   const parentBefore = namesIn(dir.path);
   const rootBefore = namesIn(root);
   for (const dst of [`file://${root}`, `file://${root}/sub`]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${root}/a.png`,
-      dstURL: dst,
-      args: { width: 30 },
-    });
+    const reply = await imgserve.post(resizeJob(`file://${root}/a.png`, dst, { width: 30 }));
     assertEquals([reply.status, reply.json.code], [400, 116], `${dst}: ${JSON.stringify(reply.json)}`);
   }
   assertEquals(namesIn(dir.path), parentBefore);
@@ -100,12 +73,7 @@ Deno.test("a file:// destination's earlier file comes back when the job fails an
   await Deno.writeFile(`${dir.path}/out/working.png`, earlier);
   await using imgserve = await serve();
   const job = (src: string, dst: string) =>
-    imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/${src}`,
-      dstURL: `file://${dir.path}/out/${dst}`,
-      args: { width: 30, height: 20 },
-    });
+    imgserve.post(resizeJob(`file://${dir.path}/${src}`, `file://${dir.path}/out/${dst}`, { width: 30, height: 20 }));
   const failing = await job("bad.png", "failing.png");
   const working = await job("good.png", "working.png");
   assertEquals([failing.status, working.status], [202, 202]);
@@ -113,7 +81,7 @@ Deno.test("a file:// destination's earlier file comes back when the job fails an
   assertEquals([failed.state, failed.code], ["failed", 601]);
   assertEquals(await Deno.readFile(`${dir.path}/out/failing.png`), earlier);
   assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
-  assert(await isResult(await Deno.readFile(`${dir.path}/out/working.png`), 30, 20));
+  assert(await isImage(await Deno.readFile(`${dir.path}/out/working.png`), { width: 30, height: 20, centre: GREEN }));
   assertEquals(namesIn(`${dir.path}/out`), ["failing.png", "working.png"]);
 });
 
@@ -134,12 +102,9 @@ Deno.test("a full destination file system: the job fails with 301 and the earlie
     const earlier = randomBytes(100 * 1024);
     await Deno.writeFile(`${mount}/photo.png`, earlier);
     await using imgserve = await serve();
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/noise.png`,
-      dstURL: `file://${mount}/photo.png`,
-      args: { width: 590, height: 590 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/noise.png`, `file://${mount}/photo.png`, { width: 590, height: 590 }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     const job = await imgserve.finished(reply.json.id as string);
     assertEquals([job.state, job.code], ["failed", 301], JSON.stringify(job));
@@ -150,11 +115,14 @@ Deno.test("a full destination file system: the job fails with 301 and the earlie
   }
 });
 
-Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even with a failing upload ahead", async () => {
-  const photo = await png(thirds(120, 80));
+/**
+ * An HTTP site holding one file at every path: GET answers it, PUT replaces
+ * it, except the second PUT, which gets a 500. Counts the PUTs.
+ */
+function oneFileSite(photo: Uint8Array<ArrayBuffer>) {
   let stored = photo;
   let puts = 0;
-  await using site = httpServer(async (req) => {
+  const site = httpServer(async (req) => {
     if (req.method === "GET") return new Response(stored.slice());
     puts++;
     const body = new Uint8Array(await req.arrayBuffer());
@@ -162,45 +130,43 @@ Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even
     stored = body;
     return new Response(null, { status: 204 });
   });
+  return {
+    base: site.base,
+    get stored() {
+      return stored;
+    },
+    get puts() {
+      return puts;
+    },
+    [Symbol.asyncDispose]: () => site[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("in-place over HTTP (GET and PUT on one URL) is refused up front, even with a failing upload ahead", async () => {
+  const photo = await png(thirds(120, 80));
+  await using site = oneFileSite(photo);
   await using imgserve = await serve(["--retry-base-ms", "20"]);
   for (const dst of [`${site.base}/photos/a.png`, `${site.base}/photos/%61.png#x`]) {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `${site.base}/photos/a.png`,
-      dstURL: dst,
-      args: { width: 60, height: 40 },
-    });
+    const reply = await imgserve.post(resizeJob(`${site.base}/photos/a.png`, dst, { width: 60, height: 40 }));
     assertEquals([reply.status, reply.json.code], [409, 115], JSON.stringify(reply.json));
   }
-  assertEquals(puts, 0);
-  assertEquals(stored, photo);
+  assertEquals(site.puts, 0);
+  assertEquals(site.stored, photo);
 });
 
 Deno.test("a retry that reads back this job's own placeholder fails with 214 instead of shrinking it", async () => {
   // Two URLs, one file: /photos/a.png is read, /dav/a.png is written; nothing in the URLs says so.
   const photo = await png(thirds(120, 80));
-  let stored = photo;
-  let puts = 0;
-  await using site = httpServer(async (req) => {
-    if (req.method === "GET") return new Response(stored.slice());
-    puts++;
-    const body = new Uint8Array(await req.arrayBuffer());
-    if (puts === 2) return new Response("busy", { status: 500 });
-    stored = body;
-    return new Response(null, { status: 204 });
-  });
+  await using site = oneFileSite(photo);
   await using imgserve = await serve(["--retry-base-ms", "20"]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${site.base}/photos/a.png`,
-    dstURL: `${site.base}/dav/a.png`,
-    args: { width: 60, height: 40 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(`${site.base}/photos/a.png`, `${site.base}/dav/a.png`, { width: 60, height: 40 }),
+  );
   assertEquals(reply.status, 202);
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals([job.state, job.code, job.attempts], ["failed", 214, 2], JSON.stringify(job));
   // Placeholder, then the result that got the 500; no third upload of a shrunken placeholder.
-  assertEquals(puts, 2);
+  assertEquals(site.puts, 2);
 });
 
 Deno.test("ftp: in-place and folder destinations are refused; an existing FTP destination comes back on failure and goes on success", async () => {
@@ -215,43 +181,25 @@ Deno.test("ftp: in-place and folder destinations are refused; an existing FTP de
   const base = `ftp://127.0.0.1:${ftp.port}`;
   await using imgserve = await serve(["--retry-base-ms", "20"]);
   for (const dst of [`${base}/a.png`, `ftp://anonymous@127.0.0.1:${ftp.port}/%61.png`]) {
-    const refused = await imgserve.post({
-      operationType: "resize",
-      srcURL: `${base}/a.png`,
-      dstURL: dst,
-      args: { width: 60, height: 40 },
-    });
+    const refused = await imgserve.post(resizeJob(`${base}/a.png`, dst, { width: 60, height: 40 }));
     assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
   }
   assertEquals(await Deno.readFile(`${ftp.root}/a.png`), photo);
   await Deno.mkdir(`${ftp.root}/folder.png`);
-  const folder = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${base}/a.png`,
-    dstURL: `${base}/folder.png`,
-    args: { width: 60, height: 40 },
-  });
+  const folder = await imgserve.post(resizeJob(`${base}/a.png`, `${base}/folder.png`, { width: 60, height: 40 }));
   assertEquals([folder.status, folder.json.code], [400, 116], JSON.stringify(folder.json));
   assertEquals(namesIn(`${ftp.root}/folder.png`), []);
   await Deno.remove(`${ftp.root}/folder.png`);
 
-  const failing = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/bad.png`,
-    dstURL: `${base}/failing.png`,
-    args: { width: 60, height: 40 },
-  });
+  const failing = await imgserve.post(
+    resizeJob(`file://${dir.path}/bad.png`, `${base}/failing.png`, { width: 60, height: 40 }),
+  );
   assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
   assertEquals(await Deno.readFile(`${ftp.root}/failing.png`), earlier);
 
-  const working = await imgserve.post({
-    operationType: "resize",
-    srcURL: `${base}/a.png`,
-    dstURL: `${base}/working.png`,
-    args: { width: 60, height: 40 },
-  });
+  const working = await imgserve.post(resizeJob(`${base}/a.png`, `${base}/working.png`, { width: 60, height: 40 }));
   assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
-  assert(await isResult(await Deno.readFile(`${ftp.root}/working.png`), 60, 40));
+  assert(await isImage(await Deno.readFile(`${ftp.root}/working.png`), { width: 60, height: 40, centre: GREEN }));
   assertEquals(namesIn(ftp.root), ["a.png", "failing.png", "working.png"]);
 });
 
@@ -259,7 +207,7 @@ Deno.test({
   name: "ftps (vsftpd): in-place is refused; an existing file comes back on failure and goes on success",
   ignore: !canRunVsftpd(),
   fn: async () => {
-    await using certs = await testCerts();
+    await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });
     const home = `${ftp.root}/home`;
     const photo = await png(thirds(120, 80));
@@ -271,8 +219,7 @@ Deno.test({
     await Deno.writeFile(`${dir.path}/bad.png`, photo.slice(0, 120));
     const base = `ftps://${encodeURIComponent(ftp.user)}:${encodeURIComponent(ftp.password)}@127.0.0.1:${ftp.port}`;
     await using imgserve = await serve(["--ca-file", certs.caFile]);
-    const job = (src: string, dst: string) =>
-      imgserve.post({ operationType: "resize", srcURL: src, dstURL: dst, args: { width: 60, height: 40 } });
+    const job = (src: string, dst: string) => imgserve.post(resizeJob(src, dst, { width: 60, height: 40 }));
     const refused = await job(`${base}/a.png`, `${base}/a.png`);
     assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
     const failing = await job(`file://${dir.path}/bad.png`, `${base}/failing.png`);
@@ -280,7 +227,7 @@ Deno.test({
     assertEquals(await Deno.readFile(`${home}/failing.png`), earlier);
     const working = await job(`${base}/a.png`, `${base}/working.png`);
     assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
-    assert(await isResult(await Deno.readFile(`${home}/working.png`), 60, 40));
+    assert(await isImage(await Deno.readFile(`${home}/working.png`), { width: 60, height: 40, centre: GREEN }));
     assertEquals(await Deno.readFile(`${home}/a.png`), photo);
     assertEquals(namesIn(home), ["a.png", "failing.png", "working.png"]);
   },

@@ -1,13 +1,9 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
-const good = {
-  operationType: "resize",
-  srcURL: "http://h/a/Ex.png",
-  dstURL: "ftp://h/thumbs/{$width}-{$basename}.{$ext}",
-  args: { width: 200, height: 120 },
-};
+const good = resizeJob("http://h/a/Ex.png", "ftp://h/thumbs/{$width}-{$basename}.{$ext}", { width: 200, height: 120 });
 
 function code(body: unknown): number {
   return assertThrows(() => parseJobRequest(body, 16384), ImgserveError).code;

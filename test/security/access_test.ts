@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
-const job = (srcURL: string, dstURL: string) => ({ operationType: "resize", srcURL, dstURL, args: { width: 10 } });
+const job = (srcURL: string, dstURL: string) => resizeJob(srcURL, dstURL, { width: 10 });
 
 Deno.test("a server with no flags refuses every file:// and private-network target", async () => {
   await using dir = await tempDir();

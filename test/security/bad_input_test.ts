@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { jpeg, painted, png, thirds } from "../helpers/images.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
-import { jobState, spawnServer } from "../helpers/process.ts";
+import { spawnServer } from "../helpers/process.ts";
+import { jobBody, postJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { tool } from "../helpers/tools.ts";
 
@@ -91,15 +92,15 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   const requests: unknown[] = [];
   for (const [name] of images) {
     const op = name.endsWith(".svg") ? "rasterize" : "resize";
-    requests.push({
-      operationType: op,
-      srcURL: `file://${dir.path}/${encodeURIComponent(name)}`,
-      dstURL: `file://${dir.path}/out/{$basename}-{$width}.png`,
-      args: { width: 1 + Math.floor(rand() * 64), format: "png" },
-    });
+    requests.push(
+      jobBody(op, `file://${dir.path}/${encodeURIComponent(name)}`, `file://${dir.path}/out/{$basename}-{$width}.png`, {
+        width: 1 + Math.floor(rand() * 64),
+        format: "png",
+      }),
+    );
   }
   const src = `file://${dir.path}/cut0.png`;
-  const base = { operationType: "resize", srcURL: src, dstURL: `file://${dir.path}/out/x.png` };
+  const base = resizeJob(src, `file://${dir.path}/out/x.png`);
   for (
     const args of [
       { width: "NaN" },
@@ -167,21 +168,8 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   ]);
   const rss = async () =>
     Number(/^VmRSS:\s+(\d+)/m.exec(await Deno.readTextFile(`/proc/${imgserve.child.pid}/status`))![1]) * 1024;
-  const post = async (body: unknown) => {
-    const response = await fetch(`${imgserve.base}/`, {
-      method: "POST",
-      body: typeof body === "string" ? body : JSON.stringify(body),
-      headers: { "content-type": "application/json" },
-    });
-    return { status: response.status, json: await response.json() };
-  };
-  const finished = async (id: string) => {
-    while (true) {
-      const job = await jobState(imgserve.base, id);
-      if (job.state === "done" || job.state === "failed") return job;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const post = (body: unknown) => postJob(imgserve.base, body);
+  const finished = (id: string) => waitFinished(imgserve.base, id);
   const before = await rss();
   const accepted: string[] = [];
   const refused = new Map<string, number>();

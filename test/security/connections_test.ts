@@ -1,8 +1,11 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { OPEN_FLAGS, serve } from "../helpers/server.ts";
 import { type ServerProcess, spawnServer } from "../helpers/process.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 const encoder = new TextEncoder();
+/** Polling a server under load: a check that fails (refused, 503) counts as "not yet". */
+const LOADED = { intervalMs: 50, retryErrors: true };
 
 /** A raw client connection to the server under test. */
 async function connect(base: string, send = ""): Promise<Deno.TcpConn> {
@@ -79,7 +82,7 @@ Deno.test("silent, slow-header, slow-body and idle kept-alive connections are cl
 
 Deno.test("past --max-connections new connections get a 503 (512), and the server serves again once they close", async () => {
   await using imgserve = await serve(["--max-connections", "20", "--header-timeout-ms", "20000"]);
-  await pollUntil(async () => await connectionCount(imgserve.base) === 0);
+  await pollUntil(async () => await connectionCount(imgserve.base) === 0, LOADED);
   // Accepted in the order they came, so these 20 fill the server before the next one.
   const held = await Promise.all(Array.from({ length: 20 }, () => connect(imgserve.base)));
   const refused = await untilClosed(await connect(imgserve.base, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), 3000);
@@ -87,7 +90,7 @@ Deno.test("past --max-connections new connections get a 503 (512), and the serve
   assert(/retry-after: 1/i.test(refused.text));
   assertEquals(bodyOf(refused.text).code, 512);
   for (const conn of held) conn.close();
-  await pollUntil(async () => await connectionCount(imgserve.base) === 0);
+  await pollUntil(async () => await connectionCount(imgserve.base) === 0, LOADED);
   assertEquals((await health(imgserve.base)).ok, true);
 });
 
@@ -97,15 +100,6 @@ async function connectionCount(base: string): Promise<number> {
   const { text } = await untilClosed(conn, 3000);
   if (!text.startsWith("HTTP/1.1 200")) return -1;
   return (bodyOf(text).connections as number) - 1;
-}
-
-/** Polls `check` (a failed check counts as false) until it holds. */
-async function pollUntil(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Opens `count` connections that each send `text`, at most 200 at a time. */
@@ -143,16 +137,16 @@ Deno.test("with few descriptors: the default cap refuses politely, and accept er
     assert(refused.text.startsWith("HTTP/1.1 503 "), `${refused.text}\n${imgserve.output()}`);
     assertEquals(bodyOf(refused.text).code, 512);
     closeAll(idle);
-    await pollUntil(async () => (await health(imgserve.base)).connections === 1);
+    await pollUntil(async () => (await health(imgserve.base)).connections === 1, LOADED);
     assert(!imgserve.output().includes("accept failed"), imgserve.output());
   }
   // A cap set above the descriptors: accept fails with EMFILE, and the server listens on.
   {
     await using imgserve = await spawnServer([...flags, "--max-connections", "1000"], { ulimit: "-n 256" });
     const idle = await openMany(imgserve.base, 400);
-    await pollUntil(() => Promise.resolve(imgserve.output().includes("accept failed")));
+    await pollUntil(() => imgserve.output().includes("accept failed"), LOADED);
     closeAll(idle);
-    await pollUntil(async () => (await health(imgserve.base)).connections === 1);
+    await pollUntil(async () => (await health(imgserve.base)).connections === 1, LOADED);
     assert(/accept failed .*Too many open files.*still listening/.test(imgserve.output()), imgserve.output());
   }
 });
@@ -179,10 +173,10 @@ Deno.test("3000 partial request bodies hold little memory, and give it back when
     Number(/^VmRSS:\s+(\d+)/m.exec(await Deno.readTextFile(`/proc/${imgserve.child.pid}/status`))![1]) / 1024;
   const round = async () => {
     const conns = await openMany(imgserve.base, 3000, PARTIAL_POST);
-    await pollUntil(async () => await connectionCount(imgserve.base) === 3000, 30_000);
+    await pollUntil(async () => await connectionCount(imgserve.base) === 3000, { ...LOADED, timeoutMs: 30_000 });
     const held = await rss();
     closeAll(conns);
-    await pollUntil(async () => (await health(imgserve.base)).connections === 1, 30_000);
+    await pollUntil(async () => (await health(imgserve.base)).connections === 1, { ...LOADED, timeoutMs: 30_000 });
     return held;
   };
   const before = await rss();

@@ -1,14 +1,11 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
-import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
+import { heldSource, httpServer, serve, tempDir, validatingApp } from "../helpers/server.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
+import { postJob, rasterizeJob, resizeJob } from "../helpers/jobs.ts";
 
-const resize = (srcURL: string, dstURL: string, args: Record<string, unknown> = { width: 10 }) => ({
-  operationType: "resize",
-  srcURL,
-  dstURL,
-  args,
-});
+const resize = (srcURL: string, dstURL: string, args: Record<string, unknown> = { width: 10 }) =>
+  resizeJob(srcURL, dstURL, args);
 
 /** A PNG whose header claims any size; its pixel data is absent. */
 function claimingPng(width: number, height: number): Uint8Array {
@@ -24,8 +21,8 @@ function claimingPng(width: number, height: number): Uint8Array {
 }
 
 Deno.test("a request body over --max-body-bytes gets 413 with code 501", async () => {
-  await using imgserve = await serve(["--max-body-bytes", "1000"]);
-  const reply = await imgserve.post({ ...resize("file:///a.png", "file:///b.png"), pad: "x".repeat(2000) });
+  const app = validatingApp(["--max-body-bytes", "1000"]);
+  const reply = await postJob(app, { ...resize("file:///a.png", "file:///b.png"), pad: "x".repeat(2000) });
   assertEquals([reply.status, reply.json.code], [413, 501]);
 });
 
@@ -104,27 +101,12 @@ Deno.test("SVGs over --max-svg-bytes, with entities, or rendering too long are r
     `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&b;</text></svg>`,
   );
   await using imgserve = await serve(["--max-svg-bytes", "10000", "--render-timeout-ms", "200"]);
-  const big = await imgserve.post({
-    operationType: "rasterize",
-    srcURL: `file://${dir.path}/slow.svg`,
-    dstURL: `file://${dir.path}/o.png`,
-    args: {},
-  });
+  const big = await imgserve.post(rasterizeJob(`file://${dir.path}/slow.svg`, `file://${dir.path}/o.png`));
   assertEquals([big.status, big.json.code], [413, 504]);
-  const lol = await imgserve.post({
-    operationType: "rasterize",
-    srcURL: `file://${dir.path}/lol.svg`,
-    dstURL: `file://${dir.path}/o.png`,
-    args: {},
-  });
+  const lol = await imgserve.post(rasterizeJob(`file://${dir.path}/lol.svg`, `file://${dir.path}/o.png`));
   assertEquals([lol.status, lol.json.code], [422, 204]);
   await using roomy = await serve(["--render-timeout-ms", "200", "--workers", "1"]);
-  const slow = await roomy.post({
-    operationType: "rasterize",
-    srcURL: `file://${dir.path}/slow.svg`,
-    dstURL: `file://${dir.path}/o.png`,
-    args: {},
-  });
+  const slow = await roomy.post(rasterizeJob(`file://${dir.path}/slow.svg`, `file://${dir.path}/o.png`));
   assertEquals(slow.status, 202);
   const failed = await roomy.finished(slow.json.id as string);
   assertEquals([failed.state, failed.code], ["failed", 603]);

@@ -3,13 +3,7 @@ import { decode, near, pixel, png, RED, thirds } from "../helpers/images.ts";
 import { OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
 import { spawnServer } from "../helpers/process.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
-
-const rasterize = (srcURL: string, dstURL: string, args: Record<string, unknown> = {}) => ({
-  operationType: "rasterize",
-  srcURL,
-  dstURL,
-  args,
-});
+import { jobBody, rasterizeJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 
 const base64 = (bytes: Uint8Array) => bytes.toBase64();
 
@@ -83,7 +77,7 @@ Deno.test("images embedded in an SVG count against --max-source-pixels before re
   let peak = before;
   const replies = await Promise.all(
     Object.keys(bombs).map((name) =>
-      post(rasterize(`file://${dir.path}/${name}`, `file://${dir.path}/out-${name}.png`))
+      post(rasterizeJob(`file://${dir.path}/${name}`, `file://${dir.path}/out-${name}.png`))
     ),
   );
   for (const [i, name] of Object.keys(bombs).entries()) {
@@ -94,9 +88,9 @@ Deno.test("images embedded in an SVG count against --max-source-pixels before re
   // Nothing was placed at the destinations.
   assertEquals([...Deno.readDirSync(dir.path)].filter((e) => e.name.startsWith("out-")), []);
   // An SVG with a small embedded image still renders, the image in it.
-  const fine = await post(rasterize(`file://${dir.path}/fine.svg`, `file://${dir.path}/fine.png`));
+  const fine = await post(rasterizeJob(`file://${dir.path}/fine.svg`, `file://${dir.path}/fine.png`));
   assertEquals(fine.status, 202);
-  const done = await waitDone(imgserve.base, fine.json.id);
+  const done = await waitFinished(imgserve.base, fine.json.id, 30_000);
   assertEquals(done.state, "done");
   const image = await decode(await Deno.readFile(`${dir.path}/fine.png`));
   assert(near(pixel(image, 50, 50), RED), `the embedded image is drawn: ${pixel(image, 50, 50)}`);
@@ -111,39 +105,23 @@ function redSquare(): ImageData {
   return new ImageData(new Uint8ClampedArray(4 * 4 * 4).map((_, i) => [255, 0, 0, 255][i % 4]), 4, 4);
 }
 
-async function waitDone(base: string, id: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const job = await (await fetch(`${base}/jobs/${id}`)).json();
-    if (job.state === "done" || job.state === "failed") return job;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`job ${id} did not finish`);
-}
-
 Deno.test("a result a worker cannot allocate is refused at validation: 16384x16384 gets 507", async () => {
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 30)));
   await Deno.writeTextFile(`${dir.path}/a.svg`, svgWith(`<rect width="50" height="50" fill="red"/>`));
   await using imgserve = await serve();
   const big = { width: 16384, height: 16384 };
-  const resized = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/o.png`,
-    args: { ...big, mode: "stretch" },
-  });
+  const resized = await imgserve.post(
+    resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/o.png`, { ...big, mode: "stretch" }),
+  );
   assertEquals([resized.status, resized.json.code], [422, 507]);
-  const drawn = await imgserve.post(rasterize(`file://${dir.path}/a.svg`, `file://${dir.path}/o.png`, big));
+  const drawn = await imgserve.post(rasterizeJob(`file://${dir.path}/a.svg`, `file://${dir.path}/o.png`, big));
   assertEquals([drawn.status, drawn.json.code], [422, 507]);
   assertEquals([...Deno.readDirSync(dir.path)].length, 2, "no placeholder was written");
   // The largest side alone is still fine.
-  const strip = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/a.png`,
-    dstURL: `file://${dir.path}/s.png`,
-    args: { width: 16384, height: 2, mode: "stretch" },
-  });
+  const strip = await imgserve.post(
+    resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/s.png`, { width: 16384, height: 2, mode: "stretch" }),
+  );
   assertEquals(strip.status, 202);
   assertEquals((await imgserve.finished(strip.json.id as string)).state, "done");
 });
@@ -160,29 +138,26 @@ Deno.test("codec failures reach the client as plain sentences, never codec inter
   await using imgserve = await serve();
   const jobs = {
     "cut.png": {
-      operationType: "resize",
+      operationType: "resize" as const,
       args: { width: 20 },
       expect: /^the image could not be processed: the PNG data is truncated or corrupt$/,
     },
     "deep.svg": {
-      operationType: "rasterize",
+      operationType: "rasterize" as const,
       args: {},
       expect: /^the image could not be processed: the SVG could not be parsed: nodes limit reached$/,
     },
     "broken.svg": {
-      operationType: "rasterize",
+      operationType: "rasterize" as const,
       args: {},
       expect:
         /^the image could not be processed: the SVG could not be parsed: expected 'rect' tag, not 'svg' at 1:\d+$/,
     },
   };
   for (const [name, { operationType, args, expect }] of Object.entries(jobs)) {
-    const reply = await imgserve.post({
-      operationType,
-      srcURL: `file://${dir.path}/${name}`,
-      dstURL: `file://${dir.path}/out-${name}.png`,
-      args,
-    });
+    const reply = await imgserve.post(
+      jobBody(operationType, `file://${dir.path}/${name}`, `file://${dir.path}/out-${name}.png`, args),
+    );
     assertEquals(reply.status, 202, name);
     const job = await imgserve.finished(reply.json.id as string);
     assertEquals([name, job.state, job.code], [name, "failed", 601]);

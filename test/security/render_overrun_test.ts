@@ -1,6 +1,8 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
+import { postJob, rasterizeJob } from "../helpers/jobs.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 /** 200 rects, each blurred over the whole 4000x4000 canvas: minutes of work for resvg. */
 export function blurredRects(count = 200, side = 4000): string {
@@ -89,16 +91,8 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
   ]);
   const pid = imgserve.child.pid;
   const post = async (name: string) =>
-    await (await fetch(`${imgserve.base}/`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        operationType: "rasterize",
-        srcURL: `file://${dir.path}/${name}`,
-        dstURL: `file://${dir.path}/out-${name}.png`,
-        args: {},
-      }),
-    })).json();
+    (await postJob(imgserve.base, rasterizeJob(`file://${dir.path}/${name}`, `file://${dir.path}/out-${name}.png`)))
+      .json as { id: string };
   // A small render first, so the render process is up and the baseline includes it.
   assertEquals((await waitFinished(imgserve.base, (await post("small.svg")).id)).state, "done");
   const [workerBefore] = workerThreads(pid);
@@ -106,7 +100,9 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
 
   const slow = await post("slow.svg");
   const started = Date.now();
-  while ((await jobState(imgserve.base, slow.id)).state !== "running") await new Promise((r) => setTimeout(r, 20));
+  await pollUntil(async () => (await jobState(imgserve.base, slow.id)).state === "running", {
+    message: "the slow render running",
+  });
   await new Promise((r) => setTimeout(r, 300));
   assert(await healthy(imgserve.base), "healthz answers during the render");
   const failed = await waitFinished(imgserve.base, slow.id, 15_000);

@@ -1,12 +1,10 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { resizeJob } from "../helpers/jobs.ts";
 
 const job = (srcURL: string, dstURL: string, more: Record<string, unknown> = {}) => ({
-  operationType: "resize",
-  srcURL,
-  dstURL,
-  args: { width: 10 },
+  ...resizeJob(srcURL, dstURL, { width: 10 }),
   ...more,
 });
 

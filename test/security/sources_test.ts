@@ -2,13 +2,10 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
+import { type JobBody, jobBody } from "../helpers/jobs.ts";
 
-const job = (srcURL: string, dstURL: string, op = "resize") => ({
-  operationType: op,
-  srcURL,
-  dstURL,
-  args: { width: 10 },
-});
+const job = (srcURL: string, dstURL: string, op: JobBody["operationType"] = "resize") =>
+  jobBody(op, srcURL, dstURL, { width: 10 });
 
 async function healthy(base: string, withinMs = 1000): Promise<void> {
   const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(withinMs) });
@@ -124,7 +121,7 @@ Deno.test("a FIFO, a socket or a device as file:// source is refused (210) witho
       ["fifo.svg", "rasterize"],
       ["socket.png", "resize"],
       ["", "resize"],
-    ]
+    ] as const
   ) {
     const reply = await post(job(`file://${dir.path}/${src}`, `file://${dir.path}/out/${src || "dir"}.png`, op));
     assertEquals([reply.status, reply.json.code], [422, 210], src);

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../src/errors.ts";
-import { fileTransport, readLocalSource, writeFileAtomic } from "../../src/transport/file.ts";
+import { fileTransport } from "../../src/transport/file.ts";
+import { readLocalSource, writeFileAtomic } from "../../workers/local_io.ts";
 import { openGuard } from "../../src/transport/mod.ts";
 import { FileRoots } from "../../src/security/files.ts";
 import { tempDir } from "../helpers/server.ts";
@@ -27,7 +28,7 @@ Deno.test("writeFileAtomic refuses a folder that is no longer the real one it wa
 Deno.test("localSource checks the file once; readLocalSource reads that file into the given buffer", async () => {
   await using dir = await tempDir();
   const real = await Deno.realPath(dir.path);
-  const transport = fileTransport(await FileRoots.resolve([real]));
+  const transport = fileTransport({ roots: await FileRoots.resolve([real]) });
   const options = { timeoutMs: 1000, caCerts: [], guard: openGuard, maxBytes: 8 };
   await Deno.writeFile(`${real}/a.png`, new Uint8Array([1, 2, 3, 4, 5]));
   const source = transport.localSource!(new URL(`file://${real}/a.png`), options);
@@ -61,7 +62,7 @@ Deno.test("localSource checks the file once; readLocalSource reads that file int
 Deno.test("a placeholder keeps the earlier file as a second link; settling deletes it or puts it back; cleanUp takes only the job's own temporary files", async () => {
   await using dir = await tempDir();
   const real = await Deno.realPath(dir.path);
-  const transport = fileTransport(await FileRoots.resolve([real]));
+  const transport = fileTransport({ roots: await FileRoots.resolve([real]) });
   const options = { timeoutMs: 1000, caCerts: [], guard: openGuard, contentType: "image/png" };
   const names = () => [...Deno.readDirSync(real)].map((e) => e.name).sort();
   for (const [job, outcome] of [["job-1", "failed"], ["job-2", "done"]] as const) {

@@ -28,7 +28,7 @@ Deno.test("the connection goes to the address the guard checked, not to a fresh 
     // ".invalid" never resolves in DNS: only the checked address can be reached.
     const url = new URL(`http://rebind.invalid:${server.addr.port}/a.png`);
     const options = { timeoutMs: 5000, caCerts: [], guard: resolvingTo("127.0.0.1", seen) };
-    const body = await readAll(await httpTransport.read(url, options), 1000);
+    const body = await readAll(await httpTransport().read(url, options), 1000);
     assertEquals(new TextDecoder().decode(body), "pinned");
     assertEquals(seen, ["rebind.invalid"]);
     assertEquals(hosts, [`rebind.invalid:${server.addr.port}`]);
@@ -48,14 +48,14 @@ Deno.test("HTTPS to a pinned address still verifies the certificate against the 
     const guard = resolvingTo("127.0.0.1");
     const named = new URL(`https://imgserve.test:${server.addr.port}/a.png`);
     const body = await readAll(
-      await httpTransport.read(named, { timeoutMs: 5000, caCerts: [certs.caPem], guard }),
+      await httpTransport().read(named, { timeoutMs: 5000, caCerts: [certs.caPem], guard }),
       1000,
     );
     assertEquals(new TextDecoder().decode(body), "secure");
     // The same address under a name the certificate does not carry is refused.
     const other = new URL(`https://elsewhere.test:${server.addr.port}/a.png`);
     const err = await assertRejects(
-      () => httpTransport.read(other, { timeoutMs: 5000, caCerts: [certs.caPem], guard }),
+      () => httpTransport().read(other, { timeoutMs: 5000, caCerts: [certs.caPem], guard }),
       ImgserveError,
     );
     assertEquals(err.name, "SOURCE_REFUSED");

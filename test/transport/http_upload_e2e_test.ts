@@ -1,10 +1,9 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, thirds } from "../helpers/images.ts";
+import { assertImage, GREEN, PLACEHOLDER_GREY, png, thirds } from "../helpers/images.ts";
 import { serve, tempDir } from "../helpers/server.ts";
 import { makeTestCerts } from "../fixtures/certs.ts";
 import { type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
-
-const PLACEHOLDER_GREY = [128, 128, 128, 255];
+import { resizeJob } from "../helpers/jobs.ts";
 
 /** A 300x100 red|green|blue PNG named thirds.png in a temporary folder. */
 async function sourceFile(): Promise<{ url: string } & AsyncDisposable> {
@@ -15,28 +14,25 @@ async function sourceFile(): Promise<{ url: string } & AsyncDisposable> {
 
 async function assertPlaceholder(file: ReceivedFile | undefined): Promise<void> {
   assert(file, "no placeholder arrived");
-  const image = await decode(file.bytes);
-  assertEquals([image.width, image.height], [90, 60]);
-  assertEquals(pixel(image, 45, 30), PLACEHOLDER_GREY);
+  await assertImage(file.bytes, { width: 90, height: 60, centre: PLACEHOLDER_GREY, tolerance: 0 });
 }
 
 async function assertResult(file: ReceivedFile | undefined): Promise<void> {
   assert(file, "no result arrived");
-  const image = await decode(file.bytes);
-  assertEquals([image.width, image.height], [90, 60]);
-  assert(near(pixel(image, 45, 30), GREEN), `centre is ${pixel(image, 45, 30)}`);
+  await assertImage(file.bytes, { width: 90, height: 60, centre: GREEN });
 }
 
 Deno.test("a form job uploads the placeholder and then the result through the page's form", async () => {
   await using source = await sourceFile();
   await using site = uploadSite();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: source.url,
-    dstURL: `${site.base}/app/upload.html:{$width}-{$basename}.png`,
-    args: { width: 90, height: 60, field_name: "image" },
-  });
+  const reply = await imgserve.post(
+    resizeJob(source.url, `${site.base}/app/upload.html:{$width}-{$basename}.png`, {
+      width: 90,
+      height: 60,
+      field_name: "image",
+    }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals(reply.json.dstURL, `${site.base}/app/upload.html:90-thirds.png`);
   const placeholder = await site.upload(0);
@@ -57,12 +53,9 @@ Deno.test("a PUT job puts the placeholder and then the result at the dstURL", as
   await using source = await sourceFile();
   await using site = uploadSite();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: source.url,
-    dstURL: `${site.base}/dav/{$width}x{$height}-{$basename}.{$ext}`,
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(source.url, `${site.base}/dav/{$width}x{$height}-{$basename}.{$ext}`, { width: 90, height: 60 }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals(reply.json.dstURL, `${site.base}/dav/90x60-thirds.png`);
   await assertPlaceholder((await site.upload(0)).file);
@@ -77,12 +70,13 @@ Deno.test("a destination answering 403 or 500 to the placeholder fails the reque
   await using imgserve = await serve();
   for (const [status, code] of [[403, 303], [500, 305]]) {
     await using site = uploadSite({ statusFor: () => status });
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: source.url,
-      dstURL: `${site.base}/app/upload.html:{$basename}.png`,
-      args: { width: 90, height: 60, field_name: "image" },
-    });
+    const reply = await imgserve.post(
+      resizeJob(source.url, `${site.base}/app/upload.html:{$basename}.png`, {
+        width: 90,
+        height: 60,
+        field_name: "image",
+      }),
+    );
     assertEquals([reply.status, reply.json.code], [502, code]);
     assert(String(reply.json.error).includes(String(status)), String(reply.json.error));
   }
@@ -92,12 +86,9 @@ Deno.test("a result upload refused after the placeholder fails the job with the 
   await using source = await sourceFile();
   await using site = uploadSite({ statusFor: (n) => n === 0 ? 201 : 500 });
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: source.url,
-    dstURL: `${site.base}/dav/{$basename}.png`,
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(source.url, `${site.base}/dav/{$basename}.png`, { width: 90, height: 60 }),
+  );
   assertEquals(reply.status, 202);
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals([job.state, job.code], ["failed", 305]);
@@ -108,12 +99,9 @@ Deno.test("a form dstURL without a colon after the page is refused as a bad URL"
   await using source = await sourceFile();
   await using site = uploadSite();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: source.url,
-    dstURL: `${site.base}/app/upload.html`,
-    args: { width: 90, field_name: "image" },
-  });
+  const reply = await imgserve.post(
+    resizeJob(source.url, `${site.base}/app/upload.html`, { width: 90, field_name: "image" }),
+  );
   assertEquals([reply.status, reply.json.code], [400, 106]);
   assertEquals(site.requests, []);
 });
@@ -123,12 +111,11 @@ Deno.test("HTTPS destinations are trusted through --ca-file, and refused without
   const certs = await makeTestCerts(dir.path);
   await using source = await sourceFile();
   await using site = uploadSite({ tls: certs });
-  const job = {
-    operationType: "resize",
-    srcURL: source.url,
-    dstURL: `${site.base}/app/upload.html:{$width}-{$basename}.png`,
-    args: { width: 90, height: 60, field_name: "image" },
-  };
+  const job = resizeJob(source.url, `${site.base}/app/upload.html:{$width}-{$basename}.png`, {
+    width: 90,
+    height: 60,
+    field_name: "image",
+  });
   {
     await using untrusting = await serve();
     const reply = await untrusting.post(job);

@@ -1,25 +1,29 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { decode, GREEN, painted, pixel, png } from "../helpers/images.ts";
+import { assertImage, GREEN, painted, png } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
 import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
-import { splitFormDestination, uploadHttp } from "../../src/transport/http_upload.ts";
-import { type AddressGuard, openGuard, type WriteOptions } from "../../src/transport/mod.ts";
+import {
+  formFieldOf,
+  type HttpWriteOptions,
+  splitFormDestination,
+  uploadHttp,
+} from "../../src/transport/http_upload.ts";
+import { httpTransport } from "../../src/transport/http.ts";
+import { type AddressGuard, openGuard } from "../../src/transport/mod.ts";
 
 const image = await png(painted(30, 20, () => GREEN));
 
-function writeOptions(extra: Partial<WriteOptions> = {}): WriteOptions {
+function writeOptions(extra: Partial<HttpWriteOptions> = {}): HttpWriteOptions {
   return { timeoutMs: 5_000, caCerts: [], guard: openGuard, contentType: "image/png", ...extra };
 }
 
 async function assertIsTheImage(file: ReceivedFile | undefined): Promise<void> {
   assert(file, "no file arrived");
   assertEquals(file.bytes, image);
-  const decoded = await decode(file.bytes);
-  assertEquals([decoded.width, decoded.height], [30, 20]);
-  assertEquals(pixel(decoded, 15, 10), GREEN);
+  await assertImage(file.bytes, { width: 30, height: 20, centre: GREEN, tolerance: 0 });
 }
 
 /** A guard that records every host it is asked about. */
@@ -60,6 +64,20 @@ Deno.test("the form's file input gets the image, and the other fields go as a br
     ["image", `file "200-Ex.png" image/png ${image.length}`],
     ["go", "Upload"],
   ]);
+});
+
+Deno.test("the multipart body escapes quotes and line breaks in names and file names as browsers do", async () => {
+  const page = `<form method="post" enctype="multipart/form-data" action="/post">
+    <input type="hidden" name='say "hi"&#10;now' value="a&#10;b"><input type="file" name="file"></form>`;
+  let body = "";
+  await using site = httpServer(async (req) => {
+    if (req.method === "GET") return new Response(page, { headers: { "content-type": "text/html" } });
+    body = await req.text();
+    return new Response("ok");
+  });
+  await uploadHttp(new URL(`${site.base}/page.html:a%22b%0D%0A.png`), image, writeOptions({ fieldName: "file" }));
+  assert(body.includes(`name="say %22hi%22%0D%0Anow"\r\n\r\na\r\nb\r\n`), JSON.stringify(body.slice(0, 300)));
+  assert(body.includes(`name="file"; filename="a%22b%0D%0A.png"\r\n`), JSON.stringify(body.slice(0, 400)));
 });
 
 Deno.test("the file name after the last colon is percent-decoded", async () => {
@@ -297,4 +315,23 @@ Deno.test("HTTPS uploads trust an extra CA given in caCerts, and only then", asy
   } finally {
     await closeHttpClients();
   }
+});
+
+Deno.test("the HTTP transport takes the form's field from the job's args, and PUTs without one", async () => {
+  assertEquals(formFieldOf({ width: 200, fieldName: "image" }), "image");
+  assertEquals([formFieldOf({ width: 200 }), formFieldOf(undefined), formFieldOf({ fieldName: 7 })], [
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  await using site = uploadSite();
+  const transport = httpTransport();
+  await transport.write(new URL(`${site.base}/app/upload.html:a.png`), image, {
+    ...writeOptions(),
+    jobArgs: { width: 30, fieldName: "image" },
+  });
+  await transport.write(new URL(`${site.base}/dav/b.png`), image, { ...writeOptions(), jobArgs: { width: 30 } });
+  assertEquals(site.requests, ["GET /app/upload.html", "POST /app/receive/upload.php?from=page", "PUT /dav/b.png"]);
+  await assertIsTheImage(site.uploads[0].file);
+  await assertIsTheImage(site.uploads[1].file);
 });

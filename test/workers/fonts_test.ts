@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { BUNDLED_FONTS, loadFonts, withConcreteFamilies } from "../../workers/fonts.ts";
 import { decode } from "../helpers/images.ts";
 import { serve, tempDir, testConfig } from "../helpers/server.ts";
+import { rasterizeJob } from "../helpers/jobs.ts";
 
 Deno.test("--font-dir folders are searched recursively and their families named", async () => {
   await using dir = await tempDir();
@@ -43,12 +44,9 @@ Deno.test("with the system fonts hidden, SVG text still renders in every family"
     `<rect width="400" height="80" fill="white"/>${text}</svg>`;
   const render = async (name: string, body: string) => {
     await Deno.writeTextFile(`${dir.path}/${name}.svg`, body);
-    const { status, json } = await imgserve.post({
-      operationType: "rasterize",
-      srcURL: `file://${dir.path}/${name}.svg`,
-      dstURL: `file://${dir.path}/${name}.png`,
-      args: {},
-    });
+    const { status, json } = await imgserve.post(
+      rasterizeJob(`file://${dir.path}/${name}.svg`, `file://${dir.path}/${name}.png`),
+    );
     assertEquals(status, 202, JSON.stringify(json));
     assertEquals((await imgserve.finished(json.id as string)).state, "done");
     return await decode(await Deno.readFile(`${dir.path}/${name}.png`));

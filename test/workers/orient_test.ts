@@ -8,7 +8,8 @@ import { resizePixels } from "../../workers/ops/resize.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { BLUE, codecs, GREEN, jpeg, near, painted, RED, type Rgba, withOrientation } from "../helpers/images.ts";
-import { planFor, psnr, referencePixels } from "./reference.ts";
+import { planFor, referencePixels } from "./reference.ts";
+import { psnr } from "../helpers/tools.ts";
 
 const WHITE: Rgba = [255, 255, 255, 255];
 
@@ -47,7 +48,7 @@ for (let orientation = 1; orientation <= 8; orientation++) {
       const out = await resizePixels(bytes, plan, new StageTimer());
       const reference = await referencePixels(bytes, plan);
       assertEquals([out.width, out.height], [reference.width, reference.height]);
-      const db = psnr(out.data, reference.data);
+      const db = psnr(out, reference);
       assert(db >= 30, `PSNR ${db.toFixed(1)} dB against mozjpeg's orientation`);
       if (mode === "fit") {
         const [right, bottom] = RED_AT[orientation];

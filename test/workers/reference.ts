@@ -1,7 +1,7 @@
 /**
  * The high-quality reference the resize tests compare against: a full-size
  * decode (EXIF orientation applied by mozjpeg), the plan's crop, and one
- * Lanczos3 pass in linear light over every source pixel; and PSNR.
+ * Lanczos3 pass in linear light over every source pixel.
  */
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import resize from "@jsquash/resize";
@@ -38,18 +38,4 @@ export async function referencePixels(bytes: Uint8Array, plan: Plan): Promise<Im
     premultiply: false,
     linearRGB: true,
   });
-}
-
-/** Peak signal-to-noise ratio over the colour channels, in dB. */
-export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`sizes differ: ${a.length} and ${b.length} bytes`);
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = a[i] - b[i];
-    sum += d * d;
-    n++;
-  }
-  return sum === 0 ? Infinity : 10 * Math.log10(255 * 255 * n / sum);
 }

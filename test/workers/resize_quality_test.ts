@@ -7,7 +7,8 @@ import { resizePixels } from "../../workers/ops/resize.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { codecs } from "../helpers/images.ts";
-import { planFor, psnr, referencePixels } from "./reference.ts";
+import { planFor, referencePixels } from "./reference.ts";
+import { psnr } from "../helpers/tools.ts";
 
 const MATE = "/usr/share/backgrounds/mate";
 // Baseline 2560x1600, baseline 1900x1200, progressive 1600x1203, progressive 3840x2160.
@@ -29,7 +30,7 @@ for (const name of PHOTOS) {
     const fast = await resizePixels(bytes, plan, new StageTimer());
     const reference = await referencePixels(bytes, plan);
     assertEquals([fast.width, fast.height], [200, 120]);
-    const db = psnr(fast.data, reference.data);
+    const db = psnr(fast, reference);
     assert(db >= MIN_PSNR_DB, `PSNR ${db.toFixed(1)} dB`);
   });
 }
@@ -39,6 +40,6 @@ Deno.test("a fit-mode thumbnail of a photo keeps the whole picture within the PS
   const bytes = await Deno.readFile(`${MATE}/nature/Garden.jpg`);
   const plan = planFor(bytes, 320, 200, "fit");
   const fast = await resizePixels(bytes, plan, new StageTimer());
-  const db = psnr(fast.data, (await referencePixels(bytes, plan)).data);
+  const db = psnr(fast, await referencePixels(bytes, plan));
   assert(db >= MIN_PSNR_DB, `PSNR ${db.toFixed(1)} dB`);
 });

@@ -9,6 +9,7 @@
  */
 import type { SourceFormat } from "../../src/image/header.ts";
 import { concat } from "../../src/bytes.ts";
+import { isStartOfFrame, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
 
 /** Colour facts of a source. */
 export interface ColourInfo {
@@ -39,34 +40,19 @@ export async function colourInfo(bytes: Uint8Array, format: SourceFormat): Promi
 }
 
 function jpegInfo(bytes: Uint8Array): ColourInfo {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: Uint8Array[] = [];
   let adobe = false;
   let components: number | undefined;
-  let at = 2;
-  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
-    const marker = bytes[at + 1];
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      at += 2;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) break;
-    const length = view.getUint16(at + 2);
-    const body = bytes.subarray(at + 4, Math.min(bytes.length, at + 2 + length));
+  walkJpegSegments(bytes, ({ marker, body }) => {
     if (marker === 0xe2 && body.length > 14 && ascii(body, 0, 12) === "ICC_PROFILE\0") {
       // Sequence number (1-based) then count; the payload follows.
       chunks[body[12] - 1] = body.subarray(14);
     } else if (marker === 0xee && body.length >= 5 && ascii(body, 0, 5) === "Adobe") {
       adobe = true;
-    } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    } else if (isStartOfFrame(marker)) {
       components = body[5];
     }
-    at += 2 + length;
-  }
+  });
   const parts = chunks.filter((c) => c !== undefined);
   const icc = parts.length > 0 && parts.length === chunks.length ? concat(parts) : undefined;
   return { icc, components, adobe };

@@ -20,10 +20,10 @@ export { parseFtpUrl } from "./url.ts";
  *
  * @example
  * ```ts
- * registerTransport(["ftp", "ftps", "ftpes"], ftpTransport);
+ * new TransportTable().register(["ftp", "ftps", "ftpes"], ftpTransport());
  * ```
  */
-export const ftpTransport: Transport = {
+export const ftpTransport = (): Transport => ({
   async read(url, options) {
     const { endpoint, path } = parseFtpUrl(url);
     const client = await FtpClient.connect(endpoint, "source", options);
@@ -64,7 +64,7 @@ export const ftpTransport: Transport = {
     // ftp:, ftps: and ftpes: on one host and port reach the same files.
     return `ftp://${endpoint.user}@${endpoint.hostname}:${endpoint.port}/${path}`;
   },
-};
+});
 
 /**
  * Uploads under a temporary name and renames it into place, so a reader

@@ -3,15 +3,14 @@
  * 127.0.0.1: pyftpdlib for ftp: and ftpes:, vsftpd for implicit ftps:.
  */
 import { assert, assertEquals } from "../../helpers/assert.ts";
-import { decode, GREEN, near, painted, pixel, png, type Rgba, thirds } from "../../helpers/images.ts";
+import { assertImage, GREEN, painted, PLACEHOLDER_GREY, png, type Rgba, thirds } from "../../helpers/images.ts";
 import { heldSource, serve, tempDir } from "../../helpers/server.ts";
-import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
+import { tempCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
 import { openSsl } from "../../../src/transport/ftp/openssl_stream.ts";
-
-const GREY: Rgba = [128, 128, 128, 255];
+import { resizeJob } from "../../helpers/jobs.ts";
 
 /** URL of `path` on `server`, with the test user's %-encoded credentials when `login`. */
 function urlOf(scheme: string, server: TestFtpServer, path: string, login = false): string {
@@ -19,27 +18,9 @@ function urlOf(scheme: string, server: TestFtpServer, path: string, login = fals
   return `${scheme}://${auth}127.0.0.1:${server.port}/${path}`;
 }
 
-/** Test certificates plus the CA's file for --ca-file; removed on dispose. */
-async function testCerts(): Promise<TestCerts & { caFile: string } & AsyncDisposable> {
-  const dir = await Deno.makeTempDir({ prefix: "imgserve-certs-" });
-  return {
-    ...await makeTestCerts(dir),
-    caFile: `${dir}/ca.pem`,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
-  };
-}
-
 /** Every name in `folder`, sorted. */
 function namesIn(folder: string): string[] {
   return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
-}
-
-/** Asserts that `bytes` decode to a `width`x`height` image with `colour` at its centre. */
-async function assertImage(bytes: Uint8Array, width: number, height: number, colour: Rgba): Promise<void> {
-  const image = await decode(bytes);
-  assertEquals([image.width, image.height], [width, height]);
-  const centre = pixel(image, width >> 1, height >> 1);
-  assert(near(centre, colour), `centre is ${centre}, expected about ${colour}`);
 }
 
 Deno.test("ftp source with a %-encoded password → file destination: cover resize keeps the green centre", async () => {
@@ -49,15 +30,12 @@ Deno.test("ftp source with a %-encoded password → file destination: cover resi
   await Deno.writeFile(`${ftp.root}/in/thirds.png`, await png(thirds(300, 100)));
   await using dir = await tempDir();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftp", ftp, "in/thirds.png", true),
-    dstURL: `file://${dir.path}/out.png`,
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(urlOf("ftp", ftp, "in/thirds.png", true), `file://${dir.path}/out.png`, { width: 90, height: 60 }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
-  await assertImage(await Deno.readFile(`${dir.path}/out.png`), 90, 60, GREEN);
+  await assertImage(await Deno.readFile(`${dir.path}/out.png`), { width: 90, height: 60, centre: GREEN });
 });
 
 Deno.test("file source → ftp destination: a missing folder is created, tags fill the name, no temporary left", async () => {
@@ -65,16 +43,21 @@ Deno.test("file source → ftp destination: a missing folder is created, tags fi
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/Ex.png`, await png(thirds(300, 100)));
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/Ex.png`,
-    dstURL: urlOf("ftp", ftp, "thumbs/new/{$width}x{$height}-{$basename}.{$ext}", true),
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(
+      `file://${dir.path}/Ex.png`,
+      urlOf("ftp", ftp, "thumbs/new/{$width}x{$height}-{$basename}.{$ext}", true),
+      { width: 90, height: 60 },
+    ),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assert(String(reply.json.dstURL).endsWith("/thumbs/new/90x60-Ex.png"), String(reply.json.dstURL));
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
-  await assertImage(await Deno.readFile(`${ftp.root}/thumbs/new/90x60-Ex.png`), 90, 60, GREEN);
+  await assertImage(await Deno.readFile(`${ftp.root}/thumbs/new/90x60-Ex.png`), {
+    width: 90,
+    height: 60,
+    centre: GREEN,
+  });
   assertEquals(namesIn(`${ftp.root}/thumbs/new`), ["90x60-Ex.png"]);
 });
 
@@ -84,22 +67,17 @@ Deno.test("ftp destination: the grey placeholder is on the FTP server at the rep
   await using ftp = await startPyftpd();
   await using imgserve = await serve();
   try {
-    const reply = await imgserve.post({
-      operationType: "resize",
-      srcURL: `${src.base}/pics/Held.png`,
-      dstURL: urlOf("ftp", ftp, "out/{$basename}.{$ext}"),
-      args: { width: 90, height: 60 },
-    });
+    const reply = await imgserve.post(
+      resizeJob(`${src.base}/pics/Held.png`, urlOf("ftp", ftp, "out/{$basename}.{$ext}"), { width: 90, height: 60 }),
+    );
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     const path = `${ftp.root}/out/Held.png`;
-    const placeholder = await decode(await Deno.readFile(path));
-    assertEquals([placeholder.width, placeholder.height], [90, 60]);
-    assertEquals(pixel(placeholder, 45, 30), GREY);
+    await assertImage(await Deno.readFile(path), { width: 90, height: 60, centre: PLACEHOLDER_GREY, tolerance: 0 });
     const pending = await (await fetch(`${imgserve.base}/jobs/${reply.json.id}`)).json();
     assert(pending.state === "queued" || pending.state === "running", pending.state);
     src.release();
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
-    await assertImage(await Deno.readFile(path), 90, 60, GREEN);
+    await assertImage(await Deno.readFile(path), { width: 90, height: 60, centre: GREEN });
     assertEquals(namesIn(`${ftp.root}/out`), ["Held.png"]);
   } finally {
     src.release();
@@ -107,20 +85,24 @@ Deno.test("ftp destination: the grey placeholder is on the FTP server at the rep
 });
 
 Deno.test("ftpes source → ftpes destination, anonymous, trusted through --ca-file", async () => {
-  await using certs = await testCerts();
+  await using certs = await tempCerts();
   await using ftp = await startPyftpd({ certs });
   await Deno.writeFile(`${ftp.root}/thirds.png`, await png(thirds(300, 100)));
   await using imgserve = await serve(["--ca-file", certs.caFile]);
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftpes", ftp, "thirds.png"),
-    dstURL: urlOf("ftpes", ftp, "made/here/{$basename}-{$width}.{$ext}"),
-    args: { width: 90, height: 60 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(urlOf("ftpes", ftp, "thirds.png"), urlOf("ftpes", ftp, "made/here/{$basename}-{$width}.{$ext}"), {
+      width: 90,
+      height: 60,
+    }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals(reply.json.dstURL, urlOf("ftpes", ftp, "made/here/thirds-90.png"));
   assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
-  await assertImage(await Deno.readFile(`${ftp.root}/made/here/thirds-90.png`), 90, 60, GREEN);
+  await assertImage(await Deno.readFile(`${ftp.root}/made/here/thirds-90.png`), {
+    width: 90,
+    height: 60,
+    centre: GREEN,
+  });
   assertEquals(namesIn(`${ftp.root}/made/here`), ["thirds-90.png"]);
 });
 
@@ -128,32 +110,33 @@ Deno.test({
   name: "ftps (implicit, vsftpd): source → file destination, and file source → ftps destination",
   ignore: !canRunVsftpd(),
   fn: async () => {
-    await using certs = await testCerts();
+    await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true });
     await Deno.writeFile(`${ftp.root}/pub/thirds.png`, await png(thirds(300, 100)));
     await using dir = await tempDir();
     await Deno.writeFile(`${dir.path}/local.png`, await png(thirds(300, 100)));
     await using imgserve = await serve(["--ca-file", certs.caFile]);
 
-    const down = await imgserve.post({
-      operationType: "resize",
-      srcURL: urlOf("ftps", ftp, "pub/thirds.png"),
-      dstURL: `file://${dir.path}/from-ftps.png`,
-      args: { width: 90, height: 60 },
-    });
+    const down = await imgserve.post(
+      resizeJob(urlOf("ftps", ftp, "pub/thirds.png"), `file://${dir.path}/from-ftps.png`, { width: 90, height: 60 }),
+    );
     assertEquals(down.status, 202, JSON.stringify(down.json));
     assertEquals((await imgserve.finished(down.json.id as string)).state, "done");
-    await assertImage(await Deno.readFile(`${dir.path}/from-ftps.png`), 90, 60, GREEN);
+    await assertImage(await Deno.readFile(`${dir.path}/from-ftps.png`), { width: 90, height: 60, centre: GREEN });
 
-    const up = await imgserve.post({
-      operationType: "resize",
-      srcURL: `file://${dir.path}/local.png`,
-      dstURL: urlOf("ftps", ftp, "out/new/{$basename}.{$ext}", true),
-      args: { width: 90, height: 60 },
-    });
+    const up = await imgserve.post(
+      resizeJob(`file://${dir.path}/local.png`, urlOf("ftps", ftp, "out/new/{$basename}.{$ext}", true), {
+        width: 90,
+        height: 60,
+      }),
+    );
     assertEquals(up.status, 202, JSON.stringify(up.json));
     assertEquals((await imgserve.finished(up.json.id as string)).state, "done");
-    await assertImage(await Deno.readFile(`${ftp.root}/home/out/new/local.png`), 90, 60, GREEN);
+    await assertImage(await Deno.readFile(`${ftp.root}/home/out/new/local.png`), {
+      width: 90,
+      height: 60,
+      centre: GREEN,
+    });
     assertEquals(namesIn(`${ftp.root}/home/out/new`), ["local.png"]);
   },
 });
@@ -164,38 +147,29 @@ Deno.test("ftp errors reach the client: a missing source is 404/202, a wrong pas
   await using dir = await tempDir();
   await using imgserve = await serve();
 
-  const missing = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftp", ftp, "nope.png", true),
-    dstURL: `file://${dir.path}/a.png`,
-    args: { width: 10 },
-  });
+  const missing = await imgserve.post(
+    resizeJob(urlOf("ftp", ftp, "nope.png", true), `file://${dir.path}/a.png`, { width: 10 }),
+  );
   assertEquals([missing.status, missing.json.code], [404, 202], JSON.stringify(missing.json));
   assert(/550/.test(String(missing.json.error)), String(missing.json.error));
 
-  const denied = await imgserve.post({
-    operationType: "resize",
-    srcURL: `ftp://${ftp.user}:wrong@127.0.0.1:${ftp.port}/there.png`,
-    dstURL: `file://${dir.path}/b.png`,
-    args: { width: 10 },
-  });
+  const denied = await imgserve.post(
+    resizeJob(`ftp://${ftp.user}:wrong@127.0.0.1:${ftp.port}/there.png`, `file://${dir.path}/b.png`, { width: 10 }),
+  );
   assertEquals([denied.status, denied.json.code], [502, 701], JSON.stringify(denied.json));
   assert(/530/.test(String(denied.json.error)), String(denied.json.error));
   assert(!String(denied.json.error).includes("wrong"), "the password must not be echoed");
 
-  const deniedDst = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftp", ftp, "there.png"),
-    dstURL: `ftp://${ftp.user}:wrong@127.0.0.1:${ftp.port}/out.png`,
-    args: { width: 10 },
-  });
+  const deniedDst = await imgserve.post(
+    resizeJob(urlOf("ftp", ftp, "there.png"), `ftp://${ftp.user}:wrong@127.0.0.1:${ftp.port}/out.png`, { width: 10 }),
+  );
   assertEquals([deniedDst.status, deniedDst.json.code], [502, 701], JSON.stringify(deniedDst.json));
   assertEquals(namesIn(ftp.root), ["there.png"]);
   assertEquals(namesIn(dir.path), []);
 });
 
 Deno.test("ftpes without --ca-file is refused for an untrusted certificate, and nothing goes in clear", async () => {
-  await using certs = await testCerts();
+  await using certs = await tempCerts();
   await using ftp = await startPyftpd({ certs });
   await Deno.writeFile(`${ftp.root}/thirds.png`, await png(thirds(300, 100)));
   await using dir = await tempDir();
@@ -204,21 +178,15 @@ Deno.test("ftpes without --ca-file is refused for an untrusted certificate, and 
 
   // OpenSSL's own words reach the job's error (Deno's TLS, the fallback, says UnknownIssuer).
   const refusal = openSsl() ? /certificate verify failed.*unable to get local issuer certificate/ : /UnknownIssuer/;
-  const read = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftpes", ftp, "thirds.png", true),
-    dstURL: `file://${dir.path}/out.png`,
-    args: { width: 90, height: 60 },
-  });
+  const read = await imgserve.post(
+    resizeJob(urlOf("ftpes", ftp, "thirds.png", true), `file://${dir.path}/out.png`, { width: 90, height: 60 }),
+  );
   assertEquals([read.status, read.json.code], [502, 207], JSON.stringify(read.json));
   assert(refusal.test(String(read.json.error)), String(read.json.error));
 
-  const write = await imgserve.post({
-    operationType: "resize",
-    srcURL: `file://${dir.path}/local.png`,
-    dstURL: urlOf("ftpes", ftp, "out.png", true),
-    args: { width: 90, height: 60 },
-  });
+  const write = await imgserve.post(
+    resizeJob(`file://${dir.path}/local.png`, urlOf("ftpes", ftp, "out.png", true), { width: 90, height: 60 }),
+  );
   assertEquals([write.status, write.json.code], [502, 303], JSON.stringify(write.json));
   assert(refusal.test(String(write.json.error)), String(write.json.error));
 
@@ -246,14 +214,15 @@ Deno.test("a 6 MB noisy PNG from ftp is downloaded whole and resized", async () 
   await Deno.writeFile(`${ftp.root}/large.png`, bytes);
   await using dir = await tempDir();
   await using imgserve = await serve();
-  const reply = await imgserve.post({
-    operationType: "resize",
-    srcURL: urlOf("ftp", ftp, "large.png"),
-    dstURL: `file://${dir.path}/large-{$width}x{$height}.{$ext}`,
-    args: { width: 400 },
-  });
+  const reply = await imgserve.post(
+    resizeJob(urlOf("ftp", ftp, "large.png"), `file://${dir.path}/large-{$width}x{$height}.{$ext}`, { width: 400 }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const done = await imgserve.finished(reply.json.id as string);
   assertEquals(done.state, "done", JSON.stringify(done));
-  await assertImage(await Deno.readFile(`${dir.path}/large-400x300.png`), 400, 300, tinted[1]);
+  await assertImage(await Deno.readFile(`${dir.path}/large-400x300.png`), {
+    width: 400,
+    height: 300,
+    centre: tinted[1],
+  });
 });

@@ -11,6 +11,7 @@ import { makeTestCerts } from "../../fixtures/certs.ts";
 import { canRunProftpd, startProftpd } from "../../fixtures/ftp/proftpd.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
+import { resizeJob } from "../../helpers/jobs.ts";
 
 /** A 2000x1500 PNG of three noisy bands, about 6 MB (5 random bits per channel). */
 async function noisyPng(): Promise<Uint8Array<ArrayBuffer>> {
@@ -27,7 +28,7 @@ async function noisyPng(): Promise<Uint8Array<ArrayBuffer>> {
 /** Runs one resize job to its end; it must succeed. */
 async function job(imgserve: TestServer, srcURL: string, dstURL: string): Promise<void> {
   const args = { width: 1990, height: 1500, mode: "stretch" };
-  const reply = await imgserve.post({ operationType: "resize", srcURL, dstURL, args });
+  const reply = await imgserve.post(resizeJob(srcURL, dstURL, args));
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const done = await imgserve.finished(reply.json.id as string);
   assertEquals(done.state, "done", JSON.stringify(done));

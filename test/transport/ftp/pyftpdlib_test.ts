@@ -85,7 +85,7 @@ for (const scheme of ["ftp", "ftpes"]) {
 
       await t.step("cancelling a download closes its connections", async () => {
         await Deno.writeFile(`${server.root}/cancel.bin`, randomBytes(4 * 1024 * 1024));
-        const stream = await ftpTransport.read(new URL(urlOf(scheme, server, "cancel.bin")), options);
+        const stream = await ftpTransport().read(new URL(urlOf(scheme, server, "cancel.bin")), options);
         const reader = stream.getReader();
         const first = await reader.read();
         assert.ok(first.value && first.value.byteLength > 0);

@@ -5,21 +5,12 @@
  * the servers' own logs tell.
  */
 import assert from "node:assert/strict";
-import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
+import { type TestCerts, withCerts } from "../../fixtures/certs.ts";
 import { canRunProftpd, proftpdTlsLog, startProftpd } from "../../fixtures/ftp/proftpd.ts";
 import type { TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { canRunVsftpd, startVsftpd, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, randomBytes } from "../../fixtures/ftp/transfer.ts";
 import { FtpClient, type FtpSecurity } from "../../../src/transport/ftp/mod.ts";
-
-async function withCerts(test: (certs: TestCerts) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await test(await makeTestCerts(dir));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /**
  * Three uploads on one logged-in session (the second and third data

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
-import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
+import { withCerts } from "../../fixtures/certs.ts";
 import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, randomBytes, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 
 const ignore = !canRunVsftpd();
-
-async function withCerts(test: (certs: TestCerts) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await test(await makeTestCerts(dir));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 for (const implicit of [true, false]) {
   const scheme = implicit ? "ftps" : "ftpes";

@@ -1,0 +1,167 @@
+/**
+ * When jobs run, and on which server: the queue slots behind --max-queue,
+ * the jobs this server is working on, the journal scan that picks up jobs
+ * whose server died or whose retry is due, the leases kept alive while a
+ * job runs, and the stop that hands unfinished jobs back.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { ImgserveError } from "../errors.ts";
+import type { JobRecord, Journal } from "./journal.ts";
+
+/** What the scheduler starts for a job it picked up from the journal. */
+export interface PickUp {
+  /** Runs a job again: a retry that is due, or one taken over from a dead server. */
+  run(record: JobRecord): Promise<void>;
+  /** Sends a finished job's pending callback again. */
+  notify(record: JobRecord): Promise<void>;
+}
+
+/**
+ * One server's share of the journal's jobs.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new Scheduler(journal, config);
+ * using _slot = scheduler.reserve();
+ * ```
+ */
+export class Scheduler {
+  /** This server's name in the journal's leases. */
+  readonly owner: string = crypto.randomUUID();
+  #journal: Journal;
+  #config: Config;
+  #log?: (line: string) => void;
+  #active = new Map<string, Promise<void>>();
+  /** Requests being validated: they hold a queue slot from their first line on. */
+  #admitting = 0;
+  #stopping = false;
+  /** Cuts every transfer short once the grace period is over. */
+  #abort = new AbortController();
+  #scan?: ReturnType<typeof setInterval>;
+  #scanning = false;
+
+  constructor(journal: Journal, config: Config, log?: (line: string) => void) {
+    this.#journal = journal;
+    this.#config = config;
+    this.#log = log;
+  }
+
+  /** False once shutdown has begun. */
+  get accepting(): boolean {
+    return !this.#stopping;
+  }
+
+  /** Jobs this server is working on. */
+  get active(): number {
+    return this.#active.size;
+  }
+
+  /** Aborted once the grace period of a stop is over. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /**
+   * Takes a queue slot for a request, or throws SHUTTING_DOWN or
+   * QUEUE_FULL. Synchronous, so simultaneous requests cannot all pass the
+   * check: the caller holds it until its job is tracked.
+   */
+  reserve(): Disposable {
+    if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
+    const unfinished = this.#active.size + this.#admitting;
+    if (unfinished >= this.#config.limits.maxQueue) {
+      throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
+    }
+    return this.#holdSlot();
+  }
+
+  /** Counts a job being admitted against --max-queue until disposed, by which time it is tracked. */
+  #holdSlot(): Disposable {
+    this.#admitting++;
+    return { [Symbol.dispose]: () => void this.#admitting-- };
+  }
+
+  /** Counts `work` as one of this server's jobs until it settles. */
+  track(id: string, work: Promise<void>): void {
+    this.#active.set(id, work);
+    work.catch((err) => this.#log?.(`job ${id}: ${err?.stack ?? err}`)).finally(() => this.#active.delete(id));
+  }
+
+  /** Starts picking up jobs from the journal: at once, then every so often. */
+  start(pickUp: PickUp): void {
+    const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
+    this.#scan = setInterval(() => this.#pickUp(pickUp), every);
+    this.#pickUp(pickUp);
+  }
+
+  /**
+   * Stops taking work, waits up to `graceMs` for running jobs, and hands
+   * the unfinished ones back to the journal for the next server.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#scan);
+    const all = Promise.allSettled([...this.#active.values()]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([all, new Promise((r) => timer = setTimeout(r, graceMs))]);
+    clearTimeout(timer);
+    for (const id of this.#active.keys()) {
+      if (id.endsWith(":callback")) continue;
+      await this.#journal.update(id, this.owner, { state: "queued", owner: undefined, leaseUntil: undefined });
+    }
+    this.#abort.abort(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
+  }
+
+  /** Waits until every job this server is working on has settled. */
+  async idle(): Promise<void> {
+    while (this.#active.size > 0) await Promise.allSettled([...this.#active.values()]);
+  }
+
+  /** Renews this server's lease on a job until the returned function is called. */
+  heartbeat(id: string): () => void {
+    const { leaseMs } = this.#config.jobs;
+    const timer = setInterval(() => {
+      this.#journal.update(id, this.owner, { leaseUntil: Date.now() + leaseMs }).catch(() => {});
+    }, Math.max(20, leaseMs / 3));
+    return () => clearInterval(timer);
+  }
+
+  /** Claims and starts every journal job that is due and free. */
+  async #pickUp(pickUp: PickUp): Promise<void> {
+    if (this.#scanning || this.#stopping) return;
+    this.#scanning = true;
+    const journal = this.#journal;
+    const { limits, jobs } = this.#config;
+    try {
+      await journal.sweep();
+      for (const id of await journal.openIds()) {
+        if (this.#stopping || this.#active.size + this.#admitting >= limits.maxQueue) break;
+        if (this.#active.has(id)) continue;
+        using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
+        const now = Date.now();
+        const record = await journal.claim(id, this.owner, jobs.leaseMs, (r) => {
+          const free = !r.owner || (r.leaseUntil ?? 0) < now;
+          const finished = r.state === "done" || r.state === "failed";
+          return free &&
+            (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
+        });
+        if (!record) continue;
+        const finished = record.state === "done" || record.state === "failed";
+        if (finished) this.track(id, pickUp.notify(record));
+        else {
+          // A retry was counted when it was scheduled; a job taken over from a dead server was not.
+          const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
+          this.#log?.(`resuming job ${id} (attempt ${attempts})`);
+          await journal.update(id, this.owner, { attempts, retryAt: undefined });
+          this.track(id, pickUp.run({ ...record, attempts }));
+        }
+      }
+    } catch (err) {
+      this.#log?.(`journal scan failed: ${(err as Error).message}`);
+    } finally {
+      this.#scanning = false;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * How an attempt ends. Each output it failed is tried again on the next
+ * attempt when its failure may pass and attempts remain (see retry.ts),
+ * or else failed for good, its earlier file put back. The job is done when
+ * every output is, failed when none is left to retry and one failed
+ * (see outputs.ts for its error). A job that ends is counted and its
+ * callback sent.
+ *
+ * @module
+ */
+import { asImgserveError, type ImgserveError } from "../../errors.ts";
+import { deliverCallback } from "../callback.ts";
+import type { JobContext } from "../context.ts";
+import type { JobRecord } from "../journal.ts";
+import { recordOf } from "../output.ts";
+import { jobError } from "../outputs.ts";
+import { backoffMs, retriesJob } from "../retry.ts";
+import { settle } from "./deliver.ts";
+import { type Attempt, STOP } from "./job.ts";
+
+/** Journals how the attempt ended; stops (no callback yet) when it is retried or the lease was lost. */
+export function recordOutcome(ctx: JobContext, attempt: Attempt): Promise<void | typeof STOP> {
+  return conclude(ctx, attempt);
+}
+
+/** Counts the finished job and sends its callback, apart from the job so a dead endpoint holds up nothing. */
+export function notify(ctx: JobContext, attempt: Attempt): void {
+  const { record } = attempt;
+  ctx.metrics.jobs.inc({ state: record.state });
+  ctx.metrics.jobDuration.observe(((record.finishedAt ?? Date.now()) - record.acceptedAt) / 1000);
+  if (record.callback?.pending && ctx.scheduler.accepting) {
+    ctx.scheduler.track(`${record.id}:callback`, deliverCallback(ctx, record));
+  }
+}
+
+/** After an attempt failed as a whole (the source, the worker): every output not yet done failed with it. */
+export async function retryOrFail(ctx: JobContext, attempt: Attempt, err: unknown): Promise<void> {
+  if (!ctx.scheduler.accepting) return; // the lease goes back to the journal in stop()
+  const error = asImgserveError(err);
+  for (const output of attempt.outputs) {
+    if (output.state === "pending" && !attempt.failures.has(output)) attempt.failures.set(output, error);
+  }
+  if (await conclude(ctx, attempt, error) !== STOP) notify(ctx, attempt);
+}
+
+async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError): Promise<void | typeof STOP> {
+  const { record } = attempt;
+  const { id } = record;
+  const { jobs } = ctx.config;
+  let retried: ImgserveError | undefined;
+  for (const [output, error] of attempt.failures) {
+    output.error = { code: error.code, message: error.message };
+    if (retriesJob(error, record.attempts, jobs.maxAttempts)) {
+      retried ??= error;
+      continue;
+    }
+    output.state = "failed";
+    if (output.kept) await settle(ctx, id, output, "failed");
+    output.kept = false;
+  }
+  const outputs = attempt.outputs.map(recordOf);
+  if (retried) {
+    const error = whole ?? retried;
+    const delay = backoffMs(jobs.retryBaseMs, record.attempts);
+    ctx.metrics.retries.inc();
+    ctx.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
+    await ctx.journal.update(id, ctx.scheduler.owner, {
+      state: "queued",
+      attempts: record.attempts + 1,
+      retryAt: Date.now() + delay,
+      error: { code: error.code, message: error.message },
+      outputs,
+      owner: undefined,
+      leaseUntil: undefined,
+    });
+    return STOP;
+  }
+  const error = jobError(outputs, record.request.multi === true, whole);
+  const end: Partial<JobRecord> = error
+    ? { state: "failed", finishedAt: Date.now(), error }
+    : { state: "done", finishedAt: Date.now(), error: undefined };
+  if (!(await ctx.journal.update(id, ctx.scheduler.owner, { ...end, outputs }))) return STOP;
+  attempt.record = { ...record, ...end, outputs };
+}

@@ -1,0 +1,88 @@
+/**
+ * Accept steps that read the source: open its download, then read only
+ * as much as its header needs (an SVG whole, to cost and check it), and
+ * refuse a source over the pixel limit before anything is decoded.
+ *
+ * @module
+ */
+import { concat } from "../../bytes.ts";
+import { ImgserveError } from "../../errors.ts";
+import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader as parseHeader } from "../../image/header.ts";
+import { readAll } from "../../transport/mod.ts";
+import { downloadSource, type JobContext } from "../context.ts";
+import type { Admission } from "./job.ts";
+
+/** Opens the source's download. */
+export async function openSource(ctx: JobContext, job: Admission): Promise<void> {
+  job.download = { stream: await downloadSource(ctx, job.request.srcURL), prefix: [] };
+}
+
+/** Reads the source's header, checking its pixels against --max-source-pixels. */
+export async function readHeader(ctx: JobContext, job: Admission): Promise<void> {
+  const { limits } = ctx.config;
+  const download = job.download!;
+  const { header, prefix } = await readSourceHeader(download.stream, limits.maxSourceBytes);
+  if (header.width * header.height > limits.maxSourcePixels) {
+    throw new ImgserveError(
+      "TOO_MANY_PIXELS",
+      `the source is ${header.width}x${header.height}, over the limit of ${limits.maxSourcePixels} pixels`,
+    );
+  }
+  download.prefix = header.format === "svg"
+    ? [await readWholeSvg(download.stream, prefix, limits.maxSvgBytes)]
+    : prefix;
+  job.header = header;
+}
+
+/** Reads a whole SVG at validation, so its size and safety are known before the reply. */
+async function readWholeSvg(
+  stream: ReadableStream<Uint8Array>,
+  prefix: Uint8Array[],
+  maxBytes: number,
+): Promise<Uint8Array> {
+  let svg: Uint8Array;
+  try {
+    svg = await readAll(stream, maxBytes, prefix);
+  } catch (err) {
+    if (err instanceof ImgserveError && err.name === "SOURCE_TOO_LARGE") {
+      throw new ImgserveError("SVG_TOO_LARGE", `the SVG is larger than the limit of ${maxBytes} bytes`);
+    }
+    throw err;
+  }
+  assertSafeSvg(svg);
+  return svg;
+}
+
+/**
+ * Reads just enough of the source to parse its header; the chunks read are
+ * returned so the download can go on from there.
+ */
+export async function readSourceHeader(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<{ header: ImageHeader; prefix: Uint8Array[] }> {
+  const prefix: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (!done) {
+        prefix.push(value);
+        size += value.byteLength;
+        if (size > maxBytes) {
+          throw new ImgserveError("SOURCE_TOO_LARGE", `the source is larger than the limit of ${maxBytes} bytes`);
+        }
+      }
+      try {
+        // One chunk is parsed as it is: this runs for every chunk until the header parses.
+        const bytes = prefix.length === 1 ? prefix[0] : concat(prefix, size);
+        return { header: parseHeader(bytes, done), prefix };
+      } catch (err) {
+        if (!(err instanceof NeedMoreBytes)) throw err;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
