@@ -6,11 +6,13 @@
 import { readHeader } from "../../src/image/header.ts";
 import { type Plan, planJob } from "../../src/job/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
-import { type OutputResult, type OutputTask, WorkerPool } from "../../src/pool.ts";
+import { JobNotStarted, type OutputResult, type OutputTask, WorkerPool } from "../../src/pool.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { BLUE, decode, pixel, png, RED, thirds } from "../helpers/images.ts";
+import { BLUE, decode, GREEN, near, pixel, png, RED, thirds } from "../helpers/images.ts";
+import type { ImgserveError } from "../../src/errors.ts";
 import { tempDir } from "../helpers/server.ts";
 
+const CRASHING_WORKER = new URL("../fixtures/crashing_worker.ts", import.meta.url);
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
 function plansFor(bytes: Uint8Array, op: "resize" | "rasterize", args: Partial<JobArgs>[]): Plan[] {
@@ -117,21 +119,46 @@ Deno.test("an output whose destination cannot be written fails alone; the others
   assertEquals(pool.replaced, 0, "an unwritable destination leaves the worker's codecs sound");
 });
 
-Deno.test("a source that cannot be decoded fails the whole task, as a single job does", async () => {
+Deno.test("a source that cannot be decoded fails the whole task, and the task sent behind it runs on a fresh worker", async () => {
   const bytes = await png(thirds(600, 300));
   const plans = plansFor(bytes, "resize", [{ width: 300 }, { width: 200, height: 120, mode: "cover" }]);
   const corrupt = bytes.slice();
   corrupt.fill(0x55, 40); // a valid header, then garbage
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const handed: number[] = [];
-  const error = await pool.runOutputs(corrupt, plans.map((plan) => ({ plan })), {
-    timeoutMs: 60_000,
-    onOutput: (i) => handed.push(i),
-  }).catch((e) => e);
-  assertEquals(error.code, 601);
+  const outputs = plans.map((plan) => ({ plan }));
+  const [bad, good] = await Promise.allSettled([
+    pool.runOutputs(corrupt, outputs, { timeoutMs: 60_000, onOutput: (i) => handed.push(i) }),
+    pool.runOutputs(bytes, outputs, { timeoutMs: 60_000 }),
+  ]);
+  assertEquals(((bad as PromiseRejectedResult).reason as ImgserveError).code, 601);
   assertEquals(handed, []);
-  const after = await pool.runOutputs(bytes, [{ plan: plans[0] }], { timeoutMs: 60_000 });
-  assertEquals((await decode(made(after[0]))).width, 300);
+  const results = (good as PromiseFulfilledResult<OutputResult[]>).value;
+  assertEquals(results.length, 2);
+  const [first, second] = [await decode(made(results[0])), await decode(made(results[1]))];
+  assertEquals([first.width, first.height, second.width, second.height], [300, 150, 200, 120]);
+  assert(near(pixel(second, 100, 60), GREEN), "the centre third is green");
+  assertEquals(pool.replaced, 1, "the failed decode retired its worker");
+});
+
+Deno.test("a worker crash fails the task sent behind it as not started, so the job runs it again", async () => {
+  const bytes = await png(thirds(600, 300));
+  const [crashing, ...plans] = plansFor(bytes, "resize", [{ width: 13 }, { width: 300 }, { width: 100 }]);
+  await using pool = await WorkerPool.start({
+    size: 1,
+    fontDirs: [],
+    taskTimeoutMs: 60_000,
+    workerURL: CRASHING_WORKER,
+  });
+  const [crash, ahead] = await Promise.allSettled([
+    pool.runOutputs(bytes.slice(), [{ plan: crashing }], { timeoutMs: 60_000 }),
+    pool.runOutputs(bytes.slice(), plans.map((plan) => ({ plan })), { timeoutMs: 60_000 }),
+  ]);
+  assertEquals(((crash as PromiseRejectedResult).reason as ImgserveError).code, 602);
+  const error = (ahead as PromiseRejectedResult).reason;
+  assert(error instanceof JobNotStarted && error.transient, String(error));
+  const again = await pool.runOutputs(bytes.slice(), plans.map((plan) => ({ plan })), { timeoutMs: 60_000 });
+  assertEquals(again.map((r) => r.ok), [true, true]);
 });
 
 Deno.test("an SVG given three sizes is drawn at each, sharp at every size", async () => {
