@@ -161,6 +161,22 @@ Deno.test("a worker crash fails the task sent behind it as not started, so the j
   assertEquals(again.map((r) => r.ok), [true, true]);
 });
 
+Deno.test("each output gets the task's time anew; one that overruns it fails the task, and outputs handed before stand", async () => {
+  const bytes = await png(thirds(600, 300));
+  // A 32-megapixel upscale and PNG encode takes seconds; the thumbnail before it takes milliseconds.
+  const plans = plansFor(bytes, "resize", [{ width: 100 }, { width: 8000 }]);
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
+  const handed: OutputResult[] = [];
+  const error = await pool.runOutputs(bytes, plans.map((plan) => ({ plan })), {
+    timeoutMs: 1500,
+    onOutput: (_, result) => handed.push(result),
+  }).catch((e) => e);
+  assertEquals(error.code, 603);
+  assertEquals(handed.length, 1);
+  assertEquals((await decode(made(handed[0]))).width, 100);
+  assertEquals(pool.replaced, 1);
+});
+
 Deno.test("an SVG given three sizes is drawn at each, sharp at every size", async () => {
   // Red on the left half, blue on the right: drawn from the vector, the edge stays one pixel wide at every size.
   const svg = new TextEncoder().encode(
