@@ -83,7 +83,11 @@ export async function makeOutputs(
       }
       encoded = await timer.time("encode", () => encodeResult(pixels, plan));
     } catch (err) {
-      const text = plainFailure(err, plan.source.format, plan.width * plan.height * 4);
+      const plain = plainFailure(err, plan.source.format, plan.width * plan.height * 4);
+      // The source decoded, so "corrupt data" would mislead: this output alone could not be made.
+      const text = /memory/.test(plain)
+        ? plain
+        : `the ${plan.width}x${plan.height} ${plan.format} output could not be made`;
       hand(index, {
         ok: false,
         code: "DECODE_FAILED",

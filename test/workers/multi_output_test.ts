@@ -15,13 +15,13 @@ import { tempDir } from "../helpers/server.ts";
 const CRASHING_WORKER = new URL("../fixtures/crashing_worker.ts", import.meta.url);
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
-function plansFor(bytes: Uint8Array, op: "resize" | "rasterize", args: Partial<JobArgs>[]): Plan[] {
+function plansFor(bytes: Uint8Array, op: "resize" | "rasterize", args: Partial<JobArgs>[], maxSide = 16384): Plan[] {
   const header = readHeader(bytes, true);
   return args.map((a) =>
     planJob(
       { operationType: op, srcURL: new URL("file:///source"), dstTemplate: "", args: { mode: "fit", ...a } },
       header,
-      16384,
+      maxSide,
     )
   );
 }
@@ -117,6 +117,20 @@ Deno.test("an output whose destination cannot be written fails alone; the others
     "thumbs",
   ]);
   assertEquals(pool.replaced, 0, "an unwritable destination leaves the worker's codecs sound");
+});
+
+Deno.test("an output its encoder refuses fails alone; the others are made, then the worker is replaced", async () => {
+  const bytes = await png(thirds(600, 6));
+  // WebP cannot be wider than 16383 pixels.
+  const plans = plansFor(bytes, "resize", [{ width: 120 }, { width: 16400, format: "webp" }, { width: 60 }], 20000);
+  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
+  const results = await pool.runOutputs(bytes, plans.map((plan) => ({ plan })), { timeoutMs: 60_000 });
+  assert(!results[1].ok);
+  assertEquals(results[1].error.code, 601);
+  assert(results[1].error.message.includes("16400x"), results[1].error.message);
+  assertEquals([(await decode(made(results[0]))).width, (await decode(made(results[2]))).width], [120, 60]);
+  // The encoder's memory is suspect: the worker is retired once the task is done.
+  assertEquals(pool.replaced, 1);
 });
 
 Deno.test("a source that cannot be decoded fails the whole task, and the task sent behind it runs on a fresh worker", async () => {
