@@ -7,7 +7,7 @@
  */
 import type { Plan } from "../src/job/plan.ts";
 import type { ErrorName } from "../src/errors.ts";
-import { writeFileAtomic } from "../src/transport/file.ts";
+import { writeFileAtomic } from "./local_io.ts";
 import { encodeResult } from "./ops/encode.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { decodeSource, scaleFor } from "./ops/resize.ts";

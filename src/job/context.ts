@@ -57,8 +57,8 @@ export function transferOptions(ctx: TransferContext, maxBytes?: number): Transf
 }
 
 /** The options of one upload of a job's placeholder or result. */
-export function writeOptions(ctx: TransferContext, plan: Plan, job: JobWrite, fieldName?: string): WriteOptions {
-  return { ...transferOptions(ctx), contentType: contentTypeOf(plan.format), fieldName, job };
+export function writeOptions(ctx: TransferContext, plan: Plan, job: JobWrite, jobArgs: object): WriteOptions {
+  return { ...transferOptions(ctx), contentType: contentTypeOf(plan.format), jobArgs, job };
 }
 
 /** A source download bounded by --transfer-timeout-ms between bytes and --source-timeout-ms in all. */

@@ -31,7 +31,7 @@ export function sinkFor(ctx: TransferContext, id: string, output: Output): Resul
   return {
     local: {},
     store: async (result) => {
-      await destination.write(dstURL, result.bytes, writeOptions(ctx, output.plan, job, output.args.fieldName));
+      await destination.write(dstURL, result.bytes, writeOptions(ctx, output.plan, job, output.args));
     },
   };
 }

@@ -20,7 +20,7 @@ export async function placePlaceholder(ctx: JobContext, job: Admission, output: 
   const wrote = await ctx.transports.for(dstURL).write(
     dstURL,
     placeholder,
-    writeOptions(ctx, plan, { id: job.id, stage: "placeholder" }, output.args.fieldName),
+    writeOptions(ctx, plan, { id: job.id, stage: "placeholder" }, output.args),
   );
   output.kept = wrote?.kept === true;
 }
