@@ -3,6 +3,8 @@
  *
  * 1. In this process, our resize pipeline against the straightforward one
  *    (200x120 cover thumbnails, JPEG q80) on every JPEG of the corpus.
+ * 1c. One pool task making three outputs of a photo against three tasks
+ *    and against its largest output alone.
  * 2. `imgserve run` as a separate process, with 1 worker and then with the
  *    default, driven over HTTP at several concurrencies: reply latency,
  *    jobs and megapixels per second, per-stage times, peak RSS; the reply
@@ -19,10 +21,11 @@ import { parseArgs } from "node:util";
 import { ensureCorpus, listCorpus, MATE_DIR } from "./corpus.ts";
 import { type JobSpec, type LoadResult, percentile, runLoad } from "./load.ts";
 import { batchSpeedup, comparePipelines } from "./pipelines.ts";
-import { loadTable, machine, pipelineTable, table, writeResults } from "./report.ts";
+import { loadTable, machine, multiOutputTable, pipelineTable, table, writeResults } from "./report.ts";
 import { startServerProcess } from "./server_process.ts";
 import { idleReplyLatency } from "./idle_latency.ts";
 import { compareFormats } from "./formats.ts";
+import { compareMultiOutput } from "./multi_output.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -85,6 +88,11 @@ console.log(
     formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
   ),
 );
+
+// 1c. Several outputs of one photo in one pool task.
+console.log(`\n== 1280 fit JPEG + 400x300 cover WebP + 200x120 cover JPEG, baseline photos, one task vs separate ==`);
+const multiOutput = await compareMultiOutput(jpegs.filter((i) => i.coding === "baseline"), reps);
+console.log(multiOutputTable(multiOutput));
 
 // 2. The server over HTTP.
 await using work = await tempDir();
@@ -221,6 +229,18 @@ const targets = [
   ],
   ["thumbnail speed-up, baseline JPEG photos", `${speedup.baseline.toFixed(2)}x`, ">= 3x", speedup.baseline >= 3],
   ["thumbnail speed-up, progressive JPEGs", `${speedup.progressive.toFixed(2)}x`, "(no target)", true],
+  [
+    "3 outputs in one task / as 3 tasks (worker time)",
+    `${multiOutput.vsSeparate.toFixed(2)}x`,
+    "<= 0.6x",
+    multiOutput.vsSeparate <= 0.6,
+  ],
+  [
+    "3 outputs in one task / largest output alone",
+    `${multiOutput.vsLargest.toFixed(2)}x`,
+    "<= 1.6x",
+    multiOutput.vsLargest <= 1.6,
+  ],
 ] as const;
 console.log("\n== summary ==");
 console.log(
@@ -234,6 +254,7 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   pipelines,
   speedup,
   formats,
+  multiOutput,
   idleReplyByFormat: idleByFormat,
   servers: runs,
   scaling,

@@ -6,6 +6,7 @@
  */
 import type { LoadResult } from "./load.ts";
 import type { PipelineResult } from "./pipelines.ts";
+import type { MultiOutputResult } from "./multi_output.ts";
 
 /** A plain text table with right-aligned numbers. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -26,6 +27,18 @@ export function pipelineTable(results: PipelineResult[]): string {
   return table(
     ["image", "size", "coding", "naive ms", "ours ms", "speed-up", "PSNR dB"],
     results.map((r) => [r.name, r.size, r.coding, r.naiveMs, r.oursMs, `${r.speedup.toFixed(2)}x`, r.psnr]),
+  );
+}
+
+/** Several outputs in one task against separate tasks, as a table. */
+export function multiOutputTable(r: MultiOutputResult): string {
+  return table(
+    ["way (" + r.photos + " photos, " + r.workers + " worker)", "ms, sum of medians", "one task is"],
+    [
+      ["one task, 3 outputs", r.oneTaskMs, ""],
+      ["3 separate tasks", r.separateMs, `${r.vsSeparate.toFixed(2)}x (target <= 0.6x)`],
+      ["largest output alone", r.largestMs, `${r.vsLargest.toFixed(2)}x (target <= 1.6x)`],
+    ],
   );
 }
 

@@ -36,6 +36,32 @@ export interface WorkResult {
   times: StageTimes;
 }
 
+/** One output of a job as the pool makes it: its plan, and where a worker stores it itself (local destinations). */
+export interface OutputTask {
+  plan: Plan;
+  writeTo?: string;
+  writeTemp?: string;
+}
+
+/**
+ * What became of one output: its bytes (empty when the worker wrote
+ * `writeTo` itself) and its stage times (the source's read and decode are
+ * counted on the first output only), or the error of this output alone.
+ */
+export type OutputResult =
+  | { ok: true; bytes: Uint8Array<ArrayBuffer>; times: StageTimes }
+  | { ok: false; error: ImgserveError };
+
+/** How {@linkcode WorkerPool.runOutputs} runs a task. */
+export interface OutputsOptions {
+  /** Allowed for the decode and first output, then again for each next output (restarted at each handoff). */
+  timeoutMs: number;
+  /** Wait for an idle worker rather than being sent ahead to a busy one. */
+  alone?: boolean;
+  /** Told of each output as soon as it is made, in list order. */
+  onOutput?: (index: number, result: OutputResult) => void;
+}
+
 interface Task {
   id: number;
   plan: Plan;
@@ -48,6 +74,10 @@ interface Task {
   /** Only for an idle worker, never sent ahead (a job already lost once that way). */
   alone: boolean;
   timeoutMs: number;
+  /** Several outputs from one decode (runOutputs), and what became of those made so far. */
+  outputs?: OutputTask[];
+  results?: OutputResult[];
+  onOutput?: (index: number, result: OutputResult) => void;
   resolve: (result: WorkResult) => void;
   reject: (err: ImgserveError) => void;
 }
@@ -159,12 +189,7 @@ export class WorkerPool {
   ): Promise<WorkResult> {
     const { timeoutMs = this.#options.taskTimeoutMs, writeTo, writeTemp, alone = false } = options;
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
-    let bytes: ArrayBuffer | undefined, readFrom: LocalSource | undefined;
-    if (source instanceof Uint8Array) {
-      bytes = source.byteOffset === 0 && source.byteLength === source.buffer.byteLength
-        ? source.buffer as ArrayBuffer
-        : source.slice().buffer;
-    } else readFrom = source;
+    const { bytes, readFrom } = taskSource(source);
     return new Promise((resolve, reject) => {
       this.#queue.push({
         id: this.#nextId++,
@@ -178,6 +203,55 @@ export class WorkerPool {
         resolve,
         reject,
       });
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Makes several outputs of one source in one worker: the source is read
+   * and decoded once, and each output is made from the decoded pixels (an
+   * SVG is rendered at each output's size) and handed back, or stored at
+   * its `writeTo`, one at a time. All plans share `op` and `source`.
+   *
+   * An output that fails alone (its encode, its destination) is an
+   * `{ ok: false }` result and the others go on; a failure of the whole
+   * attempt (unreadable source, failed decode, crash, timeout,
+   * {@linkcode JobNotStarted}) rejects, as {@linkcode run} does, and the
+   * outputs already passed to `onOutput` stand. `timeoutMs` bounds the
+   * decode and first output, then each next output again: a task of n
+   * outputs may take up to n times as long.
+   *
+   * @example
+   * ```ts
+   * const results = await pool.runOutputs(source, [{ plan: large }, { plan: thumb, writeTo: "/srv/t.jpg" }], {
+   *   timeoutMs: 60_000,
+   *   onOutput: (i, result) => console.log(i, result.ok),
+   * });
+   * ```
+   */
+  runOutputs(
+    source: Uint8Array | LocalSource,
+    outputs: OutputTask[],
+    options: OutputsOptions,
+  ): Promise<OutputResult[]> {
+    if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
+    if (outputs.length === 0) return Promise.resolve([]);
+    const { bytes, readFrom } = taskSource(source);
+    return new Promise((resolve, reject) => {
+      const task: Task = {
+        id: this.#nextId++,
+        plan: outputs[0].plan,
+        bytes,
+        readFrom,
+        timeoutMs: options.timeoutMs,
+        alone: options.alone ?? false,
+        outputs,
+        results: [],
+        onOutput: options.onOutput,
+        resolve: () => resolve(task.results!),
+        reject,
+      };
+      this.#queue.push(task);
       this.#dispatch();
     });
   }
@@ -220,6 +294,8 @@ export class WorkerPool {
           } else slot.renderers.delete(reply.pid);
         } else if (reply.type === "rendering") {
           if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot, 0);
+        } else if (reply.type === "output" || reply.type === "outputFailed") {
+          this.#output(slot, reply);
         } else {
           this.#finish(slot, reply);
         }
@@ -269,7 +345,32 @@ export class WorkerPool {
     });
   }
 
-  #finish(slot: Slot, reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" }>): void {
+  /** One output of the running task, handed off: passed on at once, and the next output gets its own time. */
+  #output(slot: Slot, reply: Extract<WorkReply, { type: "output" | "outputFailed" }>): void {
+    const task = slot.tasks[0];
+    if (!task?.results || task.id !== reply.id || reply.index !== task.results.length) {
+      this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
+      return;
+    }
+    let result: OutputResult;
+    if (reply.type === "output") result = { ok: true, bytes: new Uint8Array(reply.bytes), times: reply.times };
+    else {
+      // A codec that failed may have corrupted its memory: the worker finishes this task and is replaced.
+      if (!reply.sound) slot.retiring = true;
+      result = {
+        ok: false,
+        error: new ImgserveError(isErrorName(reply.code) ? reply.code : "PROCESSING_FAILED", reply.message),
+      };
+    }
+    task.results.push(result);
+    this.#startTimer(slot, 0);
+    task.onOutput?.(reply.index, result);
+  }
+
+  #finish(
+    slot: Slot,
+    reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" | "output" | "outputFailed" }>,
+  ): void {
     const task = slot.tasks.shift();
     if (!task || task.id !== reply.id) {
       this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
@@ -279,6 +380,7 @@ export class WorkerPool {
     if (reply.type === "returned") {
       // Handed back unrun by a retiring worker: first in line again.
       task.bytes = reply.bytes;
+      if (task.results) task.results = [];
       this.#queue.unshift(task);
     } else if (reply.type === "unwritable") {
       task.reject(new ImgserveError("DESTINATION_NOT_WRITABLE", reply.message));
@@ -291,6 +393,8 @@ export class WorkerPool {
       // what it holds and is replaced. A render process looks after itself.
       if (!reply.sound) slot.retiring = true;
       task.reject(new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
+    } else if (task.results && task.results.length !== task.outputs!.length) {
+      task.reject(new ImgserveError("WORKER_CRASHED", "the image worker left outputs unmade"));
     } else {
       task.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });
     }
@@ -321,14 +425,24 @@ export class WorkerPool {
         const task = this.#queue.shift()!;
         slot.tasks.push(task);
         if (held === 0) this.#startTimer(slot);
-        const { id, plan, bytes, readFrom, writeTo, writeTemp } = task;
+        const { id, plan, bytes, readFrom, writeTo, writeTemp, outputs } = task;
         slot.worker.postMessage(
-          { type: "run", id, plan, bytes, readFrom, writeTo, writeTemp } satisfies WorkRequest,
+          { type: "run", id, plan, bytes, readFrom, writeTo, writeTemp, outputs } satisfies WorkRequest,
           bytes ? [bytes] : [],
         );
       }
     }
   }
+}
+
+/** Source bytes as a buffer to transfer (the caller's, when it is whole), or the local file the worker reads. */
+function taskSource(source: Uint8Array | LocalSource): { bytes?: ArrayBuffer; readFrom?: LocalSource } {
+  if (!(source instanceof Uint8Array)) return { readFrom: source };
+  return {
+    bytes: source.byteOffset === 0 && source.byteLength === source.buffer.byteLength
+      ? source.buffer as ArrayBuffer
+      : source.slice().buffer,
+  };
 }
 
 /**

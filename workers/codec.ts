@@ -16,6 +16,7 @@ import { type CodecModules, initCodecs } from "./wasm.ts";
 import { readLocalSource, writeFileAtomic } from "./local_io.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
 import { ImgserveError } from "../src/errors.ts";
+import { makeOutputs, type OutputOrder } from "./outputs.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
@@ -41,6 +42,12 @@ export type WorkRequest =
     writeTo?: string;
     /** The job's own temporary name beside `writeTo`. */
     writeTemp?: string;
+    /**
+     * Several outputs from one decode (`plan` is the first one's): each is
+     * answered by an `output` or `outputFailed` reply, in order, then `done`
+     * with no bytes.
+     */
+    outputs?: OutputOrder[];
   };
 
 /** Messages the worker answers with. */
@@ -57,6 +64,10 @@ export type WorkReply =
   | { type: "unwritable"; id: number; message: string }
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
   | { type: "unreadable"; id: number; code: string; message: string }
+  /** One output of a task with `outputs`: its bytes, or none when it was stored at its `writeTo`. */
+  | { type: "output"; id: number; index: number; bytes: ArrayBuffer; times: StageTimes }
+  /** One output of a task with `outputs` failed alone (an ImgserveError's name); `sound` as for `failed`. */
+  | { type: "outputFailed"; id: number; index: number; code: string; message: string; sound: boolean }
   /** Not run: after a failure this worker runs nothing more. */
   | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
@@ -136,20 +147,12 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     );
     return;
   }
+  if (message.outputs) return await runOutputs(message.id, message.outputs, bytes, timer);
   let result;
   try {
     result = await run(message.id, message.plan, bytes, timer);
   } catch (err) {
-    const { plan } = message;
-    // The render process words its own failures and ends itself if need be; the codecs here are worded now.
-    const sound = plan.op === "rasterize" && err instanceof Error;
-    if (!sound) retiring = true;
-    const text = sound ? err.message : plainFailure(
-      err,
-      plan.source.format,
-      Math.max(plan.source.width * plan.source.height, plan.width * plan.height) * 4,
-    );
-    self.postMessage({ type: "failed", id: message.id, message: text, sound } satisfies WorkReply);
+    reportFailure(message.id, message.plan, err);
     return;
   }
   if (message.writeTo !== undefined) {
@@ -163,4 +166,37 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     }
   }
   self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
+}
+
+/** Each output is posted as it is made; a failure of the whole source is answered as a single job's. */
+async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array, timer: StageTimer): Promise<void> {
+  const rendering = () => self.postMessage({ type: "rendering", id } satisfies WorkReply);
+  try {
+    await makeOutputs(bytes, outputs, { timer, stopped, renderer: renderer!, rendering }, (index, made) => {
+      if (made.ok) {
+        const { bytes, times } = made;
+        self.postMessage({ type: "output", id, index, bytes, times } satisfies WorkReply, [bytes]);
+        return;
+      }
+      if (!made.sound) retiring = true;
+      const { code, message, sound } = made;
+      self.postMessage({ type: "outputFailed", id, index, code, message, sound } satisfies WorkReply);
+    });
+  } catch (err) {
+    reportFailure(id, outputs[0].plan, err);
+    return;
+  }
+  self.postMessage({ type: "done", id, bytes: new ArrayBuffer(0), times: {} } satisfies WorkReply);
+}
+
+function reportFailure(id: number, plan: Plan, err: unknown): void {
+  // The render process words its own failures and ends itself if need be; the codecs here are worded now.
+  const sound = plan.op === "rasterize" && err instanceof Error;
+  if (!sound) retiring = true;
+  const text = sound ? err.message : plainFailure(
+    err,
+    plan.source.format,
+    Math.max(plan.source.width * plan.source.height, plan.width * plan.height) * 4,
+  );
+  self.postMessage({ type: "failed", id, message: text, sound } satisfies WorkReply);
 }

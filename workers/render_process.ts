@@ -18,20 +18,32 @@ import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
 import { plainFailure } from "./ops/failure.ts";
-import { rasterizeOp } from "./ops/rasterize.ts";
+import { type FontSet, rasterizeOp, renderSvg, svgText } from "./ops/rasterize.ts";
+import { encodeResult } from "./ops/encode.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 
 /** The hidden command that makes a compiled imgserve executable a render process. */
 export const RENDER_COMMAND = "__render";
 
-/** What the render process is sent. */
-export type RenderRequest = { type: "init"; fontDirs: string[] } | { type: "render"; plan: Plan };
+/**
+ * What the render process is sent. `renderOutputs` draws one SVG at each
+ * plan's size, answered by one `output` or `outputFailed` per plan, in
+ * order, then `done` (or `failed` for the whole SVG).
+ */
+export type RenderRequest =
+  | { type: "init"; fontDirs: string[] }
+  | { type: "render"; plan: Plan }
+  | { type: "renderOutputs"; plans: Plan[] };
 
 /** What it answers; after a fatal failure it exits, its WASM memory being suspect. */
 export type RenderReply =
   | { type: "ready" }
   | { type: "done"; times: StageTimes }
-  | { type: "failed"; message: string; fatal: boolean };
+  | { type: "failed"; message: string; fatal: boolean }
+  /** One output of `renderOutputs`, its encoded bytes in the body. */
+  | { type: "output"; index: number; times: StageTimes }
+  /** One output of `renderOutputs` failed alone; the process is sound. */
+  | { type: "outputFailed"; index: number; message: string };
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;
@@ -75,6 +87,10 @@ export async function serveRenders(): Promise<void> {
   await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});
   await writeFrame<RenderReply>(out, { type: "ready" });
   for (let frame = await frames.next(); frame; frame = await frames.next()) {
+    if (frame.head.type === "renderOutputs") {
+      await renderOutputs(frame.body, frame.head.plans, fonts, out);
+      continue;
+    }
     if (frame.head.type !== "render") continue;
     const timer = new StageTimer();
     let bytes: ArrayBuffer;
@@ -93,6 +109,50 @@ export async function serveRenders(): Promise<void> {
     }
     await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));
   }
+}
+
+/** resvg refuses bad SVGs with an error and stays sound; a panic or a memory failure leaves it suspect. */
+function isFatal(err: unknown): boolean {
+  return err instanceof WebAssembly.RuntimeError || err instanceof RangeError || !(err instanceof Error);
+}
+
+/**
+ * Draws one SVG at several sizes, each handed off before the next is drawn.
+ * A drawing that fails before any output is made fails the whole SVG (it is
+ * the source's fault); later, only that output fails. A fatal failure ends
+ * the process.
+ */
+async function renderOutputs(
+  body: Uint8Array,
+  plans: Plan[],
+  fonts: FontSet,
+  out: WritableStreamDefaultWriter<Uint8Array>,
+): Promise<void> {
+  const text = svgText(body, fonts);
+  let made = 0;
+  for (const [index, plan] of plans.entries()) {
+    const timer = new StageTimer();
+    let bytes: ArrayBuffer;
+    let drawn = false;
+    try {
+      const pixels = await renderSvg(text, plan, fonts, timer);
+      drawn = true;
+      bytes = await timer.time("encode", () => encodeResult(pixels, plan));
+    } catch (err) {
+      const message = plainFailure(err, "svg", plan.width * plan.height * 4);
+      const fatal = isFatal(err);
+      if (fatal || (!drawn && made === 0)) {
+        await writeFrame<RenderReply>(out, { type: "failed", message, fatal });
+        if (fatal) Deno.exit(1);
+        return;
+      }
+      await writeFrame<RenderReply>(out, { type: "outputFailed", index, message });
+      continue;
+    }
+    made++;
+    await writeFrame<RenderReply>(out, { type: "output", index, times: timer.times }, new Uint8Array(bytes));
+  }
+  await writeFrame<RenderReply>(out, { type: "done", times: {} });
 }
 
 if (import.meta.main) await serveRenders();

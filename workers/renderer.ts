@@ -81,6 +81,47 @@ export class Renderer {
     throw new Error(reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly");
   }
 
+  /**
+   * Draws one SVG at each plan's size in the render process (see
+   * `renderOutputs` there); `onOutput` hears of each output as it arrives,
+   * its encoded bytes or the sentence of its own failure. Throws with a
+   * plain sentence when the whole SVG fails.
+   */
+  async renderOutputs(
+    plans: Plan[],
+    svg: Uint8Array,
+    started: () => void,
+    onOutput: (index: number, made: { bytes: Uint8Array; times: StageTimes } | { message: string }) => void,
+  ): Promise<void> {
+    const running = this.#start();
+    let failure: Extract<RenderReply, { type: "failed" }> | undefined;
+    try {
+      await running.ready;
+      started();
+      await writeFrame<RenderRequest>(running.writer, { type: "renderOutputs", plans }, svg);
+      // One answer per plan, then the end: a process saying more is not trusted.
+      for (let index = 0; index <= plans.length; index++) {
+        const reply = await running.frames.next();
+        const head = reply?.head;
+        if (index < plans.length && head?.type === "output" && head.index === index) {
+          onOutput(index, { bytes: reply!.body, times: head.times });
+        } else if (index < plans.length && head?.type === "outputFailed" && head.index === index) {
+          onOutput(index, { message: head.message });
+        } else if (head?.type === "done" && index === plans.length) return;
+        else if (head?.type === "failed") {
+          failure = head;
+          break;
+        } else throw new Error("the SVG renderer stopped unexpectedly");
+      }
+    } catch (err) {
+      this.#stop(running);
+      throw err;
+    }
+    // An SVG refused cleanly leaves the process sound, for the next one.
+    if (!failure || failure.fatal) this.#stop(running);
+    throw new Error(failure?.message ?? "the SVG renderer stopped unexpectedly");
+  }
+
   #start(): Running {
     if (this.#running) return this.#running;
     const { command, ...options } = renderCommand();

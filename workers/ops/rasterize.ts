@@ -9,6 +9,7 @@ import type { Plan } from "../../src/job/plan.ts";
 import { encodeResult } from "./encode.ts";
 import { withConcreteFamilies } from "../fonts.ts";
 import type { StageTimer } from "./timer.ts";
+import type { Pixels } from "./pixels.ts";
 
 /** Fonts resvg may use; resvg-wasm has no access to system fonts by itself. */
 export interface FontSet {
@@ -24,7 +25,22 @@ export async function rasterizeOp(
   fonts: FontSet,
   timer: StageTimer,
 ): Promise<ArrayBuffer> {
-  const svg = withConcreteFamilies(sizedSvg(new TextDecoder().decode(bytes), plan), fonts);
+  const pixels = await renderSvg(svgText(bytes, fonts), plan, fonts, timer);
+  return await timer.time("encode", () => encodeResult(pixels, plan));
+}
+
+/** The SVG as text with concrete font families: done once, whatever the number of sizes it is drawn at. */
+export function svgText(bytes: Uint8Array, fonts: FontSet): string {
+  return withConcreteFamilies(new TextDecoder().decode(bytes), fonts);
+}
+
+/**
+ * Draws the SVG text at the plan's size. resvg takes the size when it
+ * builds its tree, so each size is a tree of its own: drawn from the
+ * vector, never scaled from another size's pixels.
+ */
+export async function renderSvg(text: string, plan: Plan, fonts: FontSet, timer: StageTimer): Promise<Pixels> {
+  const svg = sizedSvg(text, plan);
   const pixels = await timer.time("render", () => {
     const pick = (...names: string[]) => names.find((n) => fonts.families.has(n));
     const resvg = new Resvg(svg, {
@@ -60,7 +76,7 @@ export async function rasterizeOp(
   if (pixels.width !== plan.width || pixels.height !== plan.height) {
     throw new Error(`rendered ${pixels.width}x${pixels.height}, planned ${plan.width}x${plan.height}`);
   }
-  return await timer.time("encode", () => encodeResult(pixels, plan));
+  return pixels;
 }
 
 /**

@@ -8,6 +8,7 @@ import decodeJpeg from "@jsquash/jpeg/decode.js";
 import decodePng from "@jsquash/png/decode.js";
 import resize from "@jsquash/resize";
 import type { Plan, Rect } from "../../src/job/plan.ts";
+import type { ImageHeader } from "../../src/image/header.ts";
 import { encodeResult } from "./encode.ts";
 import { decodeMore } from "./decode_more.ts";
 import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
@@ -33,6 +34,21 @@ interface Decoded {
   crop: Rect;
 }
 
+/** Decoded pixels, as displayed, at `scale` decoded pixels per source pixel. */
+type ScaledImage = Pick<DecodedSource, "image" | "scale">;
+
+/**
+ * A source decoded once for several outputs: pixels as displayed, in sRGB,
+ * at `scale` decoded pixels per source pixel (below 1 after a reduced JPEG
+ * decode).
+ */
+export interface DecodedSource {
+  image: Pixels;
+  scale: number;
+  /** The smallest size the decode had to keep, as a fraction of the source's: set by the most demanding output. */
+  factor: number;
+}
+
 /** Runs a resize plan on the source bytes. */
 export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
   const scaled = await resizePixels(bytes, plan, timer);
@@ -41,56 +57,95 @@ export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer)
 
 /** Decodes and scales to the plan's size: everything but the encode. */
 export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<Pixels> {
-  const decoded = await timer.time("decode", () => decode(bytes, plan));
-  return await timer.time("resize", () => scale(decoded.image, decoded.crop, plan));
+  const decoded = await decodeSource(bytes, [plan], timer);
+  return await scaleFor(decoded, plan, timer);
 }
 
-/** Decodes to sRGB: an embedded profile (or CMYK) is converted right after decoding, before any resampling. */
-async function decode(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
-  const colour = await colourInfo(bytes, plan.source.format);
+/**
+ * Decodes the source once for every plan (all share its header): a JPEG's
+ * reduced-scale decode is the one the largest output can still use.
+ */
+export async function decodeSource(bytes: Uint8Array, plans: Plan[], timer: StageTimer): Promise<DecodedSource> {
+  // The margin over the most demanding output (relative to its crop) decides the decode's scale.
+  const factor = Math.max(...plans.map(decodeFactor));
+  return { ...await timer.time("decode", () => decode(bytes, plans[0].source, factor)), factor };
+}
+
+/** How large a decode the plan needs, as a fraction of the source's size. */
+function decodeFactor(plan: Plan): number {
+  return DECODE_MARGIN * Math.max(plan.width / plan.crop.width, plan.height / plan.crop.height);
+}
+
+/** One output's pixels from the decoded source, which is left as it was. */
+export async function scaleFor(decoded: DecodedSource, plan: Plan, timer: StageTimer): Promise<Pixels> {
+  const { image, crop } = cropIn(decoded, plan.crop);
+  // A JPEG decoded larger than this output alone would have been (for a larger one) is box-shrunk down to the
+  // margin its own reduced decode would have kept: the same filtering, as cheap as that decode would have been.
+  const margin = plan.source.format === "jpeg" && decodeFactor(plan) < decoded.factor ? DECODE_MARGIN : BOX_MARGIN;
+  return await timer.time("resize", () => scale(image, crop, plan, margin));
+}
+
+/** A source rectangle in the decoded pixels' coordinates. */
+function cropIn({ image, scale: s }: ScaledImage, rect: Rect): Decoded {
+  if (s === 1) return { image, crop: rect };
+  const x = Math.min(image.width - 1, Math.round(rect.x * s));
+  const y = Math.min(image.height - 1, Math.round(rect.y * s));
+  const width = Math.max(1, Math.min(image.width - x, Math.round((rect.x + rect.width) * s) - x));
+  const height = Math.max(1, Math.min(image.height - y, Math.round((rect.y + rect.height) * s) - y));
+  return { image, crop: { x, y, width, height } };
+}
+
+/**
+ * Decodes to sRGB: an embedded profile (or CMYK) is converted right after
+ * decoding, before any resampling. `factor` is the smallest size the
+ * decoded image may have, as a fraction of the source's.
+ */
+async function decode(bytes: Uint8Array, source: ImageHeader, factor: number): Promise<ScaledImage> {
+  const colour = await colourInfo(bytes, source.format);
   if (colour.components === 4) {
-    return decodeScaledJpeg(bytes, plan, { icc: colour.icc, inverted: colour.adobe === true }) as Promise<Decoded>;
+    return decodeScaledJpeg(bytes, source, factor, { icc: colour.icc, inverted: colour.adobe === true }) as Promise<
+      ScaledImage
+    >;
   }
-  const decoded = await decodeAsStored(bytes, plan);
+  const decoded = await decodeAsStored(bytes, source, factor);
   if (colour.icc) await rgbToSrgb(decoded.image, colour.icc);
   return decoded;
 }
 
-async function decodeAsStored(bytes: Uint8Array, plan: Plan): Promise<Decoded> {
-  if (plan.source.format !== "jpeg" && plan.source.format !== "png") {
-    return { image: await decodeMore(bytes, plan.source), crop: plan.crop };
+async function decodeAsStored(bytes: Uint8Array, source: ImageHeader, factor: number): Promise<ScaledImage> {
+  if (source.format !== "jpeg" && source.format !== "png") {
+    return { image: await decodeMore(bytes, source), scale: 1 };
   }
-  if (plan.source.format === "jpeg") {
-    const scaled = await decodeScaledJpeg(bytes, plan);
+  if (source.format === "jpeg") {
+    const scaled = await decodeScaledJpeg(bytes, source, factor);
     if (scaled) return scaled;
   }
   // Both copy the bytes into their own memory from any byte view.
   const data = bytes as unknown as ArrayBuffer;
   const image = fromImageData(
-    plan.source.format === "jpeg" ? await decodeJpeg(data, { preserveOrientation: true }) : await decodePng(data),
+    source.format === "jpeg" ? await decodeJpeg(data, { preserveOrientation: true }) : await decodePng(data),
   );
-  if (image.width !== plan.source.width || image.height !== plan.source.height) {
+  if (image.width !== source.width || image.height !== source.height) {
     throw new Error(
-      `decoded size ${image.width}x${image.height} differs from the header's ${plan.source.width}x${plan.source.height}`,
+      `decoded size ${image.width}x${image.height} differs from the header's ${source.width}x${source.height}`,
     );
   }
-  return { image, crop: plan.crop };
+  return { image, scale: 1 };
 }
 
 /**
- * A JPEG decoded at the smallest n/8 scale the plan allows, turned upright,
- * with the crop scaled to match; undefined when no reduction is possible or
+ * A JPEG decoded at the smallest n/8 scale that keeps it at least `factor`
+ * of its size, turned upright; undefined when no reduction is possible or
  * libjpeg-turbo refuses the file (truncated data), so the full decoder
  * gets its chance. With `cmyk` (a CMYK or YCCK JPEG, which only
  * libjpeg-turbo decodes here) it always decodes, or throws.
  */
 async function decodeScaledJpeg(
   bytes: Uint8Array,
-  plan: Plan,
+  source: ImageHeader,
+  factor: number,
   cmyk?: { icc?: Uint8Array; inverted: boolean },
-): Promise<Decoded | undefined> {
-  const { source, crop: rect } = plan;
-  const factor = DECODE_MARGIN * Math.max(plan.width / rect.width, plan.height / rect.height);
+): Promise<ScaledImage | undefined> {
   const minWidth = Math.ceil(source.width * factor);
   const minHeight = Math.ceil(source.height * factor);
   const swap = swapsSides(source.orientation);
@@ -115,19 +170,13 @@ async function decodeScaledJpeg(
       `decoded size ${stored.width}x${stored.height} does not match the header's ${storedWidth}x${storedHeight}`,
     );
   }
-  const image = orient(stored, source.orientation);
-  const s = stored.scale;
-  const x = Math.min(image.width - 1, Math.round(rect.x * s));
-  const y = Math.min(image.height - 1, Math.round(rect.y * s));
-  const width = Math.max(1, Math.min(image.width - x, Math.round((rect.x + rect.width) * s) - x));
-  const height = Math.max(1, Math.min(image.height - y, Math.round((rect.y + rect.height) * s) - y));
-  return { image, crop: { x, y, width, height } };
+  return { image: orient(stored, source.orientation), scale: stored.scale };
 }
 
-/** Crop, then box-shrink while far above the target, then Lanczos3. */
-export async function scale(src: Pixels, rect: Rect, plan: Plan): Promise<Pixels> {
-  const fx = Math.floor(rect.width / (plan.width * BOX_MARGIN));
-  const fy = Math.floor(rect.height / (plan.height * BOX_MARGIN));
+/** Crop, then box-shrink while at least `margin` times the target, then Lanczos3. */
+export async function scale(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN): Promise<Pixels> {
+  const fx = Math.floor(rect.width / (plan.width * margin));
+  const fy = Math.floor(rect.height / (plan.height * margin));
   const image = fx > 1 || fy > 1
     ? boxShrink(src, Math.max(1, fx), Math.max(1, fy), rect)
     : crop(src, rect.x, rect.y, rect.width, rect.height);

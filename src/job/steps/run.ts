@@ -10,7 +10,6 @@ import { type JobContext, transferOptions } from "../context.ts";
 import { cleanUpAfter } from "../originals.ts";
 import { destinationOf, type Output } from "../output.ts";
 import { outputKey } from "../outputs.ts";
-import { runOutputs } from "../run_outputs.ts";
 import { sinkFor } from "../sink.ts";
 import { resumedSource } from "../source.ts";
 import { deliver } from "./deliver.ts";
@@ -66,7 +65,7 @@ export async function run(ctx: JobContext, attempt: Attempt): Promise<void> {
       const made = new Set<number>();
       try {
         // Run again only on an idle worker, so it cannot wait behind the crashing job a second time.
-        await runOutputs(ctx.pool, attempt.input!, left.map((k) => ({ plan: pending[k].plan, ...sinks[k].local })), {
+        await ctx.pool.runOutputs(attempt.input!, left.map((k) => ({ plan: pending[k].plan, ...sinks[k].local })), {
           timeoutMs,
           alone: again > 0,
           onOutput: (j, result) => {

@@ -1,0 +1,119 @@
+/**
+ * Several outputs of one source in one task: the source is decoded once
+ * (an SVG's text prepared once) and each output is made from it, then
+ * handed off before the next is made, so only one encoded result is held.
+ *
+ * @module
+ */
+import type { Plan } from "../src/job/plan.ts";
+import type { ErrorName } from "../src/errors.ts";
+import { writeFileAtomic } from "./local_io.ts";
+import { encodeResult } from "./ops/encode.ts";
+import { plainFailure } from "./ops/failure.ts";
+import { decodeSource, scaleFor } from "./ops/resize.ts";
+import { StageTimer, type StageTimes } from "./ops/timer.ts";
+import type { Renderer } from "./renderer.ts";
+
+/** One output to make, and the checked local path the worker stores it at, if any. */
+export interface OutputOrder {
+  plan: Plan;
+  writeTo?: string;
+  /** The job's own temporary name beside `writeTo`. */
+  writeTemp?: string;
+}
+
+/**
+ * One output made (its bytes, empty once stored at `writeTo`) or failed
+ * alone; `sound` is false when a codec failed and its memory is suspect.
+ */
+export type MadeOutput =
+  | { ok: true; bytes: ArrayBuffer; times: StageTimes }
+  | { ok: false; code: ErrorName; message: string; sound: boolean };
+
+/** What making outputs needs from its worker. */
+export interface OutputContext {
+  /** Already holds the source's read time: counted on the first output. */
+  timer: StageTimer;
+  stopped: () => boolean;
+  renderer: Renderer;
+  /** The render process has the SVG: its time starts now. */
+  rendering: () => void;
+}
+
+/**
+ * Makes each output in order and passes it to `hand` as soon as it is
+ * made. Throws when the whole source fails (decode, or an SVG that cannot
+ * be drawn at all); outputs handed before that stand.
+ */
+export async function makeOutputs(
+  bytes: Uint8Array,
+  orders: OutputOrder[],
+  context: OutputContext,
+  hand: (index: number, made: MadeOutput) => void,
+): Promise<void> {
+  const plans = orders.map((o) => o.plan);
+  if (plans[0].op === "rasterize") {
+    let first = true;
+    await context.renderer.renderOutputs(plans, bytes, context.rendering, (index, made) => {
+      if ("message" in made) {
+        hand(index, {
+          ok: false,
+          code: "DECODE_FAILED",
+          message: `the image could not be processed: ${made.message}`,
+          sound: true,
+        });
+        return;
+      }
+      const times = first ? { ...context.timer.times, ...made.times } : made.times;
+      first = false;
+      hand(index, store(orders[index], ownBuffer(made.bytes), times));
+    });
+    return;
+  }
+  const decoded = await decodeSource(bytes, plans, context.timer);
+  for (const [index, order] of orders.entries()) {
+    const { plan } = order;
+    const timer = index === 0 ? context.timer : new StageTimer(context.stopped);
+    let encoded: ArrayBuffer;
+    try {
+      let pixels = await scaleFor(decoded, plan, timer);
+      // JPEG flattens its pixels on white in place: never the decoded source the next outputs are made from.
+      if (pixels.data === decoded.image.data && plan.format === "jpeg" && plan.source.hasAlpha) {
+        pixels = { ...pixels, data: pixels.data.slice() };
+      }
+      encoded = await timer.time("encode", () => encodeResult(pixels, plan));
+    } catch (err) {
+      const plain = plainFailure(err, plan.source.format, plan.width * plan.height * 4);
+      // The source decoded, so "corrupt data" would mislead: this output alone could not be made.
+      const text = /memory/.test(plain)
+        ? plain
+        : `the ${plan.width}x${plan.height} ${plan.format} output could not be made`;
+      hand(index, {
+        ok: false,
+        code: "DECODE_FAILED",
+        message: `the image could not be processed: ${text}`,
+        sound: false,
+      });
+      continue;
+    }
+    hand(index, store(order, encoded, timer.times));
+  }
+}
+
+/** Stores an output at its `writeTo`, if it has one; an unwritable destination fails this output alone. */
+function store(order: OutputOrder, bytes: ArrayBuffer, times: StageTimes): MadeOutput {
+  if (order.writeTo === undefined) return { ok: true, bytes, times };
+  try {
+    const started = performance.now();
+    writeFileAtomic(order.writeTo, new Uint8Array(bytes), order.writeTemp);
+    return { ok: true, bytes: new ArrayBuffer(0), times: { ...times, write: performance.now() - started } };
+  } catch (err) {
+    return { ok: false, code: "DESTINATION_NOT_WRITABLE", message: (err as Error).message, sound: true };
+  }
+}
+
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
+}
