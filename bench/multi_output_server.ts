@@ -1,8 +1,10 @@
 /**
  * One job with three outputs against the same three outputs as three jobs,
  * and against its largest output alone, through a running `imgserve run`
- * with one worker: the issue's 1280 fit JPEG, 400x300 cover and 200x120
- * cover JPEG q80 of each baseline JPEG photo, file:// in and out.
+ * with one worker: the issue's 1280 fit JPEG, 400x300 cover WebP and
+ * 200x120 cover JPEG, q80, of each baseline JPEG photo, file:// in and out.
+ * The pool alone is compared in multi_output.ts; this adds what the server
+ * does around it (header, placeholders, journal, deliveries).
  *
  * Times come from the jobs' own timestamps (accepted to finished, so
  * placeholders, journal and uploads count) and from the worker's stage
@@ -21,7 +23,7 @@ import { startServerProcess } from "./server_process.ts";
 /** The three outputs of the issue, as `args`. */
 export const THREE_OUTPUTS = [
   { name: "large", args: { width: 1280, height: 1280, mode: "fit", format: "jpeg", quality: 80 } },
-  { name: "card", args: { width: 400, height: 300, mode: "cover", format: "jpeg", quality: 80 } },
+  { name: "card", args: { width: 400, height: 300, mode: "cover", format: "webp", quality: 80 } },
   { name: "thumb", args: { width: 200, height: 120, mode: "cover", format: "jpeg", quality: 80 } },
 ] as const;
 
@@ -35,7 +37,7 @@ export interface MultiOutputTimes {
 }
 
 /** Runs the comparison on a server of its own, one worker. */
-export async function compareMultiOutput(
+export async function compareMultiOutputServer(
   photos: CorpusImage[],
   options: { reps: number; work: string; flags?: string[] },
 ): Promise<MultiOutputTimes> {
@@ -123,7 +125,7 @@ function median(values: number[]): number {
 }
 
 /** The comparison's table: both ratios, by wall time and by worker time. */
-export function multiOutputTable(times: MultiOutputTimes): string {
+export function serverMultiOutputTable(times: MultiOutputTimes): string {
   const row = (label: string, t: { multi: number; separate: number; largest: number }) => [
     label,
     t.multi.toFixed(0),
@@ -149,9 +151,13 @@ if (import.meta.main) {
     .slice(0, Number(values.images));
   const work = await Deno.makeTempDir({ prefix: "imgserve-bench-" });
   try {
-    const times = await compareMultiOutput(photos, { reps: Number(values.reps), work, flags: ["--data-dir", work] });
+    const times = await compareMultiOutputServer(photos, {
+      reps: Number(values.reps),
+      work,
+      flags: ["--data-dir", work],
+    });
     console.log(`== ${times.images} baseline JPEG photos, one worker, through the server ==`);
-    console.log(multiOutputTable(times));
+    console.log(serverMultiOutputTable(times));
   } finally {
     await Deno.remove(work, { recursive: true });
   }
