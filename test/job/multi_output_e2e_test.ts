@@ -3,14 +3,13 @@
  * FTP (pyftpdlib) and HTTP PUT destinations on 127.0.0.1.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, type Rgba, thirds } from "../helpers/images.ts";
-import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
+import { assertImage, GREEN, isImage, PLACEHOLDER_GREY, png, thirds } from "../helpers/images.ts";
+import { jobState, postJob } from "../helpers/jobs.ts";
+import { spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { startPyftpd, type TestFtpServer } from "../fixtures/ftp/pyftpd.ts";
 import type { SingleOutputRecord } from "../../src/job/journal.ts";
 import { planJob } from "../../src/job/plan.ts";
-
-const GREY: Rgba = [128, 128, 128, 255];
 
 /** An HTTP PUT destination keeping the bodies it took, per path; `answer` picks each reply's status. */
 function putSite(answer: (path: string, nth: number) => number | Promise<number> = () => 201) {
@@ -31,21 +30,6 @@ function putSite(answer: (path: string, nth: number) => number | Promise<number>
 async function stores(ftp: TestFtpServer): Promise<number> {
   const log = await Deno.readTextFile(`${ftp.root}/../log`);
   return log.split("\n").filter((line) => /\bSTOR\b.*completed=1/.test(line)).length;
-}
-
-/** Asserts an image's size, format and green centre (the real result, not the grey placeholder). */
-async function assertResult(bytes: Uint8Array, width: number, height: number, magic: string): Promise<void> {
-  const text = new TextDecoder("latin1").decode(bytes.subarray(0, 12));
-  assert(text.includes(magic), `expected ${magic}, got ${JSON.stringify(text)}`);
-  const image = await decode(bytes);
-  assertEquals([image.width, image.height], [width, height]);
-  const centre = pixel(image, width >> 1, height >> 1);
-  assert(near(centre, GREEN), `centre is ${centre}`);
-}
-
-async function isPlaceholder(bytes: Uint8Array): Promise<boolean> {
-  const image = await decode(bytes);
-  return near(pixel(image, image.width >> 1, image.height >> 1), GREY, 2);
 }
 
 function namesIn(folder: string): string[] {
@@ -79,9 +63,14 @@ Deno.test("one job to a file, an FTP server and an HTTP PUT: every placeholder b
   ]);
   assertEquals(reply.headers.get("location"), `/jobs/${id}`);
   // The source is still held: what is at each destination now is the placeholder.
-  assert(await isPlaceholder(await Deno.readFile(`${dir.path}/large/Held.png`)));
-  assert(await isPlaceholder(await Deno.readFile(`${ftp.root}/card/Held-160x120.webp`)));
-  assert(await isPlaceholder(dst.puts.get("/thumbs/Held.jpg")![0]));
+  assert(await isImage(await Deno.readFile(`${dir.path}/large/Held.png`), { centre: PLACEHOLDER_GREY, tolerance: 2 }));
+  assert(
+    await isImage(await Deno.readFile(`${ftp.root}/card/Held-160x120.webp`), {
+      centre: PLACEHOLDER_GREY,
+      tolerance: 2,
+    }),
+  );
+  assert(await isImage(dst.puts.get("/thumbs/Held.jpg")![0], { centre: PLACEHOLDER_GREY, tolerance: 2 }));
   const pending = await jobState(imgserve.base, id);
   assertEquals((pending.outputs as { state: string }[]).map((o) => o.state), ["pending", "pending", "pending"]);
   src.release();
@@ -90,9 +79,9 @@ Deno.test("one job to a file, an FTP server and an HTTP PUT: every placeholder b
   const large = await Deno.readFile(`${dir.path}/large/Held.png`);
   const card = await Deno.readFile(`${ftp.root}/card/Held-160x120.webp`);
   const thumb = dst.puts.get("/thumbs/Held.jpg")![1];
-  await assertResult(large, 300, 200, "PNG");
-  await assertResult(card, 160, 120, "WEBP");
-  await assertResult(thumb, 60, 40, "\xff\xd8\xff");
+  await assertImage(large, { width: 300, height: 200, format: "png", centre: GREEN });
+  await assertImage(card, { width: 160, height: 120, format: "webp", centre: GREEN });
+  await assertImage(thumb, { width: 60, height: 40, format: "jpeg", centre: GREEN });
   const outputs = job.outputs as Record<string, unknown>[];
   assertEquals(
     outputs.map(({ dstURL, state, width, height, format, size }) => ({ dstURL, state, width, height, format, size })),
@@ -158,8 +147,18 @@ Deno.test("an output whose destination answers 403 fails alone: the others are d
   assert(String(job.error).startsWith("1 of 3 outputs failed (the others are done): outputs[1]: "), String(job.error));
   const outputs = job.outputs as Record<string, unknown>[];
   assertEquals(outputs.map((o) => [o.state, o.code]), [["done", undefined], ["failed", 303], ["done", undefined]]);
-  await assertResult(await Deno.readFile(`${dir.path}/out/big.png`), 150, 100, "PNG");
-  await assertResult(await Deno.readFile(`${dir.path}/out/small.png`), 30, 20, "PNG");
+  await assertImage(await Deno.readFile(`${dir.path}/out/big.png`), {
+    width: 150,
+    height: 100,
+    format: "png",
+    centre: GREEN,
+  });
+  await assertImage(await Deno.readFile(`${dir.path}/out/small.png`), {
+    width: 30,
+    height: 20,
+    format: "png",
+    centre: GREEN,
+  });
   assertEquals(dst.puts.get("/refused.png")!.length, 2, "a refusal is not retried");
   await called;
   assertEquals([callback!.id, callback!.state, callback!.code], [reply.json.id, "failed", 120]);
@@ -198,9 +197,14 @@ Deno.test("a destination answering 500 once: the retry makes only that output ag
   assertEquals(steady.puts.get("/one.png")!.length, 2);
   assertEquals(await stores(ftp), 2);
   assertEquals(flaky.puts.get("/two.png")!.length, 3);
-  await assertResult(steady.puts.get("/one.png")![1], 90, 60, "PNG");
-  await assertResult(flaky.puts.get("/two.png")![2], 60, 40, "PNG");
-  await assertResult(await Deno.readFile(`${ftp.root}/three.png`), 30, 20, "PNG");
+  await assertImage(steady.puts.get("/one.png")![1], { width: 90, height: 60, format: "png", centre: GREEN });
+  await assertImage(flaky.puts.get("/two.png")![2], { width: 60, height: 40, format: "png", centre: GREEN });
+  await assertImage(await Deno.readFile(`${ftp.root}/three.png`), {
+    width: 30,
+    height: 20,
+    format: "png",
+    centre: GREEN,
+  });
   assertEquals(src.hits.get("/a.png"), 2);
 });
 
@@ -293,22 +297,17 @@ Deno.test("SIGKILL mid-job: after a restart the job ends done, every output real
   let first: Deno.FileInfo;
   {
     await using server = await spawnServer([...flags, "--workers", "1"]);
-    const response = await fetch(`${server.base}/`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        operationType: "resize",
-        srcURL: `file://${dir.path}/a.png`,
-        outputs: [
-          { dstURL: `file://${dir.path}/out/first.png`, args: { width: 90, height: 60 } },
-          { dstURL: `${dst.base}/second.png`, args: { width: 60, height: 40 } },
-          { dstURL: `file://${dir.path}/out/third.png`, args: { width: 30, height: 20 } },
-        ],
-      }),
+    const reply = await postJob(server.base, {
+      operationType: "resize",
+      srcURL: `file://${dir.path}/a.png`,
+      outputs: [
+        { dstURL: `file://${dir.path}/out/first.png`, args: { width: 90, height: 60 } },
+        { dstURL: `${dst.base}/second.png`, args: { width: 60, height: 40 } },
+        { dstURL: `file://${dir.path}/out/third.png`, args: { width: 30, height: 20 } },
+      ],
     });
-    const reply = await response.json();
-    assertEquals(response.status, 202, JSON.stringify(reply));
-    id = reply.id;
+    assertEquals(reply.status, 202, JSON.stringify(reply.json));
+    id = reply.json.id as string;
     await stalled;
     const state = await jobState(server.base, id);
     assertEquals((state.outputs as { state: string }[]).map((o) => o.state), ["done", "pending", "pending"]);
@@ -320,11 +319,21 @@ Deno.test("SIGKILL mid-job: after a restart the job ends done, every output real
   await using second = await spawnServer(flags);
   const job = await waitFinished(second.base, id);
   assertEquals([job.state, job.attempts], ["done", 2], JSON.stringify(job));
-  await assertResult(await Deno.readFile(`${dir.path}/out/first.png`), 90, 60, "PNG");
+  await assertImage(await Deno.readFile(`${dir.path}/out/first.png`), {
+    width: 90,
+    height: 60,
+    format: "png",
+    centre: GREEN,
+  });
   // Placeholder, the upload cut by the kill, the one after the restart.
   assertEquals(dst.puts.get("/second.png")!.length, 3);
-  await assertResult(dst.puts.get("/second.png")![2], 60, 40, "PNG");
-  await assertResult(await Deno.readFile(`${dir.path}/out/third.png`), 30, 20, "PNG");
+  await assertImage(dst.puts.get("/second.png")![2], { width: 60, height: 40, format: "png", centre: GREEN });
+  await assertImage(await Deno.readFile(`${dir.path}/out/third.png`), {
+    width: 30,
+    height: 20,
+    format: "png",
+    centre: GREEN,
+  });
   const again = await Deno.stat(`${dir.path}/out/first.png`);
   assertEquals([again.ino, again.mtime], [first.ino, first.mtime]);
   assertEquals(namesIn(`${dir.path}/out`), ["first.png", "third.png"]);
@@ -358,7 +367,12 @@ Deno.test("a job journaled by the version before outputs (its one output at the 
   await using imgserve = await serve(["--kv", `${dir.path}/jobs.kv`]);
   const job = await imgserve.finished(old.id);
   assertEquals([job.state, job.dstURL, job.width, job.height, "outputs" in job], ["done", old.dstURL, 90, 60, false]);
-  await assertResult(await Deno.readFile(`${dir.path}/out/a.png`), 90, 60, "PNG");
+  await assertImage(await Deno.readFile(`${dir.path}/out/a.png`), {
+    width: 90,
+    height: 60,
+    format: "png",
+    centre: GREEN,
+  });
 });
 
 Deno.test("a source that cannot be decoded fails every output with its code, and the job with it", async () => {
@@ -403,7 +417,17 @@ Deno.test("outputs over earlier files in one folder keep each file under its own
   assertEquals(await Deno.readTextFile(`${dir.path}/out/.imgserve-${id}.1.kept`), "earlier two");
   src.release();
   assertEquals((await imgserve.finished(id)).state, "done");
-  await assertResult(await Deno.readFile(`${dir.path}/out/one.png`), 90, 60, "PNG");
-  await assertResult(await Deno.readFile(`${dir.path}/out/two.png`), 60, 40, "PNG");
+  await assertImage(await Deno.readFile(`${dir.path}/out/one.png`), {
+    width: 90,
+    height: 60,
+    format: "png",
+    centre: GREEN,
+  });
+  await assertImage(await Deno.readFile(`${dir.path}/out/two.png`), {
+    width: 60,
+    height: 40,
+    format: "png",
+    centre: GREEN,
+  });
   assertEquals(namesIn(`${dir.path}/out`), ["one.png", "two.png"]);
 });
