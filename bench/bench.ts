@@ -26,6 +26,7 @@ import { startServerProcess } from "./server_process.ts";
 import { idleReplyLatency } from "./idle_latency.ts";
 import { compareFormats } from "./formats.ts";
 import { compareMultiOutput } from "./multi_output.ts";
+import { compareMultiOutputServer, serverMultiOutputTable } from "./multi_output_server.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -93,6 +94,16 @@ console.log(
 console.log(`\n== 1280 fit JPEG + 400x300 cover WebP + 200x120 cover JPEG, baseline photos, one task vs separate ==`);
 const multiOutput = await compareMultiOutput(jpegs.filter((i) => i.coding === "baseline"), reps);
 console.log(multiOutputTable(multiOutput));
+console.log(`\n== the same through a running server (one worker): one job of 3 outputs vs 3 jobs ==`);
+const serverMultiOutput = await (async () => {
+  await using scratch = await tempDir();
+  return await compareMultiOutputServer(jpegs.filter((i) => i.coding === "baseline"), {
+    reps,
+    work: scratch.path,
+    flags: await journalFlagsFor(scratch.path),
+  });
+})();
+console.log(serverMultiOutputTable(serverMultiOutput));
 
 // 2. The server over HTTP.
 await using work = await tempDir();
@@ -241,6 +252,18 @@ const targets = [
     "<= 1.6x",
     multiOutput.vsLargest <= 1.6,
   ],
+  [
+    "one job of 3 outputs / 3 jobs, through the server (worker time)",
+    `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.separate).toFixed(2)}x`,
+    "<= 0.6x",
+    serverMultiOutput.worker.multi / serverMultiOutput.worker.separate <= 0.6,
+  ],
+  [
+    "one job of 3 outputs / its largest output alone, through the server",
+    `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.largest).toFixed(2)}x`,
+    "<= 1.6x",
+    serverMultiOutput.worker.multi / serverMultiOutput.worker.largest <= 1.6,
+  ],
 ] as const;
 console.log("\n== summary ==");
 console.log(
@@ -255,6 +278,7 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   speedup,
   formats,
   multiOutput,
+  serverMultiOutput,
   idleReplyByFormat: idleByFormat,
   servers: runs,
   scaling,

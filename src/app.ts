@@ -11,6 +11,7 @@ import type { Metrics } from "./metrics.ts";
 import { ImgserveError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
+import { replyBody, statusBody } from "./job/status.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
 import { limitBody, requireToken } from "./middleware.ts";
@@ -79,32 +80,19 @@ export function createApp(deps: AppDeps): Hono {
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
     deps.log?.(
-      `accepted ${accepted.id} ${request.operationType} ${redact(request.srcURL.href)} -> ${redact(accepted.dstURL)}`,
+      `accepted ${accepted.id} ${request.operationType} ${redact(request.srcURL.href)} -> ` +
+        accepted.outputs.map((output) => redact(output.dstURL)).join(", "),
     );
     c.header("Location", `/jobs/${accepted.id}`);
     deps.metrics.requests.inc({ outcome: "accepted" });
     end();
-    return c.json({ dstURL: accepted.dstURL, id: accepted.id }, 202);
+    return c.json(replyBody(accepted), 202);
   });
 
   app.get("/jobs/:id", async (c) => {
     const record = await deps.journal.get(c.req.param("id"));
     if (!record) throw new ImgserveError("JOB_NOT_FOUND", `no job with id ${c.req.param("id").slice(0, 80)}`);
-    return c.json({
-      id: record.id,
-      state: record.state,
-      dstURL: record.dstURL,
-      width: record.width,
-      height: record.height,
-      ...(record.error ? { error: record.error.message, code: record.error.code } : {}),
-      attempts: record.attempts,
-      acceptedAt: new Date(record.acceptedAt).toISOString(),
-      ...(record.startedAt ? { startedAt: new Date(record.startedAt).toISOString() } : {}),
-      ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt).toISOString() } : {}),
-      ...(record.retryAt && record.state === "queued" ? { retryAt: new Date(record.retryAt).toISOString() } : {}),
-      ...(record.times ? { times: record.times } : {}),
-      ...(record.callback ? { callback: record.callback } : {}),
-    });
+    return c.json(statusBody(record));
   });
 
   app.get("/metrics", async (c) => {

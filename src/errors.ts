@@ -39,6 +39,11 @@ export const Errors = {
   UNSUPPORTED_MEDIA_TYPE: kind(109, 415),
   IN_PLACE_REFUSED: kind(115, 409),
   DESTINATION_IS_FOLDER: kind(116, 400),
+  BOTH_FORMS: kind(117, 400),
+  OUTPUTS_COUNT: kind(118, 400),
+  DUPLICATE_DESTINATION: kind(119, 400),
+  /** A job error, never a reply: some outputs are done, the others failed. */
+  PARTLY_DONE: kind(120, 500),
 
   // The source
   SOURCE_UNREACHABLE: kind(201, 502, true),

@@ -9,22 +9,11 @@
  */
 import { ImgserveError } from "../errors.ts";
 import type { JobRecord } from "./journal.ts";
+import { callbackBody } from "./status.ts";
 import type { TransferOptions } from "../transport/mod.ts";
 import { guardedClient } from "../transport/http_client.ts";
 import { type JobContext, transferOptions } from "./context.ts";
 import { backoffMs, retriesCallback } from "./retry.ts";
-
-/** The body a callback receives. */
-export function callbackBody(record: JobRecord): Record<string, unknown> {
-  return {
-    id: record.id,
-    state: record.state,
-    dstURL: record.dstURL,
-    ...(record.error ? { error: record.error.message, code: record.error.code } : {}),
-    width: record.width,
-    height: record.height,
-  };
-}
 
 /**
  * The Standard Webhooks headers for one delivery attempt: the signature is

@@ -15,12 +15,16 @@ import { dirname } from "../paths.ts";
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";
 
+/** The states of one output: pending until its result is delivered or it has failed for good. */
+export type OutputState = "pending" | "done" | "failed";
+
 /** The request, as kept to run the job again. */
 export interface StoredRequest {
   operationType: Operation;
   srcURL: string;
-  dstTemplate: string;
-  args: JobArgs;
+  outputs: { dstTemplate: string; args: JobArgs }[];
+  /** Sent in the `outputs` form: status and callback list the outputs. */
+  multi?: boolean;
   callbackURL?: string;
 }
 
@@ -32,32 +36,96 @@ export interface CallbackState {
   lastError?: string;
 }
 
+/** A job's error, as journaled. */
+export interface StoredError {
+  code: number;
+  message: string;
+}
+
+/** One output of a job: its destination, plan and outcome. */
+export interface OutputRecord {
+  /** Tags filled in. */
+  dstURL: string;
+  width: number;
+  height: number;
+  plan: Plan;
+  state: OutputState;
+  /** Bytes of the result, once delivered. */
+  size?: number;
+  /** Per-stage times inside the worker, ms. */
+  times?: Record<string, number>;
+  /** Why it failed, or why its last attempt did. */
+  error?: StoredError;
+  /** The placeholder uploaded for it: a retry that reads it back fails (see originals.ts). */
+  placeholder?: PlaceholderDigest;
+  /** The destination's earlier file is kept aside until this output ends. */
+  kept?: boolean;
+}
+
 /** What is known about a job. */
 export interface JobRecord {
   id: string;
   state: JobState;
-  dstURL: string;
-  width: number;
-  height: number;
   request: StoredRequest;
-  plan: Plan;
+  /** In request order; a retry runs only those still pending. */
+  outputs: OutputRecord[];
   attempts: number;
   acceptedAt: number;
   startedAt?: number;
   finishedAt?: number;
-  /** Per-stage times inside the worker, ms. */
-  times?: Record<string, number>;
-  error?: { code: number; message: string };
+  error?: StoredError;
   /** Earliest time of the next attempt. */
   retryAt?: number;
   /** The server holding the job, and until when. */
   owner?: string;
   leaseUntil?: number;
   callback?: CallbackState;
-  /** The placeholder this job uploaded: a retry that reads it back fails (see originals.ts). */
+}
+
+/**
+ * A job as the version before `outputs` journaled it: its one output's
+ * fields at the top level. Such jobs are upgraded as they are read, so a
+ * server upgraded mid-job finishes them.
+ */
+export interface SingleOutputRecord extends Omit<JobRecord, "outputs" | "request"> {
+  dstURL: string;
+  width: number;
+  height: number;
+  plan: Plan;
+  times?: Record<string, number>;
   placeholder?: PlaceholderDigest;
-  /** The destination's earlier file is kept aside until the job ends. */
   kept?: boolean;
+  request: Omit<StoredRequest, "outputs" | "multi"> & { dstTemplate: string; args: JobArgs };
+}
+
+/**
+ * The record in this version's shape, whichever version wrote it.
+ *
+ * @example
+ * ```ts
+ * upgraded(await kv.get(["jobs", id]).value).outputs[0].dstURL;
+ * ```
+ */
+export function upgraded(record: JobRecord | SingleOutputRecord): JobRecord {
+  if ("outputs" in record) return record;
+  const { dstURL, width, height, plan, times, placeholder, kept, request, ...job } = record;
+  const { dstTemplate, args, ...rest } = request;
+  const state: OutputState = job.state === "done" || job.state === "failed" ? job.state : "pending";
+  return {
+    ...job,
+    request: { ...rest, outputs: [{ dstTemplate, args }] },
+    outputs: [{
+      dstURL,
+      width,
+      height,
+      plan,
+      state,
+      ...(times ? { times } : {}),
+      ...(state === "failed" && job.error ? { error: job.error } : {}),
+      ...(placeholder ? { placeholder } : {}),
+      ...(kept ? { kept } : {}),
+    }],
+  };
 }
 
 const JOB = "jobs";
@@ -113,7 +181,8 @@ export class Journal {
 
   /** The record of a job, if known. */
   async get(id: string): Promise<JobRecord | undefined> {
-    return (await this.#kv.get<JobRecord>([JOB, id])).value ?? undefined;
+    const { value } = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
+    return value ? upgraded(value) : undefined;
   }
 
   /** Ids of jobs not finished, or finished with a callback still to deliver. */
@@ -133,9 +202,9 @@ export class Journal {
     leaseMs: number,
     eligible: (record: JobRecord) => boolean,
   ): Promise<JobRecord | undefined> {
-    const entry = await this.#kv.get<JobRecord>([JOB, id]);
-    if (!entry.value || !eligible(entry.value)) return undefined;
-    const claimed: JobRecord = { ...entry.value, owner, leaseUntil: Date.now() + leaseMs };
+    const entry = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
+    if (!entry.value || !eligible(upgraded(entry.value))) return undefined;
+    const claimed: JobRecord = { ...upgraded(entry.value), owner, leaseUntil: Date.now() + leaseMs };
     const result = await this.#kv.atomic().check(entry).set([JOB, id], claimed).commit();
     if (!result.ok) return undefined;
     this.#hold(claimed, result.versionstamp);
@@ -147,13 +216,14 @@ export class Journal {
    * the lease was lost to another server: the caller must stop work on it.
    */
   async update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean> {
-    let entry = this.#held.get(id) ?? await this.#kv.get<JobRecord>([JOB, id]);
+    let entry: Deno.KvEntryMaybe<JobRecord | SingleOutputRecord> = this.#held.get(id) ??
+      await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
     while (true) {
       if (!entry.value || entry.value.owner !== owner) {
         this.#held.delete(id);
         return false;
       }
-      const next: JobRecord = { ...entry.value, ...patch };
+      const next: JobRecord = { ...upgraded(entry.value), ...patch };
       const finished = next.state === "done" || next.state === "failed";
       const closed = finished && !next.callback?.pending;
       let op = this.#kv.atomic().check(entry);
@@ -168,7 +238,7 @@ export class Journal {
         else this.#hold(next, result.versionstamp);
         return true;
       }
-      entry = await this.#kv.get<JobRecord>([JOB, id]);
+      entry = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
     }
   }
 

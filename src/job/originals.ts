@@ -16,7 +16,6 @@ import { createHash } from "node:crypto";
 import type { LocalSource, TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
 import { fileKey } from "../transport/file.ts";
 import { ImgserveError } from "../errors.ts";
-import type { JobRecord } from "./journal.ts";
 
 /** The size and SHA-256 of the placeholder a job uploaded. */
 export interface PlaceholderDigest {
@@ -126,14 +125,15 @@ export async function settleKept(
  */
 export async function cleanUpAfter(
   transports: TransportTable,
-  record: JobRecord,
+  dstURL: string,
+  job: string,
   options: TransferOptions,
   log?: (line: string) => void,
 ): Promise<void> {
   try {
-    const dstURL = new URL(record.dstURL);
-    await transports.for(dstURL).cleanUp?.(dstURL, record.id, options);
+    const url = new URL(dstURL);
+    await transports.for(url).cleanUp?.(url, job, options);
   } catch (err) {
-    log?.(`job ${record.id}: could not remove earlier temporary files: ${(err as Error).message}`);
+    log?.(`job ${job}: could not remove earlier temporary files: ${(err as Error).message}`);
   }
 }

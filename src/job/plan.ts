@@ -6,7 +6,7 @@
  */
 import type { ImageHeader } from "../image/header.ts";
 import { ImgserveError } from "../errors.ts";
-import type { JobRequest, Operation, OutputFormat, ResizeMode } from "./request.ts";
+import type { JobArgs, Operation, OutputFormat, ResizeMode } from "./request.ts";
 
 /** A rectangle in source pixels (after orientation). */
 export interface Rect {
@@ -48,15 +48,15 @@ export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 8
 const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
 
 /**
- * Plans a job.
+ * Plans one output of a job.
  *
  * @example
  * ```ts
- * planJob(job, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384, 100_000_000);
+ * planJob({ operationType: "resize", args: { width: 200, mode: "cover" } }, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384, 100_000_000);
  * ```
  */
 export function planJob(
-  job: JobRequest,
+  job: { operationType: Operation; args: JobArgs },
   source: ImageHeader,
   maxSide: number,
   maxResultPixels = Number.MAX_SAFE_INTEGER,

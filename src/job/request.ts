@@ -29,16 +29,27 @@ export interface JobArgs {
   fieldName?: string;
 }
 
+/** One result of a job: where it goes and how it is made. */
+export interface OutputRequest {
+  /** dstURL as sent, tags not yet substituted. */
+  dstTemplate: string;
+  args: JobArgs;
+}
+
 /** A validated request. */
 export interface JobRequest {
   operationType: Operation;
   srcURL: URL;
-  /** dstURL as sent, tags not yet substituted. */
-  dstTemplate: string;
-  args: JobArgs;
+  /** One entry for the `dstURL`+`args` form, 1 to {@linkcode MAX_OUTPUTS} for the `outputs` form. */
+  outputs: OutputRequest[];
+  /** Sent with `outputs`: the reply and the job's status list every output. */
+  multi: boolean;
   /** Optional URL told of the outcome. */
   callbackURL?: URL;
 }
+
+/** Most outputs one job may have. */
+export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
 const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name"]);
@@ -58,10 +69,19 @@ export function parseJobRequest(body: unknown, maxSide: number): JobRequest {
     throw new ImgserveError("WRONG_TYPE", "the request body must be a JSON object");
   }
   const record = body as Record<string, unknown>;
-  for (const key of ["operationType", "srcURL", "dstURL", "args"]) {
+  const multi = "outputs" in record;
+  if (multi && ("dstURL" in record || "args" in record)) {
+    throw new ImgserveError(
+      "BOTH_FORMS",
+      `the request has "outputs" and also "${
+        "dstURL" in record ? "dstURL" : "args"
+      }"; send either dstURL and args, or outputs`,
+    );
+  }
+  for (const key of ["operationType", "srcURL", ...(multi ? [] : ["dstURL", "args"])]) {
     if (!(key in record)) throw new ImgserveError("MISSING_KEY", `the request has no "${key}" key`);
   }
-  const { operationType, srcURL, dstURL, args, callbackURL } = record;
+  const { operationType, srcURL, callbackURL } = record;
   if (typeof operationType !== "string") {
     throw new ImgserveError("WRONG_TYPE", `"operationType" must be a string`);
   }
@@ -72,23 +92,89 @@ export function parseJobRequest(body: unknown, maxSide: number): JobRequest {
     );
   }
   if (typeof srcURL !== "string") throw new ImgserveError("WRONG_TYPE", `"srcURL" must be a string`);
-  if (typeof dstURL !== "string") throw new ImgserveError("WRONG_TYPE", `"dstURL" must be a string`);
-  if (typeof args !== "object" || args === null || Array.isArray(args)) {
-    throw new ImgserveError("WRONG_TYPE", `"args" must be a JSON object`);
-  }
   if (callbackURL !== undefined && typeof callbackURL !== "string") {
     throw new ImgserveError("WRONG_TYPE", `"callbackURL" must be a string`);
   }
-  checkTags(dstURL);
-  // The template must already be a URL with a scheme, tags aside.
-  parseUrl("dstURL", withTagsStoodIn(dstURL));
+  const op = operationType as Operation;
+  const outputs = multi
+    ? parseOutputs(record.outputs, op, maxSide)
+    : [parseOutput(record.dstURL, record.args, op, maxSide, "")];
   return {
-    operationType: operationType as Operation,
+    operationType: op,
     srcURL: parseUrl("srcURL", srcURL),
-    dstTemplate: dstURL,
-    args: parseArgs(args as Record<string, unknown>, operationType as Operation, maxSide),
+    outputs,
+    multi,
     callbackURL: callbackURL === undefined ? undefined : parseCallbackUrl(callbackURL),
   };
+}
+
+function parseOutputs(value: unknown, op: Operation, maxSide: number): OutputRequest[] {
+  if (!Array.isArray(value)) throw new ImgserveError("WRONG_TYPE", `"outputs" must be a JSON array`);
+  if (value.length === 0 || value.length > MAX_OUTPUTS) {
+    throw new ImgserveError(
+      "OUTPUTS_COUNT",
+      `"outputs" has ${value.length} entries; a job takes 1 to ${MAX_OUTPUTS}`,
+    );
+  }
+  return value.map((entry, i) => {
+    const at = `outputs[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw new ImgserveError("WRONG_TYPE", `${at} must be a JSON object with "dstURL" and "args"`);
+    }
+    for (const key of Object.keys(entry)) {
+      if (key !== "dstURL" && key !== "args") {
+        throw new ImgserveError("BAD_ARGS", `${at}.${key.slice(0, 40)} is not known; an output has dstURL and args`);
+      }
+    }
+    for (const key of ["dstURL", "args"]) {
+      if (!(key in entry)) throw new ImgserveError("MISSING_KEY", `${at} has no "${key}" key`);
+    }
+    return parseOutput(entry.dstURL, entry.args, op, maxSide, `${at}.`);
+  });
+}
+
+/**
+ * One destination and its args; `at` ("outputs[2]." or "") starts every
+ * message, so an error names the output it is about.
+ */
+function parseOutput(dstURL: unknown, args: unknown, op: Operation, maxSide: number, at: string): OutputRequest {
+  return atOutput(at, () => {
+    if (typeof dstURL !== "string") throw new ImgserveError("WRONG_TYPE", `"dstURL" must be a string`);
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      throw new ImgserveError("WRONG_TYPE", `"args" must be a JSON object`);
+    }
+    checkTags(dstURL);
+    // The template must already be a URL with a scheme, tags aside.
+    parseUrl("dstURL", withTagsStoodIn(dstURL));
+    return { dstTemplate: dstURL, args: parseArgs(args as Record<string, unknown>, op, maxSide) };
+  });
+}
+
+/**
+ * Runs `check`, putting `at` (an output's place, such as "outputs[2].") in
+ * front of the message of any ImgserveError it throws or rejects with; ""
+ * changes nothing.
+ *
+ * @example
+ * ```ts
+ * atOutput("outputs[1].", () => checkTags("file:///{$foo}")); // "outputs[1].dstURL has an unknown tag {$foo} ..."
+ * ```
+ */
+export function atOutput<T>(at: string, check: () => T): T {
+  if (at === "") return check();
+  const named = (err: unknown): never => {
+    if (!(err instanceof ImgserveError)) throw err;
+    const message = err.message.replace(/^"?(dstURL|args)\b"?/, (_, key) => `${at}${key}`);
+    throw new ImgserveError(err.name, message.startsWith(at) ? message : `${at.slice(0, -1)}: ${message}`, {
+      cause: err,
+    });
+  };
+  try {
+    const result = check();
+    return (result instanceof Promise ? result.catch(named) : result) as T;
+  } catch (err) {
+    return named(err);
+  }
 }
 
 /** Longest callbackURL: it is journaled with the job and sent with every attempt. */

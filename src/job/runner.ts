@@ -10,9 +10,8 @@ import { deliverCallback } from "./callback.ts";
 import type { JobContext, JobDeps } from "./context.ts";
 import type { JobRequest } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
-import { accept, type Accepted, attempt } from "./steps/mod.ts";
-
-export type { Accepted } from "./steps/mod.ts";
+import type { JobRecord } from "./journal.ts";
+import { accept, attempt } from "./steps/mod.ts";
 
 /** What a runner needs. */
 export type RunnerDeps = JobDeps;
@@ -59,8 +58,8 @@ export class JobRunner {
     return this.#ctx.scheduler.idle();
   }
 
-  /** Accepts a job (see {@linkcode accept}); resolves with what the client is told. */
-  accept(request: JobRequest): Promise<Accepted> {
+  /** Accepts a job (see {@linkcode accept}); resolves with its record, from which the client's reply is made. */
+  accept(request: JobRequest): Promise<JobRecord> {
     return accept(this.#ctx, request);
   }
 }

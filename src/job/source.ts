@@ -29,9 +29,9 @@ export interface JobSource {
    * download, else downloaded anew); refused when it is the job's own
    * placeholder read back.
    */
-  take(placeholder?: PlaceholderDigest): Promise<Uint8Array | LocalSource>;
+  take(placeholders?: PlaceholderDigest[]): Promise<Uint8Array | LocalSource>;
   /** The source again, after a worker lost with it took the bytes along. */
-  retake(placeholder?: PlaceholderDigest): Promise<Uint8Array | LocalSource>;
+  retake(placeholders?: PlaceholderDigest[]): Promise<Uint8Array | LocalSource>;
 }
 
 /**
@@ -48,8 +48,8 @@ function fileSource(file: LocalSource): JobSource {
   return {
     file,
     ready: true,
-    take: async (placeholder) => {
-      await refusePlaceholder(file, placeholder);
+    take: async (placeholders = []) => {
+      for (const placeholder of placeholders) await refusePlaceholder(file, placeholder);
       return file;
     },
     retake: () => Promise.resolve(file),
@@ -57,23 +57,23 @@ function fileSource(file: LocalSource): JobSource {
 }
 
 function downloadedSource(ctx: TransferContext, srcURL: URL, opened?: Download): JobSource {
-  const download = async (from: Download | undefined, placeholder?: PlaceholderDigest) => {
+  const download = async (from: Download | undefined, placeholders: PlaceholderDigest[] = []) => {
     const bytes = await readAll(
       from?.stream ?? await downloadSource(ctx, srcURL),
       ctx.config.limits.maxSourceBytes,
       from?.prefix ?? [],
     );
-    await refusePlaceholder(bytes, placeholder);
+    for (const placeholder of placeholders) await refusePlaceholder(bytes, placeholder);
     return bytes;
   };
   return {
     ready: false,
-    take: (placeholder) => {
+    take: (placeholders) => {
       const from = opened;
       opened = undefined; // read once; a second take downloads anew
-      return download(from, placeholder);
+      return download(from, placeholders);
     },
-    retake: (placeholder) => download(undefined, placeholder),
+    retake: (placeholders) => download(undefined, placeholders),
   };
 }
 

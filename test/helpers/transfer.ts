@@ -30,5 +30,7 @@ export function resizeRequest(srcURL: string, dstURL: string): JobRequest {
 export function resizeOutput(dstTemplate: string): Output {
   const request = resizeRequest("http://127.0.0.1/a.png", dstTemplate);
   const header = { format: "png", width: 60, height: 40, orientation: 1, hasAlpha: false } as const;
-  return { dstTemplate, args: request.args, plan: planJob(request, header, 16384), kept: false };
+  const { args } = request.outputs[0];
+  const plan = planJob({ operationType: request.operationType, args }, header, 16384);
+  return { index: 0, dstTemplate, args, plan, kept: false, state: "pending" };
 }

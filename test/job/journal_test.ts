@@ -1,29 +1,28 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { type JobRecord, Journal } from "../../src/job/journal.ts";
+import { type JobRecord, Journal, type SingleOutputRecord } from "../../src/job/journal.ts";
+import type { Plan } from "../../src/job/plan.ts";
 import { tempDir } from "../helpers/server.ts";
+
+const PLAN: Plan = {
+  op: "resize",
+  source: { format: "png", width: 1, height: 1, orientation: 1, hasAlpha: false },
+  width: 1,
+  height: 1,
+  format: "png",
+  quality: 80,
+  mode: "cover",
+  crop: { x: 0, y: 0, width: 1, height: 1 },
+};
 
 function record(id: string, owner?: string): JobRecord {
   return {
     id,
     state: "queued",
-    dstURL: "file:///tmp/x.png",
-    width: 1,
-    height: 1,
+    outputs: [{ dstURL: "file:///tmp/x.png", width: 1, height: 1, plan: PLAN, state: "pending" }],
     request: {
       operationType: "resize",
       srcURL: "file:///a.png",
-      dstTemplate: "file:///x.png",
-      args: { mode: "cover", quality: 80 },
-    },
-    plan: {
-      op: "resize",
-      source: { format: "png", width: 1, height: 1, orientation: 1, hasAlpha: false },
-      width: 1,
-      height: 1,
-      format: "png",
-      quality: 80,
-      mode: "cover",
-      crop: { x: 0, y: 0, width: 1, height: 1 },
+      outputs: [{ dstTemplate: "file:///x.png", args: { mode: "cover", quality: 80 } }],
     },
     attempts: 1,
     acceptedAt: Date.now(),
@@ -78,4 +77,48 @@ Deno.test("finished jobs leave the open list and are removed after the keep time
   assertEquals(await journal.sweep(Date.now() + 100), 1);
   assertEquals(await journal.get("j3"), undefined);
   assertEquals((await journal.get("j4"))!.state, "queued");
+});
+
+Deno.test("a job journaled by the version before outputs is read as one output and updated in the new shape", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/journal.sqlite`;
+  const old: SingleOutputRecord = {
+    id: "j5",
+    state: "queued",
+    dstURL: "file:///tmp/x.png",
+    width: 1,
+    height: 1,
+    plan: PLAN,
+    placeholder: { size: 10, sha256: "ab" },
+    kept: true,
+    request: {
+      operationType: "resize",
+      srcURL: "file:///a.png",
+      dstTemplate: "file:///x.png",
+      args: { mode: "cover" },
+    },
+    attempts: 1,
+    acceptedAt: Date.now(),
+  };
+  {
+    using kv = await Deno.openKv(path);
+    await kv.atomic().set(["jobs", "j5"], old).set(["open", "j5"], true).commit();
+  }
+  await using journal = await Journal.open(path, 60_000);
+  const read = (await journal.get("j5"))!;
+  assertEquals(read.request.outputs, [{ dstTemplate: "file:///x.png", args: { mode: "cover" } }]);
+  assertEquals(read.outputs, [{
+    dstURL: "file:///tmp/x.png",
+    width: 1,
+    height: 1,
+    plan: PLAN,
+    state: "pending",
+    placeholder: { size: 10, sha256: "ab" },
+    kept: true,
+  }]);
+  assert(await journal.claim("j5", "a", 60_000, (r) => r.outputs.length === 1));
+  assert(await journal.update("j5", "a", { state: "done", outputs: [{ ...read.outputs[0], state: "done" }] }));
+  using kv = await Deno.openKv(path);
+  const stored = (await kv.get<Record<string, unknown>>(["jobs", "j5"])).value!;
+  assertEquals(["dstURL" in stored, "plan" in stored, stored.state], [false, false, "done"]);
 });

@@ -5,8 +5,10 @@ import { parseJobRequest } from "../../src/job/request.ts";
 import type { ImageHeader } from "../../src/image/header.ts";
 
 const source: ImageHeader = { format: "jpeg", width: 3000, height: 1000, orientation: 1, hasAlpha: false };
-const plan = (args: Record<string, unknown>, header = source, operationType = "resize") =>
-  planJob(parseJobRequest({ operationType, srcURL: "file:///a.jpg", dstURL: "file:///b", args }, 16384), header, 16384);
+const plan = (args: Record<string, unknown>, header = source, operationType = "resize") => {
+  const job = parseJobRequest({ operationType, srcURL: "file:///a.jpg", dstURL: "file:///b", args }, 16384);
+  return planJob({ operationType: job.operationType, args: job.outputs[0].args }, header, 16384);
+};
 
 Deno.test("cover gives exactly the box and crops the centre band", () => {
   const p = plan({ width: 100, height: 100 });

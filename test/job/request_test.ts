@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 import { resizeJob } from "../helpers/jobs.ts";
@@ -11,7 +11,14 @@ function code(body: unknown): number {
 
 Deno.test("the seed's example request is valid, with cover as the default mode", () => {
   const job = parseJobRequest(good, 16384);
-  assertEquals([job.operationType, job.args.width, job.args.height, job.args.mode], ["resize", 200, 120, "cover"]);
+  const { args } = job.outputs[0];
+  assertEquals([job.operationType, args.width, args.height, args.mode, job.multi], [
+    "resize",
+    200,
+    120,
+    "cover",
+    false,
+  ]);
 });
 
 Deno.test("each cause of an invalid request has its own code", () => {
@@ -37,5 +44,62 @@ Deno.test("each cause of an invalid request has its own code", () => {
 
 Deno.test("rasterize needs no size", () => {
   const job = parseJobRequest({ ...good, operationType: "rasterize", args: {} }, 16384);
-  assertEquals(job.args.width, undefined);
+  assertEquals(job.outputs[0].args.width, undefined);
+});
+
+const multi = {
+  operationType: "resize",
+  srcURL: "http://h/a/Ex.jpg",
+  outputs: [
+    { dstURL: "ftp://h/large/{$basename}.{$ext}", args: { width: 1280, mode: "fit" } },
+    { dstURL: "file:///srv/thumbs/{$basename}.jpg", args: { width: 200, height: 120, quality: 80 } },
+  ],
+};
+
+/** The error a body is refused with. */
+function refusal(body: unknown): ImgserveError {
+  return assertThrows(() => parseJobRequest(body, 16384), ImgserveError);
+}
+
+Deno.test("the outputs form gives one checked output per entry, in order", () => {
+  const job = parseJobRequest(multi, 16384);
+  assertEquals(job.multi, true);
+  assertEquals(job.outputs.map((o) => [o.dstTemplate, o.args.width, o.args.mode]), [
+    ["ftp://h/large/{$basename}.{$ext}", 1280, "fit"],
+    ["file:///srv/thumbs/{$basename}.jpg", 200, "cover"],
+  ]);
+});
+
+Deno.test("outputs with dstURL or args beside them, none, or more than 16 get their own codes", () => {
+  assertEquals(code({ ...multi, dstURL: "file:///x.png" }), 117);
+  assertEquals(code({ ...multi, args: { width: 3 } }), 117);
+  assertEquals(code({ ...multi, outputs: [] }), 118);
+  const seventeen = Array.from({ length: 17 }, (_, i) => ({ dstURL: `file:///o/${i}.png`, args: { width: 9 } }));
+  const tooMany = refusal({ ...multi, outputs: seventeen });
+  assertEquals([tooMany.code, tooMany.message], [118, `"outputs" has 17 entries; a job takes 1 to 16`]);
+  assertEquals(parseJobRequest({ ...multi, outputs: seventeen.slice(1) }, 16384).outputs.length, 16);
+  assertEquals(code({ ...multi, outputs: { dstURL: "file:///x.png" } }), 102);
+});
+
+Deno.test("a bad output is refused with the code of its fault and its index in the message", () => {
+  const withOutput = (output: unknown) => ({ ...multi, outputs: [...multi.outputs, output] });
+  const tag = refusal(withOutput({ dstURL: "file:///o/{$foo}.png", args: { width: 9 } }));
+  assertEquals(tag.code, 105);
+  assert(tag.message.startsWith("outputs[2].dstURL has an unknown tag {$foo}"), tag.message);
+  const width = refusal(withOutput({ dstURL: "file:///o/x.png", args: { width: -1 } }));
+  assertEquals([width.code, width.message], [104, "outputs[2].args.width must be a positive whole number"]);
+  const noSize = refusal(withOutput({ dstURL: "file:///o/x.png", args: {} }));
+  assertEquals([noSize.code, noSize.message], [104, "outputs[2]: resize needs args.width, args.height or both"]);
+  const noArgs = refusal(withOutput({ dstURL: "file:///o/x.png" }));
+  assertEquals([noArgs.code, noArgs.message], [101, `outputs[2] has no "args" key`]);
+  const url = refusal(withOutput({ dstURL: "no scheme", args: { width: 9 } }));
+  assertEquals(url.code, 106);
+  assert(url.message.startsWith("outputs[2].dstURL"), url.message);
+  assertEquals(code(withOutput("file:///o/x.png")), 102);
+  assertEquals(code(withOutput({ dstURL: 7, args: { width: 9 } })), 102);
+  assertEquals(code(withOutput({ dstURL: "file:///o/x.png", args: { width: 9 }, callbackURL: "x" })), 104);
+});
+
+Deno.test("the single form's messages name no index", () => {
+  assertEquals(refusal({ ...good, args: { width: -1 } }).message, "args.width must be a positive whole number");
 });

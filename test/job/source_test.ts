@@ -10,7 +10,9 @@ import { transferOptions } from "../../src/job/context.ts";
 import { resizeRequest, transferContext } from "../helpers/transfer.ts";
 
 function resizePlan(srcURL: string, image: Uint8Array) {
-  return planJob(resizeRequest(srcURL, "file:///tmp/out.png"), readHeader(image, true), 16384);
+  const request = resizeRequest(srcURL, "file:///tmp/out.png");
+  const { args } = request.outputs[0];
+  return planJob({ operationType: request.operationType, args }, readHeader(image, true), 16384);
 }
 
 Deno.test("a local resize source goes to the worker as the checked file, and its download is let go", async () => {
@@ -54,7 +56,7 @@ Deno.test("a source that now holds the job's own placeholder is refused, local o
   const digest = digestOf(placeholder);
   for (const src of [`file://${dir.path}/a.png`, `${server.base}/a.png`]) {
     const source = resumedSource(ctx, new URL(src), resizePlan(src, placeholder));
-    const err = await assertRejects(() => source.take(digest), ImgserveError);
+    const err = await assertRejects(() => source.take([digest]), ImgserveError);
     assertEquals(err.name, "SOURCE_IS_PLACEHOLDER");
   }
 });

@@ -19,7 +19,7 @@ function plansFor(bytes: Uint8Array, op: "resize" | "rasterize", args: Partial<J
   const header = readHeader(bytes, true);
   return args.map((a) =>
     planJob(
-      { operationType: op, srcURL: new URL("file:///source"), dstTemplate: "", args: { mode: "fit", ...a } },
+      { operationType: op, args: { mode: "fit", ...a } },
       header,
       maxSide,
     )

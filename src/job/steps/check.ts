@@ -8,13 +8,16 @@ import { type ErrorName, ImgserveError } from "../../errors.ts";
 import { type AddressGuard, openGuard } from "../../transport/mod.ts";
 import type { JobContext } from "../context.ts";
 import { withTagsStoodIn } from "../template.ts";
-import type { Admission } from "./job.ts";
+import { atOutput } from "../request.ts";
+import { type Admission, placeOf } from "./job.ts";
 
 /** Refuses a scheme no transport serves, and a callbackURL the network rules forbid. */
 export async function checkTargets(ctx: JobContext, job: Admission): Promise<void> {
   const { request } = job;
   ctx.transports.for(request.srcURL);
-  ctx.transports.for(new URL(withTagsStoodIn(request.dstTemplate)));
+  for (const [i, output] of request.outputs.entries()) {
+    atOutput(placeOf(request, i), () => ctx.transports.for(new URL(withTagsStoodIn(output.dstTemplate))));
+  }
   // Checked now, so a callback the server would never be allowed to send is refused with the job.
   if (request.callbackURL) await checkCallbackHost(request.callbackURL, ctx.guard ?? openGuard);
 }

@@ -9,6 +9,7 @@ import type { JobContext } from "../context.ts";
 import { refuseInPlace as refuseSameFile } from "../originals.ts";
 import { destinationOf, type Output } from "../output.ts";
 import { extensionOf } from "../plan.ts";
+import { refuseSharedDestinations as refuseShared } from "../outputs.ts";
 import { nameParts, parseDestination, substituteTags } from "../template.ts";
 import type { Admission } from "./job.ts";
 
@@ -22,6 +23,11 @@ export function fillTags(_ctx: JobContext, job: Admission, output: Output): void
     format: extensionOf(plan.format),
   });
   output.dstURL = parseDestination(output.dst);
+}
+
+/** Refuses two outputs with one destination (see outputs.ts). */
+export function refuseSharedDestinations(ctx: JobContext, job: Admission): void {
+  refuseShared(ctx.transports, job.outputs.map((output) => destinationOf(output).dstURL));
 }
 
 /** Refuses an output that would overwrite the source (see originals.ts). */

@@ -7,12 +7,11 @@
  */
 import type { ImageHeader } from "../../image/header.ts";
 import type { LocalSource } from "../../transport/mod.ts";
-import type { WorkResult } from "../../pool.ts";
+import type { ImgserveError } from "../../errors.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
 import type { Output } from "../output.ts";
-import type { JobRequest } from "../request.ts";
-import type { ResultSink } from "../sink.ts";
+import { atOutput, type JobRequest } from "../request.ts";
 import type { Download, JobSource } from "../source.ts";
 
 /** A job being accepted: what the accept steps have learnt so far, filled in in order. */
@@ -41,8 +40,8 @@ export interface Attempt {
   source?: JobSource;
   /** The source as the pool takes it, from takeSource on. */
   input?: Uint8Array | LocalSource;
-  /** Each output's sink and, once run, its result. */
-  readonly results: Map<Output, { sink: ResultSink; result: WorkResult }>;
+  /** Outputs this attempt failed, and why: retried or failed for good when it ends. */
+  readonly failures: Map<Output, ImgserveError>;
 }
 
 /** Ends an attempt quietly: the job is no longer this server's (its lease was lost). */
@@ -57,13 +56,23 @@ export type AttemptStep = (ctx: JobContext, attempt: Attempt) => void | typeof S
 /** A step that handles one output, run for each of the job's outputs in turn. */
 export type OutputStep<J> = (ctx: JobContext, job: J, output: Output) => void | Promise<void>;
 
-/** Runs an output step once per output, as one step of the job. */
-export function eachOutput<J extends { outputs: Output[] }>(
+/**
+ * Runs an output step once per output, as one step of the job; while a
+ * job of several outputs is accepted, an error names the output.
+ */
+export function eachOutput<J extends { outputs: Output[]; request?: JobRequest }>(
   step: OutputStep<J>,
 ): (ctx: JobContext, job: J) => Promise<void> {
   const each = async (ctx: JobContext, job: J) => {
-    for (const output of job.outputs) await step(ctx, job, output);
+    for (const output of job.outputs) {
+      await atOutput(job.request ? placeOf(job.request, output.index) : "", () => step(ctx, job, output));
+    }
   };
   Object.defineProperty(each, "name", { value: step.name });
   return each;
+}
+
+/** How messages name output `index` of a request: "outputs[2]." in the `outputs` form, "" in the single form. */
+export function placeOf(request: JobRequest, index: number): string {
+  return request.multi ? `outputs[${index}].` : "";
 }

@@ -7,30 +7,24 @@
  */
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
-import { destinationOf } from "../output.ts";
+import { recordOf } from "../output.ts";
 import { type Admission, type Attempt, STOP } from "./job.ts";
 
 /** Journals the accepted job; one whose source is ready to run is running from here on. */
 export async function journal(ctx: JobContext, job: Admission): Promise<void> {
   const { id, request } = job;
   const running = job.source!.ready;
-  // The record holds one output, the request's own.
-  const [output] = job.outputs;
-  const { dst } = destinationOf(output);
   const now = Date.now();
   const record: JobRecord = {
     id,
     state: running ? "running" : "queued",
     startedAt: running ? now : undefined,
-    dstURL: dst,
-    width: output.plan.width,
-    height: output.plan.height,
-    plan: output.plan,
+    outputs: job.outputs.map(recordOf),
     request: {
       operationType: request.operationType,
       srcURL: request.srcURL.href,
-      dstTemplate: request.dstTemplate,
-      args: request.args,
+      outputs: request.outputs,
+      multi: request.multi || undefined,
       callbackURL: request.callbackURL?.href,
     },
     attempts: 1,
@@ -38,8 +32,6 @@ export async function journal(ctx: JobContext, job: Admission): Promise<void> {
     owner: ctx.scheduler.owner,
     leaseUntil: now + ctx.config.jobs.leaseMs,
     callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
-    placeholder: output.placeholder,
-    kept: output.kept || undefined,
   };
   await ctx.journal.put(record);
   job.record = record;

@@ -19,16 +19,16 @@
  * @module
  */
 import type { JobContext } from "../context.ts";
-import { destinationOf, outputsOf } from "../output.ts";
+import { outputsOf } from "../output.ts";
 import type { JobRecord } from "../journal.ts";
 import type { JobRequest } from "../request.ts";
 import type { JobSource } from "../source.ts";
 import { checkTargets } from "./check.ts";
-import { deliver, settle } from "./deliver.ts";
-import { fillTags, refuseInPlace } from "./fill_tags.ts";
+import { settle } from "./deliver.ts";
+import { fillTags, refuseInPlace, refuseSharedDestinations } from "./fill_tags.ts";
 import { type AcceptStep, type Admission, type Attempt, type AttemptStep, eachOutput, STOP } from "./job.ts";
 import { journal, markRunning } from "./journal.ts";
-import { notify, recordDone, retryOrFail } from "./outcome.ts";
+import { notify, recordOutcome, retryOrFail } from "./outcome.ts";
 import { placePlaceholder } from "./placeholder.ts";
 import { chooseSource, plan } from "./plan.ts";
 import { openSource, readHeader } from "./read_header.ts";
@@ -45,6 +45,7 @@ export const ACCEPT: AcceptStep[] = [
   chooseSource,
   eachOutput(fillTags),
   eachOutput(refuseInPlace),
+  refuseSharedDestinations,
   eachOutput(placePlaceholder),
   journal,
 ];
@@ -54,24 +55,17 @@ export const ATTEMPT: AttemptStep[] = [
   cleanUp,
   takeSource,
   markRunning,
-  eachOutput(run),
-  eachOutput(deliver),
-  recordDone,
+  run,
+  recordOutcome,
   notify,
 ];
 
-/** What the client is told once the placeholder is in place. */
-export interface Accepted {
-  id: string;
-  dstURL: string;
-}
-
 /**
- * Accepts a job and starts its first attempt; resolves with what the
- * client is told. The queue slot is taken before the first await, so
+ * Accepts a job and starts its first attempt; resolves with its record,
+ * every placeholder in place. The queue slot is taken before the first await, so
  * simultaneous requests cannot all pass the check.
  */
-export async function accept(ctx: JobContext, request: JobRequest): Promise<Accepted> {
+export async function accept(ctx: JobContext, request: JobRequest): Promise<JobRecord> {
   using _slot = ctx.scheduler.reserve();
   const job: Admission = { id: crypto.randomUUID(), request, outputs: [] };
   try {
@@ -81,7 +75,7 @@ export async function accept(ctx: JobContext, request: JobRequest): Promise<Acce
     throw err;
   }
   ctx.scheduler.track(job.id, attempt(ctx, job.record!, job.source));
-  return { id: job.id, dstURL: destinationOf(job.outputs[0]).dst };
+  return job.record!;
 }
 
 /** After a failed accept: the download let go, any earlier file a placeholder kept aside put back. */
@@ -97,7 +91,7 @@ async function abandon(ctx: JobContext, job: Admission): Promise<void> {
  */
 export async function attempt(ctx: JobContext, record: JobRecord, source?: JobSource): Promise<void> {
   const stopBeating = ctx.scheduler.heartbeat(record.id);
-  const job: Attempt = { record, outputs: [], fresh: source !== undefined, source, results: new Map() };
+  const job: Attempt = { record, outputs: [], fresh: source !== undefined, source, failures: new Map() };
   try {
     job.outputs.push(...outputsOf(record));
     for (const step of ATTEMPT) if (await step(ctx, job) === STOP) return;

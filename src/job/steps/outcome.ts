@@ -1,26 +1,26 @@
 /**
- * How an attempt ends: done, journaled with the worker's times; or failed,
- * and then either scheduled again (a passing failure with attempts left,
- * see retry.ts) or failed for good, earlier files put back. A job that
- * ends is counted and its callback sent.
+ * How an attempt ends. Each output it failed is tried again on the next
+ * attempt when its failure may pass and attempts remain (see retry.ts),
+ * or else failed for good, its earlier file put back. The job is done when
+ * every output is, failed when none is left to retry and one failed
+ * (see outputs.ts for its error). A job that ends is counted and its
+ * callback sent.
  *
  * @module
  */
-import { asImgserveError } from "../../errors.ts";
+import { asImgserveError, type ImgserveError } from "../../errors.ts";
 import { deliverCallback } from "../callback.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
+import { recordOf } from "../output.ts";
+import { jobError } from "../outputs.ts";
 import { backoffMs, retriesJob } from "../retry.ts";
 import { settle } from "./deliver.ts";
 import { type Attempt, STOP } from "./job.ts";
 
-/** Journals the job as done; stops if the lease was lost. */
-export async function recordDone(ctx: JobContext, attempt: Attempt): Promise<void | typeof STOP> {
-  // The worker's stage times of the job's one output.
-  const times = attempt.results.get(attempt.outputs[0])?.result.times;
-  const done = { state: "done", finishedAt: Date.now(), times, error: undefined } as const;
-  if (!(await ctx.journal.update(attempt.record.id, ctx.scheduler.owner, done))) return STOP;
-  attempt.record = { ...attempt.record, ...done };
+/** Journals how the attempt ended; stops (no callback yet) when it is retried or the lease was lost. */
+export function recordOutcome(ctx: JobContext, attempt: Attempt): Promise<void | typeof STOP> {
+  return conclude(ctx, attempt);
 }
 
 /** Counts the finished job and sends its callback, apart from the job so a dead endpoint holds up nothing. */
@@ -33,14 +33,34 @@ export function notify(ctx: JobContext, attempt: Attempt): void {
   }
 }
 
-/** After a failed attempt: schedules the next one, or fails the job for good. */
+/** After an attempt failed as a whole (the source, the worker): every output not yet done failed with it. */
 export async function retryOrFail(ctx: JobContext, attempt: Attempt, err: unknown): Promise<void> {
   if (!ctx.scheduler.accepting) return; // the lease goes back to the journal in stop()
+  const error = asImgserveError(err);
+  for (const output of attempt.outputs) {
+    if (output.state === "pending" && !attempt.failures.has(output)) attempt.failures.set(output, error);
+  }
+  if (await conclude(ctx, attempt, error) !== STOP) notify(ctx, attempt);
+}
+
+async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError): Promise<void | typeof STOP> {
   const { record } = attempt;
   const { id } = record;
-  const error = asImgserveError(err);
   const { jobs } = ctx.config;
-  if (retriesJob(error, record.attempts, jobs.maxAttempts)) {
+  let retried: ImgserveError | undefined;
+  for (const [output, error] of attempt.failures) {
+    output.error = { code: error.code, message: error.message };
+    if (retriesJob(error, record.attempts, jobs.maxAttempts)) {
+      retried ??= error;
+      continue;
+    }
+    output.state = "failed";
+    if (output.kept) await settle(ctx, id, output, "failed");
+    output.kept = false;
+  }
+  const outputs = attempt.outputs.map(recordOf);
+  if (retried) {
+    const error = whole ?? retried;
     const delay = backoffMs(jobs.retryBaseMs, record.attempts);
     ctx.metrics.retries.inc();
     ctx.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
@@ -49,18 +69,16 @@ export async function retryOrFail(ctx: JobContext, attempt: Attempt, err: unknow
       attempts: record.attempts + 1,
       retryAt: Date.now() + delay,
       error: { code: error.code, message: error.message },
+      outputs,
       owner: undefined,
       leaseUntil: undefined,
     });
-    return;
+    return STOP;
   }
-  const failed: Partial<JobRecord> = {
-    state: "failed",
-    finishedAt: Date.now(),
-    error: { code: error.code, message: error.message },
-  };
-  for (const output of attempt.outputs) if (output.kept) await settle(ctx, id, output, "failed");
-  if (!(await ctx.journal.update(id, ctx.scheduler.owner, failed))) return;
-  attempt.record = { ...record, ...failed };
-  notify(ctx, attempt);
+  const error = jobError(outputs, record.request.multi === true, whole);
+  const end: Partial<JobRecord> = error
+    ? { state: "failed", finishedAt: Date.now(), error }
+    : { state: "done", finishedAt: Date.now(), error: undefined };
+  if (!(await ctx.journal.update(id, ctx.scheduler.owner, { ...end, outputs }))) return STOP;
+  attempt.record = { ...record, ...end, outputs };
 }

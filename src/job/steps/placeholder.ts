@@ -9,6 +9,7 @@ import { placeholderFor } from "../../image/placeholder.ts";
 import { type JobContext, writeOptions } from "../context.ts";
 import { digestOf } from "../originals.ts";
 import { destinationOf, type Output } from "../output.ts";
+import { outputKey } from "../outputs.ts";
 import type { Admission } from "./job.ts";
 
 /** Uploads the output's placeholder, noting whether the destination's earlier file was kept aside. */
@@ -20,7 +21,7 @@ export async function placePlaceholder(ctx: JobContext, job: Admission, output: 
   const wrote = await ctx.transports.for(dstURL).write(
     dstURL,
     placeholder,
-    writeOptions(ctx, plan, { id: job.id, stage: "placeholder" }, output.args),
+    writeOptions(ctx, plan, { id: outputKey(job.id, output.index), stage: "placeholder" }, output.args),
   );
   output.kept = wrote?.kept === true;
 }

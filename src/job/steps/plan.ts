@@ -9,20 +9,30 @@ import { assertRenderCost } from "../../image/svg_cost.ts";
 import type { JobContext } from "../context.ts";
 import { planJob } from "../plan.ts";
 import { acceptedSource } from "../source.ts";
-import type { Admission } from "./job.ts";
+import { atOutput } from "../request.ts";
+import { type Admission, placeOf } from "./job.ts";
 
-/** Plans the job's output: its size, crop and format. */
+/** Plans each output: its size, crop and format, each checked against the limits on its own. */
 export function plan(ctx: JobContext, job: Admission): void {
   const { limits } = ctx.config;
   const { request } = job;
   const header = job.header!;
-  const { dstTemplate, args } = request;
-  const planned = planJob({ ...request, args }, header, limits.maxSide, limits.maxResultPixels);
-  if (header.format === "svg") {
-    const size = { width: planned.width, height: planned.height, svgWidth: header.width };
-    assertRenderCost(job.download!.prefix[0], size, limits.maxSourcePixels);
+  for (const [index, { dstTemplate, args }] of request.outputs.entries()) {
+    const planned = atOutput(placeOf(request, index), () => {
+      const planned = planJob(
+        { operationType: request.operationType, args },
+        header,
+        limits.maxSide,
+        limits.maxResultPixels,
+      );
+      if (header.format === "svg") {
+        const size = { width: planned.width, height: planned.height, svgWidth: header.width };
+        assertRenderCost(job.download!.prefix[0], size, limits.maxSourcePixels);
+      }
+      return planned;
+    });
+    job.outputs.push({ index, dstTemplate, args, plan: planned, kept: false, state: "pending" });
   }
-  job.outputs.push({ dstTemplate, args, plan: planned, kept: false });
 }
 
 /** Decides, once, whether a worker reads the source itself or the server downloads it. */

@@ -14,6 +14,7 @@ Deno.test("a job is accepted, then attempted, in its named steps' order", () => 
     "chooseSource",
     "fillTags",
     "refuseInPlace",
+    "refuseSharedDestinations",
     "placePlaceholder",
     "journal",
   ]);
@@ -22,8 +23,7 @@ Deno.test("a job is accepted, then attempted, in its named steps' order", () => 
     "takeSource",
     "markRunning",
     "run",
-    "deliver",
-    "recordDone",
+    "recordOutcome",
     "notify",
   ]);
 });
