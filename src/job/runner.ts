@@ -37,6 +37,7 @@ import {
 } from "./originals.ts";
 import { tempPathFor } from "../transport/keep.ts";
 import { contentTypeOf, extensionOf, type Plan, planJob } from "./plan.ts";
+import { assertFitsWorker } from "./plan_memory.ts";
 import type { JobRequest } from "./request.ts";
 import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "./template.ts";
 
@@ -193,6 +194,7 @@ export class JobRunner {
       }
       if (header.format === "svg") prefix = [await readWholeSvg(stream, prefix, limits.maxSvgBytes)];
       plan = planJob(request, header, limits.maxSide, limits.maxResultPixels);
+      assertFitsWorker(plan, this.#deps.config.workerMemory, this.#deps.pool.fresh?.wasm ?? 0);
       if (header.format === "svg") {
         const size = { width: plan.width, height: plan.height, svgWidth: header.width };
         assertRenderCost(prefix[0], size, limits.maxSourcePixels);
