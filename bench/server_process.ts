@@ -20,6 +20,8 @@ export interface ServerOptions {
   fileRoots: string[];
   /** Extra flags, e.g. where the journal lives. */
   flags?: string[];
+  /** Another imgserve checkout to run, to compare commits; this one when absent. */
+  checkout?: string;
 }
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -30,7 +32,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   const args = [
     "run",
     "-A",
-    MAIN,
+    options.checkout ? `${options.checkout}/src/main.ts` : MAIN,
     "run",
     "--host",
     "127.0.0.1",
