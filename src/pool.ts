@@ -88,9 +88,9 @@ const DEPTH = 2;
 const RENDERER_START_MS = 30_000;
 
 /**
- * An idle worker is replaced when it holds this much more than a fresh one
- * (and twice as much): less is not worth a new worker's start-up, whose
- * code and fonts take a few MiB of their own.
+ * An idle worker is replaced when it holds this much more than a fresh one:
+ * less is not worth a new worker's start-up (a fraction of a second of CPU,
+ * more when its render process must start again).
  */
 const FAR_ABOVE_FRESH = 24 * 1024 * 1024;
 
@@ -367,7 +367,7 @@ export class WorkerPool {
   #farAboveFresh(memory: WorkerMemory): boolean {
     const held = (m: WorkerMemory) => m.wasm + m.kept + m.heap;
     const now = held(memory), fresh = held(this.fresh!);
-    return now > fresh + FAR_ABOVE_FRESH && now > 2 * fresh;
+    return now > fresh + FAR_ABOVE_FRESH;
   }
 
   /**
