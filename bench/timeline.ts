@@ -89,7 +89,8 @@ export async function childrenRss(pid: number): Promise<number> {
     try {
       const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
       const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent === pid) sum += (await readMemory(Number(entry.name))).rssMiB;
+      // A child that has exited but is not yet reaped has no RSS line: it holds nothing.
+      if (parent === pid) sum += (await readMemory(Number(entry.name))).rssMiB || 0;
     } catch {
       // gone in the meantime
     }
