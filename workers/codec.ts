@@ -82,7 +82,7 @@ let memoryBudget = Infinity;
  * a buffer of their own, so one huge file does not pin its size for good.
  */
 let sourceBuffer = new Uint8Array(0);
-const KEEP_BYTES = 64 * 1024 * 1024;
+const KEEP_BYTES = 16 * 1024 * 1024;
 
 function memoryReport(): WorkerMemory {
   const render = renderer?.memory ?? 0;
