@@ -238,7 +238,7 @@ export const FLAGS = [
     section: "flags",
     kind: "int",
     arg: "MiB",
-    default: 192,
+    default: 256,
     min: 64,
     help: "WebAssembly memory plus kept buffers one worker may hold; jobs needing more get 508 (default {default})",
   },

@@ -48,14 +48,6 @@ export const TJPF_CMYK = 11;
 let compiled: WebAssembly.Module | undefined;
 let turbo: TurboExports | undefined;
 
-/**
- * A decode that grew libjpeg-turbo's memory past this gets a fresh instance
- * afterwards: a WebAssembly memory never shrinks, and one progressive
- * 18-megapixel photo (its coefficients are all held) leaves 85 MiB behind.
- * Instantiating the compiled module again takes about a millisecond.
- */
-const KEEP_MEMORY = 32 * 1024 * 1024;
-
 function instantiate(module: WebAssembly.Module): TurboExports {
   const refuse = (name: string) => () => {
     throw new Error(`libjpeg-turbo: ${name} is not available`);
@@ -152,7 +144,6 @@ export function decodeJpegScaled(
       if (meta) e.free(meta);
       if (src) e.free(src);
       if (handle) e.tjDestroy(handle);
-      if (e.memory.buffer.byteLength > KEEP_MEMORY) turbo = instantiate(compiled);
     }
   }
 }

@@ -30,7 +30,8 @@ const RESIZE_PASS_PER_PIXEL = 16;
 const ENCODE_PER_PIXEL = 16;
 
 /**
- * Bytes a plan needs on top of a fresh worker's memory.
+ * Bytes of WebAssembly memory a plan needs in a worker, on top of a fresh
+ * worker's.
  *
  * @example
  * ```ts
@@ -38,10 +39,10 @@ const ENCODE_PER_PIXEL = 16;
  * ```
  */
 export function planMemoryBytes(plan: Plan): number {
+  // An SVG is drawn and encoded in the worker's render process, not in its codecs; svg_cost.ts bounds that.
+  if (plan.op !== "resize") return 0;
   const out = plan.width * plan.height;
   const encode = out * ENCODE_PER_PIXEL;
-  // resvg's pixmap (in the render process) and the encoder.
-  if (plan.op !== "resize") return Math.ceil((out * 4 + encode) * GROWTH);
   const { source, crop } = plan;
   const { width, height } = source;
   let scale = 1;
