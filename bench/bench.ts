@@ -13,7 +13,13 @@
  *
  * Flags: --duration S (load phase, default 60), --phase S (each concurrency
  * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3),
- * --warmup S (load before measuring each server, default 30).
+ * --warmup S (load before measuring each server, default 30), --memory-only
+ * (only the default server's warm-up, load phase and idle after it),
+ * --server DIR (run the imgserve checkout in DIR, to compare commits).
+ *
+ * The default server is sampled every second from its start to 20 s after
+ * the load phase (RSS with and without its render processes, jobs finished,
+ * busy workers); the samples go into the JSON and a chart beside it.
  *
  * @module
  */
@@ -27,6 +33,8 @@ import { idleReplyLatency } from "./idle_latency.ts";
 import { compareFormats } from "./formats.ts";
 import { compareMultiOutput } from "./multi_output.ts";
 import { compareMultiOutputServer, serverMultiOutputTable } from "./multi_output_server.ts";
+import { type Sample, Timeline } from "./timeline.ts";
+import { timelineChart } from "./chart.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -36,6 +44,8 @@ const { values: flags } = parseArgs({
     levels: { type: "string", default: "1,2,4,8" },
     reps: { type: "string", default: "3" },
     warmup: { type: "string", default: "30" },
+    "memory-only": { type: "boolean", default: false },
+    server: { type: "string" },
   },
 });
 const loadSeconds = Number(flags.duration);
@@ -43,6 +53,10 @@ const phaseSeconds = Number(flags.phase);
 const levels = flags.levels.split(",").map(Number);
 const reps = Number(flags.reps);
 const warmupSeconds = Number(flags.warmup);
+const memoryOnly = flags["memory-only"];
+/** Idle time sampled after the load phase, and when after its end RSS is compared with the fresh server's. */
+const IDLE_AFTER_S = 20;
+const SETTLED_AFTER_S = 15;
 const BIG_JPEG = `${MATE_DIR}/abstract/Elephants_5640x3172.jpg`;
 const STAGES = ["download", "read", "decode", "resize", "render", "encode", "write", "queue+upload"];
 
@@ -57,53 +71,60 @@ console.log(
 );
 
 // 1. In-process pipelines.
-console.log(`\n== thumbnails 200x120 cover, JPEG q80, in process: naive vs ours (median of ${reps}) ==`);
-const pipelines = await comparePipelines(jpegs, reps);
-console.log(pipelineTable(pipelines));
-const baseline = pipelines.filter((r) => r.coding === "baseline");
-const progressive = pipelines.filter((r) => r.coding === "progressive");
-const speedup = { baseline: batchSpeedup(baseline), progressive: batchSpeedup(progressive) };
-console.log(
-  `per-image speed-up: baseline photos ${speedup.baseline.toFixed(2)}x, progressive ${
-    speedup.progressive.toFixed(2)
-  }x; PSNR vs naive min ${Math.min(...pipelines.map((r) => r.psnr)).toFixed(1)} dB`,
-);
+const inProcess = memoryOnly ? undefined : await measureInProcess();
+async function measureInProcess() {
+  console.log(`\n== thumbnails 200x120 cover, JPEG q80, in process: naive vs ours (median of ${reps}) ==`);
+  const pipelines = await comparePipelines(jpegs, reps);
+  console.log(pipelineTable(pipelines));
+  const baseline = pipelines.filter((r) => r.coding === "baseline");
+  const progressive = pipelines.filter((r) => r.coding === "progressive");
+  const speedup = { baseline: batchSpeedup(baseline), progressive: batchSpeedup(progressive) };
+  console.log(
+    `per-image speed-up: baseline photos ${speedup.baseline.toFixed(2)}x, progressive ${
+      speedup.progressive.toFixed(2)
+    }x; PSNR vs naive min ${Math.min(...pipelines.map((r) => r.psnr)).toFixed(1)} dB`,
+  );
 
-// 1b. Output formats and WebP sources, in process.
-console.log(`\n== thumbnails 200x120 cover as JPEG q80, WebP q80, AVIF q60 (speed 8), in process ==`);
-const formats = await compareFormats(jpegs, reps);
-console.log(
-  table(
-    ["output", "ms per image (mean of medians)", "bytes per image", "vs JPEG"],
-    Object.entries(formats.output).map(([format, r]) => [
-      format,
-      r.ms.toFixed(1),
-      r.bytes.toFixed(0),
-      `${(r.ms / formats.output.jpeg.ms).toFixed(2)}x`,
-    ]),
-  ),
-);
-console.log(
-  table(
-    ["WebP wallpaper", "size", "decode ms", "job ms"],
-    formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
-  ),
-);
+  // 1b. Output formats and WebP sources, in process.
+  console.log(`\n== thumbnails 200x120 cover as JPEG q80, WebP q80, AVIF q60 (speed 8), in process ==`);
+  const formats = await compareFormats(jpegs, reps);
+  console.log(
+    table(
+      ["output", "ms per image (mean of medians)", "bytes per image", "vs JPEG"],
+      Object.entries(formats.output).map(([format, r]) => [
+        format,
+        r.ms.toFixed(1),
+        r.bytes.toFixed(0),
+        `${(r.ms / formats.output.jpeg.ms).toFixed(2)}x`,
+      ]),
+    ),
+  );
+  console.log(
+    table(
+      ["WebP wallpaper", "size", "decode ms", "job ms"],
+      formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
+    ),
+  );
+  return { pipelines, speedup, formats };
+}
 
-// 1c. Several outputs of one photo in one pool task.
-console.log(`\n== 1280 fit JPEG + 400x300 cover WebP + 200x120 cover JPEG, baseline photos, one task vs separate ==`);
-const multiOutput = await compareMultiOutput(jpegs.filter((i) => i.coding === "baseline"), reps);
-console.log(multiOutputTable(multiOutput));
-console.log(`\n== the same through a running server (one worker): one job of 3 outputs vs 3 jobs ==`);
-const serverMultiOutput = await (async () => {
+// 1c. Several outputs of one photo: in one pool task, then through a running server.
+const multi = memoryOnly ? undefined : await measureMultiOutput();
+async function measureMultiOutput() {
+  const baselinePhotos = jpegs.filter((i) => i.coding === "baseline");
+  console.log(`\n== 1280 fit JPEG + 400x300 cover WebP + 200x120 cover JPEG, baseline photos, one task vs separate ==`);
+  const multiOutput = await compareMultiOutput(baselinePhotos, reps);
+  console.log(multiOutputTable(multiOutput));
+  console.log(`\n== the same through a running server (one worker): one job of 3 outputs vs 3 jobs ==`);
   await using scratch = await tempDir();
-  return await compareMultiOutputServer(jpegs.filter((i) => i.coding === "baseline"), {
+  const serverMultiOutput = await compareMultiOutputServer(baselinePhotos, {
     reps,
     work: scratch.path,
     flags: await journalFlagsFor(scratch.path),
   });
-})();
-console.log(serverMultiOutputTable(serverMultiOutput));
+  console.log(serverMultiOutputTable(serverMultiOutput));
+  return { multiOutput, serverMultiOutput };
+}
 
 // 2. The server over HTTP.
 await using work = await tempDir();
@@ -139,28 +160,54 @@ interface ServerRun {
     rssMaxMiB: number;
     result: LoadResult;
   };
+  memory?: MemorySummary;
+}
+
+/** The default server's memory over its run, against the issue's targets. */
+interface MemorySummary {
+  /** Just started, before any job: the server, and with its render processes. */
+  freshMiB: number;
+  freshWithRenderMiB: number;
+  /** Highest sample in the load phase. */
+  loadPeakMiB: number;
+  loadPeakWithRenderMiB: number;
+  /** The sample SETTLED_AFTER_S after the load phase ended. */
+  settledMiB: number;
+  settledWithRenderMiB: number;
+  samples: Sample[];
 }
 const runs: ServerRun[] = [];
 const idleByFormat: Record<string, { p50: number; p99: number; samples: number }> = {};
-for (const workers of [1, undefined]) {
+for (const workers of memoryOnly ? [undefined] : [1, undefined]) {
   const label = workers === undefined ? `default (${host.cpus})` : String(workers);
   console.log(`\n== imgserve run --workers ${label}: ${phaseSeconds} s per concurrency level ==`);
-  await using server = await startServerProcess({ workers, fileRoots: roots, flags: journalFlags });
+  await using server = await startServerProcess({
+    workers,
+    fileRoots: roots,
+    flags: journalFlags,
+    checkout: flags.server,
+  });
   const run: ServerRun = { workers: workers ?? "default", levels: [], peakMiB: 0, saturatedJobsPerSecond: 0 };
+  const timeline = workers === undefined ? new Timeline(server.pid, server.base) : undefined;
+  await timeline?.start();
+  timeline?.phase("warm-up");
   // Warm-up: V8's helper threads stay busy for the first half minute or so of
   // load, largely compiling the codecs' hot WebAssembly functions in the
   // background (measured: 4.5% of the CPU after 3 s of warm-up, 3.0% after
   // 40 s, 3.3% after 3 s with tiering off). With two workers that start-up
   // work competes with them; the figures are for a server in steady state.
-  await runLoad({ base: server.base, jobs, concurrency: 4, durationMs: warmupSeconds * 1000, warmupMs: 0 });
-  for (const concurrency of levels) {
-    const result = await runLoad({ base: server.base, jobs, concurrency, durationMs: phaseSeconds * 1000 });
+  const finished = timeline?.finished;
+  await runLoad({ base: server.base, jobs, concurrency: 4, durationMs: warmupSeconds * 1000, warmupMs: 0, finished });
+  timeline?.phase("levels");
+  for (const concurrency of memoryOnly ? [] : levels) {
+    const result = await runLoad({ base: server.base, jobs, concurrency, durationMs: phaseSeconds * 1000, finished });
     run.levels.push(result);
     if (result.firstError) console.log(`  c=${concurrency}: first failure: ${result.firstError}`);
   }
-  console.log(loadTable("clients", run.levels, STAGES));
+  if (!memoryOnly) console.log(loadTable("clients", run.levels, STAGES));
   run.saturatedJobsPerSecond = Math.max(...run.levels.map((r) => r.jobsPerSecond));
-  if (workers === undefined) {
+  if (workers === undefined && !memoryOnly) {
+    timeline?.phase("idle tests");
     const samples = await idleReplyLatency(server.base, BIG_JPEG, `file://${outDir}/idle.jpg`, 12);
     run.idleReplyMs = { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
     console.log(
@@ -172,17 +219,25 @@ for (const workers of [1, undefined]) {
       idleByFormat[format] = { p50: percentile(more, 50), p99: percentile(more, 99), samples: more.length };
       console.log(`  the same with a ${format} destination: p50 ${idleByFormat[format].p50.toFixed(1)} ms`);
     }
+  }
+  if (workers === undefined) {
     const concurrency = 2 * host.cpus;
     console.log(`\n== load phase: ${loadSeconds} s at ${concurrency} clients, RSS sampled every second ==`);
     const rss: number[] = [(await server.memory()).rssMiB];
+    timeline!.phase("load");
     const result = await runLoad({
       base: server.base,
       jobs,
       concurrency,
       durationMs: loadSeconds * 1000,
       onTick: async () => void rss.push((await server.memory()).rssMiB),
+      finished,
     });
     rss.push((await server.memory()).rssMiB);
+    timeline!.phase("idle");
+    await new Promise((resolve) => setTimeout(resolve, IDLE_AFTER_S * 1000));
+    timeline!.stop();
+    run.memory = memorySummary(timeline!.samples);
     // One sample swings by +-10% with garbage collection: compare the median
     // of the first 10 s under load with that of the last 10 s.
     const loaded = rss.slice(1);
@@ -201,6 +256,17 @@ for (const workers of [1, undefined]) {
         run.load.rssEndMiB.toFixed(0)
       } MiB; idle before ${rss[0].toFixed(0)} MiB, max ${run.load.rssMaxMiB.toFixed(0)} MiB`,
     );
+    const m = run.memory;
+    console.log(
+      `RSS (server / with render processes): fresh ${m.freshMiB.toFixed(0)} / ${
+        m.freshWithRenderMiB.toFixed(0)
+      } MiB, ` +
+        `load peak ${m.loadPeakMiB.toFixed(0)} / ${m.loadPeakWithRenderMiB.toFixed(0)} MiB, ` +
+        `${SETTLED_AFTER_S} s after the load ${m.settledMiB.toFixed(0)} / ${m.settledWithRenderMiB.toFixed(0)} MiB ` +
+        `(${(m.settledMiB / m.freshMiB).toFixed(2)}x / ${
+          (m.settledWithRenderMiB / m.freshWithRenderMiB).toFixed(2)
+        }x fresh)`,
+    );
   }
   run.peakMiB = (await server.memory()).peakMiB;
   console.log(`server peak RSS (VmHWM): ${run.peakMiB.toFixed(0)} MiB`);
@@ -208,63 +274,42 @@ for (const workers of [1, undefined]) {
 }
 
 // 3. Summary against the targets.
-const [one, many] = runs;
-const scaling = many.saturatedJobsPerSecond / one.saturatedJobsPerSecond;
+const many = runs.at(-1)!;
 const load = many.load!;
 const growth = load.rssEndMiB - load.rssStartMiB;
-const targets = [
+const memory = many.memory!;
+type Target = readonly [string, string, string, boolean];
+const memoryTargets: Target[] = [
   [
-    "reply p50, 16 MB JPEG, idle server",
-    `${many.idleReplyMs!.p50.toFixed(1)} ms`,
-    "< 20 ms",
-    many.idleReplyMs!.p50 < 20,
+    `peak RSS in the load phase (server; with render processes)`,
+    `${memory.loadPeakMiB.toFixed(0)} MiB; ${memory.loadPeakWithRenderMiB.toFixed(0)} MiB`,
+    "<= 400 MiB (server)",
+    memory.loadPeakMiB <= 400,
   ],
   [
-    "reply p50, WebP destination, idle server",
-    `${idleByFormat.webp.p50.toFixed(1)} ms`,
-    "< 20 ms",
-    idleByFormat.webp.p50 < 20,
+    `RSS ${SETTLED_AFTER_S} s after the load vs fresh (server; with render)`,
+    `${memory.settledMiB.toFixed(0)} / ${memory.freshMiB.toFixed(0)} MiB = ${
+      (memory.settledMiB / memory.freshMiB).toFixed(2)
+    }x; ${(memory.settledWithRenderMiB / memory.freshWithRenderMiB).toFixed(2)}x`,
+    "<= 1.5x (server)",
+    memory.settledMiB <= 1.5 * memory.freshMiB,
   ],
   [
-    "reply p50, PNG / AVIF destination, idle server",
-    `${idleByFormat.png.p50.toFixed(1)} / ${idleByFormat.avif.p50.toFixed(1)} ms`,
-    "< 20 ms (PNG); AVIF reported",
-    idleByFormat.png.p50 < 20,
+    `throughput, load phase (${load.concurrency} clients)`,
+    `${load.result.jobsPerSecond.toFixed(2)} jobs/s, ${load.result.megapixelsPerSecond.toFixed(1)} MP/s`,
+    "within 5% of the previous commit",
+    true,
   ],
-  [`throughput ${host.cpus} workers / 1 worker`, `${scaling.toFixed(2)}x`, ">= 1.8x", scaling >= 1.8],
   [
     `RSS over ${load.seconds} s load (first -> last 10 s)`,
     `${load.rssStartMiB.toFixed(0)} -> ${load.rssEndMiB.toFixed(0)} MiB`,
     "flat (< 10% growth)",
     growth < 0.1 * load.rssStartMiB,
   ],
-  ["thumbnail speed-up, baseline JPEG photos", `${speedup.baseline.toFixed(2)}x`, ">= 3x", speedup.baseline >= 3],
-  ["thumbnail speed-up, progressive JPEGs", `${speedup.progressive.toFixed(2)}x`, "(no target)", true],
-  [
-    "3 outputs in one task / as 3 tasks (worker time)",
-    `${multiOutput.vsSeparate.toFixed(2)}x`,
-    "<= 0.6x",
-    multiOutput.vsSeparate <= 0.6,
-  ],
-  [
-    "3 outputs in one task / largest output alone",
-    `${multiOutput.vsLargest.toFixed(2)}x`,
-    "<= 1.6x",
-    multiOutput.vsLargest <= 1.6,
-  ],
-  [
-    "one job of 3 outputs / 3 jobs, through the server (worker time)",
-    `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.separate).toFixed(2)}x`,
-    "<= 0.6x",
-    serverMultiOutput.worker.multi / serverMultiOutput.worker.separate <= 0.6,
-  ],
-  [
-    "one job of 3 outputs / its largest output alone, through the server",
-    `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.largest).toFixed(2)}x`,
-    "<= 1.6x",
-    serverMultiOutput.worker.multi / serverMultiOutput.worker.largest <= 1.6,
-  ],
-] as const;
+];
+const targets: Target[] = memoryOnly
+  ? memoryTargets
+  : [...speedTargets(runs[0], many, inProcess!), ...multiOutputTargets(multi!), ...memoryTargets];
 console.log("\n== summary ==");
 console.log(
   table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
@@ -272,19 +317,100 @@ console.log(
 const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
   date: new Date().toISOString(),
   commit: await gitCommit(),
+  server: flags.server,
   machine: host,
-  options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds },
-  pipelines,
-  speedup,
-  formats,
-  multiOutput,
-  serverMultiOutput,
+  options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds, memoryOnly },
+  ...inProcess,
+  ...multi,
   idleReplyByFormat: idleByFormat,
   servers: runs,
-  scaling,
   targets: targets.map(([measure, result, target, met]) => ({ measure, result, target, met })),
 });
-console.log(`\nresults written to ${path}`);
+const chart = path.replace(/\.json$/, ".svg");
+await Deno.writeTextFile(
+  chart,
+  timelineChart(memory.samples, `imgserve, ${host.cpus} workers: RSS, jobs and busy workers, sampled every second`),
+);
+console.log(`\nresults written to ${path}, chart to ${chart}`);
+
+/** The targets on speed, from the full run. */
+function multiOutputTargets({ multiOutput, serverMultiOutput }: NonNullable<typeof multi>): Target[] {
+  return [
+    [
+      "3 outputs in one task / as 3 tasks (worker time)",
+      `${multiOutput.vsSeparate.toFixed(2)}x`,
+      "<= 0.6x",
+      multiOutput.vsSeparate <= 0.6,
+    ],
+    [
+      "3 outputs in one task / largest output alone",
+      `${multiOutput.vsLargest.toFixed(2)}x`,
+      "<= 1.6x",
+      multiOutput.vsLargest <= 1.6,
+    ],
+    [
+      "one job of 3 outputs / 3 jobs, through the server (worker time)",
+      `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.separate).toFixed(2)}x`,
+      "<= 0.6x",
+      serverMultiOutput.worker.multi / serverMultiOutput.worker.separate <= 0.6,
+    ],
+    [
+      "one job of 3 outputs / its largest output alone, through the server",
+      `${(serverMultiOutput.worker.multi / serverMultiOutput.worker.largest).toFixed(2)}x`,
+      "<= 1.6x",
+      serverMultiOutput.worker.multi / serverMultiOutput.worker.largest <= 1.6,
+    ],
+  ];
+}
+
+function speedTargets(
+  one: ServerRun,
+  many: ServerRun,
+  { speedup }: NonNullable<typeof inProcess>,
+): Target[] {
+  const scaling = many.saturatedJobsPerSecond / one.saturatedJobsPerSecond;
+  return [
+    [
+      "reply p50, 16 MB JPEG, idle server",
+      `${many.idleReplyMs!.p50.toFixed(1)} ms`,
+      "< 20 ms",
+      many.idleReplyMs!.p50 < 20,
+    ],
+    [
+      "reply p50, WebP destination, idle server",
+      `${idleByFormat.webp.p50.toFixed(1)} ms`,
+      "< 20 ms",
+      idleByFormat.webp.p50 < 20,
+    ],
+    [
+      "reply p50, PNG / AVIF destination, idle server",
+      `${idleByFormat.png.p50.toFixed(1)} / ${idleByFormat.avif.p50.toFixed(1)} ms`,
+      "< 20 ms (PNG); AVIF reported",
+      idleByFormat.png.p50 < 20,
+    ],
+    [`throughput ${host.cpus} workers / 1 worker`, `${scaling.toFixed(2)}x`, ">= 1.8x", scaling >= 1.8],
+    ["thumbnail speed-up, baseline JPEG photos", `${speedup.baseline.toFixed(2)}x`, ">= 3x", speedup.baseline >= 3],
+    ["thumbnail speed-up, progressive JPEGs", `${speedup.progressive.toFixed(2)}x`, "(no target)", true],
+  ];
+}
+
+/** Fresh, load-phase peak and settled RSS from the timeline. */
+function memorySummary(samples: Sample[]): MemorySummary {
+  const withRender = (s: Sample) => s.rssMiB + s.childrenMiB;
+  const fresh = samples[0];
+  const loaded = samples.filter((s) => s.phase === "load");
+  const loadEnd = samples.find((s) => s.phase === "idle")?.t ?? Infinity;
+  const settled = samples.find((s) => s.t >= loadEnd + SETTLED_AFTER_S) ?? samples.at(-1)!;
+  return {
+    freshMiB: fresh.rssMiB,
+    freshWithRenderMiB: withRender(fresh),
+    loadPeakMiB: Math.max(...loaded.map((s) => s.rssMiB)),
+    loadPeakWithRenderMiB: Math.max(...loaded.map(withRender)),
+    settledMiB: settled.rssMiB,
+    settledWithRenderMiB: withRender(settled),
+    samples,
+  };
+}
 
 /** The journal in the temporary folder, with the flag this version of the server knows. */
 async function journalFlagsFor(dir: string): Promise<string[]> {

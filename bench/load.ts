@@ -43,6 +43,8 @@ export interface LoadOptions {
   warmupMs?: number;
   /** Called once a second with the elapsed ms, e.g. to sample memory. */
   onTick?: (elapsedMs: number) => void | Promise<void>;
+  /** Counts every job that finishes, in or out of the window (see timeline.ts). */
+  finished?: { count: number };
 }
 
 const POLL_MS = 20;
@@ -128,6 +130,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const state = await callbacks.wait(reply.id);
       const done = performance.now();
       finishedAt[index] = done;
+      if (options.finished) options.finished.count++;
       // Stage times come from GET /jobs for one job in four: a sample is
       // enough for averages, and every request the bench makes takes CPU
       // from the server it measures.

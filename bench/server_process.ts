@@ -20,6 +20,8 @@ export interface ServerOptions {
   fileRoots: string[];
   /** Extra flags, e.g. where the journal lives. */
   flags?: string[];
+  /** Another imgserve checkout to run, to compare commits; this one when absent. */
+  checkout?: string;
 }
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -30,7 +32,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   const args = [
     "run",
     "-A",
-    MAIN,
+    options.checkout ? `${options.checkout}/src/main.ts` : MAIN,
     "run",
     "--host",
     "127.0.0.1",
@@ -43,8 +45,10 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   for (const root of options.fileRoots) args.push("--file-root", root);
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
   args.push(...options.flags ?? []);
-  // In the environment `imgserve start` gives it.
-  const env = serverEnvironment();
+  // In the environment that checkout's `imgserve start` gives it.
+  const env = options.checkout
+    ? (await import(`${options.checkout}/src/daemon.ts`)).serverEnvironment() as Record<string, string>
+    : serverEnvironment();
   const child = new Deno.Command(Deno.execPath(), { args, env, stdin: "null", stdout: "null", stderr: "inherit" })
     .spawn();
   const base = `http://127.0.0.1:${port}`;

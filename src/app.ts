@@ -111,6 +111,7 @@ export function createApp(deps: AppDeps): Hono {
       jobs: deps.runner.active,
       journal,
       connections: deps.connections?.(),
+      memory: pool.memoryStatus,
     };
     return c.json(body, ok ? 200 : 503);
   });

@@ -66,6 +66,8 @@ export interface Config {
   host: string;
   port: number;
   workers: number;
+  /** `--worker-memory` in bytes: a worker over it is replaced between jobs; a job whose plan needs more is refused. */
+  workerMemory: number;
   /** Every folder searched for fonts: the system's (or `--system-font-dir`), then each `--font-dir`. */
   fontDirs: string[];
   /** The `--font-dir` folders alone: these must exist, the system ones need not. */
@@ -230,6 +232,15 @@ export const FLAGS = [
     arg: "N",
     default: (c) => c.cores,
     help: "image workers (default: number of CPU cores)",
+  },
+  {
+    name: "worker-memory",
+    section: "flags",
+    kind: "int",
+    arg: "MiB",
+    default: 256,
+    min: 64,
+    help: "WebAssembly memory plus kept buffers one worker may hold; jobs needing more get 508 (default {default})",
   },
   {
     name: "font-dir",
@@ -613,6 +624,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     host: v.host,
     port: v.port,
     workers: v.workers,
+    workerMemory: v["worker-memory"] * 1024 * 1024,
     fontDirs: [...systemFontDirs, ...extraFontDirs],
     extraFontDirs,
     caFile: v["ca-file"],

@@ -80,6 +80,7 @@ export const Errors = {
   QUEUE_FULL: kind(505, 503, true),
   SHUTTING_DOWN: kind(506, 503, true),
   RESULT_TOO_MANY_PIXELS: kind(507, 422),
+  WORKER_MEMORY_EXCEEDED: kind(508, 413),
   REQUEST_TIMEOUT: kind(511, 408, true),
   TOO_MANY_CONNECTIONS: kind(512, 503, true),
   REQUEST_INCOMPLETE: kind(513, 400),

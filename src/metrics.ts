@@ -5,6 +5,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { heldBytes, type WorkerMemory } from "../workers/memory.ts";
 
 /** What the gauges read at scrape time. */
 export interface Gauges {
@@ -12,6 +13,10 @@ export interface Gauges {
   busyWorkers: () => number;
   workers: () => number;
   activeJobs: () => number;
+  /** What each worker holds, in pool order (see workers/memory.ts). */
+  workerMemory?: () => WorkerMemory[];
+  /** Workers replaced for their memory so far. */
+  recycledWorkers?: () => number;
 }
 
 /** One server's metrics. */
@@ -63,6 +68,35 @@ export class Metrics {
     gauge("imgserve_workers_busy", "Workers running a job.", gauges.busyWorkers);
     gauge("imgserve_workers", "Workers in the pool.", gauges.workers);
     gauge("imgserve_jobs_active", "Jobs this server is working on.", gauges.activeJobs);
+    const { workerMemory, recycledWorkers } = gauges;
+    if (workerMemory) {
+      gauge(
+        "imgserve_pool_memory_bytes",
+        "Memory the workers hold: WebAssembly, kept buffers, JS heaps, render processes' WebAssembly.",
+        () => workerMemory().reduce((sum, m) => sum + heldBytes(m), 0),
+      );
+      new Gauge({
+        name: "imgserve_worker_memory_bytes",
+        help: "Memory one worker holds, by worker (its position in the pool) and kind: wasm, kept, heap, render.",
+        labelNames: ["worker", "kind"],
+        registers,
+        collect() {
+          this.reset();
+          workerMemory().forEach((m, i) => {
+            for (const kind of ["wasm", "kept", "heap", "render"] as const) {
+              this.set({ worker: String(i), kind }, m[kind]);
+            }
+          });
+        },
+      });
+    }
+    if (recycledWorkers) {
+      gauge(
+        "imgserve_workers_recycled",
+        "Workers replaced for their memory: over --worker-memory, or idle far above a fresh one.",
+        recycledWorkers,
+      );
+    }
   }
 
   /** The exposition text. */

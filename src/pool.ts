@@ -15,6 +15,7 @@ import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
 import { ImgserveError, isErrorName } from "./errors.ts";
 import type { Plan } from "./job/plan.ts";
 import type { LocalSource } from "./transport/mod.ts";
+import { budgeted, heldBytes, type WorkerMemory } from "../workers/memory.ts";
 
 /** How to build the pool. */
 export interface PoolOptions {
@@ -28,6 +29,10 @@ export interface PoolOptions {
   taskTimeoutMs: number;
   /** The worker module; tests substitute one that can be made to crash. */
   workerURL?: URL;
+  /** Bytes of WebAssembly memory plus kept buffers a worker may hold; over it, it is replaced between jobs. */
+  workerMemory?: number;
+  /** How long a worker holding far more than a fresh one stays idle before it is replaced; default 3 s. */
+  idleRecycleMs?: number;
 }
 
 /** A finished piece of work. */
@@ -95,6 +100,12 @@ interface Slot {
   renderers: Set<number>;
   /** Shared with the worker: set when it is ended, so a busy worker stops at its next stage. */
   stop: Int32Array<SharedArrayBuffer>;
+  /** What the worker last said it holds. */
+  memory?: WorkerMemory;
+  /** Replaced for its memory (budget or idle), not for a failure: counted apart. */
+  recycle?: boolean;
+  /** Started when the worker goes idle holding far more than a fresh one. */
+  idleTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** Jobs a worker holds at once: the one it runs and the next. */
@@ -105,6 +116,13 @@ const DEPTH = 2;
  * on top of the render's own time, which only starts once it is up.
  */
 const RENDERER_START_MS = 30_000;
+
+/**
+ * An idle worker is replaced when it holds this much more than a fresh one:
+ * less is not worth a new worker's start-up (a fraction of a second of CPU,
+ * more when its render process must start again).
+ */
+const FAR_ABOVE_FRESH = 24 * 1024 * 1024;
 
 /**
  * A job that went down with its worker before the worker reached it (it
@@ -139,6 +157,10 @@ export class WorkerPool {
   #modules: CodecModules;
   /** Workers replaced after a crash or timeout, for metrics. */
   replaced = 0;
+  /** Workers replaced for their memory: over `workerMemory` after a job, or idle far above a fresh one. */
+  recycled = 0;
+  /** What a worker holds when it has just started (the first one's report). */
+  fresh?: WorkerMemory;
   /** Set once an SVG was rendered: workers started from then on start their render process at once. */
   #rendering = false;
 
@@ -167,6 +189,22 @@ export class WorkerPool {
   /** Jobs waiting for a worker, including those sent ahead to a busy one. */
   get queued(): number {
     return this.#queue.length + this.#slots.reduce((n, s) => n + Math.max(0, s.tasks.length - 1), 0);
+  }
+
+  /** What each worker said it holds after its last job, in pool order. */
+  get memory(): WorkerMemory[] {
+    return this.#slots.map((s) => s.memory ?? { wasm: 0, kept: 0, heap: 0, render: 0 });
+  }
+
+  /** The pool's memory for /healthz: in all, by worker, a fresh worker's, and workers recycled for it. */
+  get memoryStatus(): { bytes: number; workers: WorkerMemory[]; fresh?: WorkerMemory; recycled: number } {
+    const workers = this.memory;
+    return {
+      bytes: workers.reduce((sum, m) => sum + heldBytes(m), 0),
+      workers,
+      fresh: this.fresh,
+      recycled: this.recycled,
+    };
   }
 
   /** Whether every worker is up or being replaced. */
@@ -292,6 +330,8 @@ export class WorkerPool {
             slot.renderers.add(reply.pid);
             this.#rendering = true;
           } else slot.renderers.delete(reply.pid);
+        } else if (reply.type === "memory") {
+          this.#memoryReport(slot, reply.memory);
         } else if (reply.type === "rendering") {
           if (slot.tasks[0]?.id === reply.id) this.#startTimer(slot, 0);
         } else if (reply.type === "output" || reply.type === "outputFailed") {
@@ -314,6 +354,7 @@ export class WorkerPool {
           warmRenderer: this.#rendering,
           stop: stop.buffer,
           cmykProfile: this.#options.cmykProfile,
+          memoryBudget: this.#options.workerMemory,
         } satisfies WorkRequest,
       );
     });
@@ -339,7 +380,8 @@ export class WorkerPool {
     endWorker(slot);
     this.#slots = this.#slots.filter((s) => s !== slot);
     if (this.#closed) return;
-    this.replaced++;
+    if (slot.recycle) this.recycled++;
+    else this.replaced++;
     this.#spawn().catch(() => {
       // A worker that cannot even start leaves the pool smaller; healthz reports it.
     });
@@ -369,7 +411,7 @@ export class WorkerPool {
 
   #finish(
     slot: Slot,
-    reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" | "output" | "outputFailed" }>,
+    reply: Exclude<WorkReply, { type: "ready" | "renderer" | "rendering" | "memory" | "output" | "outputFailed" }>,
   ): void {
     const task = slot.tasks.shift();
     if (!task || task.id !== reply.id) {
@@ -401,6 +443,35 @@ export class WorkerPool {
     if (slot.tasks.length > 0) this.#startTimer(slot);
     else if (slot.retiring) this.#retire(slot);
     this.#dispatch();
+  }
+
+  /**
+   * A worker over its budget takes no more jobs (it hands back any it was
+   * sent ahead, see codec.ts) and is replaced once it has none; an idle one
+   * far above a fresh worker is replaced once it has stayed idle a while.
+   */
+  #memoryReport(slot: Slot, memory: WorkerMemory): void {
+    slot.memory = memory;
+    if (!slot.ready) this.fresh ??= memory;
+    clearTimeout(slot.idleTimer);
+    const budget = this.#options.workerMemory ?? Infinity;
+    if (slot.ready && budgeted(memory) > budget && !slot.retiring) {
+      slot.retiring = slot.recycle = true;
+      if (slot.tasks.length === 0) this.#retire(slot);
+      return;
+    }
+    if (!slot.ready || !this.fresh || slot.retiring || !this.#farAboveFresh(memory)) return;
+    slot.idleTimer = setTimeout(() => {
+      if (slot.tasks.length > 0 || slot.retiring || this.#queue.length > 0 || !this.#slots.includes(slot)) return;
+      slot.recycle = true;
+      this.#retire(slot);
+    }, this.#options.idleRecycleMs ?? 3000);
+  }
+
+  #farAboveFresh(memory: WorkerMemory): boolean {
+    const held = (m: WorkerMemory) => m.wasm + m.kept + m.heap;
+    const now = held(memory), fresh = held(this.fresh!);
+    return now > fresh + FAR_ABOVE_FRESH;
   }
 
   /**
@@ -454,6 +525,7 @@ function taskSource(source: Uint8Array | LocalSource): { bytes?: ArrayBuffer; re
  * process is hit.
  */
 function endWorker(slot: Slot): void {
+  clearTimeout(slot.idleTimer);
   Atomics.store(slot.stop, 0, 1);
   slot.worker.terminate();
   for (const pid of slot.renderers) {

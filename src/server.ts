@@ -67,6 +67,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       cmykProfile: cmykProfile?.bytes,
       taskTimeoutMs: config.limits.taskTimeoutMs,
       workerURL: options.workerURL,
+      workerMemory: config.workerMemory,
     });
     return assemble(config, options, { caCerts, transports, guard, journal, pool });
   } catch (err) {
@@ -97,6 +98,8 @@ function assemble(
     busyWorkers: () => pool.busy,
     workers: () => pool.size,
     activeJobs: (): number => runner.active,
+    workerMemory: () => pool.memory,
+    recycledWorkers: () => pool.recycled,
   });
   const runner: JobRunner = new JobRunner({
     config,

@@ -17,6 +17,7 @@ import { readLocalSource, writeFileAtomic } from "./local_io.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
 import { ImgserveError } from "../src/errors.ts";
 import { makeOutputs, type OutputOrder } from "./outputs.ts";
+import { budgeted, trackWasmMemories, wasmMemoryBytes, type WorkerMemory } from "./memory.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
@@ -30,6 +31,8 @@ export type WorkRequest =
     stop: SharedArrayBuffer;
     /** The standard CMYK profile for CMYK JPEGs that carry none. */
     cmykProfile?: Uint8Array;
+    /** Bytes of WebAssembly memory plus kept buffers this worker may hold between jobs (`--worker-memory`). */
+    memoryBudget?: number;
   }
   | {
     type: "run";
@@ -53,6 +56,8 @@ export type WorkRequest =
 /** Messages the worker answers with. */
 export type WorkReply =
   | { type: "ready" }
+  /** What this worker holds: sent before "ready" and after each job's reply. */
+  | { type: "memory"; memory: WorkerMemory }
   /** This worker's render process started (alive) or ended; the pool kills it with the worker. */
   | { type: "renderer"; pid: number; alive: boolean }
   /** The render process is up and has the job's SVG: its render time starts now. */
@@ -79,6 +84,8 @@ const stopped = () => Atomics.load(stop, 0) === 1;
 let line: Promise<void> = Promise.resolve();
 /** Set by a failed job: the codecs' memory is suspect, so the rest go back unrun. */
 let retiring = false;
+/** Over it after a job, this worker hands back what it was sent and is replaced. */
+let memoryBudget = Infinity;
 
 /**
  * Local sources are read into this, kept from job to job: its pages are
@@ -86,7 +93,19 @@ let retiring = false;
  * a buffer of their own, so one huge file does not pin its size for good.
  */
 let sourceBuffer = new Uint8Array(0);
-const KEEP_BYTES = 64 * 1024 * 1024;
+const KEEP_BYTES = 16 * 1024 * 1024;
+
+function memoryReport(): WorkerMemory {
+  const render = renderer?.memory ?? 0;
+  return { wasm: wasmMemoryBytes(), kept: sourceBuffer.byteLength, heap: Deno.memoryUsage().heapTotal, render };
+}
+
+/** Reports what this worker holds after a job; over its budget it takes no more (WebAssembly memories never shrink). */
+function reportMemory(): void {
+  const memory = memoryReport();
+  if (budgeted(memory) > memoryBudget) retiring = true;
+  self.postMessage({ type: "memory", memory } satisfies WorkReply);
+}
 
 function read(source: LocalSource): Uint8Array {
   if (source.size > KEEP_BYTES) return readLocalSource(source, new Uint8Array(source.size));
@@ -118,15 +137,18 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   if (message.type === "init") {
     stop = new Int32Array(message.stop);
     setDefaultCmykProfile(message.cmykProfile);
+    memoryBudget = message.memoryBudget ?? Infinity;
+    trackWasmMemories();
     await initCodecs(message.modules);
     renderer = new Renderer(message.fontDirs, (pid, alive) => {
       self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
     });
+    self.postMessage({ type: "memory", memory: memoryReport() } satisfies WorkReply);
     self.postMessage({ type: "ready" } satisfies WorkReply);
     if (message.warmRenderer) renderer.warm().catch(() => {}); // a failed start is reported on the first SVG
     return;
   }
-  line = line.then(() => runJob(message));
+  line = line.then(() => runJob(message)).then(reportMemory);
 };
 
 async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {

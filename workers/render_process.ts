@@ -20,30 +20,11 @@ import { FrameReader, writeFrame } from "./frames.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { type FontSet, rasterizeOp, renderSvg, svgText } from "./ops/rasterize.ts";
 import { encodeResult } from "./ops/encode.ts";
-import { StageTimer, type StageTimes } from "./ops/timer.ts";
+import { StageTimer } from "./ops/timer.ts";
+import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
+import type { RenderReply, RenderRequest } from "./render_protocol.ts";
 
-/** The hidden command that makes a compiled imgserve executable a render process. */
-export const RENDER_COMMAND = "__render";
-
-/**
- * What the render process is sent. `renderOutputs` draws one SVG at each
- * plan's size, answered by one `output` or `outputFailed` per plan, in
- * order, then `done` (or `failed` for the whole SVG).
- */
-export type RenderRequest =
-  | { type: "init"; fontDirs: string[] }
-  | { type: "render"; plan: Plan }
-  | { type: "renderOutputs"; plans: Plan[] };
-
-/** What it answers; after a fatal failure it exits, its WASM memory being suspect. */
-export type RenderReply =
-  | { type: "ready" }
-  | { type: "done"; times: StageTimes }
-  | { type: "failed"; message: string; fatal: boolean }
-  /** One output of `renderOutputs`, its encoded bytes in the body. */
-  | { type: "output"; index: number; times: StageTimes }
-  /** One output of `renderOutputs` failed alone; the process is sound. */
-  | { type: "outputFailed"; index: number; message: string };
+export { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;
@@ -81,11 +62,12 @@ export async function serveRenders(): Promise<void> {
     compileLazyCodecs(),
   ]);
   setLazyModules(lazy);
+  trackWasmMemories();
   await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc), initPngEncode(png)]);
   // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
   // against the first job's render time.
   await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});
-  await writeFrame<RenderReply>(out, { type: "ready" });
+  await writeFrame<RenderReply>(out, { type: "ready", memory: wasmMemoryBytes() });
   for (let frame = await frames.next(); frame; frame = await frames.next()) {
     if (frame.head.type === "renderOutputs") {
       await renderOutputs(frame.body, frame.head.plans, fonts, out);
@@ -103,11 +85,16 @@ export async function serveRenders(): Promise<void> {
         type: "failed",
         message: plainFailure(err, "svg", frame.head.plan.width * frame.head.plan.height * 4),
         fatal,
+        memory: wasmMemoryBytes(),
       });
       if (fatal) Deno.exit(1);
       continue;
     }
-    await writeFrame<RenderReply>(out, { type: "done", times: timer.times }, new Uint8Array(bytes));
+    await writeFrame<RenderReply>(
+      out,
+      { type: "done", times: timer.times, memory: wasmMemoryBytes() },
+      new Uint8Array(bytes),
+    );
   }
 }
 
@@ -142,7 +129,7 @@ async function renderOutputs(
       const message = plainFailure(err, "svg", plan.width * plan.height * 4);
       const fatal = isFatal(err);
       if (fatal || (!drawn && made === 0)) {
-        await writeFrame<RenderReply>(out, { type: "failed", message, fatal });
+        await writeFrame<RenderReply>(out, { type: "failed", message, fatal, memory: wasmMemoryBytes() });
         if (fatal) Deno.exit(1);
         return;
       }
@@ -152,7 +139,7 @@ async function renderOutputs(
     made++;
     await writeFrame<RenderReply>(out, { type: "output", index, times: timer.times }, new Uint8Array(bytes));
   }
-  await writeFrame<RenderReply>(out, { type: "done", times: {} });
+  await writeFrame<RenderReply>(out, { type: "done", times: {}, memory: wasmMemoryBytes() });
 }
 
 if (import.meta.main) await serveRenders();

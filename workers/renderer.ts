@@ -7,7 +7,7 @@
  */
 import type { Plan } from "../src/job/plan.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
-import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_process.ts";
+import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
 import type { StageTimes } from "./ops/timer.ts";
 
 /** Largest encoded result taken back from the render process. */
@@ -47,6 +47,8 @@ export class Renderer {
   #fontDirs: string[];
   #onPid: (pid: number, alive: boolean) => void;
   #running?: Running;
+  /** The running process's WebAssembly memory in bytes, as it last said; 0 when none runs. */
+  memory = 0;
 
   /** `onPid` hears of each process started, and again once it is gone. */
   constructor(fontDirs: string[], onPid: (pid: number, alive: boolean) => void) {
@@ -71,6 +73,7 @@ export class Renderer {
       started();
       await writeFrame<RenderRequest>(running.writer, { type: "render", plan }, svg);
       reply = await running.frames.next();
+      if (reply && "memory" in reply.head) this.memory = reply.head.memory ?? this.memory;
     } catch (err) {
       this.#stop(running);
       throw err;
@@ -107,8 +110,11 @@ export class Renderer {
           onOutput(index, { bytes: reply!.body, times: head.times });
         } else if (index < plans.length && head?.type === "outputFailed" && head.index === index) {
           onOutput(index, { message: head.message });
-        } else if (head?.type === "done" && index === plans.length) return;
-        else if (head?.type === "failed") {
+        } else if (head?.type === "done" && index === plans.length) {
+          this.memory = head.memory ?? this.memory;
+          return;
+        } else if (head?.type === "failed") {
+          this.memory = head.memory ?? this.memory;
           failure = head;
           break;
         } else throw new Error("the SVG renderer stopped unexpectedly");
@@ -133,12 +139,16 @@ export class Renderer {
       await writeFrame<RenderRequest>(writer, { type: "init", fontDirs: this.#fontDirs });
       const reply = await frames.next();
       if (reply?.head.type !== "ready") throw new Error("the SVG renderer did not start");
+      this.memory = reply.head.memory ?? 0;
     })();
     ready.catch(() => {}); // awaited by render(); a failed start is reported there
     const running = { child, frames, writer, ready };
     this.#running = running;
     child.status.then(() => {
-      if (this.#running === running) this.#running = undefined;
+      if (this.#running === running) {
+        this.#running = undefined;
+        this.memory = 0;
+      }
       this.#onPid(child.pid, false);
     });
     return running;

@@ -21,6 +21,22 @@ export interface ImageHeader {
   orientation: number;
   /** Whether the image may have transparent pixels. */
   hasAlpha: boolean;
+  /** Progressive JPEGs: DCT coefficients per pixel held while decoding (see `coefficientSamples`). */
+  progressiveSamples?: number;
+}
+
+/**
+ * DCT coefficients per pixel a progressive JPEG keeps while it decodes (its
+ * components' sampling, e.g. 1.5 at 4:2:0, 3 at 4:4:4), from the SOF's
+ * component list; 3 when the list is cut short.
+ */
+function coefficientSamples(components: Uint8Array): number {
+  const count = components[0] ?? 0;
+  if (count === 0 || components.length < 1 + 3 * count) return 3;
+  const sampling = Array.from({ length: count }, (_, i) => components[2 + 3 * i]);
+  const hMax = Math.max(...sampling.map((s) => s >> 4)), vMax = Math.max(...sampling.map((s) => s & 15));
+  if (hMax === 0 || vMax === 0) return 3;
+  return sampling.reduce((sum, s) => sum + (s >> 4) * (s & 15) / (hMax * vMax), 0);
 }
 
 /** Thrown when more bytes are needed to find the header. */
@@ -135,7 +151,13 @@ function readJpeg(bytes: Uint8Array, short: () => never): ImageHeader {
       if (width === 0 || height === 0) {
         throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG header gives a zero dimension");
       }
-      header = { format: "jpeg", ...displayedSize(width, height, orientation), orientation, hasAlpha: false };
+      header = {
+        format: "jpeg",
+        ...displayedSize(width, height, orientation),
+        orientation,
+        hasAlpha: false,
+        ...(marker === 0xc2 ? { progressiveSamples: coefficientSamples(bytes.subarray(at + 9, at + 2 + length)) } : {}),
+      };
       return true;
     }
     if (marker === 0xe1) {

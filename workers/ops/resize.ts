@@ -19,14 +19,14 @@ import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } fr
 import type { StageTimer } from "./timer.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
-const BOX_MARGIN = 3;
+export const BOX_MARGIN = 3;
 
 /**
  * A scaled JPEG decode keeps the crop at least this many times the target,
  * so Lanczos still has pixels to filter; at 1x the 1/8 decode alone would
  * decide the result and alias on fine texture.
  */
-const DECODE_MARGIN = 2;
+export const DECODE_MARGIN = 2;
 
 /** Decoded pixels, as displayed, and the plan's crop in their coordinates. */
 interface Decoded {

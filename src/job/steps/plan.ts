@@ -8,6 +8,7 @@
 import { assertRenderCost } from "../../image/svg_cost.ts";
 import type { JobContext } from "../context.ts";
 import { planJob } from "../plan.ts";
+import { assertFitsWorker } from "../plan_memory.ts";
 import { acceptedSource } from "../source.ts";
 import { atOutput } from "../request.ts";
 import { type Admission, placeOf } from "./job.ts";
@@ -25,6 +26,8 @@ export function plan(ctx: JobContext, job: Admission): void {
         limits.maxSide,
         limits.maxResultPixels,
       );
+      // Each output on its own: outputs are made one after another from the one decode, the largest output's.
+      assertFitsWorker(planned, ctx.config.workerMemory, ctx.pool.fresh?.wasm ?? 0);
       if (header.format === "svg") {
         const size = { width: planned.width, height: planned.height, svgWidth: header.width };
         assertRenderCost(job.download!.prefix[0], size, limits.maxSourcePixels);
