@@ -28,7 +28,6 @@ const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
 /** Starts the server and resolves once /healthz answers. */
 export async function startServerProcess(options: ServerOptions): Promise<ServerProcess> {
-  const port = freePort();
   const args = [
     "run",
     "-A",
@@ -37,7 +36,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
     "--host",
     "127.0.0.1",
     "--port",
-    String(port),
+    "0",
     "--max-queue",
     "100000",
     "--allow-private-networks",
@@ -49,9 +48,10 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   const env = options.checkout
     ? (await import(`${options.checkout}/src/daemon.ts`)).serverEnvironment() as Record<string, string>
     : serverEnvironment();
-  const child = new Deno.Command(Deno.execPath(), { args, env, stdin: "null", stdout: "null", stderr: "inherit" })
+  const child = new Deno.Command(Deno.execPath(), { args, env, stdin: "null", stdout: "piped", stderr: "inherit" })
     .spawn();
-  const base = `http://127.0.0.1:${port}`;
+  const listening = listeningPort(child.stdout);
+  let base = "";
   const stop = async () => {
     try {
       child.kill("SIGTERM");
@@ -61,6 +61,10 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
     await child.status;
   };
   try {
+    // The port the server bound (--port 0), from its log line: never a port closed and then reused.
+    const port = await Promise.race([listening, child.status.then(() => 0)]);
+    if (!port) throw new Error("the server exited during start-up");
+    base = `http://127.0.0.1:${port}`;
     await waitHealthy(base, child.status);
   } catch (err) {
     await stop();
@@ -74,11 +78,26 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   };
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+/** Resolves with the port of the server's `listening on HOST:PORT` line; its log is read to the end, unkept. */
+function listeningPort(stdout: ReadableStream<Uint8Array>): Promise<number> {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  const decoder = new TextDecoder();
+  let head = "";
+  let found = false;
+  stdout.pipeTo(
+    new WritableStream({
+      write(chunk) {
+        if (found || head.length > 65536) return;
+        head += decoder.decode(chunk, { stream: true });
+        const port = /listening on \S*:(\d+) /.exec(head)?.[1];
+        if (port) {
+          found = true;
+          resolve(Number(port));
+        }
+      },
+    }),
+  ).catch(() => {});
+  return promise;
 }
 
 async function waitHealthy(base: string, exited: Promise<Deno.CommandStatus>): Promise<void> {
