@@ -54,7 +54,8 @@ export interface OutputTask {
  * counted on the first output only), or the error of this output alone.
  */
 export type OutputResult =
-  | { ok: true; bytes: Uint8Array<ArrayBuffer>; times: StageTimes }
+  /** `size`: the encoded result's bytes, also when the worker stored it at `writeTo` and sent none back. */
+  | { ok: true; bytes: Uint8Array<ArrayBuffer>; size: number; times: StageTimes }
   | { ok: false; error: ImgserveError };
 
 /** How {@linkcode WorkerPool.runOutputs} runs a task. */
@@ -395,8 +396,9 @@ export class WorkerPool {
       return;
     }
     let result: OutputResult;
-    if (reply.type === "output") result = { ok: true, bytes: new Uint8Array(reply.bytes), times: reply.times };
-    else {
+    if (reply.type === "output") {
+      result = { ok: true, bytes: new Uint8Array(reply.bytes), size: reply.size, times: reply.times };
+    } else {
       // A codec that failed may have corrupted its memory: the worker finishes this task and is replaced.
       if (!reply.sound) slot.retiring = true;
       result = {

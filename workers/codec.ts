@@ -70,7 +70,7 @@ export type WorkReply =
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
   | { type: "unreadable"; id: number; code: string; message: string }
   /** One output of a task with `outputs`: its bytes, or none when it was stored at its `writeTo`. */
-  | { type: "output"; id: number; index: number; bytes: ArrayBuffer; times: StageTimes }
+  | { type: "output"; id: number; index: number; bytes: ArrayBuffer; size: number; times: StageTimes }
   /** One output of a task with `outputs` failed alone (an ImgserveError's name); `sound` as for `failed`. */
   | { type: "outputFailed"; id: number; index: number; code: string; message: string; sound: boolean }
   /** Not run: after a failure this worker runs nothing more. */
@@ -196,8 +196,8 @@ async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array,
   try {
     await makeOutputs(bytes, outputs, { timer, stopped, renderer: renderer!, rendering }, (index, made) => {
       if (made.ok) {
-        const { bytes, times } = made;
-        self.postMessage({ type: "output", id, index, bytes, times } satisfies WorkReply, [bytes]);
+        const { bytes, size, times } = made;
+        self.postMessage({ type: "output", id, index, bytes, size, times } satisfies WorkReply, [bytes]);
         return;
       }
       if (!made.sound) retiring = true;

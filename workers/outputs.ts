@@ -27,7 +27,7 @@ export interface OutputOrder {
  * alone; `sound` is false when a codec failed and its memory is suspect.
  */
 export type MadeOutput =
-  | { ok: true; bytes: ArrayBuffer; times: StageTimes }
+  | { ok: true; bytes: ArrayBuffer; size: number; times: StageTimes }
   | { ok: false; code: ErrorName; message: string; sound: boolean };
 
 /** What making outputs needs from its worker. */
@@ -102,11 +102,12 @@ export async function makeOutputs(
 
 /** Stores an output at its `writeTo`, if it has one; an unwritable destination fails this output alone. */
 function store(order: OutputOrder, bytes: ArrayBuffer, times: StageTimes): MadeOutput {
-  if (order.writeTo === undefined) return { ok: true, bytes, times };
+  const size = bytes.byteLength;
+  if (order.writeTo === undefined) return { ok: true, bytes, size, times };
   try {
     const started = performance.now();
     writeFileAtomic(order.writeTo, new Uint8Array(bytes), order.writeTemp);
-    return { ok: true, bytes: new ArrayBuffer(0), times: { ...times, write: performance.now() - started } };
+    return { ok: true, bytes: new ArrayBuffer(0), size, times: { ...times, write: performance.now() - started } };
   } catch (err) {
     return { ok: false, code: "DESTINATION_NOT_WRITABLE", message: (err as Error).message, sound: true };
   }

@@ -29,8 +29,7 @@ export async function deliver(
   try {
     if (!result.ok) throw result.error;
     await sink.store(result);
-    const writeTo = sink.local.writeTo;
-    const size = writeTo === undefined ? result.bytes.byteLength : (await Deno.stat(writeTo)).size;
+    const { size } = result;
     if (output.kept) await settle(ctx, attempt.record.id, output, "done");
     Object.assign(output, { state: "done", size, times: result.times, error: undefined, kept: false });
     // The outcome's own journal write follows the last output at once: one KV commit per job fewer, as before outputs.
