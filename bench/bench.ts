@@ -24,8 +24,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ensureCorpus, listCorpus, MATE_DIR } from "./corpus.ts";
-import { type JobSpec, type LoadResult, percentile, runLoad } from "./load.ts";
+import { corpusJobs, ensureCorpus, listCorpus, MATE_DIR } from "./corpus.ts";
+import { type LoadResult, percentile, runLoad } from "./load.ts";
 import { batchSpeedup, comparePipelines } from "./pipelines.ts";
 import { loadTable, machine, multiOutputTable, pipelineTable, table, writeResults } from "./report.ts";
 import { startServerProcess } from "./server_process.ts";
@@ -130,19 +130,7 @@ async function measureMultiOutput() {
 await using work = await tempDir();
 const outDir = `${work.path}/out`;
 await Deno.mkdir(outDir);
-const jobs: JobSpec[] = corpus.map((image) => {
-  const raster = image.format !== "svg";
-  const ext = raster ? "jpg" : "png";
-  return {
-    body: {
-      operationType: raster ? "resize" : "rasterize",
-      srcURL: `file://${image.path}`,
-      dstURL: `file://${outDir}/{slot}-${image.name}.${ext}`,
-      args: raster ? { width: 200, height: 120, mode: "cover", format: "jpeg", quality: 80 } : { width: 400 },
-    },
-    megapixels: raster ? image.width * image.height / 1e6 : 400 * (400 * image.height / image.width) / 1e6,
-  };
-});
+const jobs = corpusJobs(corpus, outDir);
 const roots = ["/usr/share/backgrounds", outDir];
 const journalFlags = await journalFlagsFor(work.path);
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { readHeader, type SourceFormat } from "../src/image/header.ts";
+import type { JobSpec } from "./load.ts";
 
 /** Where Debian puts the two packages' images. */
 export const MATE_DIR = "/usr/share/backgrounds/mate";
@@ -101,4 +102,25 @@ export function jpegCoding(data: Uint8Array): "baseline" | "progressive" {
     at += 2 + (data[at + 2] << 8 | data[at + 3]);
   }
   return "baseline";
+}
+
+/**
+ * The bench's job for each corpus image: a 200x120 cover JPEG thumbnail of
+ * a photo, a 400-wide PNG of a drawing, written into outDir under the
+ * client's `{slot}` so concurrent clients never share a destination.
+ */
+export function corpusJobs(corpus: CorpusImage[], outDir: string): JobSpec[] {
+  return corpus.map((image) => {
+    const raster = image.format !== "svg";
+    const ext = raster ? "jpg" : "png";
+    return {
+      body: {
+        operationType: raster ? "resize" : "rasterize",
+        srcURL: `file://${image.path}`,
+        dstURL: `file://${outDir}/{slot}-${image.name}.${ext}`,
+        args: raster ? { width: 200, height: 120, mode: "cover", format: "jpeg", quality: 80 } : { width: 400 },
+      },
+      megapixels: raster ? image.width * image.height / 1e6 : 400 * (400 * image.height / image.width) / 1e6,
+    };
+  });
 }

@@ -54,7 +54,7 @@ const POLL_MS = 20;
  * polling GET /jobs at load would cost the 2-core machine more CPU than the
  * server's own bookkeeping, and that skews the worker-scaling figure.
  */
-function callbackReceiver() {
+export function callbackReceiver() {
   const waiting = new Map<string, (state: string) => void>();
   const early = new Map<string, string>();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
