@@ -19,3 +19,17 @@ export function dirname(path: string): string {
   if (at < 0) return ".";
   return at === 0 ? "/" : path.slice(0, at);
 }
+
+/**
+ * The path of `name` in the folder that holds `path`; a bare `path` gives
+ * the bare `name` (an FTP path relative to the session's folder).
+ *
+ * @example
+ * ```ts
+ * beside("/srv/img/a.png", ".imgserve-1.kept"); // "/srv/img/.imgserve-1.kept"
+ * beside("a.png", ".imgserve-1.kept"); // ".imgserve-1.kept"
+ * ```
+ */
+export function beside(path: string, name: string): string {
+  return path.slice(0, path.lastIndexOf("/") + 1) + name;
+}

@@ -1,5 +1,5 @@
 import { assertEquals } from "./helpers/assert.ts";
-import { dirname } from "../src/paths.ts";
+import { beside, dirname } from "../src/paths.ts";
 
 Deno.test("dirname is the folder part of a path", () => {
   assertEquals(dirname("/srv/img/a.png"), "/srv/img");
@@ -10,4 +10,10 @@ Deno.test("dirname is the folder part of a path", () => {
 Deno.test("dirname of a file in the root is the root, and of a bare name the current folder", () => {
   assertEquals(dirname("/a.png"), "/");
   assertEquals(dirname("imgserve.pid"), ".");
+});
+
+Deno.test("beside names a file in the same folder, keeping a bare path bare", () => {
+  assertEquals(beside("/srv/img/a.png", ".imgserve-1.kept"), "/srv/img/.imgserve-1.kept");
+  assertEquals(beside("/a.png", ".imgserve-1.kept"), "/.imgserve-1.kept");
+  assertEquals(beside("a.png", ".imgserve-1.kept"), ".imgserve-1.kept");
 });

@@ -17,7 +17,7 @@ import {
 } from "./mod.ts";
 import { notRegular, openRegularFile, readError, removeIfThere, replaceThroughTemp, writeNew } from "./local_file.ts";
 import { closeSync, read, readSync } from "node:fs";
-import { dirname } from "../paths.ts";
+import { beside, dirname } from "../paths.ts";
 
 /** node:fs `read` on a blocking thread, as a promise of the bytes read. */
 function readAsync(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
@@ -187,7 +187,7 @@ export const fileTransport = ({ roots }: TransportSetup): Transport => ({
     checked.delete(url);
     const temp = tempPathFor(path, options.job);
     const kept = options.job?.stage === "placeholder" && info?.isFile
-      ? `${dirname(path)}/${keptName(options.job.id)}`
+      ? beside(path, keptName(options.job.id))
       : undefined;
     // Whatever we create must itself lie under a root, not just the file it is for.
     if (!roots.roots.some((root) => within(dirname(temp), root))) {
@@ -211,7 +211,7 @@ export const fileTransport = ({ roots }: TransportSetup): Transport => ({
   settle(url, job, outcome) {
     return Promise.try(() => {
       const path = destinationPath(roots, url);
-      const kept = `${dirname(path)}/${keptName(job)}`;
+      const kept = beside(path, keptName(job));
       if (outcome === "done") removeIfThere(kept);
       else Deno.renameSync(kept, path);
     });

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { beside } from "../paths.ts";
 
 /** Which upload of a job a temporary file belongs to. */
 export type WriteStage = "placeholder" | "result";
@@ -35,7 +36,7 @@ export function tempName(job?: JobWrite): string {
 
 /** The temporary file beside a local `path` for one upload of a job. */
 export function tempPathFor(path: string, job?: JobWrite): string {
-  return folderOf(path) + tempName(job);
+  return beside(path, tempName(job));
 }
 
 /** Both temporary names a job may leave behind after a crash. */
@@ -46,9 +47,4 @@ export function tempNamesOf(id: string): string[] {
 /** The name the destination's earlier file is kept under while the job runs. */
 export function keptName(id: string): string {
   return `${OUR_PREFIX}${id}.kept`;
-}
-
-/** The folder part of a `/`-separated path, with its trailing slash ("" for none). */
-export function folderOf(path: string): string {
-  return path.slice(0, path.lastIndexOf("/") + 1);
 }

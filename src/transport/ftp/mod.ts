@@ -8,7 +8,8 @@ import { ImgserveError } from "../../errors.ts";
 import type { Transport } from "../mod.ts";
 import { FtpClient } from "./client.ts";
 import { parseFtpUrl } from "./url.ts";
-import { folderOf, type JobWrite, keptName, tempName, tempNamesOf } from "../keep.ts";
+import { type JobWrite, keptName, tempName, tempNamesOf } from "../keep.ts";
+import { beside } from "../../paths.ts";
 
 export { FtpClient } from "./client.ts";
 export type { FtpEndpoint, FtpSecurity, FtpSide } from "./client.ts";
@@ -46,7 +47,7 @@ export const ftpTransport = (): Transport => ({
   async settle(url, job, outcome, options) {
     const { endpoint, path } = parseFtpUrl(url);
     using client = await FtpClient.connect(endpoint, "destination", options);
-    const kept = folderOf(path) + keptName(job);
+    const kept = beside(path, keptName(job));
     if (outcome === "done") await client.remove(kept).catch(() => {});
     else await renameOver(client, kept, path);
     await client.quit();
@@ -55,7 +56,7 @@ export const ftpTransport = (): Transport => ({
   async cleanUp(url, job, options) {
     const { endpoint, path } = parseFtpUrl(url);
     using client = await FtpClient.connect(endpoint, "destination", options);
-    for (const name of tempNamesOf(job)) await client.remove(folderOf(path) + name).catch(() => {});
+    for (const name of tempNamesOf(job)) await client.remove(beside(path, name)).catch(() => {});
     await client.quit();
   },
 
@@ -78,9 +79,8 @@ async function storeAtomically(
   bytes: Uint8Array,
   job?: JobWrite,
 ): Promise<boolean> {
-  const folder = folderOf(path);
-  const temp = folder + tempName(job);
-  const kept = job?.stage === "placeholder" ? folder + keptName(job.id) : undefined;
+  const temp = beside(path, tempName(job));
+  const kept = job?.stage === "placeholder" ? beside(path, keptName(job.id)) : undefined;
   let existing = false;
   if (kept) {
     existing = (await client.sizeOf(path)) !== undefined;
@@ -94,7 +94,7 @@ async function storeAtomically(
       await client.upload(temp, bytes);
     } catch (err) {
       // Trying first keeps the common case (the folder exists) to one STOR.
-      if (!isRefusal(err) || !(await makeFolders(client, folder))) throw err;
+      if (!isRefusal(err) || !(await makeFolders(client, beside(path, "")))) throw err;
       await client.upload(temp, bytes);
     }
     if (kept && existing) {
@@ -125,7 +125,7 @@ async function renameOver(
   }
 }
 
-/** MKD for every level of `folder`; true when at least one was created. */
+/** MKD for every level of `folder` (with its trailing slash); true when at least one was created. */
 async function makeFolders(
   client: FtpClient,
   folder: string,
