@@ -18,6 +18,7 @@ import type { LocalSource } from "../src/transport/mod.ts";
 import { ImgserveError } from "../src/errors.ts";
 import { makeOutputs, type OutputOrder } from "./outputs.ts";
 import { budgeted, trackWasmMemories, wasmMemoryBytes, type WorkerMemory } from "./memory.ts";
+import { release } from "./ops/release.ts";
 
 /** Messages the pool sends. */
 export type WorkRequest =
@@ -169,6 +170,18 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     );
     return;
   }
+  try {
+    await runSource(message, bytes, timer);
+  } finally {
+    if (bytes.buffer !== sourceBuffer.buffer) release(bytes);
+  }
+}
+
+async function runSource(
+  message: Extract<WorkRequest, { type: "run" }>,
+  bytes: Uint8Array,
+  timer: StageTimer,
+): Promise<void> {
   if (message.outputs) return await runOutputs(message.id, message.outputs, bytes, timer);
   let result;
   try {
@@ -181,6 +194,7 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     try {
       const started = performance.now();
       writeFileAtomic(message.writeTo, new Uint8Array(result.bytes), message.writeTemp);
+      release(result.bytes);
       result = { bytes: new ArrayBuffer(0), times: { ...result.times, write: performance.now() - started } };
     } catch (err) {
       self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);

@@ -13,6 +13,7 @@ import { plainFailure } from "./ops/failure.ts";
 import { decodeSource, scaleFor } from "./ops/resize.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import type { Renderer } from "./renderer.ts";
+import { release } from "./ops/release.ts";
 
 /** One output to make, and the checked local path the worker stores it at, if any. */
 export interface OutputOrder {
@@ -82,6 +83,7 @@ export async function makeOutputs(
         pixels = { ...pixels, data: pixels.data.slice() };
       }
       encoded = await timer.time("encode", () => encodeResult(pixels, plan));
+      if (pixels.data !== decoded.image.data) release(pixels.data);
     } catch (err) {
       const plain = plainFailure(err, plan.source.format, plan.width * plan.height * 4);
       // The source decoded, so "corrupt data" would mislead: this output alone could not be made.
@@ -98,6 +100,7 @@ export async function makeOutputs(
     }
     hand(index, store(order, encoded, timer.times));
   }
+  release(decoded.image.data);
 }
 
 /** Stores an output at its `writeTo`, if it has one; an unwritable destination fails this output alone. */
@@ -107,6 +110,7 @@ function store(order: OutputOrder, bytes: ArrayBuffer, times: StageTimes): MadeO
   try {
     const started = performance.now();
     writeFileAtomic(order.writeTo, new Uint8Array(bytes), order.writeTemp);
+    release(bytes);
     return { ok: true, bytes: new ArrayBuffer(0), size, times: { ...times, write: performance.now() - started } };
   } catch (err) {
     return { ok: false, code: "DESTINATION_NOT_WRITABLE", message: (err as Error).message, sound: true };

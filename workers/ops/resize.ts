@@ -17,6 +17,7 @@ import { colourInfo } from "./icc.ts";
 import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
 import type { StageTimer } from "./timer.ts";
+import { release } from "./release.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 export const BOX_MARGIN = 3;
@@ -51,8 +52,12 @@ export interface DecodedSource {
 
 /** Runs a resize plan on the source bytes. */
 export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
-  const scaled = await resizePixels(bytes, plan, timer);
-  return await timer.time("encode", () => encodeResult(scaled, plan));
+  const decoded = await decodeSource(bytes, [plan], timer);
+  const scaled = await scaleFor(decoded, plan, timer);
+  release(decoded.image.data === scaled.data ? undefined : decoded.image.data);
+  const encoded = await timer.time("encode", () => encodeResult(scaled, plan));
+  release(scaled.data);
+  return encoded;
 }
 
 /** Decodes and scales to the plan's size: everything but the encode. */
@@ -161,6 +166,7 @@ async function decodeScaledJpeg(
   }
   if (cmyk) {
     const rgba = await cmykToRgba(stored.data, stored.width, stored.height, cmyk.icc, cmyk.inverted);
+    release(stored.data);
     stored = { ...rgba, scale: stored.scale };
   }
   if (
@@ -170,7 +176,9 @@ async function decodeScaledJpeg(
       `decoded size ${stored.width}x${stored.height} does not match the header's ${storedWidth}x${storedHeight}`,
     );
   }
-  return { image: orient(stored, source.orientation), scale: stored.scale };
+  const image = orient(stored, source.orientation);
+  if (image !== stored) release(stored.data);
+  return { image, scale: stored.scale };
 }
 
 /** Crop, then box-shrink while at least `margin` times the target, then Lanczos3. */
@@ -189,5 +197,6 @@ export async function scale(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MA
     premultiply: !opaque,
     linearRGB: true,
   });
+  if (image !== src) release(image.data);
   return fromImageData(out);
 }
