@@ -90,11 +90,12 @@ let memoryBudget = Infinity;
 
 /**
  * Local sources are read into this, kept from job to job: its pages are
- * faulted in once rather than for every photo. Sources over KEEP_BYTES get
- * a buffer of their own, so one huge file does not pin its size for good.
+ * faulted in once rather than for every photo. Sources over KEEP_BYTES (a
+ * few in a hundred photos) get a buffer of their own, freed when the job
+ * ends, so one huge file does not pin its size for good.
  */
 let sourceBuffer = new Uint8Array(0);
-const KEEP_BYTES = 16 * 1024 * 1024;
+const KEEP_BYTES = 4 * 1024 * 1024;
 
 function memoryReport(): WorkerMemory {
   const render = renderer?.memory ?? 0;
