@@ -136,3 +136,42 @@ Deno.test("after a burst of large images the pool's reported memory falls back o
   const total = Number(/^imgserve_pool_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
   assert(total < fresh + 4 * MiB, `/metrics reports the fallen memory too (${total})`);
 });
+
+/** WebAssembly memory a worker holds beyond a fresh one's, in MiB. */
+function grownMiB(pool: WorkerPool): number[] {
+  return pool.memory.map((m) => (m.wasm - pool.fresh!.wasm) / MiB);
+}
+
+Deno.test("heavy jobs stay on the worker that has run one: the other worker stays small", async () => {
+  const [large, small] = [await largePng(), await smallPng()];
+  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
+  await pool.run(large.plan, large.bytes);
+  // Both workers idle: the small job takes the first, and the large one would have taken the other.
+  const sources = [await smallPng(), await largePng(), await smallPng(), await smallPng()];
+  const results = await Promise.all(
+    sources.map((source, i) => pool.run(i === 1 ? large.plan : small.plan, source.bytes)),
+  );
+  for (const result of results) {
+    const image = await decode(result.bytes);
+    assertEquals([image.width, image.height], [20, 10]);
+    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+  }
+  const grown = grownMiB(pool).sort((a, b) => a - b);
+  assert(grown[1] > 30, `the large PNGs grew one worker by ${grown[1].toFixed(1)} MiB`);
+  assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had decoded a large PNG`);
+});
+
+Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker takes one that has waited", async () => {
+  const large = await largePng();
+  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
+  // Sixteen decodes of 10 MP take one worker well over the 2 s wait, so the idle one must step in.
+  const results = await Promise.all(
+    Array.from({ length: 16 }, async () => pool.run(large.plan, (await largePng()).bytes)),
+  );
+  for (const result of results) {
+    const image = await decode(result.bytes);
+    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+  }
+  const grown = grownMiB(pool);
+  assert(grown.every((mib) => mib > 30), `both workers ran large PNGs: grown ${grown.map((g) => g.toFixed(1))} MiB`);
+});
