@@ -59,12 +59,22 @@ export function selfCommand(): { command: string; args: string[] } {
  * freed in them, so under load the server's memory climbed for minutes
  * before it levelled off (581 -> 705 MiB over 180 s, measured); with two
  * arenas it was flat after the first minute (about 620 MiB) at no
- * measurable cost in throughput. imgproxy ships the same setting. It must
- * be in place when the process starts; an operator's own value wins.
+ * measurable cost in throughput. imgproxy ships the same setting. V8's
+ * young generation is capped at 2 MiB per half in each isolate (the server
+ * and every worker): pixels live outside the JS heap, and the cap took
+ * 20-25 MiB off the peak at the same throughput (bench:compare, 3 pairs).
+ * Both must be in place when the process starts; an operator's own values
+ * win.
  */
 export function serverEnvironment(): Record<string, string> {
-  return { MALLOC_ARENA_MAX: Deno.env.get("MALLOC_ARENA_MAX") || "2" };
+  return {
+    MALLOC_ARENA_MAX: Deno.env.get("MALLOC_ARENA_MAX") || "2",
+    DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") || V8_FLAGS,
+  };
 }
+
+/** V8 flags for the server, as `deno compile --v8-flags` bakes them into the executable too (deno.json). */
+const V8_FLAGS = "--max-semi-space-size=2";
 
 /**
  * The one line a start-up failure is reported with, on stderr by `run` and

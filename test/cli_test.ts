@@ -29,6 +29,7 @@ Deno.test("start, status and stop a background server with the seed's single-das
     // Two malloc arenas keep the server's memory from creeping up under load (see serverEnvironment).
     const environ = (await Deno.readTextFile(`/proc/${pid}/environ`)).split("\0");
     assert(environ.includes("MALLOC_ARENA_MAX=2"), "the background server runs with MALLOC_ARENA_MAX=2");
+    assert(environ.includes("DENO_V8_FLAGS=--max-semi-space-size=2"), "and with a small young generation");
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assertEquals(health.status, 200);
     await health.body?.cancel();
