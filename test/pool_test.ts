@@ -4,8 +4,7 @@ import { ImgserveError } from "../src/errors.ts";
 import { coverCrop, type Plan } from "../src/job/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { tempDir } from "./helpers/server.ts";
-
-const CRASHING_WORKER = new URL("./fixtures/crashing_worker.ts", import.meta.url);
+import { crashingPool } from "./helpers/pools.ts";
 
 /** A resize plan for a 60x30 PNG: red|green|blue thirds. */
 function planFor(width: number, height: number): Plan {
@@ -61,12 +60,7 @@ Deno.test("a job that fails hands the one sent ahead back, and it runs on the fr
 });
 
 Deno.test("a crash fails the job sent ahead as transient, so the runner tries it again", async () => {
-  await using pool = await WorkerPool.start({
-    size: 1,
-    fontDirs: [],
-    taskTimeoutMs: 60_000,
-    workerURL: CRASHING_WORKER,
-  });
+  await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
     pool.run(planFor(13, 10), await source()),
     pool.run(planFor(20, 10), await source()),

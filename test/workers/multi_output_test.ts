@@ -11,8 +11,8 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { BLUE, decode, GREEN, near, pixel, png, RED, thirds } from "../helpers/images.ts";
 import type { ImgserveError } from "../../src/errors.ts";
 import { tempDir } from "../helpers/server.ts";
+import { crashingPool } from "../helpers/pools.ts";
 
-const CRASHING_WORKER = new URL("../fixtures/crashing_worker.ts", import.meta.url);
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
 function plansFor(bytes: Uint8Array, op: "resize" | "rasterize", args: Partial<JobArgs>[], maxSide = 16384): Plan[] {
@@ -158,12 +158,7 @@ Deno.test("a source that cannot be decoded fails the whole task, and the task se
 Deno.test("a worker crash fails the task sent behind it as not started, so the job runs it again", async () => {
   const bytes = await png(thirds(600, 300));
   const [crashing, ...plans] = plansFor(bytes, "resize", [{ width: 13 }, { width: 300 }, { width: 100 }]);
-  await using pool = await WorkerPool.start({
-    size: 1,
-    fontDirs: [],
-    taskTimeoutMs: 60_000,
-    workerURL: CRASHING_WORKER,
-  });
+  await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
     pool.runOutputs(bytes.slice(), [{ plan: crashing }], { timeoutMs: 60_000 }),
     pool.runOutputs(bytes.slice(), plans.map((plan) => ({ plan })), { timeoutMs: 60_000 }),
