@@ -22,3 +22,18 @@ export function concat(chunks: readonly ArrayLike<number>[], size?: number): Uin
   }
   return out;
 }
+
+/**
+ * The bytes as a buffer of their own, to transfer to another thread: the
+ * view's buffer when the view covers all of it, else a copy.
+ *
+ * @example
+ * ```ts
+ * worker.postMessage(bytes, [ownBuffer(bytes)]);
+ * ```
+ */
+export function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
+}

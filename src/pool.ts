@@ -13,6 +13,7 @@ import type { StageTimes } from "../workers/ops/timer.ts";
 import type { WorkReply, WorkRequest } from "../workers/codec.ts";
 import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
 import { ImgserveError, isErrorName } from "./errors.ts";
+import { ownBuffer } from "./bytes.ts";
 import type { Plan } from "./job/plan.ts";
 import type { LocalSource } from "./transport/mod.ts";
 import { budgeted, heldBytes, type WorkerMemory } from "../workers/memory.ts";
@@ -581,11 +582,7 @@ export class WorkerPool {
 /** Source bytes as a buffer to transfer (the caller's, when it is whole), or the local file the worker reads. */
 function taskSource(source: Uint8Array | LocalSource): { bytes?: ArrayBuffer; readFrom?: LocalSource } {
   if (!(source instanceof Uint8Array)) return { readFrom: source };
-  return {
-    bytes: source.byteOffset === 0 && source.byteLength === source.buffer.byteLength
-      ? source.buffer as ArrayBuffer
-      : source.slice().buffer,
-  };
+  return { bytes: ownBuffer(source) };
 }
 
 /**

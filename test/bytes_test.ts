@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { concat } from "../src/bytes.ts";
+import { concat, ownBuffer } from "../src/bytes.ts";
 
 Deno.test("concat joins the chunks in order into one new buffer", () => {
   const a = new Uint8Array([1, 2]);
@@ -22,4 +22,13 @@ Deno.test("concat takes a size counted by the caller", () => {
 
 Deno.test("concat also joins plain arrays of byte values, as the AVIF box builder makes", () => {
   assertEquals([...concat([[0x66, 0x74], new Uint8Array([0x79]), [0x70]])], [0x66, 0x74, 0x79, 0x70]);
+});
+
+Deno.test("ownBuffer gives a whole view's buffer itself, and copies a part of a larger one", () => {
+  const whole = new Uint8Array([1, 2, 3]);
+  assert(ownBuffer(whole) === whole.buffer, "no copy of a view that covers its buffer");
+  const part = whole.subarray(1);
+  const own = ownBuffer(part);
+  assert(own !== whole.buffer, "a copy of a part");
+  assertEquals([...new Uint8Array(own)], [2, 3]);
 });

@@ -13,7 +13,8 @@ import { Renderer } from "./renderer.ts";
 import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer, type StageTimes } from "./ops/timer.ts";
 import { type CodecModules, initCodecs } from "./wasm.ts";
-import { readLocalSource, writeFileAtomic } from "./local_io.ts";
+import { readLocalSource, storeResult } from "./local_io.ts";
+import { ownBuffer } from "../src/bytes.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
 import { ImgserveError } from "../src/errors.ts";
 import { makeOutputs, type OutputOrder } from "./outputs.ts";
@@ -128,10 +129,7 @@ async function run(
   const result = await renderer!.render(plan, bytes, () => {
     self.postMessage({ type: "rendering", id } satisfies WorkReply);
   });
-  const out = result.bytes.byteOffset === 0 && result.bytes.byteLength === result.bytes.buffer.byteLength
-    ? result.bytes.buffer as ArrayBuffer
-    : result.bytes.slice().buffer;
-  return { bytes: out, times: { ...timer.times, ...result.times } };
+  return { bytes: ownBuffer(result.bytes), times: { ...timer.times, ...result.times } };
 }
 
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
@@ -193,10 +191,10 @@ async function runSource(
   }
   if (message.writeTo !== undefined) {
     try {
-      const started = performance.now();
-      writeFileAtomic(message.writeTo, new Uint8Array(result.bytes), message.writeTemp);
-      release(result.bytes);
-      result = { bytes: new ArrayBuffer(0), times: { ...result.times, write: performance.now() - started } };
+      result = {
+        bytes: new ArrayBuffer(0),
+        times: storeResult(message.writeTo, message.writeTemp, result.bytes, result.times),
+      };
     } catch (err) {
       self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);
       return;

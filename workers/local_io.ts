@@ -12,6 +12,8 @@ import { tempPathFor } from "../src/transport/keep.ts";
 import type { LocalSource } from "../src/transport/mod.ts";
 import { dirname } from "../src/paths.ts";
 import { closeSync, readSync } from "node:fs";
+import { release } from "./ops/release.ts";
+import type { StageTimes } from "./ops/timer.ts";
 
 /**
  * Writes a checked path through a temporary file and a rename, in this
@@ -34,6 +36,18 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, temp = tempPath
     if (Deno.realPathSync(dir) !== dir) throw new Error("its folder changed since it was checked");
     writeNew(temp, bytes);
   });
+}
+
+/**
+ * Stores a made result at its checked local path (as writeFileAtomic) and
+ * frees its bytes; returns `times` with the write's own. Throws when the
+ * path cannot be written.
+ */
+export function storeResult(path: string, temp: string | undefined, bytes: ArrayBuffer, times: StageTimes): StageTimes {
+  const started = performance.now();
+  writeFileAtomic(path, new Uint8Array(bytes), temp);
+  release(bytes);
+  return { ...times, write: performance.now() - started };
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import type { Plan } from "../src/job/plan.ts";
 import type { ErrorName } from "../src/errors.ts";
-import { writeFileAtomic } from "./local_io.ts";
+import { storeResult } from "./local_io.ts";
+import { ownBuffer } from "../src/bytes.ts";
 import { encodeResult } from "./ops/encode.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { decodeSource, scaleFor } from "./ops/resize.ts";
@@ -108,17 +109,13 @@ function store(order: OutputOrder, bytes: ArrayBuffer, times: StageTimes): MadeO
   const size = bytes.byteLength;
   if (order.writeTo === undefined) return { ok: true, bytes, size, times };
   try {
-    const started = performance.now();
-    writeFileAtomic(order.writeTo, new Uint8Array(bytes), order.writeTemp);
-    release(bytes);
-    return { ok: true, bytes: new ArrayBuffer(0), size, times: { ...times, write: performance.now() - started } };
+    return {
+      ok: true,
+      bytes: new ArrayBuffer(0),
+      size,
+      times: storeResult(order.writeTo, order.writeTemp, bytes, times),
+    };
   } catch (err) {
     return { ok: false, code: "DESTINATION_NOT_WRITABLE", message: (err as Error).message, sound: true };
   }
-}
-
-function ownBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? bytes.buffer as ArrayBuffer
-    : bytes.slice().buffer;
 }

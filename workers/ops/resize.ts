@@ -52,18 +52,18 @@ export interface DecodedSource {
 
 /** Runs a resize plan on the source bytes. */
 export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
-  const decoded = await decodeSource(bytes, [plan], timer);
-  const scaled = await scaleFor(decoded, plan, timer);
-  release(decoded.image.data === scaled.data ? undefined : decoded.image.data);
+  const scaled = await resizePixels(bytes, plan, timer);
   const encoded = await timer.time("encode", () => encodeResult(scaled, plan));
   release(scaled.data);
   return encoded;
 }
 
-/** Decodes and scales to the plan's size: everything but the encode. */
+/** Decodes and scales to the plan's size: everything but the encode. The decoded pixels are freed. */
 export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<Pixels> {
   const decoded = await decodeSource(bytes, [plan], timer);
-  return await scaleFor(decoded, plan, timer);
+  const scaled = await scaleFor(decoded, plan, timer);
+  if (decoded.image.data !== scaled.data) release(decoded.image.data);
+  return scaled;
 }
 
 /**
