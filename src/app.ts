@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
-import { ImgserveError } from "./errors.ts";
+import { errorBody, type ErrorName, ImgserveError, internalError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import { replyBody, statusBody } from "./job/status.ts";
@@ -33,10 +33,8 @@ export interface AppDeps {
   log?: (line: string) => void;
 }
 
-/** The reply body for a request that fails validation. */
-export function errorBody(err: ImgserveError): { msg: string; code: number; error: string } {
-  return { msg: "request invalid", code: err.code, error: err.message };
-}
+/** Refusals that pass by themselves: the reply says when to try again. */
+const RETRY_LATER = new Set<ErrorName>(["QUEUE_FULL", "SHUTTING_DOWN", "JOURNAL_UNAVAILABLE"]);
 
 /**
  * Builds the app.
@@ -49,15 +47,12 @@ export function errorBody(err: ImgserveError): { msg: string; code: number; erro
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
-  app.onError((err, c) => {
-    const isJobRequest = c.req.method === "POST" && c.req.path === "/";
-    if (isJobRequest) deps.metrics.requests.inc({ outcome: err instanceof ImgserveError ? String(err.code) : "600" });
-    if (err instanceof ImgserveError) {
-      if (err.name === "QUEUE_FULL" || err.name === "SHUTTING_DOWN") c.header("Retry-After", "5");
-      return c.json(errorBody(err), err.status as ContentfulStatusCode);
-    }
-    deps.log?.(`internal error: ${err.stack ?? err}`);
-    return c.json({ msg: "internal error", code: 600, error: "the server failed unexpectedly; see its log" }, 500);
+  app.onError((thrown, c) => {
+    if (!(thrown instanceof ImgserveError)) deps.log?.(`internal error: ${thrown.stack ?? thrown}`);
+    const err = thrown instanceof ImgserveError ? thrown : internalError();
+    if (c.req.method === "POST" && c.req.path === "/") deps.metrics.requests.inc({ outcome: String(err.code) });
+    if (RETRY_LATER.has(err.name)) c.header("Retry-After", "5");
+    return c.json(errorBody(err), err.status as ContentfulStatusCode);
   });
 
   // Before the token check: a preflight carries no Authorization header.

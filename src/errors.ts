@@ -81,11 +81,15 @@ export const Errors = {
   SHUTTING_DOWN: kind(506, 503, true),
   RESULT_TOO_MANY_PIXELS: kind(507, 422),
   WORKER_MEMORY_EXCEEDED: kind(508, 413),
+  /** A journal write failed (disk full, read-only, I/O error): nothing of the job is kept or left behind. */
+  JOURNAL_UNAVAILABLE: kind(509, 503, true),
   REQUEST_TIMEOUT: kind(511, 408, true),
   TOO_MANY_CONNECTIONS: kind(512, 503, true),
   REQUEST_INCOMPLETE: kind(513, 400),
 
   // Processing after the reply
+  /** A reply, never a job error: a failure no other code names (a bug); the server's log has its details. */
+  INTERNAL_ERROR: kind(600, 500),
   DECODE_FAILED: kind(601, 422),
   WORKER_CRASHED: kind(602, 500, true),
   PROCESSING_TIMEOUT: kind(603, 500),
@@ -165,4 +169,22 @@ export function asImgserveError(
   if (err instanceof ImgserveError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ImgserveError(fallback, message, { cause: err });
+}
+
+/**
+ * The JSON body of a refused request, or of the server's own failure.
+ *
+ * @example
+ * ```ts
+ * errorBody(new ImgserveError("QUEUE_FULL", "try again shortly")); // { msg: "request invalid", code: 505, … }
+ * ```
+ */
+export function errorBody(err: ImgserveError): { msg: string; code: number; error: string } {
+  const msg = err.name === "INTERNAL_ERROR" ? "internal error" : "request invalid";
+  return { msg, code: err.code, error: err.message };
+}
+
+/** What a client is told of a failure no other code names (a bug); the server's log has the rest. */
+export function internalError(): ImgserveError {
+  return new ImgserveError("INTERNAL_ERROR", "the server failed unexpectedly; see its log");
 }

@@ -71,8 +71,11 @@ export async function loadCaFile(config: Config): Promise<string[]> {
   return [pem];
 }
 
-/** Opens the journal: the `--data-dir` must be creatable and writable, the `--kv` location must open. */
-export async function openJournal(config: Config): Promise<Journal> {
+/**
+ * Opens the journal: the `--data-dir` must be creatable and writable, the
+ * `--kv` location must open. `log` hears when writes fail and recover.
+ */
+export async function openJournal(config: Config, log?: (line: string) => void): Promise<Journal> {
   const { kv, dataDir, keepFinishedMs } = config.jobs;
   if (dataDir !== undefined) {
     try {
@@ -85,7 +88,7 @@ export async function openJournal(config: Config): Promise<Journal> {
     }
   }
   try {
-    return await Journal.open(kv, keepFinishedMs);
+    return await Journal.open(kv, keepFinishedMs, log);
   } catch (err) {
     const flag = dataDir === undefined ? `--kv ${kv}` : `--data-dir ${dataDir}: the journal ${kv}`;
     throw new ConfigError(`${flag} will not open (${reason(err)}); give a writable file, a KV URL or :memory:`);

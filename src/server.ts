@@ -58,7 +58,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   await checkFontDirs(config);
   const guard = networkGuard(config.access);
   if (!options.noListen) checkListen(config);
-  const journal = await openJournal(config);
+  const journal = await openJournal(config, options.log);
   let pool: WorkerPool | undefined;
   try {
     pool = await WorkerPool.start({

@@ -9,7 +9,7 @@
  * @module
  */
 import { STATUS_CODES } from "node:http";
-import { ImgserveError } from "../errors.ts";
+import { errorBody, ImgserveError, internalError } from "../errors.ts";
 import { concat } from "../bytes.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
 import { closeQuietly } from "../resources.ts";
@@ -191,7 +191,7 @@ export class HttpConnection {
       response = await this.#options.handler(request);
     } catch (err) {
       this.#options.log?.(`internal error: ${(err as Error)?.stack ?? err}`);
-      response = Response.json({ msg: "internal error", code: 600 }, { status: 500 });
+      response = Response.json(errorBody(internalError()), { status: 500 });
     }
     // A body left unread (a refusal before reading it) would be taken for the next request.
     const keep = head.keepAlive && remaining === 0 && !this.#closing && !last;

@@ -11,6 +11,7 @@ import type { JobArgs, Operation } from "./request.ts";
 import type { Plan } from "./plan.ts";
 import type { PlaceholderDigest } from "./originals.ts";
 import { dirname } from "../paths.ts";
+import { ImgserveError } from "../errors.ts";
 
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";
@@ -128,6 +129,11 @@ export function upgraded(record: JobRecord | SingleOutputRecord): JobRecord {
   };
 }
 
+/** Whether `err` is the journal's refusal to write, which it has logged itself (once, not per job). */
+export function unwritableJournal(err: unknown): boolean {
+  return err instanceof ImgserveError && err.name === "JOURNAL_UNAVAILABLE";
+}
+
 const JOB = "jobs";
 const OPEN = "open";
 /** Finished jobs by finishing time, so old ones are removed in order. */
@@ -145,6 +151,10 @@ const FINISHED = "finished";
 export class Journal {
   #kv: Deno.Kv;
   #keepFinishedMs: number;
+  #location: string;
+  #log?: (line: string) => void;
+  /** Why writes fail, and since when, while they do: see {@linkcode Journal.#write}. */
+  #unwritable?: { reason: string; since: number; refused: number };
   /**
    * The last version this server wrote of each job it holds. An update
    * commits against it without reading the record first; if anyone else
@@ -152,25 +162,97 @@ export class Journal {
    */
   #held = new Map<string, Deno.KvEntry<JobRecord>>();
 
-  private constructor(kv: Deno.Kv, keepFinishedMs: number) {
+  private constructor(kv: Deno.Kv, keepFinishedMs: number, location: string, log?: (line: string) => void) {
     this.#kv = kv;
     this.#keepFinishedMs = keepFinishedMs;
+    this.#location = location;
+    this.#log = log;
   }
 
-  /** Opens (creating) the journal at a KV location: a path, a URL or ":memory:". */
-  static async open(location: string, keepFinishedMs: number): Promise<Journal> {
+  /**
+   * Opens (creating) the journal at a KV location: a path, a URL or
+   * ":memory:". `log` is told once when writes start failing and once
+   * when they work again.
+   */
+  static async open(location: string, keepFinishedMs: number, log?: (line: string) => void): Promise<Journal> {
     if (location !== ":memory:" && !/^[a-z]+:\/\//i.test(location)) {
       await Deno.mkdir(dirname(location), { recursive: true });
     }
-    return new Journal(await Deno.openKv(location), keepFinishedMs);
+    return new Journal(await Deno.openKv(location), keepFinishedMs, location, log);
+  }
+
+  /**
+   * Runs a KV write. When it throws, a one-key probe tells a journal that
+   * cannot be written (disk full, read-only, I/O error: JOURNAL_UNAVAILABLE)
+   * from a fault of this write alone (thrown as it is). The first failure
+   * and the first success after it are logged, nothing in between.
+   */
+  async #write<T>(commit: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await commit();
+    } catch (err) {
+      if (!(await this.#probe())) throw this.#refusal();
+      throw err;
+    }
+    this.#writable();
+    return result;
+  }
+
+  /** Writes one small key; false, noting why, when the journal cannot be written. */
+  async #probe(): Promise<boolean> {
+    try {
+      await this.#kv.set(["health"], Date.now());
+    } catch (err) {
+      if (this.#unwritable) this.#unwritable.refused++;
+      else {
+        const reason = (err as Error)?.message ?? String(err);
+        this.#unwritable = { reason, since: Date.now(), refused: 1 };
+        this.#log?.(
+          `journal ${this.#location} cannot be written (${reason}): new jobs get 503 (code 509) until it can; ` +
+            "jobs whose progress could not be recorded run again then",
+        );
+      }
+      return false;
+    }
+    this.#writable();
+    return true;
+  }
+
+  #writable(): void {
+    if (!this.#unwritable) return;
+    const { since, refused } = this.#unwritable;
+    this.#unwritable = undefined;
+    this.#log?.(
+      `journal ${this.#location} can be written again after ${((Date.now() - since) / 1000).toFixed(1)} s ` +
+        `(${refused} failed writes meanwhile); taking jobs again`,
+    );
+  }
+
+  #refusal(): ImgserveError {
+    return new ImgserveError(
+      "JOURNAL_UNAVAILABLE",
+      `the server's job journal cannot be written (${this.#unwritable?.reason}); the job was not accepted and ` +
+        "left nothing at its destinations: try again later",
+    );
+  }
+
+  /**
+   * Throws JOURNAL_UNAVAILABLE, before anything is written, while the last
+   * write failed and a probe still fails; free while writes work.
+   */
+  async assertWritable(): Promise<void> {
+    if (this.#unwritable && !(await this.#probe())) throw this.#refusal();
   }
 
   /** Records a newly accepted job. */
   async put(record: JobRecord): Promise<void> {
-    const result = await this.#kv.atomic()
-      .set([JOB, record.id], record)
-      .set([OPEN, record.id], true)
-      .commit();
+    const result = await this.#write(() =>
+      this.#kv.atomic()
+        .set([JOB, record.id], record)
+        .set([OPEN, record.id], true)
+        .commit()
+    );
     if (!result.ok) throw new Error("the journal refused a new job");
     this.#hold(record, result.versionstamp);
   }
@@ -205,7 +287,7 @@ export class Journal {
     const entry = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
     if (!entry.value || !eligible(upgraded(entry.value))) return undefined;
     const claimed: JobRecord = { ...upgraded(entry.value), owner, leaseUntil: Date.now() + leaseMs };
-    const result = await this.#kv.atomic().check(entry).set([JOB, id], claimed).commit();
+    const result = await this.#write(() => this.#kv.atomic().check(entry).set([JOB, id], claimed).commit());
     if (!result.ok) return undefined;
     this.#hold(claimed, result.versionstamp);
     return claimed;
@@ -232,7 +314,7 @@ export class Journal {
           .delete([OPEN, id])
           .set([FINISHED, next.finishedAt ?? Date.now(), id], true, { expireIn: this.#keepFinishedMs })
         : op.set([JOB, id], next);
-      const result = await op.commit();
+      const result = await this.#write(() => op.commit());
       if (result.ok) {
         if (closed || next.owner !== owner) this.#held.delete(id);
         else this.#hold(next, result.versionstamp);
@@ -253,20 +335,15 @@ export class Journal {
     });
     for await (const entry of old) {
       const id = entry.key[2] as string;
-      await this.#kv.atomic().delete(entry.key).delete([JOB, id]).commit();
+      await this.#write(() => this.#kv.atomic().delete(entry.key).delete([JOB, id]).commit());
       removed++;
     }
     return removed;
   }
 
-  /** Whether the database answers. */
-  async healthy(): Promise<boolean> {
-    try {
-      await this.#kv.get(["health"]);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Whether the database answers and can be written: one small key is written. */
+  healthy(): Promise<boolean> {
+    return this.#probe();
   }
 
   close(): void {

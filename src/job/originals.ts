@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import type { LocalSource, TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
 import { fileKey } from "../transport/file.ts";
 import { ImgserveError } from "../errors.ts";
+import { readAtMost } from "../streams.ts";
 
 /** The size and SHA-256 of the placeholder a job uploaded. */
 export interface PlaceholderDigest {
@@ -115,6 +116,31 @@ export async function settleKept(
   } catch (err) {
     const what = outcome === "done" ? "delete" : "put back";
     log?.(`job ${job}: could not ${what} the destination's earlier file: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * After a refused request: deletes the placeholder it wrote where no file
+ * was, if the file there is still exactly that placeholder (read back and
+ * compared). Transports that cannot delete (HTTP) leave it. Never throws:
+ * a failure is logged and the placeholder stays.
+ */
+export async function removePlaceholder(
+  transports: TransportTable,
+  dstURL: URL,
+  job: string,
+  placeholder: PlaceholderDigest,
+  options: TransferOptions,
+  log?: (line: string) => void,
+): Promise<void> {
+  const transport = transports.for(dstURL);
+  if (!transport.remove) return;
+  try {
+    const there = await readAtMost(await transport.read(dstURL, options), placeholder.size);
+    if (there?.byteLength !== placeholder.size || sha256(there) !== placeholder.sha256) return;
+    await transport.remove(dstURL, options);
+  } catch (err) {
+    log?.(`job ${job}: could not remove the placeholder of a refused request: ${(err as Error).message}`);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../errors.ts";
-import type { JobRecord, Journal } from "./journal.ts";
+import { type JobRecord, type Journal, unwritableJournal } from "./journal.ts";
 
 /** What the scheduler starts for a job it picked up from the journal. */
 export interface PickUp {
@@ -86,7 +86,8 @@ export class Scheduler {
   /** Counts `work` as one of this server's jobs until it settles. */
   track(id: string, work: Promise<void>): void {
     this.#active.set(id, work);
-    work.catch((err) => this.#log?.(`job ${id}: ${err?.stack ?? err}`)).finally(() => this.#active.delete(id));
+    work.catch((err) => unwritableJournal(err) || this.#log?.(`job ${id}: ${err?.stack ?? err}`))
+      .finally(() => this.#active.delete(id));
   }
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
@@ -109,7 +110,9 @@ export class Scheduler {
     clearTimeout(timer);
     for (const id of this.#active.keys()) {
       if (id.endsWith(":callback")) continue;
-      await this.#journal.update(id, this.owner, { state: "queued", owner: undefined, leaseUntil: undefined });
+      // A journal that cannot be written keeps the lease, which lapses: the job is taken over all the same.
+      await this.#journal.update(id, this.owner, { state: "queued", owner: undefined, leaseUntil: undefined })
+        .catch((err) => unwritableJournal(err) || Promise.reject(err));
     }
     this.#abort.abort(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
   }
@@ -159,7 +162,7 @@ export class Scheduler {
         }
       }
     } catch (err) {
-      this.#log?.(`journal scan failed: ${(err as Error).message}`);
+      if (!unwritableJournal(err)) this.#log?.(`journal scan failed: ${(err as Error).message}`);
     } finally {
       this.#scanning = false;
     }

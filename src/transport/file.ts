@@ -217,6 +217,10 @@ export const fileTransport = ({ roots }: TransportSetup): Transport => ({
     });
   },
 
+  remove(url) {
+    return Promise.try(() => removeIfThere(destinationPath(roots, url)));
+  },
+
   cleanUp(url, job) {
     return Promise.try(() => {
       const folder = dirname(destinationPath(roots, url));

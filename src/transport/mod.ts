@@ -114,6 +114,8 @@ export interface Transport {
    * the kept file, "failed" puts it back over the placeholder.
    */
   settle?(url: URL, job: string, outcome: "done" | "failed", options: TransferOptions): Promise<void>;
+  /** Deletes the file at `url`: a placeholder of a request that was refused after writing it. */
+  remove?(url: URL, options: TransferOptions): Promise<void>;
   /** Removes the temporary files an earlier attempt of `job` may have left beside `url`. */
   cleanUp?(url: URL, job: string, options: TransferOptions): Promise<void>;
   /**

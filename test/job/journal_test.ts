@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { type JobRecord, Journal, type SingleOutputRecord } from "../../src/job/journal.ts";
 import type { Plan } from "../../src/job/plan.ts";
 import { tempDir } from "../helpers/server.ts";
+import { ImgserveError } from "../../src/errors.ts";
 
 const PLAN: Plan = {
   op: "resize",
@@ -121,4 +122,15 @@ Deno.test("a job journaled by the version before outputs is read as one output a
   using kv = await Deno.openKv(path);
   const stored = (await kv.get<Record<string, unknown>>(["jobs", "j5"])).value!;
   assertEquals(["dstURL" in stored, "plan" in stored, stored.state], [false, false, "done"]);
+});
+
+Deno.test("a write refused for its own record is thrown as it is; the journal stays writable and says nothing", async () => {
+  const lines: string[] = [];
+  await using journal = await Journal.open(":memory:", 60_000, (line) => lines.push(line));
+  const huge = { ...record("j9"), error: { code: 604, message: "x".repeat(70_000) } };
+  const err = await journal.put(huge).then(() => undefined, (e) => e);
+  assert(err instanceof Error && !(err instanceof ImgserveError), String(err));
+  assertEquals(await journal.healthy(), true);
+  await journal.assertWritable();
+  assertEquals(lines, []);
 });

@@ -247,12 +247,14 @@ Deno.test("bad outputs get their codes with the index in the message, and nothin
   assertEquals(namesIn(`${dir.path}/out`), []);
 });
 
-Deno.test("a placeholder upload that fails refuses the job and puts back the file the placeholders already placed replaced", async () => {
+Deno.test("a placeholder upload that fails refuses the job: the earlier file comes back, the placeholders written where no file was are removed", async () => {
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 20)));
   await Deno.mkdir(`${dir.path}/out`);
   const earlier = new TextEncoder().encode("the earlier file");
   await Deno.writeFile(`${dir.path}/out/first.png`, earlier);
+  await using ftp = await startPyftpd();
+  await Deno.mkdir(`${ftp.root}/out`);
   await using refusing = putSite(() => 403);
   await using imgserve = await serve();
   const reply = await imgserve.post({
@@ -260,14 +262,18 @@ Deno.test("a placeholder upload that fails refuses the job and puts back the fil
     srcURL: `file://${dir.path}/a.png`,
     outputs: [
       { dstURL: `file://${dir.path}/out/first.png`, args: { width: 9 } },
-      { dstURL: `${refusing.base}/second.png`, args: { width: 9 } },
-      { dstURL: `file://${dir.path}/out/third.png`, args: { width: 9 } },
+      { dstURL: `file://${dir.path}/out/second.png`, args: { width: 9 } },
+      { dstURL: `ftp://127.0.0.1:${ftp.port}/out/third.png`, args: { width: 9 } },
+      { dstURL: `${refusing.base}/fourth.png`, args: { width: 9 } },
+      { dstURL: `file://${dir.path}/out/fifth.png`, args: { width: 9 } },
     ],
   });
   assertEquals([reply.status, reply.json.code], [502, 303], JSON.stringify(reply.json));
-  assert(String(reply.json.error).startsWith("outputs[1]: "), String(reply.json.error));
+  assert(String(reply.json.error).startsWith("outputs[3]: "), String(reply.json.error));
   assertEquals(await Deno.readFile(`${dir.path}/out/first.png`), earlier);
   assertEquals(namesIn(`${dir.path}/out`), ["first.png"]);
+  assertEquals(namesIn(`${ftp.root}/out`), []);
+  assertEquals(await stores(ftp), 1, "the FTP placeholder was written before it was removed");
 });
 
 Deno.test("SIGKILL mid-job: after a restart the job ends done, every output real, and the output done before the kill is not written again", async () => {

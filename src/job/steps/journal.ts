@@ -10,6 +10,14 @@ import type { JobRecord } from "../journal.ts";
 import { recordOf } from "../output.ts";
 import { type Admission, type Attempt, STOP } from "./job.ts";
 
+/**
+ * Refuses a request before anything is written while the journal cannot
+ * be written; costs nothing while it can (see Journal.assertWritable).
+ */
+export function checkJournal(ctx: JobContext, _job: Admission): Promise<void> {
+  return ctx.journal.assertWritable();
+}
+
 /** Journals the accepted job; one whose source is ready to run is running from here on. */
 export async function journal(ctx: JobContext, job: Admission): Promise<void> {
   const { id, request } = job;

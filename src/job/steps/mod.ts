@@ -24,12 +24,11 @@ import type { JobRecord } from "../journal.ts";
 import type { JobRequest } from "../request.ts";
 import type { JobSource } from "../source.ts";
 import { checkTargets } from "./check.ts";
-import { settle } from "./deliver.ts";
 import { fillTags, refuseInPlace, refuseSharedDestinations } from "./fill_tags.ts";
 import { type AcceptStep, type Admission, type Attempt, type AttemptStep, eachOutput, STOP } from "./job.ts";
-import { journal, markRunning } from "./journal.ts";
+import { checkJournal, journal, markRunning } from "./journal.ts";
 import { notify, recordOutcome, retryOrFail } from "./outcome.ts";
-import { placePlaceholder } from "./placeholder.ts";
+import { placePlaceholder, withdrawPlaceholder } from "./placeholder.ts";
 import { chooseSource, plan } from "./plan.ts";
 import { openSource, readHeader } from "./read_header.ts";
 import { cleanUp, run, takeSource } from "./run.ts";
@@ -38,6 +37,7 @@ export type { Admission, Attempt } from "./job.ts";
 
 /** From request to reply: the job's placeholder is in place and it is journaled. */
 export const ACCEPT: AcceptStep[] = [
+  checkJournal,
   checkTargets,
   openSource,
   readHeader,
@@ -78,10 +78,10 @@ export async function accept(ctx: JobContext, request: JobRequest): Promise<JobR
   return job.record!;
 }
 
-/** After a failed accept: the download let go, any earlier file a placeholder kept aside put back. */
+/** After a failed accept: the download let go, every destination as it was before the request. */
 async function abandon(ctx: JobContext, job: Admission): Promise<void> {
   await job.download?.stream.cancel().catch(() => {});
-  for (const output of job.outputs) if (output.kept) await settle(ctx, job.id, output, "failed");
+  for (const output of job.outputs) await withdrawPlaceholder(ctx, job.id, output);
 }
 
 /**

@@ -53,6 +53,13 @@ export const ftpTransport = (): Transport => ({
     await client.quit();
   },
 
+  async remove(url, options) {
+    const { endpoint, path } = parseFtpUrl(url);
+    using client = await FtpClient.connect(endpoint, "destination", options);
+    await client.remove(path);
+    await client.quit();
+  },
+
   async cleanUp(url, job, options) {
     const { endpoint, path } = parseFtpUrl(url);
     using client = await FtpClient.connect(endpoint, "destination", options);

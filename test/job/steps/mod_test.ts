@@ -7,6 +7,7 @@ import { resizeOutput } from "../../helpers/transfer.ts";
 
 Deno.test("a job is accepted, then attempted, in its named steps' order", () => {
   assertEquals(ACCEPT.map((step) => step.name), [
+    "checkJournal",
     "checkTargets",
     "openSource",
     "readHeader",
