@@ -11,7 +11,8 @@ import { jobState, type ServerProcess, spawnServer, waitFinished } from "../help
 import { postJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
-import { FLOOD_BOUND, startFloodingServer } from "../fixtures/ftp/fake_servers.ts";
+import { startFloodingServer } from "../fixtures/ftp/fake_servers.ts";
+import { FLOOD_BOUND } from "../helpers/tcp_server.ts";
 import { startFloodingHttpServer } from "../fixtures/http/flooding_server.ts";
 
 /** How much imgserve's peak RSS may grow while it refuses one flood. */
