@@ -102,14 +102,14 @@ export function innermostMessage(err: unknown): string {
 
 /**
  * What `fetch` says when a response head outgrows its client's buffer:
- * hyper's 400 KiB (8 KiB + 100 x 4 KiB) on HTTP/1.1, the h2 library's
+ * hyper's 408 KiB (8 KiB + 100 x 4 KiB) on HTTP/1.1, the h2 library's
  * header-list and CONTINUATION-frame limits on HTTP/2. Neither can be set
  * through `Deno.createHttpClient`, so these are the caps we rely on.
  */
 const HEAD_TOO_LARGE = /message head is too large|too_many_continuations|header list size/i;
 
 /** The response-head cap on HTTP/1.1, for messages: hyper's read buffer. */
-export const MAX_RESPONSE_HEAD_BYTES = 8192 + 4096 * 100;
+const MAX_RESPONSE_HEAD_BYTES = 8192 + 4096 * 100;
 
 /**
  * The error for a response head over the client's cap (SOURCE_HEAD_TOO_LARGE
