@@ -56,6 +56,7 @@ export const Errors = {
   SOURCE_SERVER_ERROR: kind(208, 502, true),
   SOURCE_CHANGED: kind(209, 409, true),
   SOURCE_NOT_REGULAR_FILE: kind(210, 422),
+  SOURCE_HEAD_TOO_LARGE: kind(211, 502),
   SOURCE_IS_PLACEHOLDER: kind(214, 409),
 
   // The destination
@@ -64,6 +65,7 @@ export const Errors = {
   DESTINATION_REFUSED: kind(303, 502),
   DESTINATION_TIMEOUT: kind(304, 504, true),
   DESTINATION_SERVER_ERROR: kind(305, 502, true),
+  DESTINATION_HEAD_TOO_LARGE: kind(306, 502),
 
   // Access and policy
   UNAUTHORIZED: kind(401, 401),

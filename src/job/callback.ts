@@ -11,7 +11,7 @@ import { ImgserveError } from "../errors.ts";
 import type { JobRecord } from "./journal.ts";
 import { callbackBody } from "./status.ts";
 import type { TransferOptions } from "../transport/mod.ts";
-import { guardedClient } from "../transport/http_client.ts";
+import { guardedClient, headTooLarge, innermostMessage } from "../transport/http_client.ts";
 import { type JobContext, transferOptions } from "./context.ts";
 import { backoffMs, retriesCallback } from "./retry.ts";
 
@@ -74,7 +74,8 @@ export async function sendCallback(
       client,
     });
   } catch (err) {
-    throw new ImgserveError("DESTINATION_UNREACHABLE", `callback to ${url} failed: ${(err as Error).message}`);
+    throw headTooLarge(err, "destination", `the callback receiver ${url}`) ??
+      new ImgserveError("DESTINATION_UNREACHABLE", `callback to ${url} failed: ${innermostMessage(err)}`);
   }
   await response.body?.cancel();
   if (!response.ok) {
@@ -95,7 +96,7 @@ export async function deliverCallback(ctx: JobContext, record: JobRecord): Promi
     await sendCallback(new URL(record.request.callbackURL!), record, transferOptions(ctx), config.callbackSecret);
     await journal.update(record.id, scheduler.owner, { callback: { pending: false, attempts } });
   } catch (err) {
-    const message = (err as Error).message;
+    const message = err instanceof ImgserveError ? `${err.message} (code ${err.code})` : (err as Error).message;
     ctx.log?.(`job ${record.id}: callback attempt ${attempts} failed: ${message}`);
     await journal.update(record.id, scheduler.owner, {
       callback: {

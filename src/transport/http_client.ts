@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ImgserveError } from "../errors.ts";
 import type { TransferOptions } from "./mod.ts";
 import { type PinProxy, startPinProxy } from "./pin_proxy.ts";
 
@@ -97,4 +98,35 @@ export function innermostMessage(err: unknown): string {
   let at = err;
   while (at instanceof Error && at.cause instanceof Error) at = at.cause;
   return at instanceof Error ? at.message : String(at);
+}
+
+/**
+ * What `fetch` says when a response head outgrows its client's buffer:
+ * hyper's 408 KiB (8 KiB + 100 x 4 KiB) on HTTP/1.1, the h2 library's
+ * header-list and CONTINUATION-frame limits on HTTP/2. Neither can be set
+ * through `Deno.createHttpClient`, so these are the caps we rely on.
+ */
+const HEAD_TOO_LARGE = /message head is too large|too_many_continuations|header list size/i;
+
+/** The response-head cap on HTTP/1.1, for messages: hyper's read buffer. */
+const MAX_RESPONSE_HEAD_BYTES = 8192 + 4096 * 100;
+
+/**
+ * The error for a response head over the client's cap (SOURCE_HEAD_TOO_LARGE
+ * or DESTINATION_HEAD_TOO_LARGE, never retried: the server sends the same
+ * head again), or undefined when `err` is something else. `who` names the
+ * server in the message.
+ *
+ * @example
+ * ```ts
+ * throw headTooLarge(err, "source", `the source ${url}`) ?? err;
+ * ```
+ */
+export function headTooLarge(err: unknown, side: "source" | "destination", who: string): ImgserveError | undefined {
+  if (!HEAD_TOO_LARGE.test(innermostMessage(err))) return undefined;
+  return new ImgserveError(
+    side === "source" ? "SOURCE_HEAD_TOO_LARGE" : "DESTINATION_HEAD_TOO_LARGE",
+    `${who} sent a response head over ${MAX_RESPONSE_HEAD_BYTES} bytes (or over HTTP/2's header-list limit); refused`,
+    { cause: err },
+  );
 }

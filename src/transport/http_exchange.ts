@@ -8,7 +8,14 @@
 import { ImgserveError } from "../errors.ts";
 import type { ErrorName } from "../errors.ts";
 import { connectionError, type TransferOptions } from "./mod.ts";
-import { guardedClient, type idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
+import {
+  guardedClient,
+  headTooLarge,
+  type idleSignal,
+  innermostMessage,
+  isTimeout,
+  MAX_REDIRECTS,
+} from "./http_client.ts";
 
 /** Which end of a job a request serves: its codes differ. */
 export type Side = "source" | "destination";
@@ -123,6 +130,8 @@ export function failureError(err: unknown, side: Side, url: URL, signal?: AbortS
       { cause: reason },
     );
   }
+  const tooLarge = headTooLarge(err, side, `the ${side} ${url}`);
+  if (tooLarge) return tooLarge;
   if (isTimeout(err)) {
     return new ImgserveError(
       side === "source" ? "SOURCE_TIMEOUT" : "DESTINATION_TIMEOUT",

@@ -227,6 +227,17 @@ Deno.test("bad outputs get their codes with the index in the message, and nothin
     [{ ...base, outputs: [output("a.png"), output("b.png", 0)] }, 104, "outputs[1].args.width"],
     [{ ...base, outputs: [output("a.png"), output("b.png", 99999)] }, 503, "outputs[1].args.width"],
     [{ ...base, outputs: [output("a.png"), output("{$basename}.png")] }, 119, "outputs[1].dstURL names the same"],
+    ...["x//a.png", "x/./a.png", "x/y/../a.png", "x/y%2F..%2Fa.png"].map((other): [unknown, number, string] => [
+      {
+        ...base,
+        outputs: [
+          { dstURL: "ftp://127.0.0.1:1/x/a.png", args: { width: 9 } },
+          { dstURL: `ftp://127.0.0.1:1/${other}`, args: { width: 9 } },
+        ],
+      },
+      119,
+      "outputs[1].dstURL names the same",
+    ]),
     [
       { ...base, outputs: [output("a.png"), { dstURL: `gopher://h/x.png`, args: { width: 9 } }] },
       107,

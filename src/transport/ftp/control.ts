@@ -8,7 +8,7 @@
 import { type ErrorName, ImgserveError } from "../../errors.ts";
 import { connectionError, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
-import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser } from "./reply.ts";
+import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser, ReplyTooLong } from "./reply.ts";
 import { secure, sessionReuseHint, type TlsStream } from "./tls.ts";
 import { closeQuietly } from "../../resources.ts";
 
@@ -102,14 +102,14 @@ export class ControlConnection {
   async reply(what: string): Promise<FtpReply> {
     while (true) {
       while (this.#lines.length) {
-        const reply = this.#parse(this.#lines.shift()!);
+        const reply = this.#parse(this.#lines.shift()!, what);
         if (reply) return reply;
       }
       const n = await this.io(this.#conn.read(this.#buf), what);
       if (n === null) throw new ImgserveError(this.unreachable, `${this.who} closed the connection ${what}`);
       this.#lines.push(...this.#splitter.push(this.#buf.subarray(0, n)));
       if (this.#splitter.buffered > MAX_REPLY_LINE) {
-        throw new ImgserveError("FTP_PROTOCOL", `${this.who} sent an overlong reply line`);
+        throw new ImgserveError("FTP_PROTOCOL", `${this.who} sent a reply line over ${MAX_REPLY_LINE} characters`);
       }
     }
   }
@@ -199,10 +199,13 @@ export class ControlConnection {
     return `the FTP server ${this.endpoint.hostname}:${this.endpoint.port}`;
   }
 
-  #parse(line: string): FtpReply | undefined {
+  #parse(line: string, what: string): FtpReply | undefined {
     try {
       return this.#parser.push(line);
     } catch (err) {
+      if (err instanceof ReplyTooLong) {
+        throw new ImgserveError("FTP_PROTOCOL", `${this.who} sent ${err.message} ${what}; refused`);
+      }
       throw new ImgserveError("FTP_PROTOCOL", `${this.who} sent a malformed reply: ${(err as Error).message}`);
     }
   }

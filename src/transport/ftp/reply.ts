@@ -58,6 +58,24 @@ export function describeReply(reply: FtpReply): string {
 const firstLine = /^(\d{3})([ -])(.*)$/;
 
 /**
+ * Most characters (CRLFs counted) one reply may hold, however many lines it
+ * has: a greeting, FEAT or HELP of a few KiB is common, and more is a server
+ * trying to fill our memory.
+ */
+export const MAX_REPLY_CHARS = 64 * 1024;
+
+/** A multi-line reply grew past {@linkcode MAX_REPLY_CHARS}. */
+export class ReplyTooLong extends Error {
+  /** The code of the reply that grew too long. */
+  readonly code: number;
+
+  constructor(code: number) {
+    super(`a ${code} reply over ${MAX_REPLY_CHARS} characters`);
+    this.code = code;
+  }
+}
+
+/**
  * Turns control-connection lines into replies. Lines inside a multi-line
  * reply that happen to start with digits do not end it unless they carry
  * the opening code followed by a space, as RFC 959 demands.
@@ -73,10 +91,12 @@ export class ReplyParser {
   #code = 0;
   #lines: string[] = [];
   #texts: string[] = [];
+  #size = 0;
 
   /**
    * Feeds one line (without CRLF); returns the reply it completes, if any.
-   * Throws a SyntaxError on a line that cannot start a reply.
+   * Throws a SyntaxError on a line that cannot start a reply, and
+   * {@linkcode ReplyTooLong} once the reply outgrows its cap.
    */
   push(line: string): FtpReply | undefined {
     if (this.#code === 0) {
@@ -92,7 +112,16 @@ export class ReplyParser {
       this.#code = code;
       this.#lines = [line];
       this.#texts = [m[3].trim()];
+      this.#size = line.length + 2;
       return undefined;
+    }
+    this.#size += line.length + 2;
+    if (this.#size > MAX_REPLY_CHARS) {
+      const code = this.#code;
+      this.#code = 0;
+      this.#lines = [];
+      this.#texts = [];
+      throw new ReplyTooLong(code);
     }
     this.#lines.push(line);
     const end = `${this.#code} `;

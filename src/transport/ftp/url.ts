@@ -15,7 +15,7 @@ const schemes: Record<string, { security: FtpSecurity; port: number }> = {
 /** An FTP URL taken apart. */
 export interface FtpLocation {
   endpoint: FtpEndpoint;
-  /** The file, relative to the login folder unless it starts with `/`. */
+  /** The file, relative to the login folder unless it starts with `/`; `//`, `.` and `x/..` collapsed. */
   path: string;
 }
 
@@ -23,7 +23,9 @@ export interface FtpLocation {
  * Parses `ftp://[user[:password]@]host[:port]/path` (and ftps:, ftpes:).
  * As in RFC 1738 and curl, the path is relative to the login folder; an
  * encoded leading slash (`/%2Fsrv/x.png`) makes it absolute. No user means
- * `anonymous`.
+ * `anonymous`. The decoded path is collapsed as a file system reads it
+ * (`//`, `/./` and `x/..`), so each file has one spelling: the one every
+ * command uses and the same-destination check compares.
  *
  * @example
  * ```ts
@@ -37,8 +39,9 @@ export function parseFtpUrl(url: URL): FtpLocation {
   if (!url.hostname) throw bad(url, "it has no host");
   const user = url.username ? decode(url, url.username) : "anonymous";
   const password = url.password ? decode(url, url.password) : user === "anonymous" ? "anonymous@" : "";
-  const path = decode(url, url.pathname).replace(/^\//, "");
-  if (path === "" || path.endsWith("/")) {
+  const spelled = decode(url, url.pathname).replace(/^\//, "");
+  const path = collapse(spelled);
+  if (path === "" || /(^|\/)\.{0,2}$/.test(spelled)) {
     throw bad(url, "it names a folder, not a file");
   }
   return {
@@ -51,6 +54,19 @@ export function parseFtpUrl(url: URL): FtpLocation {
     },
     path,
   };
+}
+
+/** `a//b`, `a/./b` and `a/x/../b` as `a/b`; a leading `..` of a relative path stays (it climbs out of the login folder). */
+function collapse(path: string): string {
+  const absolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part !== "..") parts.push(part);
+    else if (parts.length > 0 && parts.at(-1) !== "..") parts.pop();
+    else if (!absolute) parts.push(part);
+  }
+  return (absolute ? "/" : "") + parts.join("/");
 }
 
 function decode(url: URL, part: string): string {

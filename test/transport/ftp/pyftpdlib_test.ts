@@ -125,3 +125,13 @@ Deno.test("ftp: a PASV address the guard refuses is never connected to", async (
   );
   assert.match(err.message, /refused 127\.0\.0\.1/);
 });
+
+Deno.test("an upload spelled with an encoded y/../ and // lands at the collapsed path, making no folder y", async () => {
+  await using server = await startPyftpd();
+  const bytes = randomBytes(100);
+  await upload(urlOf("ftp", server, "x/y%2F..%2F%2Fa.bin", true), bytes, optionsFor());
+  assert.deepEqual(await Deno.readFile(`${server.root}/x/a.bin`), bytes);
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(`${server.root}/x`)) names.push(entry.name);
+  assert.deepEqual(names, ["a.bin"]);
+});

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { LineSplitter, replyClass, ReplyParser } from "../../../src/transport/ftp/reply.ts";
+import {
+  LineSplitter,
+  MAX_REPLY_CHARS,
+  replyClass,
+  ReplyParser,
+  ReplyTooLong,
+} from "../../../src/transport/ftp/reply.ts";
 
 Deno.test("a one-line reply is complete at once", () => {
   const reply = new ReplyParser().push("220 Service ready");
@@ -30,6 +36,23 @@ Deno.test("the parser starts afresh after a multi-line reply", () => {
 Deno.test("a line that cannot start a reply is a SyntaxError", () => {
   assert.throws(() => new ReplyParser().push("hello"), SyntaxError);
   assert.throws(() => new ReplyParser().push("999 nine"), RangeError);
+});
+
+Deno.test("a multi-line reply is refused once its lines outgrow the cap, and a long FEAT still fits", () => {
+  const feat = new ReplyParser();
+  feat.push("211-Features:");
+  for (let i = 0; i < 500; i++) feat.push(` FEATURE${i} ${"x".repeat(100)}`);
+  assert.equal(feat.push("211 End")?.lines.length, 502);
+
+  const parser = new ReplyParser();
+  parser.push("220-Welcome");
+  const line = `220-${"x".repeat(996)}`;
+  let lines = 0;
+  assert.throws(() => {
+    for (; lines < 1000; lines++) parser.push(line);
+  }, (err) => err instanceof ReplyTooLong && err.code === 220);
+  assert.equal(lines, Math.floor((MAX_REPLY_CHARS - "220-Welcome\r\n".length) / 1002));
+  assert.ok(!parser.pending);
 });
 
 Deno.test("reply classes follow the first digit", () => {

@@ -29,8 +29,28 @@ Deno.test("paths are relative to the login folder unless the first slash is enco
   assert.equal(parseFtpUrl(new URL("ftp://h/%2Fsrv/b.png")).path, "/srv/b.png");
 });
 
+Deno.test("a path is collapsed as a file system reads it: //, /./, x/.. (written or %-encoded)", () => {
+  const path = (u: string) => parseFtpUrl(new URL(u)).path;
+  for (const u of ["ftp://h/x//a.png", "ftp://h/x/./a.png", "ftp://h/x/y/../a.png", "ftp://h/x/y%2F..%2Fa.png"]) {
+    assert.equal(path(u), "x/a.png", u);
+  }
+  assert.equal(path("ftp://h/%2F/srv//a.png"), "/srv/a.png");
+  assert.equal(path("ftp://h/%2F..%2Fa.png"), "/a.png");
+  assert.equal(path("ftp://h/..%2Fa.png"), "../a.png", "above the login folder stays");
+  assert.equal(path("ftp://h/x/a..png"), "x/a..png");
+});
+
 Deno.test("encoded line breaks, bad escapes and folder URLs are BAD_URL", async () => {
-  for (const url of ["ftp://h/a%0D%0ADELE%20x", "ftp://u%0A:p@h/a", "ftp://h/%E0%A4%A", "ftp://h/dir/"]) {
+  for (
+    const url of [
+      "ftp://h/a%0D%0ADELE%20x",
+      "ftp://u%0A:p@h/a",
+      "ftp://h/%E0%A4%A",
+      "ftp://h/dir/",
+      "ftp://h/dir/a.png%2F..",
+      "ftp://h/dir%2F.",
+    ]
+  ) {
     await rejectsWith(Promise.resolve().then(() => parseFtpUrl(new URL(url))), "BAD_URL");
   }
 });
