@@ -45,22 +45,31 @@ export function isStartOfFrame(marker: number): boolean {
 export function walkJpegSegments(bytes: Uint8Array, visit: (segment: JpegSegment) => boolean | void): JpegWalkEnd {
   let at = 2;
   while (true) {
-    if (at + 4 > bytes.length) return "truncated";
-    if (bytes[at] !== 0xff) return "no-marker";
+    const found = nextMarker(bytes, at);
+    if (typeof found !== "number") return found;
+    at = found;
     const marker = bytes[at + 1];
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      at += 2;
-      continue;
-    }
     if (marker === 0xd9 || marker === 0xda) return "image-data";
     const length = (bytes[at + 2] << 8) | bytes[at + 3];
     const body = bytes.subarray(at + 4, Math.min(bytes.length, at + 2 + length));
     if (visit({ marker, at, length, body }) === true) return "stopped";
     at += 2 + length;
+  }
+}
+
+/**
+ * Where the next marker that heads a segment (or is SOS or EOI) is, from
+ * `at` on, past fill bytes and the markers that stand alone; or why there
+ * is none.
+ */
+function nextMarker(bytes: Uint8Array, at: number): number | "truncated" | "no-marker" {
+  while (true) {
+    if (at + 4 > bytes.length) return "truncated";
+    if (bytes[at] !== 0xff) return "no-marker";
+    const marker = bytes[at + 1];
+    if (marker === 0xff) at++;
+    else if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) at += 2;
+    else return at;
   }
 }
 
@@ -77,17 +86,8 @@ export function walkJpegSegments(bytes: Uint8Array, visit: (segment: JpegSegment
  */
 export function countJpegScans(bytes: Uint8Array, stopAbove = Infinity): number {
   let scans = 0;
-  let at = 2;
-  while (at + 4 <= bytes.length && bytes[at] === 0xff) {
+  for (let at = nextMarker(bytes, 2); typeof at === "number"; at = nextMarker(bytes, at)) {
     const marker = bytes[at + 1];
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      at += 2;
-      continue;
-    }
     if (marker === 0xd9) break;
     at += 2 + ((bytes[at + 2] << 8) | bytes[at + 3]);
     if (marker !== 0xda) continue;

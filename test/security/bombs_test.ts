@@ -7,8 +7,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertImage, GREEN, png, thirds } from "../helpers/images.ts";
 import { pngBomb, repeatedScans } from "../helpers/hostile.ts";
-import { resizeJob } from "../helpers/jobs.ts";
-import { postJob, waitFinished } from "../helpers/jobs.ts";
+import { postJob, rasterizeJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { spawnServer } from "../helpers/process.ts";
 import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
 import { magickPixels, psnr, tool } from "../helpers/tools.ts";
@@ -163,6 +162,14 @@ Deno.test("a JPEG repeating one scan 4000 times is refused 515: at validation wh
   assertEquals([refused.status, refused.json.code], [413, 515], JSON.stringify(refused.json));
   assert(/more than 100 scans/.test(String(refused.json.error)), JSON.stringify(refused.json));
   assertEquals(await Deno.stat(`${d}/out-early.png`).catch(() => undefined), undefined);
+  // resvg would decode it too when an SVG embeds it.
+  const base64 = btoa(Array.from(early, (b) => String.fromCharCode(b)).join(""));
+  await Deno.writeTextFile(
+    `${d}/embeds.svg`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image width="100" height="100" href="data:image/jpeg;base64,${base64}"/></svg>`,
+  );
+  const svg = await postJob(imgserve.base, rasterizeJob(`file://${d}/embeds.svg`, `file://${d}/out-svg.png`));
+  assertEquals([svg.status, svg.json.code], [413, 515], JSON.stringify(svg.json));
 
   // Its scans start past that (a 16-megapixel DC scan comes first): the worker counts them before decoding.
   const start = performance.now();
