@@ -88,6 +88,10 @@ export const Errors = {
   REQUEST_TIMEOUT: kind(511, 408, true),
   TOO_MANY_CONNECTIONS: kind(512, 503, true),
   REQUEST_INCOMPLETE: kind(513, 400),
+  /** Metadata that inflates (or is stored) beyond its cap: a decompression bomb. */
+  METADATA_TOO_LARGE: kind(514, 413),
+  /** A JPEG with more scans than any encoder writes: each costs a pass over the image. */
+  TOO_MANY_SCANS: kind(515, 413),
 
   // Processing after the reply
   /** A reply, never a job error: a failure no other code names (a bug); the server's log has its details. */

@@ -8,6 +8,7 @@
 import { ImgserveError } from "../errors.ts";
 import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
 import { isStartOfFrame, walkJpegSegments } from "./jpeg_segments.ts";
+import { assertFewScans } from "./decode_limits.ts";
 
 /** The formats imgserve reads. */
 export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
@@ -50,8 +51,9 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
  * Reads the header from a prefix of the file. Throws {@linkcode NeedMoreBytes}
- * when the prefix is too short and `complete` is false, and SOURCE_NOT_IMAGE
- * or SOURCE_FORMAT_UNSUPPORTED when the bytes are not a usable image.
+ * when the prefix is too short and `complete` is false, SOURCE_NOT_IMAGE
+ * or SOURCE_FORMAT_UNSUPPORTED when the bytes are not a usable image, and
+ * TOO_MANY_SCANS for a JPEG whose prefix already holds too many scans.
  *
  * @example
  * ```ts
@@ -165,7 +167,11 @@ function readJpeg(bytes: Uint8Array, short: () => never): ImageHeader {
       orientation = exifOrientation(body) ?? orientation;
     }
   });
-  if (header) return header;
+  if (header) {
+    // Scans past the bytes at hand are counted again by the worker, on the whole file.
+    assertFewScans(bytes);
+    return header;
+  }
   if (end === "truncated") short();
   if (end === "no-marker") {
     throw new ImgserveError("SOURCE_NOT_IMAGE", "the JPEG is corrupt (no marker where one must be)");

@@ -157,7 +157,9 @@ function imageSize(bytes: Uint8Array): { format: string; width: number; height: 
   }
   try {
     return readHeader(bytes, true);
-  } catch {
+  } catch (err) {
+    // resvg decodes the embedded image too: a limit on its decoding holds for it.
+    if (err instanceof ImgserveError && err.name === "TOO_MANY_SCANS") throw err;
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
       "the SVG embeds an image whose size cannot be read; embedded images must be PNG, JPEG, GIF, WebP or SVG",

@@ -1,5 +1,8 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { isStartOfFrame, type JpegSegment, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
+import { countJpegScans, isStartOfFrame, type JpegSegment, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
+import { tempDir } from "../helpers/server.ts";
+import { tool } from "../helpers/tools.ts";
+import { repeatedScans } from "../helpers/hostile.ts";
 
 const DUNE = "/usr/share/backgrounds/mate/nature/Dune.jpg";
 const GREEN = "/usr/share/backgrounds/mate/desktop/GreenTraditional.jpg";
@@ -113,4 +116,28 @@ Deno.test("frame headers are SOF0 to SOF15 but DHT, JPG and DAC", () => {
     "ce",
     "cf",
   ]);
+});
+
+Deno.test("scans are counted past stuffed and restart bytes, up to EOI or a stop", async () => {
+  await using dir = await tempDir();
+  // Restart markers every row and a photo's 0xFF bytes in the data: none of them starts a scan.
+  await tool("convert", [
+    DUNE,
+    "-strip",
+    "-resize",
+    "320x200",
+    "-interlace",
+    "JPEG",
+    "-define",
+    "jpeg:restart-interval=1",
+    `${dir.path}/p.jpg`,
+  ]);
+  const progressive = await Deno.readFile(`${dir.path}/p.jpg`);
+  assertEquals(countJpegScans(await Deno.readFile(DUNE)), 1);
+  assertEquals(countJpegScans(progressive), 10);
+  assertEquals(countJpegScans(repeatedScans(progressive, 500)), 510);
+  assertEquals(countJpegScans(repeatedScans(progressive, 500), 100), 101);
+  // A prefix holds the scans that began in it.
+  const firstScan = progressive.findIndex((b, i) => b === 0xff && progressive[i + 1] === 0xda);
+  assertEquals(countJpegScans(progressive.subarray(0, firstScan + 20)), 1);
 });

@@ -10,6 +10,9 @@
 import type { SourceFormat } from "../../src/image/header.ts";
 import { concat } from "../../src/bytes.ts";
 import { isStartOfFrame, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
+import { MAX_PROFILE_BYTES, profileTooLarge } from "../../src/image/decode_limits.ts";
+import { walkPngChunks } from "../../src/image/png_chunks.ts";
+import { inflateSync } from "node:zlib";
 
 /** Colour facts of a source. */
 export interface ColourInfo {
@@ -23,13 +26,24 @@ export interface ColourInfo {
 
 const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
 
-/** Reads the colour facts of a source without decoding it. */
-export async function colourInfo(bytes: Uint8Array, format: SourceFormat): Promise<ColourInfo> {
+/**
+ * Reads the colour facts of a source without decoding it. A profile over
+ * {@linkcode MAX_PROFILE_BYTES} (inflated, for PNG) fails with METADATA_TOO_LARGE.
+ */
+export function colourInfo(bytes: Uint8Array, format: SourceFormat): ColourInfo {
+  const info = readColourInfo(bytes, format);
+  if (info.icc && info.icc.length > MAX_PROFILE_BYTES) throw profileTooLarge(NAMES[format] ?? format, false);
+  return info;
+}
+
+const NAMES: Partial<Record<SourceFormat, string>> = { jpeg: "JPEG", webp: "WebP", avif: "AVIF" };
+
+function readColourInfo(bytes: Uint8Array, format: SourceFormat): ColourInfo {
   switch (format) {
     case "jpeg":
       return jpegInfo(bytes);
     case "png":
-      return { icc: await pngIcc(bytes) };
+      return { icc: pngIcc(bytes) };
     case "webp":
       return { icc: webpIcc(bytes) };
     case "avif":
@@ -58,37 +72,28 @@ function jpegInfo(bytes: Uint8Array): ColourInfo {
   return { icc, components, adobe };
 }
 
-async function pngIcc(bytes: Uint8Array): Promise<Uint8Array | undefined> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = 8; at + 8 <= bytes.length;) {
-    const length = view.getUint32(at);
-    const type = ascii(bytes, at + 4, 4);
-    if (type === "IDAT" || type === "IEND") return undefined;
-    if (type === "iCCP") {
-      const body = bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + length));
-      const nul = body.indexOf(0);
-      if (nul < 0 || body[nul + 1] !== 0) return undefined;
-      return await inflate(body.subarray(nul + 2));
-    }
-    at += 12 + length;
-  }
-  return undefined;
+function pngIcc(bytes: Uint8Array): Uint8Array | undefined {
+  let icc: Uint8Array | undefined;
+  walkPngChunks(bytes, ({ type, data }) => {
+    if (type !== "iCCP") return type === "IDAT";
+    // Profile name, NUL, compression method 0 (zlib), then the profile.
+    const nul = data.indexOf(0);
+    if (nul >= 0 && data[nul + 1] === 0) icc = inflateProfile(data.subarray(nul + 2));
+    return true;
+  });
+  return icc;
 }
 
-/** zlib data, capped: no real profile is over 4 MiB. */
-async function inflate(data: Uint8Array): Promise<Uint8Array | undefined> {
-  const LIMIT = 4 << 20;
+/**
+ * zlib data, inflated up to the profile cap: a bomb stops there, in
+ * milliseconds and without the memory it asks for, and fails the job.
+ * Corrupt data is no profile, as before.
+ */
+function inflateProfile(data: Uint8Array): Uint8Array | undefined {
   try {
-    const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for await (const part of stream) {
-      parts.push(part);
-      size += part.length;
-      if (size > LIMIT) return undefined;
-    }
-    return concat(parts);
-  } catch {
+    return inflateSync(data, { maxOutputLength: MAX_PROFILE_BYTES });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw profileTooLarge("PNG", true);
     return undefined;
   }
 }

@@ -14,6 +14,8 @@ import { decodeMore } from "./decode_more.ts";
 import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
 import { cmykToRgba, rgbToSrgb } from "./colour.ts";
 import { colourInfo } from "./icc.ts";
+import { pngForDecoder } from "../../src/image/png_chunks.ts";
+import { assertFewScans } from "../../src/image/decode_limits.ts";
 import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
 import type { StageTimer } from "./timer.ts";
@@ -106,7 +108,8 @@ function cropIn({ image, scale: s }: ScaledImage, rect: Rect): Decoded {
  * decoded image may have, as a fraction of the source's.
  */
 async function decode(bytes: Uint8Array, source: ImageHeader, factor: number): Promise<ScaledImage> {
-  const colour = await colourInfo(bytes, source.format);
+  if (source.format === "jpeg") assertFewScans(bytes);
+  const colour = colourInfo(bytes, source.format);
   if (colour.components === 4) {
     return decodeScaledJpeg(bytes, source, factor, { icc: colour.icc, inverted: colour.adobe === true }) as Promise<
       ScaledImage
@@ -126,10 +129,11 @@ async function decodeAsStored(bytes: Uint8Array, source: ImageHeader, factor: nu
     if (scaled) return scaled;
   }
   // Both copy the bytes into their own memory from any byte view.
-  const data = bytes as unknown as ArrayBuffer;
+  const data = (source.format === "png" ? pngForDecoder(bytes) : bytes) as unknown as ArrayBuffer;
   const image = fromImageData(
     source.format === "jpeg" ? await decodeJpeg(data, { preserveOrientation: true }) : await decodePng(data),
   );
+  if (data !== bytes as unknown) release(data);
   if (image.width !== source.width || image.height !== source.height) {
     throw new Error(
       `decoded size ${image.width}x${image.height} differs from the header's ${source.width}x${source.height}`,
