@@ -468,7 +468,11 @@ export class WorkerPool {
       // (C++ exceptions and Rust panics both can): the worker hands back
       // what it holds and is replaced. A render process looks after itself.
       if (!reply.sound) slot.retiring = true;
-      task.reject(new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`));
+      task.reject(
+        reply.code !== undefined && isErrorName(reply.code)
+          ? new ImgserveError(reply.code, reply.message)
+          : new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`),
+      );
     } else if (task.results && task.results.length !== task.outputs!.length) {
       task.reject(new ImgserveError("WORKER_CRASHED", "the image worker left outputs unmade"));
     } else {

@@ -65,8 +65,12 @@ export type WorkReply =
   /** The render process is up and has the job's SVG: its render time starts now. */
   | { type: "rendering"; id: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
-  /** `sound`: the failure was in the render process, this worker's codecs are fine and it goes on. */
-  | { type: "failed"; id: number; message: string; sound: boolean }
+  /**
+   * `sound`: the failure was in the render process, or the source was
+   * refused before or after a clean decode: this worker's codecs are fine
+   * and it goes on. `code`: an ImgserveError's name, when not DECODE_FAILED.
+   */
+  | { type: "failed"; id: number; message: string; sound: boolean; code?: string }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
   | { type: "unwritable"; id: number; message: string }
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
@@ -225,6 +229,11 @@ async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array,
 }
 
 function reportFailure(id: number, plan: Plan, err: unknown): void {
+  if (err instanceof ImgserveError) {
+    // Refused by imgserve's own checks (a damaged source): worded already, and no codec failed.
+    self.postMessage({ type: "failed", id, message: err.message, sound: true, code: err.name } satisfies WorkReply);
+    return;
+  }
   // The render process words its own failures and ends itself if need be; the codecs here are worded now.
   const sound = plan.op === "rasterize" && err instanceof Error;
   if (!sound) retiring = true;
