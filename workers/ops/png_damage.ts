@@ -2,9 +2,9 @@
  * PNG damage the decoder does not report: it ignores CRCs and a missing
  * IEND, and refuses a file cut inside its image data outright. The chunks
  * are walked and each CRC checked (about 1.5 ms for a 2 MB PNG, a few
- * percent of its decode; node:zlib's native crc32 would be faster, but
- * importing it in a worker keeps the worker's thread alive after the pool
- * terminates it); with `"failOn": "none"` a cut file is rebuilt around the
+ * percent of its decode; node:zlib's native crc32 is faster, but with it
+ * imported, a worker's thread outlived the pool's terminate() in
+ * test/pool_test.ts); with `"failOn": "none"` a cut file is rebuilt around the
  * image data that is there, the missing rows zero.
  *
  * @module
