@@ -17,18 +17,26 @@ import { ImgserveError } from "../../src/errors.ts";
 import type { SourceFormat } from "../../src/image/header.ts";
 import type { FailOn } from "../../src/job/request.ts";
 import { FORMAT_NAMES } from "./failure.ts";
+import { release } from "./release.ts";
 
 /**
  * Refuses a damaged source unless `failOn` is "none"; `why` says what is
- * wrong in a few words.
+ * wrong in a few words. `decoded`: pixels already decoded from it, freed
+ * when it is refused (the worker goes on to its next job).
  *
  * @example
  * ```ts
  * damaged("png", "its IDAT chunk fails its CRC check", plan.failOn); // throws SOURCE_DAMAGED
  * ```
  */
-export function damaged(format: SourceFormat, why: string, failOn: FailOn = "warning"): void {
+export function damaged(
+  format: SourceFormat,
+  why: string,
+  failOn: FailOn = "warning",
+  ...decoded: ArrayBufferView[]
+): void {
   if (failOn === "none") return;
+  release(...decoded);
   throw new ImgserveError(
     "SOURCE_DAMAGED",
     `the ${

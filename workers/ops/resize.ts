@@ -151,7 +151,7 @@ async function decodeFullJpeg(bytes: Uint8Array, failOn: FailOn): Promise<ImageD
   // It copies the bytes into its own memory from any byte view.
   const image = await decodeJpeg(bytes as unknown as ArrayBuffer, { preserveOrientation: true });
   const warning = takeJpegWarning();
-  if (warning !== undefined) damaged("jpeg", warning, failOn);
+  if (warning !== undefined) damaged("jpeg", warning, failOn, image.data);
   return image;
 }
 
@@ -190,7 +190,7 @@ async function decodeScaledJpeg(
     if (cmyk) throw err;
     return undefined;
   }
-  if (stored.warned) damaged("jpeg", jpegWarningCause(bytes), failOn);
+  if (stored.warned) damaged("jpeg", jpegWarningCause(bytes), failOn, stored.data);
   if (cmyk) {
     const rgba = await cmykToRgba(stored.data, stored.width, stored.height, cmyk.icc, cmyk.inverted);
     release(stored.data);
