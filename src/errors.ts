@@ -101,6 +101,8 @@ export const Errors = {
   PROCESSING_TIMEOUT: kind(603, 500),
   PROCESSING_FAILED: kind(604, 500),
   JOB_NOT_FOUND: kind(605, 404),
+  /** The source decodes only with a warning (truncated, corrupt data, bad checksum) and args.failOn is "warning". */
+  SOURCE_DAMAGED: kind(606, 422),
 
   // FTP specifics (reply code and text go in the message)
   FTP_LOGIN_FAILED: kind(701, 502),

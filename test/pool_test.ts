@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
+import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "./helpers/images.ts";
 import { ImgserveError } from "../src/errors.ts";
 import { coverCrop, type Plan } from "../src/job/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
@@ -43,8 +43,7 @@ Deno.test("one worker given several jobs at once runs them all, in order, each w
 
 Deno.test("a job that fails hands the one sent ahead back, and it runs on the fresh worker", async () => {
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
-  const corrupt = (await source()).slice();
-  corrupt.fill(0x55, 40); // a valid header, then garbage
+  const corrupt = undecodablePng(await source());
   const [bad, good] = await Promise.allSettled([
     pool.run(planFor(20, 10), corrupt),
     pool.run(planFor(20, 10), await source()),

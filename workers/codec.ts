@@ -66,9 +66,10 @@ export type WorkReply =
   | { type: "rendering"; id: number }
   | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
   /**
-   * `sound`: the failure was in the render process, or a limit refused the
-   * source before any codec ran, so this worker's codecs are fine and it
-   * goes on. `code`: that limit's error name (else the job fails 601).
+   * `sound`: the failure was in the render process, or imgserve's own
+   * checks refused the source (a limit before any codec ran, or damage after
+   * a clean decode), so this worker's codecs are fine and it goes on.
+   * `code`: that ImgserveError's name (else the job fails 601).
    */
   | { type: "failed"; id: number; message: string; sound: boolean; code?: string }
   /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
@@ -230,6 +231,7 @@ async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array,
 
 function reportFailure(id: number, plan: Plan, err: unknown): void {
   if (err instanceof ImgserveError) {
+    // Refused by imgserve's own checks (a limit, a damaged source): worded already, and no codec failed.
     const { name: code, message } = err;
     self.postMessage({ type: "failed", id, message, sound: true, code } satisfies WorkReply);
     return;

@@ -217,6 +217,18 @@ function nsInstance(module: WebAssembly.Module): NsExports {
   }).exports as unknown as NsExports;
 }
 
+/** A NetSurf decoder's refusal, with its result code. */
+export class NsDecodeError extends Error {
+  constructor(readonly format: "gif" | "bmp", readonly result: number) {
+    super(`the ${format.toUpperCase()} decoder rejected the data as corrupt`);
+  }
+
+  /** The data ended before the image did: libnsbmp's BMP_INSUFFICIENT_DATA, libnsgif's GIF_INSUFFICIENT_(FRAME_)DATA. */
+  get cut(): boolean {
+    return this.format === "bmp" ? this.result === 2 : this.result === -1 || this.result === -3;
+  }
+}
+
 /**
  * The NetSurf decoders (libnsgif, libnsbmp) through their one C entry
  * point, as @cwasm's CommonJS wrappers call it (those read the .wasm with
@@ -231,9 +243,8 @@ function nsDecode(name: "gif" | "bmp", bytes: Uint8Array): Promise<Pixels> {
     try {
       new Uint8Array(e.memory.buffer, input, bytes.byteLength).set(bytes);
       const decodeFn = name === "gif" ? e.decode_gif! : e.decode_bmp!;
-      if (decodeFn(meta, meta + 4, meta + 8, input, bytes.byteLength) !== 0) {
-        throw new Error(`the ${name.toUpperCase()} decoder rejected the data as corrupt`);
-      }
+      const result = decodeFn(meta, meta + 4, meta + 8, input, bytes.byteLength);
+      if (result !== 0) throw new NsDecodeError(name, result);
       const [out, width, height] = new Uint32Array(e.memory.buffer, meta, 3);
       const data = new Uint8ClampedArray(width * height * 4);
       data.set(new Uint8Array(e.memory.buffer, out, data.length));

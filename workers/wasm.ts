@@ -12,6 +12,7 @@ import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
+import { noteJpegWarning } from "./ops/damage.ts";
 
 /** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
 export interface CodecModules {
@@ -48,7 +49,12 @@ export async function initCodecs(m: CodecModules): Promise<void> {
   initJpegScaled(m.jpegScaled);
   setLazyModules(m.lazy);
   await Promise.all([
-    initJpegDecode(m.jpegDec),
+    // libjpeg prints a decode's first warning to standard error: that is how a damaged JPEG is told.
+    // (The package's types leave out the module argument its code takes.)
+    (initJpegDecode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
+      m.jpegDec,
+      { printErr: noteJpegWarning },
+    ),
     initJpegEncode(m.jpegEnc),
     initPngDecode(m.png),
     initPngEncode(m.png),

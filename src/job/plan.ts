@@ -6,7 +6,7 @@
  */
 import type { ImageHeader } from "../image/header.ts";
 import { ImgserveError } from "../errors.ts";
-import type { JobArgs, Operation, OutputFormat, ResizeMode } from "./request.ts";
+import type { FailOn, JobArgs, Operation, OutputFormat, ResizeMode } from "./request.ts";
 
 /** A rectangle in source pixels (after orientation). */
 export interface Rect {
@@ -30,6 +30,8 @@ export interface Plan {
   mode: ResizeMode;
   /** The part of the source that is scaled to width x height. */
   crop: Rect;
+  /** What a damaged source does: the same in every output of a job (absent: "warning"). */
+  failOn?: FailOn;
 }
 
 /** MIME type of an output format. */
@@ -106,7 +108,8 @@ export function planJob(
   // GIF, BMP and SVG cannot be written: their results are PNG.
   const format = args.format ?? (WRITABLE.has(source.format) ? source.format as OutputFormat : "png");
   const quality = args.quality ?? DEFAULT_QUALITY[format];
-  return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop };
+  const failOn = args.failOn ?? "warning";
+  return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop, failOn };
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

@@ -14,6 +14,11 @@ export type Operation = "resize" | "rasterize";
 export type OutputFormat = "png" | "jpeg" | "webp" | "avif";
 /** How a resize fills a width x height box. */
 export type ResizeMode = "cover" | "fit" | "stretch";
+/**
+ * What a damaged source does to the job, named as sharp names it:
+ * `"warning"` fails it, `"none"` takes whatever of the image could be decoded.
+ */
+export type FailOn = "none" | "warning";
 
 /** The checked `args` of a job. */
 export interface JobArgs {
@@ -27,6 +32,8 @@ export interface JobArgs {
   lossless?: boolean;
   /** HTTP form uploads: the file input's name. */
   fieldName?: string;
+  /** Absent in jobs journaled before it existed: "warning". */
+  failOn?: FailOn;
 }
 
 /** One result of a job: where it goes and how it is made. */
@@ -52,7 +59,7 @@ export interface JobRequest {
 export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name"]);
+const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn"]);
 const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
 
 /**
@@ -116,7 +123,7 @@ function parseOutputs(value: unknown, op: Operation, maxSide: number): OutputReq
       `"outputs" has ${value.length} entries; a job takes 1 to ${MAX_OUTPUTS}`,
     );
   }
-  return value.map((entry, i) => {
+  const outputs = value.map((entry, i) => {
     const at = `outputs[${i}]`;
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       throw new ImgserveError("WRONG_TYPE", `${at} must be a JSON object with "dstURL" and "args"`);
@@ -131,6 +138,16 @@ function parseOutputs(value: unknown, op: Operation, maxSide: number): OutputReq
     }
     return parseOutput(entry.dstURL, entry.args, op, maxSide, `${at}.`);
   });
+  // The source is decoded once for every output, so one answer to "is it damaged?" must serve them all.
+  const disagreeing = outputs.findIndex((o) => o.args.failOn !== outputs[0].args.failOn);
+  if (disagreeing > 0) {
+    throw new ImgserveError(
+      "BAD_ARGS",
+      `outputs[${disagreeing}].args.failOn is "${outputs[disagreeing].args.failOn}" but outputs[0]'s is ` +
+        `"${outputs[0].args.failOn}"; the source is decoded once for all outputs, so give every output the same failOn`,
+    );
+  }
+  return outputs;
 }
 
 /**
@@ -251,5 +268,9 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   if (fieldName !== undefined && (typeof fieldName !== "string" || fieldName === "")) {
     throw new ImgserveError("BAD_ARGS", "args.field_name must be a non-empty string");
   }
-  return { width, height, mode, format: format as OutputFormat | undefined, quality, lossless, fieldName };
+  const failOn = args.failOn ?? "warning";
+  if (failOn !== "warning" && failOn !== "none") {
+    throw new ImgserveError("BAD_ARGS", `args.failOn must be "warning" (the default) or "none"`);
+  }
+  return { width, height, mode, format: format as OutputFormat | undefined, quality, lossless, fieldName, failOn };
 }

@@ -9,6 +9,8 @@ import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
 import { readHeader, type SourceFormat } from "../../src/image/header.ts";
+import { pngChunk } from "../../src/image/placeholder.ts";
+import { concat } from "../../src/bytes.ts";
 
 let loaded: Promise<void> | undefined;
 /** Loads the codecs into the test process once. */
@@ -64,6 +66,19 @@ export async function decode(bytes: Uint8Array): Promise<ImageData> {
     : undefined;
   if (other) return new ImageData(other.data, other.width, other.height);
   return bytes[0] === 0x89 ? await decodePng(buffer) : await decodeJpeg(buffer);
+}
+
+/**
+ * `good` (a PNG) with its image data replaced by garbage in whole chunks
+ * whose CRCs hold: not damaged, so the decoder itself refuses it (601).
+ */
+export function undecodablePng(good: Uint8Array): Uint8Array<ArrayBuffer> {
+  // The signature and IHDR are the first 33 bytes.
+  return concat([
+    good.subarray(0, 33),
+    pngChunk("IDAT", new Uint8Array(1000).fill(0x55)),
+    pngChunk("IEND", new Uint8Array(0)),
+  ]);
 }
 
 /** The colour at x,y. */

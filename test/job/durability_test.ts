@@ -161,7 +161,8 @@ Deno.test("callbacks arrive with the outcome; a dead callback endpoint holds up 
     height: 20,
   });
   const failed = byId[bad.json.id as string];
-  assertEquals([failed.state, failed.code], ["failed", 601]);
+  // A cut PNG: damaged, 606.
+  assertEquals([failed.state, failed.code], ["failed", 606]);
   assert(typeof failed.error === "string");
   const pending = await imgserve.finished(dead.json.id as string);
   assertEquals(pending.state, "done");

@@ -406,10 +406,11 @@ Deno.test("a source that cannot be decoded fails every output with its code, and
   });
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const job = await imgserve.finished(reply.json.id as string);
-  assertEquals([job.state, job.code], ["failed", 601], JSON.stringify(job));
-  assertEquals((job.outputs as Record<string, unknown>[]).map((o) => [o.state, o.code]), [["failed", 601], [
+  // Cut short, so damaged: 606.
+  assertEquals([job.state, job.code], ["failed", 606], JSON.stringify(job));
+  assertEquals((job.outputs as Record<string, unknown>[]).map((o) => [o.state, o.code]), [["failed", 606], [
     "failed",
-    601,
+    606,
   ]]);
 });
 

@@ -78,7 +78,8 @@ Deno.test("a file:// destination's earlier file comes back when the job fails an
   const working = await job("good.png", "working.png");
   assertEquals([failing.status, working.status], [202, 202]);
   const failed = await imgserve.finished(failing.json.id as string);
-  assertEquals([failed.state, failed.code], ["failed", 601]);
+  // A cut PNG: damaged, 606.
+  assertEquals([failed.state, failed.code], ["failed", 606]);
   assertEquals(await Deno.readFile(`${dir.path}/out/failing.png`), earlier);
   assertEquals((await imgserve.finished(working.json.id as string)).state, "done");
   assert(await isImage(await Deno.readFile(`${dir.path}/out/working.png`), { width: 30, height: 20, centre: GREEN }));
@@ -194,7 +195,8 @@ Deno.test("ftp: in-place and folder destinations are refused; an existing FTP de
   const failing = await imgserve.post(
     resizeJob(`file://${dir.path}/bad.png`, `${base}/failing.png`, { width: 60, height: 40 }),
   );
-  assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
+  // A cut PNG: damaged, 606.
+  assertEquals((await imgserve.finished(failing.json.id as string)).code, 606);
   assertEquals(await Deno.readFile(`${ftp.root}/failing.png`), earlier);
 
   const working = await imgserve.post(resizeJob(`${base}/a.png`, `${base}/working.png`, { width: 60, height: 40 }));
@@ -223,7 +225,8 @@ Deno.test({
     const refused = await job(`${base}/a.png`, `${base}/a.png`);
     assertEquals([refused.status, refused.json.code], [409, 115], JSON.stringify(refused.json));
     const failing = await job(`file://${dir.path}/bad.png`, `${base}/failing.png`);
-    assertEquals((await imgserve.finished(failing.json.id as string)).code, 601);
+    // A cut PNG: damaged, 606.
+    assertEquals((await imgserve.finished(failing.json.id as string)).code, 606);
     assertEquals(await Deno.readFile(`${home}/failing.png`), earlier);
     const working = await job(`${base}/a.png`, `${base}/working.png`);
     assertEquals((await imgserve.finished(working.json.id as string)).state, "done");

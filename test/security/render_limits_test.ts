@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { decode, near, pixel, png, RED, thirds } from "../helpers/images.ts";
+import { decode, near, pixel, png, RED, thirds, undecodablePng } from "../helpers/images.ts";
 import { OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
 import { spawnServer } from "../helpers/process.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
@@ -129,7 +129,8 @@ Deno.test("a result a worker cannot allocate is refused at validation: 16384x163
 Deno.test("codec failures reach the client as plain sentences, never codec internals", async () => {
   await using dir = await tempDir();
   const good = await png(thirds(120, 80));
-  await Deno.writeFile(`${dir.path}/cut.png`, good.slice(0, Math.floor(good.length * 0.6)));
+  // Whole chunks of garbage image data: the decoder's own failure (a cut file is refused before it, 606).
+  await Deno.writeFile(`${dir.path}/cut.png`, undecodablePng(good));
   await Deno.writeTextFile(
     `${dir.path}/deep.svg`,
     svgWith(`${"<g>".repeat(100_000)}<rect width="10" height="10"/>${"</g>".repeat(100_000)}`),

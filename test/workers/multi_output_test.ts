@@ -8,7 +8,7 @@ import { type Plan, planJob } from "../../src/job/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
 import { JobNotStarted, type OutputResult, type OutputTask, WorkerPool } from "../../src/pool.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { BLUE, decode, GREEN, near, pixel, png, RED, thirds } from "../helpers/images.ts";
+import { BLUE, decode, GREEN, near, pixel, png, RED, thirds, undecodablePng } from "../helpers/images.ts";
 import type { ImgserveError } from "../../src/errors.ts";
 import { tempDir } from "../helpers/server.ts";
 import { crashingPool } from "../helpers/pools.ts";
@@ -136,8 +136,7 @@ Deno.test("an output its encoder refuses fails alone; the others are made, then 
 Deno.test("a source that cannot be decoded fails the whole task, and the task sent behind it runs on a fresh worker", async () => {
   const bytes = await png(thirds(600, 300));
   const plans = plansFor(bytes, "resize", [{ width: 300 }, { width: 200, height: 120, mode: "cover" }]);
-  const corrupt = bytes.slice();
-  corrupt.fill(0x55, 40); // a valid header, then garbage
+  const corrupt = undecodablePng(bytes);
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const handed: number[] = [];
   const outputs = plans.map((plan) => ({ plan }));

@@ -6,7 +6,8 @@ import { decodeJpegScaled } from "../../workers/ops/jpeg_scaled.ts";
 import { orient } from "../../workers/ops/orient.ts";
 import { resizePixels } from "../../workers/ops/resize.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { ImgserveError } from "../../src/errors.ts";
 import { BLUE, codecs, GREEN, jpeg, near, painted, RED, type Rgba, withOrientation } from "../helpers/images.ts";
 import { planFor, referencePixels } from "./reference.ts";
 import { psnr } from "../helpers/tools.ts";
@@ -76,19 +77,20 @@ Deno.test("the scaled decode picks the smallest n/8 that keeps the asked size", 
   assertEquals([full.width, full.height, full.scale], [640, 400, 1]);
 });
 
-Deno.test("the scaled decoder refuses corrupt data and still decodes the next image", async () => {
+Deno.test("the scaled decoder reports corrupt, cut data as damaged and still decodes the next image", async () => {
   await codecs();
   const bytes = await jpeg(storedImage(), 90);
   const corrupt = bytes.slice();
   corrupt.fill(0xab, 600, 2000);
-  let refused = false;
+  let damaged = false;
   try {
-    decodeJpegScaled(corrupt.subarray(0, 1500), 80, 50);
+    damaged = decodeJpegScaled(corrupt.subarray(0, 1500), 80, 50).warned === true;
   } catch {
-    refused = true;
+    damaged = true;
   }
-  assert(refused, "a truncated, corrupt JPEG was accepted");
-  assertEquals(decodeJpegScaled(bytes, 80, 50).width, 80);
+  assert(damaged, "a truncated, corrupt JPEG was taken as whole");
+  const next = decodeJpegScaled(bytes, 80, 50);
+  assertEquals([next.width, next.warned], [80, false]);
 });
 
 Deno.test("orientation 6 turns a 3x2 image a quarter clockwise", () => {
@@ -100,12 +102,17 @@ Deno.test("orientation 6 turns a 3x2 image a quarter clockwise", () => {
   assertEquals([0, 1, 2, 3, 4, 5].map((i) => out.data[i * 4]), [3, 0, 4, 1, 5, 2]);
 });
 
-Deno.test("a JPEG the scaled decoder refuses still resizes through the full decoder", async () => {
+Deno.test("a cut JPEG is refused as damaged on either decoder, and with failOn none gives the part it holds", async () => {
   await codecs();
   const bytes = await jpeg(painted(640, 400, () => GREEN), 90);
   const truncated = bytes.slice(0, bytes.length - 200);
-  const plan = planFor(truncated, 64, 40, "fit");
-  const out = await resizePixels(truncated, plan, new StageTimer());
-  assertEquals([out.width, out.height], [64, 40]);
-  assert(near([...out.data.subarray(0, 4)] as Rgba, GREEN), "top-left is not green");
+  // 64x40 decodes at 1/8 through libjpeg-turbo, 640x400 at full size through MozJPEG.
+  for (const [width, height] of [[64, 40], [640, 400]]) {
+    const plan = planFor(truncated, width, height, "fit");
+    const refused = await assertRejects(() => resizePixels(truncated, plan, new StageTimer()), ImgserveError);
+    assertEquals([refused.code, /^the JPEG is damaged/.test(refused.message)], [606, true], refused.message);
+    const out = await resizePixels(truncated, { ...plan, failOn: "none" }, new StageTimer());
+    assertEquals([out.width, out.height], [width, height]);
+    assert(near([...out.data.subarray(0, 4)] as Rgba, GREEN), "top-left is not green");
+  }
 });

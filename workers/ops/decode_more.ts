@@ -1,30 +1,47 @@
 /**
  * Decoding of the formats beyond PNG and JPEG (WebP, AVIF, GIF's first
  * frame, BMP) to upright RGBA pixels, checked against the header's size.
+ * A damaged source is refused unless `failOn` is "none" (see damage.ts).
  *
  * @module
  */
 import type { ImageHeader } from "../../src/image/header.ts";
-import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../lazy_codecs.ts";
+import type { FailOn } from "../../src/job/request.ts";
+import { decodeAvif, decodeBmp, decodeGif, decodeWebp, NsDecodeError } from "../lazy_codecs.ts";
+import { avifDamage, damaged, webpDamage, zeroPadded } from "./damage.ts";
+import { firstGifFrame } from "./gif_frame.ts";
 import { orient } from "./orient.ts";
 import type { Pixels } from "./pixels.ts";
 
 /** Decodes a WebP, AVIF, GIF or BMP source as displayed. */
-export async function decodeMore(bytes: Uint8Array, source: ImageHeader): Promise<Pixels> {
+export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn: FailOn = "warning"): Promise<Pixels> {
   let image: Pixels;
+  // Zero padding for a cut file never makes it longer than its decoded pixels would be.
+  const cap = source.width * source.height * 4 + (1 << 20);
   switch (source.format) {
-    case "webp":
-      image = await decodeWebp(bytes);
+    case "webp": {
+      const length = webpDamage(bytes);
+      if (length !== undefined) damaged("webp", `it is ${bytes.length} bytes, its RIFF header says ${length}`, failOn);
+      // libwebp refuses a cut file outright; zeros in place of the missing data decode as flat blocks.
+      image = await decodeWebp(length === undefined ? bytes : zeroPadded(bytes, length, cap));
       break;
-    case "avif":
+    }
+    case "avif": {
+      const length = avifDamage(bytes);
+      if (length !== undefined) damaged("avif", `it is ${bytes.length} bytes, its boxes say ${length}`, failOn);
+      // libavif's AV1 decoder refuses a cut frame even when padded, so there is nothing more to try.
       // libavif leaves irot/imir to the caller; the header turned them into an EXIF orientation.
       image = orient(await decodeAvif(bytes), source.orientation);
       break;
-    case "gif":
-      image = await decodeGif(bytes);
+    }
+    case "gif": {
+      const frame = firstGifFrame(bytes);
+      if (frame.cut) damaged("gif", "it ends inside its first frame (cut short)", failOn);
+      image = await decodeGif(frame.bytes);
       break;
+    }
     case "bmp":
-      image = await decodeBmp(bytes);
+      image = await decodeBmpChecked(bytes, source, failOn, cap);
       break;
     default:
       throw new Error(`no decoder for ${source.format}`);
@@ -35,4 +52,23 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader): Promis
     );
   }
   return image;
+}
+
+/**
+ * libnsbmp says when the pixel data ends early, but then gives no pixels;
+ * with "none" the rows that are there are decoded again with zeros after
+ * them, which an RLE BMP reads as ends of lines, so its missing rows stay
+ * empty.
+ */
+async function decodeBmpChecked(bytes: Uint8Array, source: ImageHeader, failOn: FailOn, cap: number) {
+  try {
+    return await decodeBmp(bytes);
+  } catch (err) {
+    if (!(err instanceof NsDecodeError) || !err.cut) throw err;
+    damaged("bmp", "its pixel data ends early (cut short)", failOn);
+    const padded = zeroPadded(bytes, bytes.length + source.width * source.height * 4 + 2 * source.height + 2, cap);
+    // An RLE end-of-bitmap as the last two bytes.
+    padded[padded.length - 1] = 1;
+    return await decodeBmp(padded);
+  }
 }

@@ -13,7 +13,8 @@ import type { SourceFormat } from "../../src/image/header.ts";
 /** The image formats a job reads. */
 type Format = SourceFormat;
 
-const NAMES: Record<Format, string> = {
+/** Each format as people write it: "JPEG", "WebP". */
+export const FORMAT_NAMES: Record<Format, string> = {
   png: "PNG",
   jpeg: "JPEG",
   svg: "SVG",
@@ -49,7 +50,7 @@ const SVG_MESSAGES: [RegExp, (m: RegExpExecArray) => string][] = [
  */
 export function plainFailure(err: unknown, format: Format, pixelBytes = 0): string {
   const message = err instanceof Error ? err.message : "";
-  const name = NAMES[format];
+  const name = FORMAT_NAMES[format];
   if (/call stack/i.test(message)) return `the ${name} is nested too deeply to be drawn`;
   if (err instanceof RangeError || /out of memory|memory allocation|Maximum memory size/i.test(message)) {
     return `the ${name} needs more memory than an image worker can have`;

@@ -78,6 +78,8 @@ export function initJpegScaled(module: WebAssembly.Module): void {
 export interface ScaledPixels extends Pixels {
   /** n/8 for n in 1..8. */
   scale: number;
+  /** libjpeg-turbo warned while decoding: the data is damaged. */
+  warned?: boolean;
 }
 
 /**
@@ -93,8 +95,10 @@ export function scaleEighths(width: number, height: number, minWidth: number, mi
 /**
  * Decodes a JPEG to RGBA at the smallest n/8 scale that keeps the stored
  * image at least `minWidth` x `minHeight`. Throws on anything libjpeg-turbo
- * refuses (corrupt or truncated data, CMYK); callers fall back to a full
- * decode.
+ * refuses; callers fall back to a full decode. Data it decoded only with a
+ * warning (cut short, corrupt entropy-coded data) comes back with
+ * `warned` set: TurboJPEG then finishes the decode, filling what is
+ * missing with grey, and returns -1 without the longjmp its errors take.
  *
  * @example
  * ```ts
@@ -127,13 +131,12 @@ export function decodeJpegScaled(
     const size = width * height * 4;
     dst = e.malloc(size);
     if (!dst) throw new Error("libjpeg-turbo: out of memory");
-    if (e.tjDecompress2(handle, src, bytes.byteLength, dst, width, width * 4, height, pixelFormat, 0) !== 0) {
-      throw new Error("libjpeg-turbo: the JPEG could not be decoded");
-    }
+    // The arguments are checked above, so -1 here (errors longjmp, which throws) can only be a warning.
+    const warned = e.tjDecompress2(handle, src, bytes.byteLength, dst, width, width * 4, height, pixelFormat, 0) !== 0;
     // Copied out: the wasm heap is reused by the next decode.
     const data = new Uint8ClampedArray(size);
     data.set(new Uint8Array(e.memory.buffer, dst, size));
-    return { data, width, height, scale: n / 8 };
+    return { data, width, height, scale: n / 8, warned };
   } catch (err) {
     // A throw through libjpeg leaves its heap in an unknown state: start a fresh instance.
     turbo = instantiate(compiled);

@@ -9,6 +9,7 @@ import decodePng from "@jsquash/png/decode.js";
 import resize from "@jsquash/resize";
 import type { Plan, Rect } from "../../src/job/plan.ts";
 import type { ImageHeader } from "../../src/image/header.ts";
+import type { FailOn } from "../../src/job/request.ts";
 import { encodeResult } from "./encode.ts";
 import { decodeMore } from "./decode_more.ts";
 import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
@@ -20,6 +21,8 @@ import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
 import type { StageTimer } from "./timer.ts";
 import { release } from "./release.ts";
+import { damaged, jpegWarningCause, takeJpegWarning } from "./damage.ts";
+import { completePng, pngDamage } from "./png_damage.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 export const BOX_MARGIN = 3;
@@ -69,13 +72,15 @@ export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTi
 }
 
 /**
- * Decodes the source once for every plan (all share its header): a JPEG's
- * reduced-scale decode is the one the largest output can still use.
+ * Decodes the source once for every plan (all share its header and its
+ * failOn): a JPEG's reduced-scale decode is the one the largest output can
+ * still use.
  */
 export async function decodeSource(bytes: Uint8Array, plans: Plan[], timer: StageTimer): Promise<DecodedSource> {
   // The margin over the most demanding output (relative to its crop) decides the decode's scale.
   const factor = Math.max(...plans.map(decodeFactor));
-  return { ...await timer.time("decode", () => decode(bytes, plans[0].source, factor)), factor };
+  const failOn = plans[0].failOn ?? "warning";
+  return { ...await timer.time("decode", () => decode(bytes, plans[0].source, factor, failOn)), factor };
 }
 
 /** How large a decode the plan needs, as a fraction of the source's size. */
@@ -107,33 +112,34 @@ function cropIn({ image, scale: s }: ScaledImage, rect: Rect): Decoded {
  * decoding, before any resampling. `factor` is the smallest size the
  * decoded image may have, as a fraction of the source's.
  */
-async function decode(bytes: Uint8Array, source: ImageHeader, factor: number): Promise<ScaledImage> {
+async function decode(bytes: Uint8Array, source: ImageHeader, factor: number, failOn: FailOn): Promise<ScaledImage> {
   if (source.format === "jpeg") assertFewScans(bytes);
   const colour = colourInfo(bytes, source.format);
   if (colour.components === 4) {
-    return decodeScaledJpeg(bytes, source, factor, { icc: colour.icc, inverted: colour.adobe === true }) as Promise<
-      ScaledImage
-    >;
+    const cmyk = { icc: colour.icc, inverted: colour.adobe === true };
+    return decodeScaledJpeg(bytes, source, factor, failOn, cmyk) as Promise<ScaledImage>;
   }
-  const decoded = await decodeAsStored(bytes, source, factor);
+  const decoded = await decodeAsStored(bytes, source, factor, failOn);
   if (colour.icc) await rgbToSrgb(decoded.image, colour.icc);
   return decoded;
 }
 
-async function decodeAsStored(bytes: Uint8Array, source: ImageHeader, factor: number): Promise<ScaledImage> {
+async function decodeAsStored(
+  bytes: Uint8Array,
+  source: ImageHeader,
+  factor: number,
+  failOn: FailOn,
+): Promise<ScaledImage> {
   if (source.format !== "jpeg" && source.format !== "png") {
-    return { image: await decodeMore(bytes, source), scale: 1 };
+    return { image: await decodeMore(bytes, source, failOn), scale: 1 };
   }
   if (source.format === "jpeg") {
-    const scaled = await decodeScaledJpeg(bytes, source, factor);
+    const scaled = await decodeScaledJpeg(bytes, source, factor, failOn);
     if (scaled) return scaled;
   }
-  // Both copy the bytes into their own memory from any byte view.
-  const data = (source.format === "png" ? pngForDecoder(bytes) : bytes) as unknown as ArrayBuffer;
   const image = fromImageData(
-    source.format === "jpeg" ? await decodeJpeg(data, { preserveOrientation: true }) : await decodePng(data),
+    source.format === "jpeg" ? await decodeFullJpeg(bytes, failOn) : await decodeCheckedPng(bytes, failOn),
   );
-  if (data !== bytes as unknown) release(data);
   if (image.width !== source.width || image.height !== source.height) {
     throw new Error(
       `decoded size ${image.width}x${image.height} differs from the header's ${source.width}x${source.height}`,
@@ -142,17 +148,44 @@ async function decodeAsStored(bytes: Uint8Array, source: ImageHeader, factor: nu
   return { image, scale: 1 };
 }
 
+/** MozJPEG's full-size decode; libjpeg prints a warning rather than failing, and that is caught here. */
+async function decodeFullJpeg(bytes: Uint8Array, failOn: FailOn): Promise<ImageData> {
+  takeJpegWarning();
+  // It copies the bytes into its own memory from any byte view.
+  const image = await decodeJpeg(bytes as unknown as ArrayBuffer, { preserveOrientation: true });
+  const warning = takeJpegWarning();
+  if (warning !== undefined) damaged("jpeg", warning, failOn, image.data);
+  return image;
+}
+
+/**
+ * A PNG that passed its structural check (or with "none" one made whole, see
+ * png_damage.ts), decoded from only the chunks its pixels need.
+ */
+async function decodeCheckedPng(bytes: Uint8Array, failOn: FailOn): Promise<ImageData> {
+  const damage = pngDamage(bytes);
+  if (damage) damaged("png", damage.why, failOn);
+  const whole = damage?.cut ? await completePng(bytes) : bytes;
+  const data = pngForDecoder(whole);
+  // The decoder copies the bytes into its own memory from any byte view.
+  const image = await decodePng(data as unknown as ArrayBuffer);
+  if (whole !== bytes) release(whole);
+  if (data !== whole) release(data);
+  return image;
+}
+
 /**
  * A JPEG decoded at the smallest n/8 scale that keeps it at least `factor`
  * of its size, turned upright; undefined when no reduction is possible or
- * libjpeg-turbo refuses the file (truncated data), so the full decoder
- * gets its chance. With `cmyk` (a CMYK or YCCK JPEG, which only
- * libjpeg-turbo decodes here) it always decodes, or throws.
+ * libjpeg-turbo refuses the file, so the full decoder gets its chance. With
+ * `cmyk` (a CMYK or YCCK JPEG, which only libjpeg-turbo decodes here) it
+ * always decodes, or throws. Damaged data is refused unless `failOn` is "none".
  */
 async function decodeScaledJpeg(
   bytes: Uint8Array,
   source: ImageHeader,
   factor: number,
+  failOn: FailOn,
   cmyk?: { icc?: Uint8Array; inverted: boolean },
 ): Promise<ScaledImage | undefined> {
   const minWidth = Math.ceil(source.width * factor);
@@ -168,6 +201,7 @@ async function decodeScaledJpeg(
     if (cmyk) throw err;
     return undefined;
   }
+  if (stored.warned) damaged("jpeg", jpegWarningCause(bytes), failOn, stored.data);
   if (cmyk) {
     const rgba = await cmykToRgba(stored.data, stored.width, stored.height, cmyk.icc, cmyk.inverted);
     release(stored.data);
