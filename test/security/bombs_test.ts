@@ -188,12 +188,13 @@ Deno.test("a JPEG repeating one scan 4000 times is refused 515: at validation wh
 Deno.test("a progressive JPEG with up to 100 scans is decoded", async () => {
   await using dir = await tempDir();
   await tool("convert", ["-size", "64x64", "xc:#5080c0", "-interlace", "JPEG", `${dir.path}/base.jpg`]);
-  // 10 scans of its own and 90 repeats of the last one: libjpeg warns of the odd progression and goes on.
+  // 10 scans of its own and 90 repeats of the last one: libjpeg warns of the odd progression and goes on,
+  // which is damage by default (606), so the limit alone is tried with failOn "none".
   await Deno.writeFile(`${dir.path}/hundred.jpg`, repeatedScans(await Deno.readFile(`${dir.path}/base.jpg`), 90));
   await using imgserve = await spawnServer(serverFlags);
   const reply = await postJob(
     imgserve.base,
-    resizeJob(`file://${dir.path}/hundred.jpg`, `file://${dir.path}/out.png`, { width: 32 }),
+    resizeJob(`file://${dir.path}/hundred.jpg`, `file://${dir.path}/out.png`, { width: 32, failOn: "none" }),
   );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals((await waitFinished(imgserve.base, reply.json.id as string, 20_000)).state, "done");
