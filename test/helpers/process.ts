@@ -24,16 +24,17 @@ export interface ServerProcess extends AsyncDisposable {
  * Starts `imgserve run --port 0` with `flags`, reads the port from its
  * `listening on HOST:PORT` line, and waits until /healthz answers.
  * `main` may name another entry taking the same arguments (a test fixture);
- * `ulimit` (e.g. "-n 256") runs it under that shell limit.
+ * `ulimit` (e.g. "-n 256") runs it under that shell limit; `env` adds to its environment.
  */
 export async function spawnServer(
   flags: string[],
-  options: { ulimit?: string; main?: string } = {},
+  options: { ulimit?: string; main?: string; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
   const args = ["run", "-A", options.main ?? MAIN, "run", "--host", "127.0.0.1", "--port", "0", ...flags];
   const limited = ["-c", `ulimit ${options.ulimit}; exec "$0" "$@"`, Deno.execPath(), ...args];
   const child = new Deno.Command(options.ulimit ? "sh" : Deno.execPath(), {
     args: options.ulimit ? limited : args,
+    env: options.env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
