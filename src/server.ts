@@ -14,7 +14,15 @@ import { loadCmykProfile } from "./cmyk_profile.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
 import { networkGuard } from "./security/network.ts";
-import { checkFileRoots, checkFontDirs, checkListen, listenError, loadCaFile, openJournal } from "./preflight.ts";
+import {
+  checkFileRoots,
+  checkFontDirs,
+  checkListen,
+  listenError,
+  loadCaFile,
+  loadSecretFiles,
+  openJournal,
+} from "./preflight.ts";
 import { defaultMaxConnections, type HttpListener, listenHttp, openFileLimit } from "./http/listener.ts";
 
 /** A running imgserve. */
@@ -50,8 +58,9 @@ export interface ServerOptions {
  * await server.shutdown();
  * ```
  */
-export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
+export async function startServer(given: Config, options: ServerOptions = {}): Promise<Server> {
   // Cheap checks first, so a misconfiguration is reported before workers start.
+  const config = await loadSecretFiles(given);
   const caCerts = await loadCaFile(config);
   const cmykProfile = await loadCmykProfile(config.cmykProfile);
   const transports = builtinTransports(await checkFileRoots(config));

@@ -83,3 +83,19 @@ export async function spawnServer(
     },
   };
 }
+
+/** Runs `imgserve ARGS` from source to its end (killed after 60 s): its exit code and everything it printed. */
+export async function imgserveCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env,
+    signal: AbortSignal.timeout(60_000),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
+}
