@@ -16,6 +16,7 @@ import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
 import { limitBody, requireToken } from "./middleware.ts";
 import { cors } from "hono/cors";
+import { hostOf, type Log, maskCredentials } from "./log.ts";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -30,7 +31,7 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** Client connections open now, for /healthz. */
   connections?: () => number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** The reply body for a request that fails validation. */
@@ -53,6 +54,14 @@ export function createApp(deps: AppDeps): Hono {
     const isJobRequest = c.req.method === "POST" && c.req.path === "/";
     if (isJobRequest) deps.metrics.requests.inc({ outcome: err instanceof ImgserveError ? String(err.code) : "600" });
     if (err instanceof ImgserveError) {
+      deps.log?.({
+        event: "request refused",
+        method: c.req.method,
+        path: c.req.path.slice(0, 200),
+        status: err.status,
+        code: err.code,
+        error: maskCredentials(err.message),
+      });
       if (err.name === "QUEUE_FULL" || err.name === "SHUTTING_DOWN") c.header("Retry-After", "5");
       return c.json(errorBody(err), err.status as ContentfulStatusCode);
     }
@@ -79,10 +88,14 @@ export function createApp(deps: AppDeps): Hono {
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
-    deps.log?.(
-      `accepted ${accepted.id} ${request.operationType} ${redact(request.srcURL.href)} -> ` +
-        accepted.outputs.map((output) => redact(output.dstURL)).join(", "),
-    );
+    deps.log?.({
+      event: "job accepted",
+      id: accepted.id,
+      op: request.operationType,
+      src: hostOf(request.srcURL.href),
+      dst: [...new Set(accepted.outputs.map((output) => hostOf(output.dstURL)))].join(","),
+      outputs: accepted.outputs.length,
+    });
     c.header("Location", `/jobs/${accepted.id}`);
     deps.metrics.requests.inc({ outcome: "accepted" });
     end();
@@ -117,11 +130,6 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
-}
-
-/** A URL with its password masked, for logs. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { LogFormat } from "./log.ts";
 import { parseArgs } from "node:util";
 
 /** The CLI commands. */
@@ -84,6 +85,7 @@ export interface Config {
   logFile: string;
   /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
   logToFile: boolean;
+  logFormat: LogFormat;
   limits: Limits;
   access: Access;
   jobs: JobPolicy;
@@ -291,6 +293,16 @@ export const FLAGS = [
     arg: "FILE",
     default: (c) => c.stateDir ? `${c.stateDir}/imgserve.log` : "/var/log/imgserve/imgserve.log",
     help: "log file (default /var/log/imgserve/imgserve.log as\nroot, else ~/.imgserve/imgserve.log)",
+  },
+  {
+    name: "log-format",
+    section: "flags",
+    kind: "string",
+    arg: "text|json",
+    default: "text",
+    help: "log lines as plain text (default) or one JSON object each",
+    check: (format, source) =>
+      format === "text" || format === "json" ? undefined : `${source} must be text or json, not "${format}"`,
   },
   {
     name: "max-source-bytes",
@@ -657,6 +669,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     pidFile: v["pid-file"],
     logFile: v["log-file"],
     logToFile: given.has("log-file"),
+    logFormat: v["log-format"] as LogFormat,
     limits: {
       maxSourceBytes: v["max-source-bytes"],
       maxSourcePixels: v["max-source-pixels"],

@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import { daemonStatus, fatalLine, openLog, startDaemon, stopDaemon } from "./daemon.ts";
 import { ConfigError } from "./preflight.ts";
 import { type Server, startServer } from "./server.ts";
+import { formatLog, type Log } from "./log.ts";
 import {
   imgserveVariables,
   readSettings,
@@ -33,10 +34,10 @@ export async function runForeground(config: Config): Promise<number> {
     }
   }
   const encoder = new TextEncoder();
-  const log = (line: string) => {
-    const text = `${new Date().toISOString()} ${line}\n`;
-    if (logFile) logFile.writeSync(encoder.encode(text));
-    else console.log(text.trimEnd());
+  const log: Log = (entry) => {
+    const line = formatLog(config.logFormat, entry);
+    if (logFile) logFile.writeSync(encoder.encode(`${line}\n`));
+    else console.log(line);
   };
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();

@@ -7,9 +7,13 @@
  */
 import { parseConfig, processEnvironment } from "./config.ts";
 import { startServer } from "./server.ts";
+import { formatLog } from "./log.ts";
 
 const config = parseConfig(["run"], processEnvironment())!;
-const server = await startServer(config, { noListen: true, log: console.log });
+const server = await startServer(config, {
+  noListen: true,
+  log: (entry) => console.log(formatLog(config.logFormat, entry)),
+});
 
 // The workers and the journal scan keep the process alive after `deno serve`
 // stops listening, so a signal must end them too.

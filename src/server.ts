@@ -5,6 +5,7 @@
  * @module
  */
 import { createApp } from "./app.ts";
+import type { Log } from "./log.ts";
 import type { Config } from "./config.ts";
 import { Journal } from "./job/journal.ts";
 import { Metrics } from "./metrics.ts";
@@ -44,7 +45,7 @@ export interface Server {
 /** Options for tests. */
 export interface ServerOptions {
   workerURL?: URL;
-  log?: (line: string) => void;
+  log?: Log;
   /** Do not listen; only build the handler (for `deno serve`). */
   noListen?: boolean;
 }
