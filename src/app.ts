@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
-import { ImgserveError } from "./errors.ts";
+import { Errors, ImgserveError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import { replyBody, statusBody } from "./job/status.ts";
@@ -82,9 +82,11 @@ export function createApp(deps: AppDeps): Hono {
     let json: unknown;
     try {
       json = JSON.parse(body);
-    } catch {
+    } catch (err) {
       deps.metrics.requests.inc({ outcome: "parse_error" });
-      return c.json({ msg: "request parse error" }, 400);
+      const error = jsonError(body, err as SyntaxError);
+      deps.log?.({ event: "request refused", method: "POST", path: "/", status: 400, code: 121, error });
+      return c.json({ msg: "request parse error", code: Errors.BAD_JSON.code, error }, 400);
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
@@ -130,6 +132,21 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/**
+ * Why `body` is not JSON, with the line and column where the parser stopped.
+ * V8 gives a character position, or at the text's start only the token
+ * (then its first occurrence is taken), or neither at the end of the text.
+ */
+export function jsonError(body: string, err: SyntaxError): string {
+  const reason = err.message.replace(/,? "[^]*$/, "").replace(/( in JSON)? at position \d+.*$/, "");
+  const at = / at position (\d+)/.exec(err.message)?.[1];
+  const token = /^Unexpected token '(.)'/.exec(err.message)?.[1];
+  const position = at !== undefined ? Number(at) : token !== undefined ? Math.max(0, body.indexOf(token)) : body.length;
+  const lines = body.slice(0, position).split("\n");
+  const where = `line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
+  return `the body is not valid JSON: ${reason.charAt(0).toLowerCase()}${reason.slice(1)} at ${where}`;
 }
 
 /**

@@ -129,3 +129,26 @@ Deno.test("the app runs under `deno serve` and exits on SIGTERM", async () => {
     throw err;
   }
 });
+
+Deno.test("deno serve without -A, or with a bad IMGSERVE_ variable, stops with one line and no stack trace", async () => {
+  const serve = async (args: string[], env: Record<string, string> = {}) => {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["serve", ...args, "--port", String(freePort()), "src/serve.ts"],
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { NO_COLOR: "1", ...env },
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    return { code, err: new TextDecoder().decode(stderr).trim() };
+  };
+  const bare = await serve([]);
+  assertEquals(bare.code, 1, bare.err);
+  assert(
+    /^imgserve: deno serve needs every permission \(.*\); run it as deno serve -A src\/serve\.ts$/.test(bare.err),
+    bare.err,
+  );
+  const bad = await serve(["-A"], { IMGSERVE_WORKERS: "0" });
+  assertEquals([bad.code, bad.err.split("\n").length], [2, 1], bad.err);
+  assert(bad.err.startsWith('imgserve: IMGSERVE_WORKERS must be a whole number >= 1, not "0"'), bad.err);
+});
