@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../errors.ts";
 import type { ErrorName } from "../errors.ts";
-import { connectionError, type TransferOptions } from "./mod.ts";
+import { connectionError, networkReason, type TransferOptions } from "./mod.ts";
 import { guardedClient, type idleSignal, innermostMessage, isTimeout, MAX_REDIRECTS } from "./http_client.ts";
 
 /** Which end of a job a request serves: its codes differ. */
@@ -130,5 +130,5 @@ export function failureError(err: unknown, side: Side, url: URL, signal?: AbortS
     );
   }
   const verb = side === "source" ? "cannot fetch" : "cannot upload to";
-  return connectionError(side, `${verb} ${url}: ${innermostMessage(err)}`, err);
+  return connectionError(side, `${verb} ${url}: ${networkReason(innermostMessage(err))}`, err);
 }
