@@ -17,6 +17,12 @@ async function processOf(pidFile: string): Promise<{ pid: number; cmdline: strin
   return { pid, cmdline, ps };
 }
 
+/** `start` in `dir` (its pid and log files there) on 127.0.0.1 with one worker, and `flags`. */
+function startFlags(dir: string, flags: string[]): string[] {
+  const files = ["--pid-file", `${dir}/imgserve.pid`, "--log-file", `${dir}/imgserve.log`];
+  return ["start", ...files, "--host", "127.0.0.1", "--workers", "1", ...flags];
+}
+
 Deno.test("restart without flags starts the server with the flags and variables of its start: --file-root and --token-file stay", async () => {
   await using dir = await tempDir();
   const photos = `${dir.path}/photos`;
@@ -26,22 +32,10 @@ Deno.test("restart without flags starts the server with the flags and variables 
   const pidFile = ["--pid-file", `${dir.path}/imgserve.pid`];
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const started = await imgserve([
-    "start",
-    ...pidFile,
-    "--log-file",
-    `${dir.path}/imgserve.log`,
-    "--host",
-    "127.0.0.1",
-    "--workers",
-    "1",
-    "--kv",
-    `${dir.path}/jobs.kv`,
-    "--file-root",
-    photos,
-    "--token-file",
-    `${dir.path}/token`,
-  ], { IMGSERVE_PORT: String(port) });
+  const started = await imgserve(
+    startFlags(dir.path, ["--kv", `${dir.path}/jobs.kv`, "--file-root", photos, "--token-file", `${dir.path}/token`]),
+    { IMGSERVE_PORT: String(port) },
+  );
   try {
     assertEquals(started.code, 0, started.out);
     const settings = await Deno.stat(`${dir.path}/imgserve.settings.json`);
@@ -78,22 +72,7 @@ Deno.test("a --token flag is kept out of the background server's command line (p
   await using dir = await tempDir();
   const pidFile = ["--pid-file", `${dir.path}/imgserve.pid`];
   const port = freePort();
-  const started = await imgserve([
-    "start",
-    ...pidFile,
-    "--log-file",
-    `${dir.path}/imgserve.log`,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--workers",
-    "1",
-    "--kv",
-    ":memory:",
-    "--token",
-    TOKEN,
-  ]);
+  const started = await imgserve(startFlags(dir.path, ["--port", String(port), "--kv", ":memory:", "--token", TOKEN]));
   try {
     assertEquals(started.code, 0, started.out);
     assert(/warning: --token on the command line .*--token-file FILE or IMGSERVE_TOKEN/.test(started.out), started.out);
