@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
-import { errorBody, type ErrorName, ImgserveError, internalError } from "./errors.ts";
+import { errorBody, type ErrorName, Errors, ImgserveError, internalError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import { replyBody, statusBody } from "./job/status.ts";
@@ -16,6 +16,7 @@ import type { WorkerPool } from "./pool.ts";
 import type { Limits } from "./config.ts";
 import { limitBody, requireToken } from "./middleware.ts";
 import { cors } from "hono/cors";
+import { hostOf, type Log, maskCredentials } from "./log.ts";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -30,7 +31,7 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** Client connections open now, for /healthz. */
   connections?: () => number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** Refusals that pass by themselves: the reply says when to try again. */
@@ -51,6 +52,16 @@ export function createApp(deps: AppDeps): Hono {
     if (!(thrown instanceof ImgserveError)) deps.log?.(`internal error: ${thrown.stack ?? thrown}`);
     const err = thrown instanceof ImgserveError ? thrown : internalError();
     if (c.req.method === "POST" && c.req.path === "/") deps.metrics.requests.inc({ outcome: String(err.code) });
+    if (thrown instanceof ImgserveError) {
+      deps.log?.({
+        event: "request refused",
+        method: c.req.method,
+        path: c.req.path.slice(0, 200),
+        status: err.status,
+        code: err.code,
+        error: maskCredentials(err.message),
+      });
+    }
     if (RETRY_LATER.has(err.name)) c.header("Retry-After", "5");
     return c.json(errorBody(err), err.status as ContentfulStatusCode);
   });
@@ -68,16 +79,22 @@ export function createApp(deps: AppDeps): Hono {
     let json: unknown;
     try {
       json = JSON.parse(body);
-    } catch {
+    } catch (err) {
       deps.metrics.requests.inc({ outcome: "parse_error" });
-      return c.json({ msg: "request parse error" }, 400);
+      const error = jsonError(body, err as SyntaxError);
+      deps.log?.({ event: "request refused", method: "POST", path: "/", status: 400, code: 121, error });
+      return c.json({ msg: "request parse error", code: Errors.BAD_JSON.code, error }, 400);
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
-    deps.log?.(
-      `accepted ${accepted.id} ${request.operationType} ${redact(request.srcURL.href)} -> ` +
-        accepted.outputs.map((output) => redact(output.dstURL)).join(", "),
-    );
+    deps.log?.({
+      event: "job accepted",
+      id: accepted.id,
+      op: request.operationType,
+      src: hostOf(request.srcURL.href),
+      dst: [...new Set(accepted.outputs.map((output) => hostOf(output.dstURL)))].join(","),
+      outputs: accepted.outputs.length,
+    });
     c.header("Location", `/jobs/${accepted.id}`);
     deps.metrics.requests.inc({ outcome: "accepted" });
     end();
@@ -114,9 +131,19 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
-/** A URL with its password masked, for logs. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+/**
+ * Why `body` is not JSON, with the line and column where the parser stopped.
+ * V8 gives a character position, or at the text's start only the token
+ * (then its first occurrence is taken), or neither at the end of the text.
+ */
+export function jsonError(body: string, err: SyntaxError): string {
+  const reason = err.message.replace(/,? "[^]*$/, "").replace(/( in JSON)? at position \d+.*$/, "");
+  const at = / at position (\d+)/.exec(err.message)?.[1];
+  const token = /^Unexpected token '(.)'/.exec(err.message)?.[1];
+  const position = at !== undefined ? Number(at) : token !== undefined ? Math.max(0, body.indexOf(token)) : body.length;
+  const lines = body.slice(0, position).split("\n");
+  const where = `line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
+  return `the body is not valid JSON: ${reason.charAt(0).toLowerCase()}${reason.slice(1)} at ${where}`;
 }
 
 /**

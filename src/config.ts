@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { LogFormat } from "./log.ts";
 import { parseArgs } from "node:util";
 
 /** The CLI commands. */
@@ -74,6 +75,8 @@ export interface Config {
   extraFontDirs: string[];
   /** `--callback-secret`: a Standard Webhooks secret (`whsec_` + base64) that signs callbacks. */
   callbackSecret?: string;
+  /** `--token-file` and `--callback-secret-file`: read at start-up into `access.token` and `callbackSecret`. */
+  secretFiles: { token?: string; callbackSecret?: string };
   /** PEM text of `--ca-file`, trusted besides the system roots. */
   caFile?: string;
   /** `--cmyk-profile`: a file, "none", or undefined for the first system profile found. */
@@ -82,6 +85,7 @@ export interface Config {
   logFile: string;
   /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
   logToFile: boolean;
+  logFormat: LogFormat;
   limits: Limits;
   access: Access;
   jobs: JobPolicy;
@@ -291,6 +295,16 @@ export const FLAGS = [
     help: "log file (default /var/log/imgserve/imgserve.log as\nroot, else ~/.imgserve/imgserve.log)",
   },
   {
+    name: "log-format",
+    section: "flags",
+    kind: "string",
+    arg: "text|json",
+    default: "text",
+    help: "log lines as plain text (default) or one JSON object each",
+    check: (format, source) =>
+      format === "text" || format === "json" ? undefined : `${source} must be text or json, not "${format}"`,
+  },
+  {
     name: "max-source-bytes",
     section: "flags",
     kind: "int",
@@ -492,6 +506,14 @@ export const FLAGS = [
         : `${source} may hold only letters, digits and . _ ~ + / - (then = padding), as a bearer token must`,
   },
   {
+    name: "token-file",
+    section: "access",
+    kind: "string",
+    arg: "FILE",
+    emptyIsUnset: true,
+    help: "read the token from FILE (kept out of ps, unlike --token)",
+  },
+  {
     name: "file-root",
     section: "access",
     kind: "list",
@@ -524,7 +546,20 @@ export const FLAGS = [
       isWebhookSecret(secret) ? undefined : `${source} must be "whsec_" followed by at least 16 base64 bytes ` +
         `(make one with: echo whsec_$(openssl rand -base64 32))`,
   },
+  {
+    name: "callback-secret-file",
+    section: "access",
+    kind: "string",
+    arg: "FILE",
+    emptyIsUnset: true,
+    help: "read the callback secret from FILE (kept out of ps)",
+  },
 ] as const satisfies readonly Flag[];
+
+/** The problem with a secret read from a file (`--token-file`), or undefined; `source` names where it came from. */
+export function secretProblem(name: "token" | "callback-secret", value: string, source: string): string | undefined {
+  return (flagNamed(name) as StringFlag).check?.(value, source);
+}
 
 type FlagName = typeof FLAGS[number]["name"];
 
@@ -629,10 +664,12 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     extraFontDirs,
     caFile: v["ca-file"],
     callbackSecret: v["callback-secret"],
+    secretFiles: { token: v["token-file"], callbackSecret: v["callback-secret-file"] },
     cmykProfile: v["cmyk-profile"],
     pidFile: v["pid-file"],
     logFile: v["log-file"],
     logToFile: given.has("log-file"),
+    logFormat: v["log-format"] as LogFormat,
     limits: {
       maxSourceBytes: v["max-source-bytes"],
       maxSourcePixels: v["max-source-pixels"],

@@ -8,6 +8,7 @@
 import type { Config } from "./config.ts";
 import { ConfigError } from "./preflight.ts";
 import { dirname } from "./paths.ts";
+import { describeSettings, imgserveVariables, readSettings, takeSecretFlags, writeSettings } from "./settings.ts";
 
 /** What a daemon command prints and how it exits. */
 export interface Outcome {
@@ -155,9 +156,16 @@ async function waitForStart(
 
 /**
  * Starts `imgserve run` in the background with the same flags, writes the
- * pid file, and waits until the server listens and answers /healthz.
+ * pid file and the settings beside it, and waits until the server listens
+ * and answers /healthz. Secret flags reach the server as variables, out of
+ * its command line; `vars` are IMGSERVE_* variables to give it on top of ours.
  */
-export async function startDaemon(config: Config, flags: string[], timeoutMs = 30_000): Promise<Outcome> {
+export async function startDaemon(
+  config: Config,
+  flags: string[],
+  vars: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Outcome> {
   const pid = await readPid(config.pidFile);
   let note = "";
   if (pid !== undefined) {
@@ -175,9 +183,11 @@ export async function startDaemon(config: Config, flags: string[], timeoutMs = 3
   (await openLog(config.logFile)).close();
   const offset = (await Deno.stat(config.logFile)).size;
   const self = selfCommand();
+  const secrets = takeSecretFlags(flags);
+  const env = { ...vars, ...secrets.env };
   const child = new Deno.Command(self.command, {
-    args: [...self.args, ...flags, "--log-file", config.logFile],
-    env: serverEnvironment(),
+    args: [...self.args, ...secrets.flags, "--log-file", config.logFile],
+    env: { ...env, ...serverEnvironment() },
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -186,6 +196,12 @@ export async function startDaemon(config: Config, flags: string[], timeoutMs = 3
   child.unref();
   try {
     await Deno.writeTextFile(config.pidFile, `${child.pid}\n`);
+    const startedAt = new Date().toISOString();
+    await writeSettings(config.pidFile, {
+      flags: secrets.flags,
+      env: imgserveVariables({ ...Deno.env.toObject(), ...env }),
+      startedAt,
+    });
   } catch (err) {
     child.kill("SIGKILL");
     throw pidError(err);
@@ -232,5 +248,6 @@ export async function daemonStatus(config: Config): Promise<Outcome> {
   if (!(await isAlive(pid))) {
     return { code: 1, message: `imgserve is not running, but its pid file ${config.pidFile} names pid ${pid} (stale)` };
   }
-  return { code: 0, message: `imgserve is running (pid ${pid})` };
+  const settings = await readSettings(config.pidFile);
+  return { code: 0, message: `imgserve is running (pid ${pid})${settings ? `\n${describeSettings(settings)}` : ""}` };
 }

@@ -44,6 +44,8 @@ export const Errors = {
   DUPLICATE_DESTINATION: kind(119, 400),
   /** A job error, never a reply: some outputs are done, the others failed. */
   PARTLY_DONE: kind(120, 500),
+  /** The body of POST / is not JSON (the reply keeps its `msg`, "request parse error"). */
+  BAD_JSON: kind(121, 400),
 
   // The source
   SOURCE_UNREACHABLE: kind(201, 502, true),

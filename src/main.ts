@@ -8,6 +8,15 @@ import type { Config } from "./config.ts";
 import { daemonStatus, fatalLine, openLog, startDaemon, stopDaemon } from "./daemon.ts";
 import { ConfigError } from "./preflight.ts";
 import { type Server, startServer } from "./server.ts";
+import { formatLog, type Log } from "./log.ts";
+import {
+  imgserveVariables,
+  readSettings,
+  restartSettings,
+  secretFlagWarning,
+  settingsFile,
+  takeSecretFlags,
+} from "./settings.ts";
 
 /**
  * Runs the server in the foreground until SIGTERM or SIGINT. Returns the
@@ -25,10 +34,10 @@ export async function runForeground(config: Config): Promise<number> {
     }
   }
   const encoder = new TextEncoder();
-  const log = (line: string) => {
-    const text = `${new Date().toISOString()} ${line}\n`;
-    if (logFile) logFile.writeSync(encoder.encode(text));
-    else console.log(text.trimEnd());
+  const log: Log = (entry) => {
+    const line = formatLog(config.logFormat, entry);
+    if (logFile) logFile.writeSync(encoder.encode(`${line}\n`));
+    else console.log(line);
   };
   globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
@@ -73,6 +82,10 @@ async function main(args: string[]): Promise<number> {
     (code === 0 ? console.log : console.error)(message);
     return code;
   };
+  const { found: secretFlags } = takeSecretFlags(flags);
+  if (secretFlags.length && config.command !== "stop" && config.command !== "status") {
+    console.error(secretFlagWarning(secretFlags, config.command !== "run"));
+  }
   try {
     switch (config.command) {
       case "run":
@@ -83,9 +96,16 @@ async function main(args: string[]): Promise<number> {
         return say(await stopDaemon(config));
       case "status":
         return say(await daemonStatus(config));
-      case "restart":
+      case "restart": {
+        const environment = processEnvironment();
+        const again = restartSettings(flags, environment.vars, await readSettings(config.pidFile));
+        const next = again.reused
+          ? parseConfig(["start", ...again.flags], { ...environment, vars: again.vars })!
+          : config;
+        if (again.reused) console.log(`imgserve: starting again with the settings in ${settingsFile(config.pidFile)}`);
         say(await stopDaemon(config));
-        return say(await startDaemon(config, flags));
+        return say(await startDaemon(next, again.flags, again.reused ? imgserveVariables(again.vars) : {}));
+      }
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { heldBytes, type WorkerMemory } from "../workers/memory.ts";
+import { Counter, Histogram, Registry, Sampled } from "./metrics_text.ts";
+import { processFamilies } from "./process_metrics.ts";
 
 /** What the gauges read at scrape time. */
 export interface Gauges {
@@ -22,48 +23,38 @@ export interface Gauges {
 /** One server's metrics. */
 export class Metrics {
   readonly registry: Registry = new Registry();
-  readonly requests: Counter<"outcome">;
-  readonly jobs: Counter<"state">;
+  readonly requests: Counter;
+  readonly jobs: Counter;
   readonly retries: Counter;
   readonly jobDuration: Histogram;
   readonly replyLatency: Histogram;
 
   constructor(gauges: Gauges) {
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: "imgserve_requests_total",
-      help: "Job requests by outcome: accepted, parse_error, or the error code.",
-      labelNames: ["outcome"],
-      registers,
-    });
-    this.jobs = new Counter({
-      name: "imgserve_jobs_finished_total",
-      help: "Jobs finished, by final state.",
-      labelNames: ["state"],
-      registers,
-    });
-    this.retries = new Counter({ name: "imgserve_retries_total", help: "Job attempts scheduled again.", registers });
-    this.jobDuration = new Histogram({
-      name: "imgserve_job_duration_seconds",
-      help: "From acceptance to the result in place (or failure).",
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
-    });
-    this.replyLatency = new Histogram({
-      name: "imgserve_reply_latency_seconds",
-      help: "Time to answer POST /.",
-      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
+    const registry = this.registry;
+    this.requests = registry.add(
+      new Counter(
+        "imgserve_requests_total",
+        "Job requests by outcome: accepted, parse_error, or the error code.",
+        true,
+      ),
+    );
+    this.jobs = registry.add(new Counter("imgserve_jobs_finished_total", "Jobs finished, by final state.", true));
+    this.retries = registry.add(new Counter("imgserve_retries_total", "Job attempts scheduled again."));
+    this.jobDuration = registry.add(
+      new Histogram(
+        "imgserve_job_duration_seconds",
+        "From acceptance to the result in place (or failure).",
+        [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      ),
+    );
+    this.replyLatency = registry.add(
+      new Histogram(
+        "imgserve_reply_latency_seconds",
+        "Time to answer POST /.",
+        [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      ),
+    );
+    const gauge = (name: string, help: string, read: () => number) => registry.add(new Sampled(name, help, read));
     gauge("imgserve_queue_length", "Jobs waiting for a worker.", gauges.queued);
     gauge("imgserve_workers_busy", "Workers running a job.", gauges.busyWorkers);
     gauge("imgserve_workers", "Workers in the pool.", gauges.workers);
@@ -75,20 +66,19 @@ export class Metrics {
         "Memory the workers hold: WebAssembly, kept buffers, JS heaps, render processes' WebAssembly.",
         () => workerMemory().reduce((sum, m) => sum + heldBytes(m), 0),
       );
-      new Gauge({
-        name: "imgserve_worker_memory_bytes",
-        help: "Memory one worker holds, by worker (its position in the pool) and kind: wasm, kept, heap, render.",
-        labelNames: ["worker", "kind"],
-        registers,
-        collect() {
-          this.reset();
-          workerMemory().forEach((m, i) => {
-            for (const kind of ["wasm", "kept", "heap", "render"] as const) {
-              this.set({ worker: String(i), kind }, m[kind]);
-            }
-          });
-        },
-      });
+      registry.add(
+        new Sampled(
+          "imgserve_worker_memory_bytes",
+          "Memory one worker holds, by worker (its position in the pool) and kind: wasm, kept, heap, render.",
+          () =>
+            workerMemory().flatMap((m, i) =>
+              (["wasm", "kept", "heap", "render"] as const).map((kind): [Record<string, string>, number] => [
+                { worker: String(i), kind },
+                m[kind],
+              ])
+            ),
+        ),
+      );
     }
     if (recycledWorkers) {
       gauge(
@@ -97,6 +87,7 @@ export class Metrics {
         recycledWorkers,
       );
     }
+    for (const family of processFamilies()) registry.add(family);
   }
 
   /** The exposition text. */

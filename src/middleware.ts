@@ -30,7 +30,14 @@ export function requireToken(token: string): MiddlewareHandler {
       // Hono answers a malformed header with 400; we keep one answer, 401, for every refusal.
       if (!(err instanceof HTTPException) || (err.status !== 401 && err.status !== 400)) throw err;
       c.header("WWW-Authenticate", 'Bearer realm="imgserve"');
-      throw new ImgserveError("UNAUTHORIZED", "this server needs an Authorization: Bearer <token> header");
+      const header = c.req.header("authorization");
+      if (header === undefined) {
+        throw new ImgserveError("UNAUTHORIZED", "this server needs an Authorization: Bearer <token> header");
+      }
+      if (!/^Bearer\s/i.test(header)) {
+        throw new ImgserveError("UNAUTHORIZED", 'the Authorization header must be "Bearer <token>"');
+      }
+      throw new ImgserveError("UNAUTHORIZED", "the bearer token is wrong");
     }
   };
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Config } from "./config.ts";
+import { type Config, secretProblem } from "./config.ts";
 import { Journal } from "./job/journal.ts";
 import { FileRoots } from "./security/files.ts";
 
@@ -126,4 +126,47 @@ export function listenError(config: Config, err: unknown): ConfigError {
     `--host ${config.host}: cannot listen on ${where} (${reason(err)}); give an address of this machine ` +
       `such as 127.0.0.1 or 0.0.0.0`,
   );
+}
+
+/** Most bytes of a secret file: a token or a webhook secret is a line, not a document. */
+const MAX_SECRET_FILE_BYTES = 4096;
+
+/**
+ * The configuration with `--token-file` and `--callback-secret-file` read:
+ * the file's text without its trailing line break, checked as the flag's
+ * value would be.
+ */
+export async function loadSecretFiles(config: Config): Promise<Config> {
+  const read = async (flag: "token" | "callback-secret", path: string | undefined, given: string | undefined) => {
+    if (path === undefined) return given;
+    const source = `--${flag}-file ${path}`;
+    if (given !== undefined) throw new ConfigError(`${source}: --${flag} is given too; give only one of them`);
+    let text: string;
+    try {
+      using file = await Deno.open(path);
+      const buffer = new Uint8Array(MAX_SECRET_FILE_BYTES + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const n = await file.read(buffer.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+      if (filled > MAX_SECRET_FILE_BYTES) {
+        throw new ConfigError(`${source}: longer than ${MAX_SECRET_FILE_BYTES} bytes; put only the ${flag} in it`);
+      }
+      text = new TextDecoder().decode(buffer.subarray(0, filled)).replace(/\r?\n$/, "");
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${source}: cannot be read (${reason(err)}); give a readable file holding the ${flag}`);
+    }
+    if (text === "") throw new ConfigError(`${source}: the file is empty; put the ${flag} in it`);
+    const problem = secretProblem(flag, text, `${source}: its content`);
+    if (problem) throw new ConfigError(problem);
+    return text;
+  };
+  return {
+    ...config,
+    callbackSecret: await read("callback-secret", config.secretFiles.callbackSecret, config.callbackSecret),
+    access: { ...config.access, token: await read("token", config.secretFiles.token, config.access.token) },
+  };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { createApp } from "./app.ts";
+import type { Log } from "./log.ts";
 import type { Config } from "./config.ts";
 import { Journal } from "./job/journal.ts";
 import { Metrics } from "./metrics.ts";
@@ -14,7 +15,15 @@ import { loadCmykProfile } from "./cmyk_profile.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";
 import { networkGuard } from "./security/network.ts";
-import { checkFileRoots, checkFontDirs, checkListen, listenError, loadCaFile, openJournal } from "./preflight.ts";
+import {
+  checkFileRoots,
+  checkFontDirs,
+  checkListen,
+  listenError,
+  loadCaFile,
+  loadSecretFiles,
+  openJournal,
+} from "./preflight.ts";
 import { defaultMaxConnections, type HttpListener, listenHttp, openFileLimit } from "./http/listener.ts";
 
 /** A running imgserve. */
@@ -36,7 +45,7 @@ export interface Server {
 /** Options for tests. */
 export interface ServerOptions {
   workerURL?: URL;
-  log?: (line: string) => void;
+  log?: Log;
   /** Do not listen; only build the handler (for `deno serve`). */
   noListen?: boolean;
 }
@@ -50,8 +59,9 @@ export interface ServerOptions {
  * await server.shutdown();
  * ```
  */
-export async function startServer(config: Config, options: ServerOptions = {}): Promise<Server> {
+export async function startServer(given: Config, options: ServerOptions = {}): Promise<Server> {
   // Cheap checks first, so a misconfiguration is reported before workers start.
+  const config = await loadSecretFiles(given);
   const caCerts = await loadCaFile(config);
   const cmykProfile = await loadCmykProfile(config.cmykProfile);
   const transports = builtinTransports(await checkFileRoots(config));

@@ -185,8 +185,14 @@ Deno.test("a body that fails validation answers with its status and code before 
     ...resizeJob("file:///tmp/ok.png", "file:///tmp/out.png", { width: 10 }),
     ...over,
   });
-  const notJson = await post("{not json");
-  assertEquals([notJson.status, notJson.json], [400, { msg: "request parse error" }]);
+  const notJson = await post('{\n  "operationType": "resize",\n  "srcURL" "file:///tmp/ok.png"\n}');
+  assertEquals([notJson.status, notJson.json], [400, {
+    msg: "request parse error",
+    code: 121,
+    error: "the body is not valid JSON: expected ':' after property name at line 3, column 12",
+  }]);
+  const cut = await post('{"operationType": "resize",');
+  assertEquals(cut.json.error, "the body is not valid JSON: expected double-quoted property name at line 1, column 28");
   const cases: [Record<string, unknown>, number, number][] = [
     [{ operationType: undefined }, 400, 101],
     [{ args: [] }, 400, 102],

@@ -2,18 +2,9 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 import { tempDir } from "./helpers/server.ts";
 import { freePort } from "./helpers/ports.ts";
 import { pollUntil } from "./helpers/poll.ts";
+import { imgserveCli } from "./helpers/process.ts";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-
-async function imgserve(args: string[]): Promise<{ code: number; out: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
-}
+const imgserve = imgserveCli;
 
 Deno.test("start, status and stop a background server with the seed's single-dash flags", async () => {
   await using dir = await tempDir();
@@ -39,7 +30,8 @@ Deno.test("start, status and stop a background server with the seed's single-das
     assert(again.out.includes(`already running (pid ${pid}`), again.out);
 
     const status = await imgserve(["status", ...files]);
-    assertEquals([status.code, status.out.trim()], [0, `imgserve is running (pid ${pid})`]);
+    assertEquals(status.code, 0);
+    assert(status.out.startsWith(`imgserve is running (pid ${pid})\n`), status.out);
 
     const restarted = await imgserve(["restart", ...flags]);
     assertEquals(restarted.code, 0, restarted.out);
@@ -136,4 +128,27 @@ Deno.test("the app runs under `deno serve` and exits on SIGTERM", async () => {
     await child.status;
     throw err;
   }
+});
+
+Deno.test("deno serve without -A, or with a bad IMGSERVE_ variable, stops with one line and no stack trace", async () => {
+  const serve = async (args: string[], env: Record<string, string> = {}) => {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["serve", ...args, "--port", String(freePort()), "src/serve.ts"],
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { NO_COLOR: "1", ...env },
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    return { code, err: new TextDecoder().decode(stderr).trim() };
+  };
+  const bare = await serve([]);
+  assertEquals(bare.code, 1, bare.err);
+  assert(
+    /^imgserve: deno serve needs every permission \(.*\); run it as deno serve -A src\/serve\.ts$/.test(bare.err),
+    bare.err,
+  );
+  const bad = await serve(["-A"], { IMGSERVE_WORKERS: "0" });
+  assertEquals([bad.code, bad.err.split("\n").length], [2, 1], bad.err);
+  assert(bad.err.startsWith('imgserve: IMGSERVE_WORKERS must be a whole number >= 1, not "0"'), bad.err);
 });

@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
+import type { Log } from "../log.ts";
 import type { WorkerPool } from "../pool.ts";
 import {
   type AddressGuard,
@@ -31,7 +32,7 @@ export interface JobDeps {
   guard?: AddressGuard;
   /** Extra trusted roots (PEM) from --ca-file. */
   caCerts: string[];
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** What a step is given besides the job itself. */

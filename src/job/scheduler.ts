@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { Log } from "../log.ts";
+import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../errors.ts";
 import { type JobRecord, type Journal, unwritableJournal } from "./journal.ts";
@@ -32,7 +34,7 @@ export class Scheduler {
   readonly owner: string = crypto.randomUUID();
   #journal: Journal;
   #config: Config;
-  #log?: (line: string) => void;
+  #log?: Log;
   #active = new Map<string, Promise<void>>();
   /** Requests being validated: they hold a queue slot from their first line on. */
   #admitting = 0;
@@ -42,7 +44,7 @@ export class Scheduler {
   #scan?: ReturnType<typeof setInterval>;
   #scanning = false;
 
-  constructor(journal: Journal, config: Config, log?: (line: string) => void) {
+  constructor(journal: Journal, config: Config, log?: Log) {
     this.#journal = journal;
     this.#config = config;
     this.#log = log;
@@ -156,7 +158,8 @@ export class Scheduler {
         else {
           // A retry was counted when it was scheduled; a job taken over from a dead server was not.
           const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
-          this.#log?.(`resuming job ${id} (attempt ${attempts})`);
+          if (record.retryAt === undefined) this.#log?.(jobEvent("job taken over", { ...record, attempts }));
+          else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
           await journal.update(id, this.owner, { attempts, retryAt: undefined });
           this.track(id, pickUp.run({ ...record, attempts }));
         }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobRecord, OutputRecord } from "./journal.ts";
+import type { CallbackState, JobRecord, OutputRecord } from "./journal.ts";
 
 /** The 202 reply once every placeholder is in place. */
 export function replyBody(record: JobRecord): Record<string, unknown> {
@@ -37,7 +37,7 @@ export function statusBody(record: JobRecord): Record<string, unknown> {
     ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt).toISOString() } : {}),
     ...(record.retryAt && record.state === "queued" ? { retryAt: new Date(record.retryAt).toISOString() } : {}),
     ...(!record.request.multi && single.times ? { times: single.times } : {}),
-    ...(record.callback ? { callback: record.callback } : {}),
+    ...(record.callback ? { callback: callbackStatus(record.callback) } : {}),
     ...(record.request.multi ? { outputs: record.outputs.map((output) => outputBody(output, true)) } : {}),
   };
 }
@@ -54,6 +54,11 @@ export function callbackBody(record: JobRecord): Record<string, unknown> {
   }
   const { dstURL, width, height } = record.outputs[0];
   return { id: record.id, state: record.state, dstURL, ...errorOf(record), width, height };
+}
+
+/** The callback's delivery, its next attempt's time as ISO like every other time. */
+function callbackStatus({ nextAt, ...callback }: CallbackState): Record<string, unknown> {
+  return { ...callback, ...(nextAt === undefined ? {} : { nextAt: new Date(nextAt).toISOString() }) };
 }
 
 function errorOf(record: JobRecord): Record<string, unknown> {

@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../errors.ts";
 import type { ErrorName } from "../errors.ts";
-import { connectionError, type TransferOptions } from "./mod.ts";
+import { connectionError, networkReason, type TransferOptions } from "./mod.ts";
 import {
   guardedClient,
   headTooLarge,
@@ -139,5 +139,5 @@ export function failureError(err: unknown, side: Side, url: URL, signal?: AbortS
     );
   }
   const verb = side === "source" ? "cannot fetch" : "cannot upload to";
-  return connectionError(side, `${verb} ${url}: ${innermostMessage(err)}`, err);
+  return connectionError(side, `${verb} ${url}: ${networkReason(innermostMessage(err))}`, err);
 }

@@ -10,9 +10,27 @@
 import { ImgserveError } from "../errors.ts";
 import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
 
+/** The file system's wordings, each as a plain sentence about the path. */
+const FILE_REASONS: [RegExp, string][] = [
+  [/file exists.*mkdir|not a directory/i, "a part of its folder path is a file, not a folder"],
+  [/permission denied|operation not permitted/i, "permission denied"],
+  [/is a directory/i, "it is a folder"],
+  [/no space left/i, "the disk is full"],
+  [/read-only file system/i, "the file system is read-only"],
+  [/disk quota/i, "the disk quota is used up"],
+];
+
+/** Why a file step failed, as one sentence without the OS error number or the system call. */
+export function fileReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const known = FILE_REASONS.find(([pattern]) => pattern.test(message));
+  if (known) return known[1];
+  return message.replace(/\s*\(os error \d+\)/, "").replace(/: [a-z]+ '.*'$/, "");
+}
+
 /** The error for a destination file that could not be written. */
 export function notWritable(path: string, err: unknown): ImgserveError {
-  return new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${(err as Error).message}`);
+  return new ImgserveError("DESTINATION_NOT_WRITABLE", `cannot write ${path}: ${fileReason(err)}`);
 }
 
 /** The error for a source file that could not be read: not found, or refused. */
@@ -21,7 +39,7 @@ export function readError(path: string, err: unknown): ImgserveError {
   if (err instanceof Deno.errors.NotFound || (err as { code?: string }).code === "ENOENT") {
     return new ImgserveError("SOURCE_NOT_FOUND", `no file at ${path}`);
   }
-  return new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${(err as Error).message}`);
+  return new ImgserveError("SOURCE_REFUSED", `cannot read ${path}: ${fileReason(err)}`);
 }
 
 /** The error for a source that is a folder, FIFO, socket or device. */

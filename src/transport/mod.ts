@@ -51,6 +51,33 @@ export interface TransferOptions {
 
 const CERTIFICATE_TROUBLE = /certificate|UnknownIssuer|NotValidForName|BadSignature|CertExpired/i;
 
+/** The OS and HTTP-client wordings of a failed connection, each as one plain sentence. */
+const NETWORK_REASONS: [RegExp, string][] = [
+  [/connection refused/i, "the connection was refused"],
+  [
+    /dns error|failed to lookup address|name or service not known|no address associated/i,
+    "the host name does not resolve",
+  ],
+  [/connection reset/i, "the connection was reset"],
+  [/network is unreachable/i, "the network is unreachable"],
+  [/no route to host/i, "there is no route to the host"],
+  [/broken pipe|connection aborted/i, "the connection was closed by the other end"],
+];
+
+/**
+ * A failed connection's reason as one sentence: the HTTP client's chain
+ * ("error sending request for url (…): client error (Connect): tcp connect
+ * error: Connection refused (os error 111)") becomes "the connection was
+ * refused"; other reasons lose the chain's prefixes and the OS error number.
+ */
+export function networkReason(message: string): string {
+  if (CERTIFICATE_TROUBLE.test(message)) return message; // connectionError tells a refused certificate by its words
+  const known = NETWORK_REASONS.find(([pattern]) => pattern.test(message));
+  if (known) return known[1];
+  return message.replace(/^error sending request for url \([^)]*\): /, "").replace(/^client error \(\w+\): /, "")
+    .replace(/\s*\(os error \d+\)/g, "");
+}
+
 /**
  * The error for a connection that failed: "unreachable" (worth retrying)
  * unless the peer's TLS certificate was refused, which no retry mends.

@@ -26,11 +26,12 @@ export interface ServerProcess extends AsyncDisposable {
  * `main` may name another entry taking the same arguments (a test fixture);
  * `ulimit` (e.g. "-n 256") runs it under that shell limit, and `ignore`
  * with those signals ignored (e.g. "XFSZ": a write past the file-size
- * limit then fails with EFBIG instead of killing the process).
+ * limit then fails with EFBIG instead of killing the process); `env` adds
+ * to its environment.
  */
 export async function spawnServer(
   flags: string[],
-  options: { ulimit?: string; main?: string; ignore?: string[] } = {},
+  options: { ulimit?: string; main?: string; ignore?: string[]; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
   const args = ["run", "-A", options.main ?? MAIN, "run", "--host", "127.0.0.1", "--port", "0", ...flags];
   const prelude = [
@@ -40,6 +41,7 @@ export async function spawnServer(
   const shell = ["-c", `${prelude.join("; ")}; exec "$0" "$@"`, Deno.execPath(), ...args];
   const child = new Deno.Command(prelude.length ? "sh" : Deno.execPath(), {
     args: prelude.length ? shell : args,
+    env: options.env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -87,4 +89,20 @@ export async function spawnServer(
       await stop("SIGKILL");
     },
   };
+}
+
+/** Runs `imgserve ARGS` from source to its end (killed after 60 s): its exit code and everything it printed. */
+export async function imgserveCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env,
+    signal: AbortSignal.timeout(60_000),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
 }

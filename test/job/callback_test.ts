@@ -4,6 +4,7 @@ import { png, thirds } from "../helpers/images.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
 import { parseConfig, processEnvironment } from "../../src/config.ts";
 import { resizeJob } from "../helpers/jobs.ts";
+import { pollUntil } from "../helpers/poll.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -81,4 +82,23 @@ Deno.test("without a secret, callbacks go out unsigned", async () => {
   const [{ headers, body }] = hook.deliveries;
   assertEquals(JSON.parse(body).id, id);
   assertEquals([headers["webhook-id"], headers["webhook-signature"]], [undefined, undefined]);
+});
+
+Deno.test("a callback waiting for its next attempt shows nextAt as an ISO time, as every other time in the status", async () => {
+  await using hook = receiver(1);
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(60, 40)));
+  // A long first retry delay, so the status is read while the callback waits for it.
+  await using imgserve = await serve(["--retry-base-ms", "60000"]);
+  const { json } = await imgserve.post({
+    ...resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out.png`, { width: 30 }),
+    callbackURL: `${hook.base}/hook`,
+  });
+  assertEquals((await imgserve.finished(json.id as string)).state, "done");
+  const callback = await pollUntil(async () => {
+    const status = await (await fetch(`${imgserve.base}/jobs/${json.id}`)).json();
+    return status.callback?.attempts === 1 && status.callback;
+  }, { timeoutMs: 10_000, message: "the first delivery refused" });
+  assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(callback.nextAt), `nextAt ${callback.nextAt}`);
+  assert(Date.parse(callback.nextAt) > Date.now(), "in the future");
 });

@@ -76,13 +76,16 @@ Deno.test("with --token, requests without the right bearer token get 401 and do 
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 30)));
   await using imgserve = await serve(["--token", "s3cret"], { token: "s3cret" });
   const body = JSON.stringify(job(`file://${dir.path}/a.png`, `file://${dir.path}/b.png`));
-  const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, {
-    authorization: "Basic czNjcmV0",
-  }];
-  for (const headers of attempts) {
+  // Each refusal says which of the three it is: no header, another scheme, the wrong token.
+  const attempts: [Record<string, string>, string][] = [
+    [{}, "this server needs an Authorization: Bearer <token> header"],
+    [{ authorization: "Bearer wrong" }, "the bearer token is wrong"],
+    [{ authorization: "Basic czNjcmV0" }, 'the Authorization header must be "Bearer <token>"'],
+  ];
+  for (const [headers, error] of attempts) {
     const response = await fetch(`${imgserve.base}/`, { method: "POST", body, headers });
     const json = await response.json();
-    assertEquals([response.status, json.code], [401, 401]);
+    assertEquals([response.status, json.code, json.error], [401, 401, error]);
   }
   const jobs = await fetch(`${imgserve.base}/jobs/x`);
   assertEquals(jobs.status, 401);

@@ -16,6 +16,7 @@ import { recordOf } from "../output.ts";
 import { jobError } from "../outputs.ts";
 import { backoffMs, retriesJob } from "../retry.ts";
 import { settle } from "./deliver.ts";
+import { jobEvent } from "../log_event.ts";
 import { type Attempt, STOP } from "./job.ts";
 
 /** Journals how the attempt ended; stops (no callback yet) when it is retried or the lease was lost. */
@@ -63,7 +64,11 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
     const error = whole ?? retried;
     const delay = backoffMs(jobs.retryBaseMs, record.attempts);
     ctx.metrics.retries.inc();
-    ctx.log?.(`job ${id} attempt ${record.attempts} failed (${error.message}); retrying in ${delay} ms`);
+    ctx.log?.(
+      jobEvent("job retried", { ...record, error: { code: error.code, message: error.message } }, {
+        retry_in_ms: delay,
+      }),
+    );
     await ctx.journal.update(id, ctx.scheduler.owner, {
       state: "queued",
       attempts: record.attempts + 1,
@@ -81,4 +86,5 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
     : { state: "done", finishedAt: Date.now(), error: undefined };
   if (!(await ctx.journal.update(id, ctx.scheduler.owner, { ...end, outputs }))) return STOP;
   attempt.record = { ...record, ...end, outputs };
+  ctx.log?.(jobEvent(`job ${attempt.record.state}`, attempt.record));
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { type ErrorName, ImgserveError } from "../../errors.ts";
-import { connectionError, type TransferOptions } from "../mod.ts";
+import { connectionError, networkReason, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser, ReplyTooLong } from "./reply.ts";
 import { secure, sessionReuseHint, type TlsStream } from "./tls.ts";
@@ -118,7 +118,9 @@ export class ControlConnection {
   async dial(hostname: string, port: number, what: string): Promise<Deno.TcpConn> {
     const abort = new AbortController();
     const connecting = Deno.connect({ hostname, port, signal: abort.signal });
-    const conn = await this.io(connecting, `${what} to ${hostname}:${port}`, () => abort.abort());
+    // The server's own address is in this.who already; a data connection's may differ.
+    const same = hostname === this.endpoint.hostname && port === this.endpoint.port;
+    const conn = await this.io(connecting, same ? what : `${what} to ${hostname}:${port}`, () => abort.abort());
     if (this.#closed) {
       closeQuietly(conn);
       throw new ImgserveError(this.unreachable, `${this.who}: the session was closed`);
@@ -156,7 +158,7 @@ export class ControlConnection {
     } catch (err) {
       if (err instanceof ImgserveError || this.options.signal?.aborted) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      throw connectionError(this.side, `${this.who} ${what}: ${message}`, err);
+      throw connectionError(this.side, `${this.who} ${what}: ${networkReason(message)}`, err);
     }
   }
 
