@@ -8,7 +8,6 @@
 import { init as initJpegDecode } from "@jsquash/jpeg/decode.js";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
-import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
@@ -51,7 +50,6 @@ export async function initCodecs(m: CodecModules): Promise<void> {
     initJpegDecode(m.jpegDec),
     initJpegEncode(m.jpegEnc),
     initPngDecode(m.png),
-    initPngEncode(m.png),
     initResize(m.resize),
   ]);
 }
