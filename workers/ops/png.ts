@@ -7,9 +7,9 @@
  * Speed first, as for the other formats' results: each row uses the Up
  * filter (the first row Sub), and zlib codes photos with Huffman codes
  * alone and drawings (long runs of equal bytes) with run-lengths. On the
- * bench's corpus that is as fast as the squoosh PNG encoder used before and
- * a fifth smaller even before dropping the alpha channel; see the README's
- * Performance section.
+ * bench's corpus that takes the CPU time of the squoosh PNG encoder used
+ * before and gives a fifth fewer bytes; see the README's Performance
+ * section.
  *
  * @module
  */
