@@ -6,81 +6,66 @@ import { halfRedPng, magickPixels, psnr, tool } from "../helpers/tools.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/Garden.jpg";
 
-/** Runs a job and returns the PNG it wrote. */
-async function pngResult(imgserve: TestServer, job: Parameters<TestServer["post"]>[0], path: string) {
-  const reply = await imgserve.post(job);
+/** Runs a job from the file at `src` to a PNG at `dst` and returns the PNG. */
+async function pngResult(
+  imgserve: TestServer,
+  operation: "resize" | "rasterize",
+  src: string,
+  dst: string,
+  args: Record<string, unknown>,
+) {
+  const reply = await imgserve.post(
+    (operation === "resize" ? resizeJob : rasterizeJob)(`file://${src}`, `file://${dst}`, args),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const done = await imgserve.finished(reply.json.id as string);
   assertEquals(done.state, "done", JSON.stringify(done));
-  return await Deno.readFile(path);
+  return await Deno.readFile(dst);
 }
 
-/** IHDR's colour type as ImageMagick (libpng) reads it: 0 grey, 2 RGB, 4 grey and alpha, 6 RGBA. */
-async function colourType(path: string): Promise<number> {
+/** The PNG's IHDR colour type (0 grey, 2 RGB, 4 grey and alpha, 6 RGBA), also as ImageMagick (libpng) reads it. */
+async function assertColourType(path: string, expected: number, what: string): Promise<void> {
+  assertEquals((await Deno.readFile(path))[25], expected, `${what}: IHDR colour type`);
   const out = await new Deno.Command("identify", { args: ["-format", "%[png:IHDR.color-type-orig]", path] }).output();
   assert(out.success, new TextDecoder().decode(out.stderr));
-  return Number(new TextDecoder().decode(out.stdout));
+  assertEquals(Number(new TextDecoder().decode(out.stdout)), expected, `${what}: colour type for ImageMagick`);
 }
 
-Deno.test("a JPEG photo resized to PNG is RGB without alpha, with the photo's pixels", async () => {
+Deno.test("a JPEG photo resized to PNG is RGB without alpha, a grey JPEG grey, with the photo's pixels", async () => {
   await using dir = await tempDir();
   await using imgserve = await serve();
   await Deno.copyFile(PHOTO, `${dir.path}/photo.jpg`);
-  const bytes = await pngResult(
-    imgserve,
-    resizeJob(`file://${dir.path}/photo.jpg`, `file://${dir.path}/photo.png`, { width: 320, format: "png" }),
-    `${dir.path}/photo.png`,
-  );
-  assertEquals(bytes[25], 2, "IHDR colour type");
-  assertEquals(await colourType(`${dir.path}/photo.png`), 2);
-  const result = await magickPixels(`${dir.path}/photo.png`);
-  const db = psnr(result, await magickPixels(PHOTO, "-resize", "320x"));
-  assert(db > 30, `PSNR ${db.toFixed(1)} dB against ImageMagick's resize`);
-  assert(result.data.every((v, i) => i % 4 !== 3 || v === 255), "opaque");
-  // Three bytes a pixel and no more: well under what RGBA at the same compression would take.
-  assert(bytes.length < result.width * result.height * 3, `${bytes.length} bytes`);
-});
-
-Deno.test("a grey JPEG becomes a grey PNG", async () => {
-  await using dir = await tempDir();
-  await using imgserve = await serve();
   await tool("convert", [PHOTO, "-resize", "640x", "-colorspace", "Gray", "-quality", "92", `${dir.path}/grey.jpg`]);
-  const bytes = await pngResult(
-    imgserve,
-    resizeJob(`file://${dir.path}/grey.jpg`, `file://${dir.path}/grey.png`, { width: 320, format: "png" }),
-    `${dir.path}/grey.png`,
-  );
-  assertEquals(bytes[25], 0, "IHDR colour type");
-  assertEquals(await colourType(`${dir.path}/grey.png`), 0);
-  const db = psnr(
-    await magickPixels(`${dir.path}/grey.png`),
-    await magickPixels(`${dir.path}/grey.jpg`, "-resize", "320x"),
-  );
-  assert(db > 30, `PSNR ${db.toFixed(1)} dB against ImageMagick's resize`);
+  for (const [name, type] of [["photo", 2], ["grey", 0]] as const) {
+    const src = `${dir.path}/${name}.jpg`, dst = `${dir.path}/${name}.png`;
+    const bytes = await pngResult(imgserve, "resize", src, dst, { width: 320, format: "png" });
+    await assertColourType(dst, type, name);
+    const result = await magickPixels(dst);
+    const db = psnr(result, await magickPixels(src, "-resize", "320x"));
+    assert(db > 30, `${name}: PSNR ${db.toFixed(1)} dB against ImageMagick's resize`);
+    // At most three bytes a pixel: under what the RGBA the photo gave before would take.
+    assert(bytes.length < result.width * result.height * 3, `${name}: ${bytes.length} bytes`);
+  }
 });
 
 Deno.test("a PNG whose alpha channel is all opaque loses it; one with transparency keeps it, grey or colour", async () => {
   await using dir = await tempDir();
   await using imgserve = await serve();
   await tool("convert", [PHOTO, "-resize", "320x", `PNG32:${dir.path}/opaque.png`]);
-  assertEquals(await colourType(`${dir.path}/opaque.png`), 6);
+  assertEquals((await Deno.readFile(`${dir.path}/opaque.png`))[25], 6, "the opaque source has alpha");
   await halfRedPng(`${dir.path}/red.png`);
   await tool("convert", [
     ...["-size", "64x32", "xc:none", "-fill", "gray40", "-draw", "rectangle 0,0 31,31"],
     `PNG32:${dir.path}/grey.png`,
   ]);
   const run = (name: string, args: Record<string, unknown>) =>
-    pngResult(
-      imgserve,
-      resizeJob(`file://${dir.path}/${name}.png`, `file://${dir.path}/${name}-out.png`, args),
-      `${dir.path}/${name}-out.png`,
-    );
-  assertEquals((await run("opaque", { width: 160 }))[25], 2, "opaque RGBA source");
+    pngResult(imgserve, "resize", `${dir.path}/${name}.png`, `${dir.path}/${name}-out.png`, args);
+  await run("opaque", { width: 160 });
+  await assertColourType(`${dir.path}/opaque-out.png`, 2, "opaque RGBA source");
   for (const [name, type, colour] of [["red", 6, [255, 0, 0]], ["grey", 4, [102, 102, 102]]] as const) {
     // At the source's size: the pixels come back exactly.
     const bytes = await run(name, { width: 64 });
-    assertEquals(bytes[25], type, `${name}: IHDR colour type`);
-    assertEquals(await colourType(`${dir.path}/${name}-out.png`), type);
+    await assertColourType(`${dir.path}/${name}-out.png`, type, name);
     const image = await decode(bytes);
     assertEquals(pixel(image, 8, 16), [...colour, 255], `${name}: left half`);
     assertEquals(pixel(image, 56, 16)[3], 0, `${name}: right half transparent`);
@@ -96,18 +81,13 @@ Deno.test("an SVG keeps alpha where its background is transparent, and drops it 
   await Deno.writeTextFile(`${dir.path}/clear.svg`, svg(""));
   await Deno.writeTextFile(`${dir.path}/filled.svg`, svg(`<rect width="64" height="64" fill="#ffcc00"/>`));
   const run = (name: string) =>
-    pngResult(
-      imgserve,
-      rasterizeJob(`file://${dir.path}/${name}.svg`, `file://${dir.path}/${name}.png`, { width: 64 }),
-      `${dir.path}/${name}.png`,
-    );
+    pngResult(imgserve, "rasterize", `${dir.path}/${name}.svg`, `${dir.path}/${name}.png`, { width: 64 });
   const clear = await run("clear");
-  assertEquals(clear[25], 6, "transparent background: IHDR colour type");
+  await assertColourType(`${dir.path}/clear.png`, 6, "transparent background");
   const image = await decode(clear);
   assertEquals(pixel(image, 2, 2)[3], 0, "corner transparent");
   assertEquals(pixel(image, 32, 32), [0, 0, 255, 255], "centre blue");
   const filled = await run("filled");
-  assertEquals(filled[25], 2, "opaque background: IHDR colour type");
-  assertEquals(await colourType(`${dir.path}/filled.png`), 2);
+  await assertColourType(`${dir.path}/filled.png`, 2, "opaque background");
   assertEquals(pixel(await decode(filled), 2, 2), [255, 204, 0, 255], "corner");
 });
