@@ -12,7 +12,6 @@
  */
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
-import { init as initPngEncode } from "@jsquash/png/encode.js";
 import type { Plan } from "../src/job/plan.ts";
 import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
@@ -53,17 +52,16 @@ export async function serveRenders(): Promise<void> {
   const out = Deno.stdout.writable.getWriter();
   const init = await frames.next();
   if (init?.head.type !== "init") return;
-  const [fonts, resvg, jpegEnc, png, lazy] = await Promise.all([
+  const [fonts, resvg, jpegEnc, lazy] = await Promise.all([
     loadFonts(init.head.fontDirs),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
-    compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     // WebP and AVIF results are encoded here too; they are instantiated only when a job asks for them.
     compileLazyCodecs(),
   ]);
   setLazyModules(lazy);
   trackWasmMemories();
-  await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc), initPngEncode(png)]);
+  await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc)]);
   // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
   // against the first job's render time.
   await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});

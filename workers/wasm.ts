@@ -8,7 +8,6 @@
 import { init as initJpegDecode } from "@jsquash/jpeg/decode.js";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
-import { init as initPngEncode } from "@jsquash/png/encode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
@@ -57,7 +56,6 @@ export async function initCodecs(m: CodecModules): Promise<void> {
     ),
     initJpegEncode(m.jpegEnc),
     initPngDecode(m.png),
-    initPngEncode(m.png),
     initResize(m.resize),
   ]);
 }

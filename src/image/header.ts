@@ -9,6 +9,7 @@ import { ImgserveError } from "../errors.ts";
 import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
 import { isStartOfFrame, walkJpegSegments } from "./jpeg_segments.ts";
 import { assertFewScans } from "./decode_limits.ts";
+import { PNG_SIGNATURE } from "./png_file.ts";
 
 /** The formats imgserve reads. */
 export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
@@ -46,8 +47,6 @@ export class NeedMoreBytes extends Error {
     super("header not complete");
   }
 }
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
  * Reads the header from a prefix of the file. Throws {@linkcode NeedMoreBytes}

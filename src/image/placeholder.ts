@@ -10,6 +10,7 @@
 import type { OutputFormat } from "../job/request.ts";
 import { flatAvif } from "./placeholder_avif.ts";
 import { concat } from "../bytes.ts";
+import { PngColour, pngFile } from "./png_file.ts";
 
 /**
  * A flat grey image of `width` x `height` in `format`.
@@ -35,11 +36,6 @@ export function placeholderFor(format: OutputFormat, width: number, height: numb
 const GREY = 0x80;
 
 async function flatPng(width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, no interlace
   // Row one is grey; every later row uses the Up filter with zero deltas.
   const first = new Uint8Array(width + 1).fill(GREY);
   first[0] = 0;
@@ -55,55 +51,7 @@ async function flatPng(width: number, height: number): Promise<Uint8Array<ArrayB
     await writer.write(rows === rowsPerChunk ? restChunk : restChunk.subarray(0, rows * (width + 1)));
   }
   await writer.close();
-  const idat = new Uint8Array(await collected);
-  return concat([
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", idat),
-    pngChunk("IEND", new Uint8Array(0)),
-  ]);
-}
-
-/** One PNG chunk: length, type, `data` and its CRC. */
-export function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/** CRC-32 tables for eight bytes at a time ("slicing by 8"): table k gives a byte's effect k bytes further on. */
-const CRC_TABLES = (() => {
-  const table = new Uint32Array(256 * 8);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    for (let k = 1; k < 8; k++) {
-      const previous = table[(k - 1) * 256 + n];
-      table[k * 256 + n] = (previous >>> 8) ^ table[previous & 0xff];
-    }
-  }
-  return table;
-})();
-
-/** CRC-32 as PNG chunks use it; about 1 GB/s, so a damaged source check costs little next to its decode. */
-export function crc32(bytes: Uint8Array): number {
-  const t = CRC_TABLES;
-  let c = 0xffffffff;
-  let i = 0;
-  for (; i + 8 <= bytes.length; i += 8) {
-    const low = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-    c = t[1792 + (low & 0xff)] ^ t[1536 + ((low >>> 8) & 0xff)] ^ t[1280 + ((low >>> 16) & 0xff)] ^
-      t[1024 + (low >>> 24)] ^ t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^ t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
-  }
-  for (; i < bytes.length; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return pngFile(width, height, PngColour.grey, new Uint8Array(await collected));
 }
 
 function flatJpeg(width: number, height: number): Uint8Array<ArrayBuffer> {

@@ -5,7 +5,7 @@
  */
 import { constants, deflateRawSync } from "node:zlib";
 import { concat } from "../../src/bytes.ts";
-import { pngChunk } from "../../src/image/placeholder.ts";
+import { pngChunk } from "../../src/image/png_file.ts";
 
 /**
  * A zlib stream of `mib` MiB of zero bytes, about 1 KiB a MiB: one

@@ -9,7 +9,7 @@ import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
 import { readHeader, type SourceFormat } from "../../src/image/header.ts";
-import { pngChunk } from "../../src/image/placeholder.ts";
+import { pngChunk } from "../../src/image/png_file.ts";
 import { concat } from "../../src/bytes.ts";
 
 let loaded: Promise<void> | undefined;

@@ -5,9 +5,9 @@
  * @module
  */
 import encodeJpeg from "@jsquash/jpeg/encode.js";
-import encodePng from "@jsquash/png/encode.js";
 import type { Plan } from "../../src/job/plan.ts";
 import { encodeAvif, encodeWebp } from "../lazy_codecs.ts";
+import { encodePng } from "./png.ts";
 import { flattenOnWhite, type Pixels, toImageData } from "./pixels.ts";
 
 /**
@@ -18,12 +18,12 @@ import { flattenOnWhite, type Pixels, toImageData } from "./pixels.ts";
 export const AVIF_SPEED = 8;
 
 /**
- * Encodes in the plan's format; JPEG has no alpha, so it is flattened on
- * white. JPEGs are baseline: progressive scans cost mozjpeg several ms per
+ * Encodes in the plan's format. PNG keeps only the channels the pixels
+ * use; JPEG has no alpha, so it is flattened on white. JPEGs are baseline: progressive scans cost mozjpeg several ms per
  * thumbnail and buy nothing at thumbnail sizes.
  */
 export async function encodeResult(pixels: Pixels, plan: Plan): Promise<ArrayBuffer> {
-  if (plan.format === "png") return await encodePng(toImageData(pixels));
+  if (plan.format === "png") return encodePng(pixels, plan.source.hasAlpha).buffer;
   if (plan.format === "webp") {
     return await encodeWebp(pixels, plan.lossless ? { lossless: 1, quality: 75, exact: 0 } : { quality: plan.quality });
   }

@@ -1,16 +1,14 @@
 /**
  * PNG damage the decoder does not report: it ignores CRCs and a missing
  * IEND, and refuses a file cut inside its image data outright. The chunks
- * are walked and each CRC checked (about 1.5 ms for a 2 MB PNG, a few
- * percent of its decode; node:zlib's native crc32 is faster, but with it
- * imported, a worker's thread outlived the pool's terminate() in
- * test/pool_test.ts); with `"failOn": "none"` a cut file is rebuilt around the
- * image data that is there, the missing rows zero.
+ * are walked and each CRC checked (a few percent of its decode); with
+ * `"failOn": "none"` a cut file is rebuilt around the image data that is
+ * there, the missing rows zero.
  *
  * @module
  */
 import { concat } from "../../src/bytes.ts";
-import { crc32, pngChunk } from "../../src/image/placeholder.ts";
+import { crc32, pngChunk } from "../../src/image/png_file.ts";
 import { fourcc } from "./damage.ts";
 
 /** What is wrong with a PNG: `why` in a few words; `cut` when it ends early. */
