@@ -91,43 +91,43 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   const [linear, srgb] = tables();
   const across = taps(rect.width, width);
   const down = taps(rect.height, height);
-  const rowFloats = width * 4;
+  // An opaque image is filtered in three channels: its alpha stays 255.
+  const ch = alpha ? 4 : 3;
+  const rowFloats = width * ch;
   const ring = new Float32Array(down.span * rowFloats);
-  const line = new Float32Array(rect.width * 4);
+  const line = new Float32Array(rect.width * ch);
   const acc = new Float32Array(rowFloats);
   const out = new Uint8ClampedArray(width * height * 4);
   const data = src.data;
+  const { first: starts, count: counts, weights: acrossWeights, span: acrossSpan } = across;
+  const downWeights = down.weights, downSpan = down.span;
   let next = 0;
   for (let y = 0; y < height; y++) {
     const top = down.first[y], n = down.count[y];
     for (; next < top + n; next++) filterRow(next);
     acc.fill(0);
     for (let k = 0; k < n; k++) {
-      const w = down.weights[y * down.span + k];
-      const at = ((top + k) % down.span) * rowFloats;
+      const w = downWeights[y * downSpan + k];
+      const at = ((top + k) % downSpan) * rowFloats;
       for (let i = 0; i < rowFloats; i++) acc[i] += w * ring[at + i];
     }
-    let o = y * rowFloats;
-    for (let i = 0; i < rowFloats; i += 4, o += 4) {
-      const a = acc[i + 3];
-      if (alpha) {
-        if (a <= 0) {
-          out[o] =
-            out[o + 1] =
-            out[o + 2] =
-            out[o + 3] =
-              0;
-          continue;
-        }
-        const keep = a >= 1 ? 1 : 1 / a;
-        out[o] = srgb[level(acc[i] * keep)];
-        out[o + 1] = srgb[level(acc[i + 1] * keep)];
-        out[o + 2] = srgb[level(acc[i + 2] * keep)];
-      } else {
+    let o = y * width * 4;
+    if (!alpha) {
+      for (let i = 0; i < rowFloats; i += 3, o += 4) {
         out[o] = srgb[level(acc[i])];
         out[o + 1] = srgb[level(acc[i + 1])];
         out[o + 2] = srgb[level(acc[i + 2])];
+        out[o + 3] = 255;
       }
+      continue;
+    }
+    for (let i = 0; i < rowFloats; i += 4, o += 4) {
+      const a = acc[i + 3];
+      if (a <= 0) continue; // transparent black, as the buffer starts
+      const keep = a >= 1 ? 1 : 1 / a;
+      out[o] = srgb[level(acc[i] * keep)];
+      out[o + 1] = srgb[level(acc[i + 1] * keep)];
+      out[o + 2] = srgb[level(acc[i + 2] * keep)];
       out[o + 3] = a * 255;
     }
   }
@@ -136,29 +136,51 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   /** Source row `row` of the rect, in linear light, filtered across into its slot of the ring. */
   function filterRow(row: number): void {
     let s = ((rect.y + row) * src.width + rect.x) * 4;
-    for (let i = 0; i < line.length; i += 4, s += 4) {
-      const a = alpha ? data[s + 3] / 255 : 1;
-      line[i] = linear[data[s]] * a;
-      line[i + 1] = linear[data[s + 1]] * a;
-      line[i + 2] = linear[data[s + 2]] * a;
-      line[i + 3] = a;
+    const at = (row % downSpan) * rowFloats;
+    if (alpha) {
+      for (let i = 0; i < line.length; i += 4, s += 4) {
+        const a = data[s + 3] / 255;
+        line[i] = linear[data[s]] * a;
+        line[i + 1] = linear[data[s + 1]] * a;
+        line[i + 2] = linear[data[s + 2]] * a;
+        line[i + 3] = a;
+      }
+      for (let x = 0; x < width; x++) {
+        const n = counts[x], wAt = x * acrossSpan;
+        let r = 0, g = 0, b = 0, a = 0;
+        for (let k = 0, p = starts[x] * 4; k < n; k++, p += 4) {
+          const w = acrossWeights[wAt + k];
+          r += w * line[p];
+          g += w * line[p + 1];
+          b += w * line[p + 2];
+          a += w * line[p + 3];
+        }
+        const o = at + x * 4;
+        ring[o] = r;
+        ring[o + 1] = g;
+        ring[o + 2] = b;
+        ring[o + 3] = a;
+      }
+      return;
     }
-    const at = (row % down.span) * rowFloats;
+    for (let i = 0; i < line.length; i += 3, s += 4) {
+      line[i] = linear[data[s]];
+      line[i + 1] = linear[data[s + 1]];
+      line[i + 2] = linear[data[s + 2]];
+    }
     for (let x = 0; x < width; x++) {
-      const first = across.first[x] * 4, n = across.count[x], wAt = x * across.span;
-      let r = 0, g = 0, b = 0, a = 0;
-      for (let k = 0, p = first; k < n; k++, p += 4) {
-        const w = across.weights[wAt + k];
+      const n = counts[x], wAt = x * acrossSpan;
+      let r = 0, g = 0, b = 0;
+      for (let k = 0, p = starts[x] * 3; k < n; k++, p += 3) {
+        const w = acrossWeights[wAt + k];
         r += w * line[p];
         g += w * line[p + 1];
         b += w * line[p + 2];
-        a += w * line[p + 3];
       }
-      const o = at + x * 4;
+      const o = at + x * 3;
       ring[o] = r;
       ring[o + 1] = g;
       ring[o + 2] = b;
-      ring[o + 3] = a;
     }
   }
 }

@@ -14,7 +14,7 @@ import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
 import { cmykToRgba, rgbToSrgb } from "./colour.ts";
 import { colourInfo } from "./icc.ts";
 import { orient, swapsSides } from "./orient.ts";
-import { boxShrink, crop, fromImageData, type Pixels } from "./pixels.ts";
+import { boxShrink, crop, fromImageData, isOpaque, type Pixels } from "./pixels.ts";
 import { lanczos3 } from "./lanczos.ts";
 import type { StageTimer } from "./timer.ts";
 import { release } from "./release.ts";
@@ -192,12 +192,12 @@ export function scale(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN):
     if (rect.width === plan.width && rect.height === plan.height) {
       return crop(src, rect.x, rect.y, rect.width, rect.height);
     }
-    return lanczos3(src, rect, plan.width, plan.height, plan.source.hasAlpha);
+    return lanczos3(src, rect, plan.width, plan.height, plan.source.hasAlpha && !isOpaque(src));
   }
   const shrunk = boxShrink(src, Math.max(1, fx), Math.max(1, fy), rect);
   if (shrunk.width === plan.width && shrunk.height === plan.height) return shrunk;
   const whole = { x: 0, y: 0, width: shrunk.width, height: shrunk.height };
-  const out = lanczos3(shrunk, whole, plan.width, plan.height, plan.source.hasAlpha);
+  const out = lanczos3(shrunk, whole, plan.width, plan.height, plan.source.hasAlpha && !isOpaque(shrunk));
   release(shrunk.data);
   return out;
 }
