@@ -10,21 +10,25 @@
  *    jobs and megapixels per second, per-stage times, peak RSS; the reply
  *    latency for a 16 MB JPEG on an idle server; and a long load phase that
  *    shows whether memory stays flat.
+ * 3. A second load on a fresh default server: the largest photos and PNGs
+ *    resized to 600x400 PNGs (warm-up, load phase and idle, sampled alike).
  *
  * Flags: --duration S (load phase, default 60), --phase S (each concurrency
  * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3),
  * --warmup S (load before measuring each server, default 30), --memory-only
- * (only the default server's warm-up, load phase and idle after it),
+ * (only the default server's warm-up, load phase and idle after it, and the
+ * second load),
  * --server DIR (run the imgserve checkout in DIR, to compare commits).
  *
  * The default server is sampled every second from its start to 20 s after
  * the load phase (RSS with and without its render processes, jobs finished,
- * busy workers); the samples go into the JSON and a chart beside it.
+ * busy workers); the samples go into the JSON and a chart beside it, and
+ * those of the second load into a second chart.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { corpusJobs, ensureCorpus, listCorpus, MATE_DIR } from "./corpus.ts";
+import { corpusJobs, ensureCorpus, largeImageJobs, listCorpus, MATE_DIR } from "./corpus.ts";
 import { type LoadResult, percentile, runLoad } from "./load.ts";
 import { batchSpeedup, comparePipelines } from "./pipelines.ts";
 import { loadTable, machine, multiOutputTable, pipelineTable, table, writeResults } from "./report.ts";
@@ -244,21 +248,39 @@ for (const workers of memoryOnly ? [undefined] : [1, undefined]) {
         run.load.rssEndMiB.toFixed(0)
       } MiB; idle before ${rss[0].toFixed(0)} MiB, max ${run.load.rssMaxMiB.toFixed(0)} MiB`,
     );
-    const m = run.memory;
-    console.log(
-      `RSS (server / with render processes): fresh ${m.freshMiB.toFixed(0)} / ${
-        m.freshWithRenderMiB.toFixed(0)
-      } MiB, ` +
-        `load peak ${m.loadPeakMiB.toFixed(0)} / ${m.loadPeakWithRenderMiB.toFixed(0)} MiB, ` +
-        `${SETTLED_AFTER_S} s after the load ${m.settledMiB.toFixed(0)} / ${m.settledWithRenderMiB.toFixed(0)} MiB ` +
-        `(${(m.settledMiB / m.freshMiB).toFixed(2)}x / ${
-          (m.settledWithRenderMiB / m.freshWithRenderMiB).toFixed(2)
-        }x fresh)`,
-    );
+    console.log(memoryLine(run.memory));
   }
   run.peakMiB = (await server.memory()).peakMiB;
   console.log(`server peak RSS (VmHWM): ${run.peakMiB.toFixed(0)} MiB`);
   runs.push(run);
+}
+
+// The second load: the largest photos and PNGs to 600x400 PNGs, on a fresh default server.
+console.log(`\n== large-image load: ${loadSeconds} s at ${2 * host.cpus} clients, the largest photos and PNGs ==`);
+const large = await largeImageLoad();
+async function largeImageLoad(): Promise<{ result: LoadResult; memory: MemorySummary; peakMiB: number }> {
+  await using server = await startServerProcess({ fileRoots: roots, flags: journalFlags, checkout: flags.server });
+  const timeline = new Timeline(server.pid, server.base);
+  await timeline.start();
+  const jobs = largeImageJobs(corpus, outDir);
+  const { finished } = timeline;
+  timeline.phase("warm-up");
+  await runLoad({ base: server.base, jobs, concurrency: 4, durationMs: warmupSeconds * 1000, warmupMs: 0, finished });
+  timeline.phase("load");
+  const result = await runLoad({
+    base: server.base,
+    jobs,
+    concurrency: 2 * host.cpus,
+    durationMs: loadSeconds * 1000,
+    finished,
+  });
+  timeline.phase("idle");
+  await new Promise((resolve) => setTimeout(resolve, IDLE_AFTER_S * 1000));
+  timeline.stop();
+  const memory = memorySummary(timeline.samples);
+  console.log(loadTable("clients", [result], STAGES));
+  console.log(memoryLine(memory));
+  return { result, memory, peakMiB: (await server.memory()).peakMiB };
 }
 
 // 3. Summary against the targets.
@@ -281,6 +303,20 @@ const memoryTargets: Target[] = [
     }x; ${(memory.settledWithRenderMiB / memory.freshWithRenderMiB).toFixed(2)}x`,
     "<= 1.5x (server)",
     memory.settledMiB <= 1.5 * memory.freshMiB,
+  ],
+  [
+    "large-image load: peak RSS; 15 s after vs fresh (server)",
+    `${large.memory.loadPeakMiB.toFixed(0)} MiB; ${large.memory.settledMiB.toFixed(0)} / ${
+      large.memory.freshMiB.toFixed(0)
+    } MiB = ${(large.memory.settledMiB / large.memory.freshMiB).toFixed(2)}x`,
+    "<= 400 MiB; <= 1.5x",
+    large.memory.loadPeakMiB <= 400 && large.memory.settledMiB <= 1.5 * large.memory.freshMiB,
+  ],
+  [
+    "large-image load: throughput",
+    `${large.result.jobsPerSecond.toFixed(2)} jobs/s, ${large.result.megapixelsPerSecond.toFixed(1)} MP/s`,
+    "(reported)",
+    true,
   ],
   [
     `throughput, load phase (${load.concurrency} clients)`,
@@ -312,14 +348,20 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   ...multi,
   idleReplyByFormat: idleByFormat,
   servers: runs,
+  largeImageLoad: large,
   targets: targets.map(([measure, result, target, met]) => ({ measure, result, target, met })),
 });
 const chart = path.replace(/\.json$/, ".svg");
+const largeChart = path.replace(/\.json$/, "-large.svg");
 await Deno.writeTextFile(
   chart,
   timelineChart(memory.samples, `imgserve, ${host.cpus} workers: RSS, jobs and busy workers, sampled every second`),
 );
-console.log(`\nresults written to ${path}, chart to ${chart}`);
+await Deno.writeTextFile(
+  largeChart,
+  timelineChart(large.memory.samples, `imgserve, ${host.cpus} workers, the largest photos and PNGs to 600x400 PNGs`),
+);
+console.log(`\nresults written to ${path}, charts to ${chart} and ${largeChart}`);
 
 /** The targets on speed, from the full run. */
 function multiOutputTargets({ multiOutput, serverMultiOutput }: NonNullable<typeof multi>): Target[] {
@@ -380,6 +422,18 @@ function speedTargets(
     ["thumbnail speed-up, baseline JPEG photos", `${speedup.baseline.toFixed(2)}x`, ">= 3x", speedup.baseline >= 3],
     ["thumbnail speed-up, progressive JPEGs", `${speedup.progressive.toFixed(2)}x`, "(no target)", true],
   ];
+}
+
+/** Fresh, peak and settled RSS in one line. */
+function memoryLine(m: MemorySummary): string {
+  return `RSS (server / with render processes): fresh ${m.freshMiB.toFixed(0)} / ${
+    m.freshWithRenderMiB.toFixed(0)
+  } MiB, ` +
+    `load peak ${m.loadPeakMiB.toFixed(0)} / ${m.loadPeakWithRenderMiB.toFixed(0)} MiB, ` +
+    `${SETTLED_AFTER_S} s after the load ${m.settledMiB.toFixed(0)} / ${m.settledWithRenderMiB.toFixed(0)} MiB ` +
+    `(${(m.settledMiB / m.freshMiB).toFixed(2)}x / ${
+      (m.settledWithRenderMiB / m.freshWithRenderMiB).toFixed(2)
+    }x fresh)`;
 }
 
 /** Fresh, load-phase peak and settled RSS from the timeline. */

@@ -124,3 +124,25 @@ export function corpusJobs(corpus: CorpusImage[], outDir: string): JobSpec[] {
     };
   });
 }
+
+/** How many of the largest photos and of the largest PNGs the second load takes. */
+const LARGEST = 6;
+
+/**
+ * The bench's second load, heavier everyday work: the LARGEST largest JPEG
+ * photos and PNGs of the corpus (by pixels; 2.5 to 17.9 MP) resized to
+ * 600x400 cover PNGs.
+ */
+export function largeImageJobs(corpus: CorpusImage[], outDir: string): JobSpec[] {
+  const largest = (format: string) =>
+    corpus.filter((i) => i.format === format).sort((a, b) => b.width * b.height - a.width * a.height).slice(0, LARGEST);
+  return [...largest("jpeg"), ...largest("png")].map((image) => ({
+    body: {
+      operationType: "resize",
+      srcURL: `file://${image.path}`,
+      dstURL: `file://${outDir}/{slot}-large-${image.name}.png`,
+      args: { width: 600, height: 400, mode: "cover", format: "png" },
+    },
+    megapixels: image.width * image.height / 1e6,
+  }));
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import type { LogFormat } from "./log.ts";
+import { WEBP_MAX_SIDE } from "./job/plan.ts";
 import { parseArgs } from "node:util";
 
 /** The CLI commands. */
@@ -116,11 +117,20 @@ export interface JobPolicy {
 export class UsageError extends Error {}
 
 /**
- * The largest result a worker can make: resizing to more pixels runs the
- * resize codec out of its WebAssembly memory (measured: 10240x10240 is made,
- * 16384x8192 fails), so no limit may allow more.
+ * The most `--max-result-pixels` may allow: every encoder holds the whole
+ * result in its WebAssembly memory, and libaom needs about 38 bytes a
+ * pixel, so beyond this an AVIF result would pass WebAssembly's 4 GiB.
  */
 export const WORKER_RESULT_PIXELS = 100_000_000;
+
+/**
+ * The default `--max-result-pixels`: 4K (3840x2160 and 4096x2160) and a
+ * 16383x610 banner. Every result within it and `--max-side`, in every
+ * format, fits the default `--worker-memory` with room for the source's
+ * decode (see the README's Performance section); the budget is derived from
+ * it, so the defaults never refuse with 508 what they allow with 503/507.
+ */
+export const DEFAULT_RESULT_PIXELS = 10_000_000;
 
 /** The system font folders searched for SVG text. */
 export const SYSTEM_FONT_DIRS = ["/usr/share/fonts", "/usr/local/share/fonts"];
@@ -242,7 +252,7 @@ export const FLAGS = [
     section: "flags",
     kind: "int",
     arg: "MiB",
-    default: 256,
+    default: 512,
     min: 64,
     help: "WebAssembly memory plus kept buffers one worker may hold; jobs needing more get 508 (default {default})",
   },
@@ -325,7 +335,7 @@ export const FLAGS = [
     section: "flags",
     kind: "int",
     arg: "N",
-    default: 16384,
+    default: WEBP_MAX_SIDE,
     help: "largest result width or height (default {default})",
   },
   {
@@ -333,8 +343,8 @@ export const FLAGS = [
     section: "flags",
     kind: "int",
     arg: "N",
-    default: WORKER_RESULT_PIXELS,
-    help: "largest result, width x height (default and most {default})",
+    default: DEFAULT_RESULT_PIXELS,
+    help: `largest result, width x height, at most ${WORKER_RESULT_PIXELS} (default {default})`,
     check: (n) =>
       n > WORKER_RESULT_PIXELS
         ? `--max-result-pixels can be at most ${WORKER_RESULT_PIXELS}, what a worker can allocate`

@@ -91,7 +91,7 @@ Deno.test("a job whose plan cannot fit --worker-memory is refused with 508 befor
     operationType: "resize",
     srcURL: `file://${dir.path}/huge.png`,
     dstURL: `file://${dir.path}/out.png`,
-    args: { width: 4000 },
+    args: { width: 3000 },
   });
   assertEquals([reply.status, reply.json.code], [413, 508]);
   assert(String(reply.json.error).includes("--worker-memory of 64 MiB"), String(reply.json.error));

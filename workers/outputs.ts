@@ -78,7 +78,7 @@ export async function makeOutputs(
     const timer = index === 0 ? context.timer : new StageTimer(context.stopped);
     let encoded: ArrayBuffer;
     try {
-      let pixels = await scaleFor(decoded, plan, timer);
+      let pixels = scaleFor(decoded, plan, timer);
       // JPEG flattens its pixels on white in place: never the decoded source the next outputs are made from.
       if (pixels.data === decoded.image.data && plan.format === "jpeg" && plan.source.hasAlpha) {
         pixels = { ...pixels, data: pixels.data.slice() };

@@ -20,7 +20,6 @@ export interface CodecModules {
   /** libjpeg-turbo, for JPEG decoding at reduced scale. */
   jpegScaled: WebAssembly.Module;
   png: WebAssembly.Module;
-  resize: WebAssembly.Module;
   /** WebP, AVIF, GIF, BMP: instantiated on first use. */
   lazy: LazyModules;
 }
@@ -32,15 +31,14 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles every codec. */
 export async function compileCodecs(): Promise<CodecModules> {
-  const [jpegDec, jpegEnc, jpegScaled, png, resize, lazy] = await Promise.all([
+  const [jpegDec, jpegEnc, jpegScaled, png, lazy] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
     compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
-    compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm"),
     compileLazyCodecs(),
   ]);
-  return { jpegDec, jpegEnc, jpegScaled, png, resize, lazy };
+  return { jpegDec, jpegEnc, jpegScaled, png, lazy };
 }
 
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
@@ -56,11 +54,18 @@ export async function initCodecs(m: CodecModules): Promise<void> {
     ),
     initJpegEncode(m.jpegEnc),
     initPngDecode(m.png),
-    initResize(m.resize),
   ]);
 }
 
-/** Compiles and instantiates every codec in this realm. */
+/**
+ * Compiles and instantiates every codec in this realm, and the WebAssembly
+ * Lanczos3 of `@jsquash/resize`: the workers resample in strips
+ * (ops/lanczos.ts), the tests' reference and the bench's straightforward
+ * pipeline with it.
+ */
 export async function loadCodecs(): Promise<void> {
-  await initCodecs(await compileCodecs());
+  await Promise.all([
+    initCodecs(await compileCodecs()),
+    compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm").then(initResize),
+  ]);
 }

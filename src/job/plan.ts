@@ -34,6 +34,9 @@ export interface Plan {
   failOn?: FailOn;
 }
 
+/** The widest WebP result (libwebp's limit), and so the default `--max-side`. */
+export const WEBP_MAX_SIDE = 16383;
+
 /** MIME type of an output format. */
 export function contentTypeOf(format: OutputFormat): string {
   return `image/${format}`;
@@ -54,7 +57,7 @@ const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
  *
  * @example
  * ```ts
- * planJob({ operationType: "resize", args: { width: 200, mode: "cover" } }, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16384, 100_000_000);
+ * planJob({ operationType: "resize", args: { width: 200, mode: "cover" } }, { format: "png", width: 300, height: 100, orientation: 1, hasAlpha: false }, 16383, 10_000_000);
  * ```
  */
 export function planJob(
@@ -107,6 +110,12 @@ export function planJob(
   }
   // GIF, BMP and SVG cannot be written: their results are PNG.
   const format = args.format ?? (WRITABLE.has(source.format) ? source.format as OutputFormat : "png");
+  if (format === "webp" && Math.max(width, height) > WEBP_MAX_SIDE) {
+    throw new ImgserveError(
+      "RESULT_TOO_LARGE",
+      `the result would be ${width}x${height}, over the ${WEBP_MAX_SIDE} pixels a side a WebP can have`,
+    );
+  }
   const quality = args.quality ?? DEFAULT_QUALITY[format];
   const failOn = args.failOn ?? "warning";
   return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop, failOn };

@@ -55,3 +55,11 @@ Deno.test("an SVG cannot be resized, a JPEG cannot be rasterized", () => {
   const r = plan({ height: 20 }, svg, "rasterize");
   assertEquals([r.width, r.height, r.format], [20, 20, "png"]);
 });
+
+Deno.test("a WebP result wider than libwebp's 16383 pixels is refused (503) when --max-side allows it", () => {
+  const wide = plan({ width: 16384, height: 10, mode: "stretch" });
+  assertEquals([wide.width, wide.format], [16384, "jpeg"]);
+  const webp = assertThrows(() => plan({ width: 16384, height: 10, mode: "stretch", format: "webp" }), ImgserveError);
+  assertEquals([webp.code, webp.status], [503, 422]);
+  assertEquals(plan({ width: 16383, height: 10, mode: "stretch", format: "webp" }).width, 16383);
+});

@@ -117,7 +117,7 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   ) requests.push({ ...base, args });
   for (const [name, op] of [["good.png", "resize"], ["good.svg", "rasterize"], ["good.jpg", "resize"]]) {
     // Within --max-side, but more pixels than a worker can allocate.
-    for (const args of [{ width: 16384, height: 16384, mode: "stretch" }, { width: 12000, height: 9000 }]) {
+    for (const args of [{ width: 16383, height: 16383, mode: "stretch" }, { width: 12000, height: 9000 }]) {
       requests.push({ ...base, operationType: op, srcURL: `file://${dir.path}/${name}`, args });
     }
   }

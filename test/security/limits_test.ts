@@ -94,7 +94,7 @@ Deno.test("SVGs over --max-svg-bytes, with entities, or rendering too long are r
   ).join("");
   await Deno.writeTextFile(
     `${dir.path}/slow.svg`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="4000"><filter id="b"><feGaussianBlur stdDeviation="80"/></filter>${rects}</svg>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="3000" height="3000"><filter id="b"><feGaussianBlur stdDeviation="80"/></filter>${rects}</svg>`,
   );
   await Deno.writeTextFile(
     `${dir.path}/lol.svg`,

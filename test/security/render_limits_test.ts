@@ -105,12 +105,12 @@ function redSquare(): ImageData {
   return new ImageData(new Uint8ClampedArray(4 * 4 * 4).map((_, i) => [255, 0, 0, 255][i % 4]), 4, 4);
 }
 
-Deno.test("a result a worker cannot allocate is refused at validation: 16384x16384 gets 507", async () => {
+Deno.test("a result over --max-result-pixels is refused at validation: 16383x16383 gets 507", async () => {
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 30)));
   await Deno.writeTextFile(`${dir.path}/a.svg`, svgWith(`<rect width="50" height="50" fill="red"/>`));
   await using imgserve = await serve();
-  const big = { width: 16384, height: 16384 };
+  const big = { width: 16383, height: 16383 };
   const resized = await imgserve.post(
     resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/o.png`, { ...big, mode: "stretch" }),
   );
@@ -120,7 +120,7 @@ Deno.test("a result a worker cannot allocate is refused at validation: 16384x163
   assertEquals([...Deno.readDirSync(dir.path)].length, 2, "no placeholder was written");
   // The largest side alone is still fine.
   const strip = await imgserve.post(
-    resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/s.png`, { width: 16384, height: 2, mode: "stretch" }),
+    resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/s.png`, { width: 16383, height: 2, mode: "stretch" }),
   );
   assertEquals(strip.status, 202);
   assertEquals((await imgserve.finished(strip.json.id as string)).state, "done");

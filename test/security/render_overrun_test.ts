@@ -4,8 +4,8 @@ import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { postJob, rasterizeJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
 
-/** 200 rects, each blurred over the whole 4000x4000 canvas: minutes of work for resvg. */
-export function blurredRects(count = 200, side = 4000): string {
+/** 200 rects, each blurred over the whole 3000x3000 canvas (within the 10 MP result limit): minutes of work for resvg. */
+export function blurredRects(count = 200, side = 3000): string {
   const rects = Array.from(
     { length: count },
     (_, i) =>

@@ -121,13 +121,14 @@ Deno.test("an output whose destination cannot be written fails alone; the others
 
 Deno.test("an output its encoder refuses fails alone; the others are made, then the worker is replaced", async () => {
   const bytes = await png(thirds(600, 6));
-  // WebP cannot be wider than 16383 pixels.
-  const plans = plansFor(bytes, "resize", [{ width: 120 }, { width: 16400, format: "webp" }, { width: 60 }], 20000);
+  // A JPEG cannot be wider than 65500 pixels.
+  const wide = { width: 65600, height: 1, mode: "stretch", format: "jpeg" } as const;
+  const plans = plansFor(bytes, "resize", [{ width: 120 }, wide, { width: 60 }], 70000);
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const results = await pool.runOutputs(bytes, plans.map((plan) => ({ plan })), { timeoutMs: 60_000 });
   assert(!results[1].ok);
   assertEquals(results[1].error.code, 601);
-  assert(results[1].error.message.includes("16400x"), results[1].error.message);
+  assert(results[1].error.message.includes("65600x"), results[1].error.message);
   assertEquals([(await decode(made(results[0]))).width, (await decode(made(results[2]))).width], [120, 60]);
   // The encoder's memory is suspect: the worker is retired once the task is done.
   assertEquals(pool.replaced, 1);

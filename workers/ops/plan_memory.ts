@@ -3,13 +3,16 @@
  * header's size and coding, the decode scale the worker will choose, the
  * result's size), so a job that cannot fit a worker's budget is refused
  * before anything is decoded. Each codec's memory grows to its own peak,
- * so the needs of decoder, resizer and encoder add up. The bytes per pixel
- * are measured (see the README's Performance section), rounded up.
+ * so the needs of decoder and encoder add up; the resampler
+ * (ops/lanczos.ts) works in strips outside WebAssembly and needs none. The
+ * bytes per pixel are measured (see the README's Performance section),
+ * rounded up.
  *
  * @module
  */
 import type { Plan } from "../../src/job/plan.ts";
-import { BOX_MARGIN, DECODE_MARGIN } from "./resize.ts";
+import type { OutputFormat } from "../../src/job/request.ts";
+import { DECODE_MARGIN } from "./resize.ts";
 import { scaleEighths } from "./jpeg_scaled.ts";
 
 /** Memories grow in steps beyond what is asked (Emscripten's heap by up to a fifth). */
@@ -22,12 +25,24 @@ const COEFFICIENT_BYTES = 2.5;
 const PNG_PER_PIXEL = 5;
 /** WebP, AVIF, GIF, BMP: RGBA plus the decoder's own planes. */
 const OTHER_PER_PIXEL = 8;
-/** The resizer: its RGBA copy of the input plus linear-light floats. */
-const RESIZE_IN_PER_PIXEL = 20;
-/** Its float buffer between the horizontal and the vertical pass. */
-const RESIZE_PASS_PER_PIXEL = 16;
-/** An encoder (mozjpeg's progressive coding is the hungriest, measured 15). */
-const ENCODE_PER_PIXEL = 16;
+const MiB = 1024 * 1024;
+/**
+ * Each encoder, per result pixel: its copy of the RGBA plus its own buffers
+ * (measured at 3840x2160: mozjpeg 14.6, PNG 10.8, WebP 11.6, libaom 30.1).
+ */
+const ENCODE_PER_PIXEL: Record<OutputFormat, number> = { jpeg: 16, png: 12, webp: 13, avif: 32 };
+/** What an encoder needs whatever the size (libaom: 19 MiB for 640x480). */
+const ENCODE_FIXED: Record<OutputFormat, number> = { jpeg: 0, png: 0, webp: 0, avif: 12 * MiB };
+/** Lossless WebP: measured 45.9 bytes a pixel at 1920x1080, 38.1 at 3840x2160. */
+const LOSSLESS_WEBP_PER_PIXEL = 40;
+const LOSSLESS_WEBP_FIXED = 16 * MiB;
+
+/** The encoder's need for the plan's result. */
+function encodeBytes(plan: Plan): number {
+  const pixels = plan.width * plan.height;
+  if (plan.format === "webp" && plan.lossless) return LOSSLESS_WEBP_FIXED + pixels * LOSSLESS_WEBP_PER_PIXEL;
+  return ENCODE_FIXED[plan.format] + pixels * ENCODE_PER_PIXEL[plan.format];
+}
 
 /**
  * Bytes of WebAssembly memory a plan needs in a worker, on top of a fresh
@@ -41,29 +56,18 @@ const ENCODE_PER_PIXEL = 16;
 export function planMemoryBytes(plan: Plan): number {
   // An SVG is drawn and encoded in the worker's render process, not in its codecs; svg_cost.ts bounds that.
   if (plan.op !== "resize") return 0;
-  const out = plan.width * plan.height;
-  const encode = out * ENCODE_PER_PIXEL;
+  const encode = encodeBytes(plan);
   const { source, crop } = plan;
   const { width, height } = source;
-  let scale = 1;
   let decode: number;
   if (source.format === "jpeg") {
     // As resize.ts picks it: at least DECODE_MARGIN times the target over the crop.
     const factor = DECODE_MARGIN * Math.max(plan.width / crop.width, plan.height / crop.height);
-    scale = scaleEighths(width, height, Math.ceil(width * factor), Math.ceil(height * factor)) / 8;
+    const scale = scaleEighths(width, height, Math.ceil(width * factor), Math.ceil(height * factor)) / 8;
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +
       ((source.progressiveSamples ?? 0) * COEFFICIENT_BYTES + SOURCE_PER_PIXEL) * width * height;
   } else {
     decode = width * height * ((source.format === "png" ? PNG_PER_PIXEL : OTHER_PER_PIXEL) + SOURCE_PER_PIXEL);
   }
-  // As resize.ts's scale(): box-shrunk while far above the target, then Lanczos3 unless already at size.
-  const cropWidth = Math.ceil(crop.width * scale), cropHeight = Math.ceil(crop.height * scale);
-  const fx = Math.floor(cropWidth / (plan.width * BOX_MARGIN)),
-    fy = Math.floor(cropHeight / (plan.height * BOX_MARGIN));
-  const boxWidth = fx > 1 ? Math.floor(cropWidth / fx) : cropWidth;
-  const boxHeight = fy > 1 ? Math.floor(cropHeight / fy) : cropHeight;
-  const resize = boxWidth === plan.width && boxHeight === plan.height
-    ? 0
-    : boxWidth * boxHeight * RESIZE_IN_PER_PIXEL + plan.width * boxHeight * RESIZE_PASS_PER_PIXEL + out * 4;
-  return Math.ceil((decode + resize + encode) * GROWTH);
+  return Math.ceil((decode + encode) * GROWTH);
 }

@@ -6,7 +6,6 @@
  */
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import decodePng from "@jsquash/png/decode.js";
-import resize from "@jsquash/resize";
 import type { Plan, Rect } from "../../src/job/plan.ts";
 import type { ImageHeader } from "../../src/image/header.ts";
 import type { FailOn } from "../../src/job/request.ts";
@@ -18,7 +17,8 @@ import { colourInfo } from "./icc.ts";
 import { pngForDecoder } from "../../src/image/png_chunks.ts";
 import { assertFewScans } from "../../src/image/decode_limits.ts";
 import { orient, swapsSides } from "./orient.ts";
-import { boxShrink, crop, fromImageData, isOpaque, type Pixels, toImageData } from "./pixels.ts";
+import { boxShrink, crop, fromImageData, isOpaque, type Pixels } from "./pixels.ts";
+import { lanczos3 } from "./lanczos.ts";
 import type { StageTimer } from "./timer.ts";
 import { release } from "./release.ts";
 import { damaged, jpegWarningCause, takeJpegWarning } from "./damage.ts";
@@ -66,7 +66,7 @@ export async function resizeOp(bytes: Uint8Array, plan: Plan, timer: StageTimer)
 /** Decodes and scales to the plan's size: everything but the encode. The decoded pixels are freed. */
 export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<Pixels> {
   const decoded = await decodeSource(bytes, [plan], timer);
-  const scaled = await scaleFor(decoded, plan, timer);
+  const scaled = scaleFor(decoded, plan, timer);
   if (decoded.image.data !== scaled.data) release(decoded.image.data);
   return scaled;
 }
@@ -89,12 +89,12 @@ function decodeFactor(plan: Plan): number {
 }
 
 /** One output's pixels from the decoded source, which is left as it was. */
-export async function scaleFor(decoded: DecodedSource, plan: Plan, timer: StageTimer): Promise<Pixels> {
+export function scaleFor(decoded: DecodedSource, plan: Plan, timer: StageTimer): Pixels {
   const { image, crop } = cropIn(decoded, plan.crop);
   // A JPEG decoded larger than this output alone would have been (for a larger one) is box-shrunk down to the
   // margin its own reduced decode would have kept: the same filtering, as cheap as that decode would have been.
   const margin = plan.source.format === "jpeg" && decodeFactor(plan) < decoded.factor ? DECODE_MARGIN : BOX_MARGIN;
-  return await timer.time("resize", () => scale(image, crop, plan, margin));
+  return timer.timeSync("resize", () => scale(image, crop, plan, margin));
 }
 
 /** A source rectangle in the decoded pixels' coordinates. */
@@ -219,22 +219,23 @@ async function decodeScaledJpeg(
   return { image, scale: stored.scale };
 }
 
-/** Crop, then box-shrink while at least `margin` times the target, then Lanczos3. */
-export async function scale(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN): Promise<Pixels> {
+/**
+ * Crop, then box-shrink while at least `margin` times the target, then
+ * Lanczos3 (in strips, reading the crop in place).
+ */
+export function scale(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN): Pixels {
   const fx = Math.floor(rect.width / (plan.width * margin));
   const fy = Math.floor(rect.height / (plan.height * margin));
-  const image = fx > 1 || fy > 1
-    ? boxShrink(src, Math.max(1, fx), Math.max(1, fy), rect)
-    : crop(src, rect.x, rect.y, rect.width, rect.height);
-  if (image.width === plan.width && image.height === plan.height) return image;
-  const opaque = !plan.source.hasAlpha || isOpaque(image);
-  const out = await resize(toImageData(image), {
-    width: plan.width,
-    height: plan.height,
-    method: "lanczos3",
-    premultiply: !opaque,
-    linearRGB: true,
-  });
-  if (image !== src) release(image.data);
-  return fromImageData(out);
+  if (fx <= 1 && fy <= 1) {
+    if (rect.width === plan.width && rect.height === plan.height) {
+      return crop(src, rect.x, rect.y, rect.width, rect.height);
+    }
+    return lanczos3(src, rect, plan.width, plan.height, plan.source.hasAlpha && !isOpaque(src));
+  }
+  const shrunk = boxShrink(src, Math.max(1, fx), Math.max(1, fy), rect);
+  if (shrunk.width === plan.width && shrunk.height === plan.height) return shrunk;
+  const whole = { x: 0, y: 0, width: shrunk.width, height: shrunk.height };
+  const out = lanczos3(shrunk, whole, plan.width, plan.height, plan.source.hasAlpha && !isOpaque(shrunk));
+  release(shrunk.data);
+  return out;
 }
