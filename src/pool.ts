@@ -9,14 +9,21 @@
  *
  * @module
  */
-import type { StageTimes } from "../workers/ops/timer.ts";
-import type { WorkReply, WorkRequest } from "../workers/codec.ts";
-import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
+import type {
+  CodecModules,
+  LocalSource,
+  OutputMade,
+  OutputOrder,
+  RunRequest,
+  StageTimes,
+  WorkReply,
+  WorkRequest,
+} from "../protocol/work.ts";
+import { compileCodecs } from "../workers/wasm.ts";
 import { ImgserveError, isErrorName } from "./errors.ts";
 import { ownBuffer } from "./bytes.ts";
-import type { Plan } from "./job/plan.ts";
-import type { LocalSource } from "./transport/mod.ts";
-import { budgeted, heldBytes, type WorkerMemory } from "../workers/memory.ts";
+import type { Plan } from "../protocol/plan.ts";
+import { budgeted, heldBytes, type WorkerMemory } from "../protocol/memory.ts";
 import { planMemoryBytes } from "../workers/ops/plan_memory.ts";
 
 /** How to build the pool. */
@@ -43,21 +50,14 @@ export interface WorkResult {
   times: StageTimes;
 }
 
-/** One output of a job as the pool makes it: its plan, and where a worker stores it itself (local destinations). */
-export interface OutputTask {
-  plan: Plan;
-  writeTo?: string;
-  writeTemp?: string;
-}
-
 /**
  * What became of one output: its bytes (empty when the worker wrote
  * `writeTo` itself) and its stage times (the source's read and decode are
  * counted on the first output only), or the error of this output alone.
+ * `size`: the encoded result's bytes, also when the worker stored it at `writeTo` and sent none back.
  */
 export type OutputResult =
-  /** `size`: the encoded result's bytes, also when the worker stored it at `writeTo` and sent none back. */
-  | { ok: true; bytes: Uint8Array<ArrayBuffer>; size: number; times: StageTimes }
+  | ({ ok: true; bytes: Uint8Array<ArrayBuffer> } & Omit<OutputMade, "bytes">)
   | { ok: false; error: ImgserveError };
 
 /** How {@linkcode WorkerPool.runOutputs} runs a task. */
@@ -70,15 +70,8 @@ export interface OutputsOptions {
   onOutput?: (index: number, result: OutputResult) => void;
 }
 
-interface Task {
-  id: number;
-  plan: Plan;
-  /** The source: bytes, or a checked local file the worker reads itself. */
-  bytes?: ArrayBuffer;
-  readFrom?: LocalSource;
-  writeTo?: string;
-  /** The job's own temporary name for `writeTo` (see transport/keep.ts). */
-  writeTemp?: string;
+/** A task as the worker is sent it (protocol/work.ts), and what the pool keeps track of while it runs. */
+interface Task extends Omit<RunRequest, "type"> {
   /** Only for an idle worker, never sent ahead (a job already lost once that way). */
   alone: boolean;
   /** WebAssembly memory its plan needs (the largest output's), from plan_memory.ts. */
@@ -86,8 +79,7 @@ interface Task {
   /** When it was queued (performance.now()). */
   queuedAt: number;
   timeoutMs: number;
-  /** Several outputs from one decode (runOutputs), and what became of those made so far. */
-  outputs?: OutputTask[];
+  /** What became of the outputs made so far (runOutputs). */
   results?: OutputResult[];
   onOutput?: (index: number, result: OutputResult) => void;
   resolve: (result: WorkResult) => void;
@@ -299,7 +291,7 @@ export class WorkerPool {
    */
   runOutputs(
     source: Uint8Array | LocalSource,
-    outputs: OutputTask[],
+    outputs: OutputOrder[],
     options: OutputsOptions,
   ): Promise<OutputResult[]> {
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));

@@ -12,7 +12,7 @@
  */
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
-import type { Plan } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
@@ -21,9 +21,7 @@ import { type FontSet, rasterizeOp, renderSvg, svgText } from "./ops/rasterize.t
 import { encodeResult } from "./ops/encode.ts";
 import { StageTimer } from "./ops/timer.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
-import type { RenderReply, RenderRequest } from "./render_protocol.ts";
-
-export { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
+import type { RenderReply, RenderRequest } from "../protocol/render.ts";
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { Plan } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
-import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
-import type { StageTimes } from "./ops/timer.ts";
+import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "../protocol/render.ts";
+import type { StageTimes } from "../protocol/work.ts";
 
 /** Largest encoded result taken back from the render process. */
 const MAX_RESULT = 2 * 1024 * 1024 * 1024 - 1;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Plan } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import { BOX_MARGIN, DECODE_MARGIN } from "./resize.ts";
 import { scaleEighths } from "./jpeg_scaled.ts";
 

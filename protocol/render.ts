@@ -1,12 +1,12 @@
 /**
- * What a worker and its render process (`render_process.ts`) say to each
+ * What a codec worker (workers/renderer.ts) and its render process (workers/render_process.ts) say to each
  * other. Apart from that module, so a worker does not load the render
  * process's code, and with it a copy of the bundled fonts.
  *
  * @module
  */
-import type { Plan } from "../src/job/plan.ts";
-import type { StageTimes } from "./ops/timer.ts";
+import type { Plan } from "./plan.ts";
+import type { StageTimes } from "./work.ts";
 
 /** The hidden command that makes a compiled imgserve executable a render process. */
 export const RENDER_COMMAND = "__render";
