@@ -18,7 +18,6 @@ export const RENDER_COMMAND = "__render";
  */
 export type RenderRequest =
   | { type: "init"; fontDirs: string[] }
-  | { type: "render"; plan: Plan }
   | { type: "renderOutputs"; plans: Plan[] };
 
 /**
@@ -27,7 +26,7 @@ export type RenderRequest =
  */
 export type RenderReply =
   | { type: "ready"; memory?: number }
-  | { type: "done"; times: StageTimes; memory?: number }
+  | { type: "done"; memory?: number }
   | { type: "failed"; message: string; fatal: boolean; memory?: number }
   /** One output of `renderOutputs`, its encoded bytes in the body. */
   | { type: "output"; index: number; times: StageTimes }

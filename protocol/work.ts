@@ -89,24 +89,19 @@ export type WorkRequest =
   }
   | RunRequest;
 
-/** Runs one task: a source and the outputs to make from it. */
+/**
+ * Runs one task: a source, decoded once, and the outputs to make from it
+ * (one or more; all share `op` and `source`). Each output is answered by an
+ * `output` or `outputFailed` reply, in order, then `done`; a failure of
+ * the whole source by `unreadable` or `failed` instead.
+ */
 export interface RunRequest {
   type: "run";
   id: number;
-  plan: Plan;
   /** The source's bytes, or where to read them (a checked local file). */
   bytes?: ArrayBuffer;
   readFrom?: LocalSource;
-  /** A checked local path: store the result there and send back no bytes. */
-  writeTo?: string;
-  /** The job's own temporary name beside `writeTo`. */
-  writeTemp?: string;
-  /**
-   * Several outputs from one decode (`plan` is the first one's): each is
-   * answered by an `output` or `outputFailed` reply, in order, then `done`
-   * with no bytes.
-   */
-  outputs?: OutputOrder[];
+  outputs: OutputOrder[];
 }
 
 /** Messages the worker answers with. */
@@ -118,7 +113,8 @@ export type WorkReply =
   | { type: "renderer"; pid: number; alive: boolean }
   /** The render process is up and has the job's SVG: its render time starts now. */
   | { type: "rendering"; id: number }
-  | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
+  /** Every output of the task was answered. */
+  | { type: "done"; id: number }
   /**
    * `sound`: the failure was in the render process, or imgserve's own
    * checks refused the source (a limit before any codec ran, or damage after
@@ -126,13 +122,11 @@ export type WorkReply =
    * `code`: that ImgserveError's name (else the job fails 601).
    */
   | { type: "failed"; id: number; message: string; sound: boolean; code?: string }
-  /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
-  | { type: "unwritable"; id: number; message: string }
   /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
   | { type: "unreadable"; id: number; code: string; message: string }
-  /** One output of a task with `outputs`: its bytes, or none when it was stored at its `writeTo`. */
+  /** One output of the task: its bytes, or none when it was stored at its `writeTo`. */
   | ({ type: "output"; id: number; index: number } & OutputMade)
-  /** One output of a task with `outputs` failed alone; `sound` as for `failed`. */
+  /** One output of the task failed alone; `sound` as for `failed`. */
   | ({ type: "outputFailed"; id: number; index: number } & OutputFailure)
   /** Not run: after a failure this worker runs nothing more. */
   | { type: "returned"; id: number; bytes?: ArrayBuffer };

@@ -8,14 +8,12 @@
 /// <reference lib="deno.worker" />
 import type { Plan } from "../protocol/plan.ts";
 import { plainFailure } from "./ops/failure.ts";
-import { resizeOp } from "./ops/resize.ts";
 import { Renderer } from "./renderer.ts";
 import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer } from "./ops/timer.ts";
-import type { LocalSource, OutputOrder, RunRequest, StageTimes, WorkReply, WorkRequest } from "../protocol/work.ts";
+import type { LocalSource, OutputOrder, RunRequest, WorkReply, WorkRequest } from "../protocol/work.ts";
 import { initCodecs } from "./wasm.ts";
-import { readLocalSource, storeResult } from "./local_io.ts";
-import { ownBuffer } from "../src/bytes.ts";
+import { readLocalSource } from "./local_io.ts";
 import { ImgserveError } from "../src/errors.ts";
 import { makeOutputs } from "./outputs.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
@@ -62,20 +60,6 @@ function read(source: LocalSource): Uint8Array {
   return readLocalSource(source, sourceBuffer);
 }
 
-async function run(
-  id: number,
-  plan: Plan,
-  bytes: Uint8Array,
-  timer: StageTimer,
-): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
-  if (plan.op === "resize") return { bytes: await resizeOp(bytes, plan, timer), times: timer.times };
-  // SVGs render in a process of their own, which can be stopped (see render_process.ts).
-  const result = await renderer!.render(plan, bytes, () => {
-    self.postMessage({ type: "rendering", id } satisfies WorkReply);
-  });
-  return { bytes: ownBuffer(result.bytes), times: { ...timer.times, ...result.times } };
-}
-
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
@@ -114,40 +98,13 @@ async function runJob(message: RunRequest): Promise<void> {
     return;
   }
   try {
-    await runSource(message, bytes, timer);
+    await runOutputs(message.id, message.outputs, bytes, timer);
   } finally {
     if (bytes.buffer !== sourceBuffer.buffer) release(bytes);
   }
 }
 
-async function runSource(
-  message: RunRequest,
-  bytes: Uint8Array,
-  timer: StageTimer,
-): Promise<void> {
-  if (message.outputs) return await runOutputs(message.id, message.outputs, bytes, timer);
-  let result;
-  try {
-    result = await run(message.id, message.plan, bytes, timer);
-  } catch (err) {
-    reportFailure(message.id, message.plan, err);
-    return;
-  }
-  if (message.writeTo !== undefined) {
-    try {
-      result = {
-        bytes: new ArrayBuffer(0),
-        times: storeResult(message.writeTo, message.writeTemp, result.bytes, result.times),
-      };
-    } catch (err) {
-      self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);
-      return;
-    }
-  }
-  self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
-}
-
-/** Each output is posted as it is made; a failure of the whole source is answered as a single job's. */
+/** Each output is posted as it is made, then `done`; a failure of the whole source is answered by `failed`. */
 async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array, timer: StageTimer): Promise<void> {
   const rendering = () => self.postMessage({ type: "rendering", id } satisfies WorkReply);
   try {
@@ -165,7 +122,7 @@ async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array,
     reportFailure(id, outputs[0].plan, err);
     return;
   }
-  self.postMessage({ type: "done", id, bytes: new ArrayBuffer(0), times: {} } satisfies WorkReply);
+  self.postMessage({ type: "done", id } satisfies WorkReply);
 }
 
 function reportFailure(id: number, plan: Plan, err: unknown): void {

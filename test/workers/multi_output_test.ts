@@ -13,7 +13,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { BLUE, decode, GREEN, near, pixel, png, RED, thirds, undecodablePng } from "../helpers/images.ts";
 import type { ImgserveError } from "../../src/errors.ts";
 import { tempDir } from "../helpers/server.ts";
-import { crashingPool } from "../helpers/pools.ts";
+import { crashingPool, runOne } from "../helpers/pools.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
@@ -68,7 +68,7 @@ Deno.test("three outputs of one photo match the same three made by single jobs, 
   assertEquals(handed, [0, 1, 2]);
   for (const [i, plan] of plans.entries()) {
     const multi = made(results[i]);
-    const single = (await pool.run(plan, bytes.slice())).bytes;
+    const single = (await runOne(pool, plan, bytes.slice())).bytes;
     assertEquals(formatOf(multi), plan.format);
     const [a, b] = [await decode(multi), await decode(single)];
     assertEquals([a.width, a.height], [plan.width, plan.height]);
