@@ -17,12 +17,26 @@ export interface WorkerMemory {
   render: number;
 }
 
-/** What `--worker-memory` counts: WebAssembly memories plus kept buffers. */
+/**
+ * What `--worker-memory` counts: WebAssembly memories plus kept buffers.
+ *
+ * @example
+ * ```ts
+ * budgeted({ wasm: 40 << 20, kept: 4 << 20, heap: 9 << 20, render: 0 }); // 44 MiB
+ * ```
+ */
 export function budgeted(memory: WorkerMemory): number {
   return memory.wasm + memory.kept;
 }
 
-/** Everything a worker holds: its budgeted memory, its JS heap and its render process's WebAssembly memory. */
+/**
+ * Everything a worker holds: its budgeted memory, its JS heap and its render process's WebAssembly memory.
+ *
+ * @example
+ * ```ts
+ * heldBytes({ wasm: 40 << 20, kept: 4 << 20, heap: 9 << 20, render: 12 << 20 }); // 65 MiB
+ * ```
+ */
 export function heldBytes(memory: WorkerMemory): number {
   return memory.wasm + memory.kept + memory.heap + memory.render;
 }
