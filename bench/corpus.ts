@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { readHeader, type SourceFormat } from "../src/image/header.ts";
+import { readHeader } from "../src/image/header.ts";
+import type { SourceFormat } from "../protocol/plan.ts";
 import type { JobSpec } from "./load.ts";
 
 /** Where Debian puts the two packages' images. */

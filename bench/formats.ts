@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { coverCrop, DEFAULT_QUALITY, type Plan } from "../src/job/plan.ts";
-import type { OutputFormat } from "../src/job/request.ts";
+import { coverCrop, DEFAULT_QUALITY } from "../src/job/plan.ts";
+import type { OutputFormat, Plan } from "../protocol/plan.ts";
 import { readHeader } from "../src/image/header.ts";
 import { resizeOp } from "../workers/ops/resize.ts";
 import { StageTimer } from "../workers/ops/timer.ts";

@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import { daemonStatus, fatalLine, openLog, startDaemon, stopDaemon } from "./daemon.ts";
 import { ConfigError } from "./preflight.ts";
 import { type Server, startServer } from "./server.ts";
+import { RENDER_COMMAND } from "../protocol/render.ts";
 import { formatLog, type Log } from "./log.ts";
 import {
   imgserveVariables,
@@ -116,7 +117,7 @@ async function main(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   // A compiled executable is its own SVG render process (see workers/render_process.ts).
-  if (Deno.build.standalone && Deno.args[0] === "__render") {
+  if (Deno.build.standalone && Deno.args[0] === RENDER_COMMAND) {
     await (await import("../workers/render_process.ts")).serveRenders();
   } else Deno.exit(await main(Deno.args));
 }

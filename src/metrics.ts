@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { heldBytes, type WorkerMemory } from "../workers/memory.ts";
+import { heldBytes, type WorkerMemory } from "../protocol/memory.ts";
 import { Counter, Histogram, Registry, Sampled } from "./metrics_text.ts";
 import { processFamilies } from "./process_metrics.ts";
 

@@ -9,14 +9,19 @@
  *
  * @module
  */
-import type { StageTimes } from "../workers/ops/timer.ts";
-import type { WorkReply, WorkRequest } from "../workers/codec.ts";
-import { type CodecModules, compileCodecs } from "../workers/wasm.ts";
+import type {
+  CodecModules,
+  LocalSource,
+  OutputOrder,
+  RunRequest,
+  StageTimes,
+  WorkReply,
+  WorkRequest,
+} from "../protocol/work.ts";
+import { compileCodecs } from "../workers/wasm.ts";
 import { ImgserveError, isErrorName } from "./errors.ts";
 import { ownBuffer } from "./bytes.ts";
-import type { Plan } from "./job/plan.ts";
-import type { LocalSource } from "./transport/mod.ts";
-import { budgeted, heldBytes, type WorkerMemory } from "../workers/memory.ts";
+import { budgeted, heldBytes, type WorkerMemory } from "../protocol/memory.ts";
 import { planMemoryBytes } from "../workers/ops/plan_memory.ts";
 
 /** How to build the pool. */
@@ -37,48 +42,37 @@ export interface PoolOptions {
   idleRecycleMs?: number;
 }
 
-/** A finished piece of work. */
+/** One output's result, as a destination stores it. */
 export interface WorkResult {
   bytes: Uint8Array<ArrayBuffer>;
   times: StageTimes;
-}
-
-/** One output of a job as the pool makes it: its plan, and where a worker stores it itself (local destinations). */
-export interface OutputTask {
-  plan: Plan;
-  writeTo?: string;
-  writeTemp?: string;
 }
 
 /**
  * What became of one output: its bytes (empty when the worker wrote
  * `writeTo` itself) and its stage times (the source's read and decode are
  * counted on the first output only), or the error of this output alone.
+ * `size`: the encoded result's bytes, also when the worker stored it at `writeTo` and sent none back.
  */
 export type OutputResult =
-  /** `size`: the encoded result's bytes, also when the worker stored it at `writeTo` and sent none back. */
-  | { ok: true; bytes: Uint8Array<ArrayBuffer>; size: number; times: StageTimes }
+  | ({ ok: true; size: number } & WorkResult)
   | { ok: false; error: ImgserveError };
 
 /** How {@linkcode WorkerPool.runOutputs} runs a task. */
 export interface OutputsOptions {
-  /** Allowed for the decode and first output, then again for each next output (restarted at each handoff). */
-  timeoutMs: number;
+  /**
+   * Allowed for the decode and first output, then again for each next output (restarted at each handoff);
+   * the pool's `taskTimeoutMs` when not given.
+   */
+  timeoutMs?: number;
   /** Wait for an idle worker rather than being sent ahead to a busy one. */
   alone?: boolean;
   /** Told of each output as soon as it is made, in list order. */
   onOutput?: (index: number, result: OutputResult) => void;
 }
 
-interface Task {
-  id: number;
-  plan: Plan;
-  /** The source: bytes, or a checked local file the worker reads itself. */
-  bytes?: ArrayBuffer;
-  readFrom?: LocalSource;
-  writeTo?: string;
-  /** The job's own temporary name for `writeTo` (see transport/keep.ts). */
-  writeTemp?: string;
+/** A task as the worker is sent it (protocol/work.ts), and what the pool keeps track of while it runs. */
+interface Task extends Omit<RunRequest, "type"> {
   /** Only for an idle worker, never sent ahead (a job already lost once that way). */
   alone: boolean;
   /** WebAssembly memory its plan needs (the largest output's), from plan_memory.ts. */
@@ -86,11 +80,10 @@ interface Task {
   /** When it was queued (performance.now()). */
   queuedAt: number;
   timeoutMs: number;
-  /** Several outputs from one decode (runOutputs), and what became of those made so far. */
-  outputs?: OutputTask[];
-  results?: OutputResult[];
+  /** What became of the outputs made so far. */
+  results: OutputResult[];
   onOutput?: (index: number, result: OutputResult) => void;
-  resolve: (result: WorkResult) => void;
+  resolve: () => void;
   reject: (err: ImgserveError) => void;
 }
 
@@ -171,7 +164,7 @@ const DEFAULT_WORKER = new URL("../workers/codec.ts", import.meta.url);
  * @example
  * ```ts
  * await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
- * const { bytes } = await pool.run(plan, source);
+ * const [result] = await pool.runOutputs(source, [{ plan }]);
  * ```
  */
 export class WorkerPool {
@@ -241,41 +234,6 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a plan in the next free worker on source bytes, whose buffer is
-   * transferred (the caller must not use it afterwards), or on a checked
-   * local file, which the worker reads itself. With `writeTo` (a checked
-   * local path) the worker stores the result there and the bytes come back
-   * empty. With `alone`, the job waits for an idle worker rather than being
-   * sent ahead to a busy one.
-   */
-  run(
-    plan: Plan,
-    source: Uint8Array | LocalSource,
-    options: { timeoutMs?: number; writeTo?: string; writeTemp?: string; alone?: boolean } = {},
-  ): Promise<WorkResult> {
-    const { timeoutMs = this.#options.taskTimeoutMs, writeTo, writeTemp, alone = false } = options;
-    if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
-    const { bytes, readFrom } = taskSource(source);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({
-        id: this.#nextId++,
-        plan,
-        bytes,
-        readFrom,
-        timeoutMs,
-        writeTo,
-        writeTemp,
-        alone,
-        need: planMemoryBytes(plan),
-        queuedAt: performance.now(),
-        resolve,
-        reject,
-      });
-      this.#dispatch();
-    });
-  }
-
-  /**
    * Makes several outputs of one source in one worker: the source is read
    * and decoded once, and each output is made from the decoded pixels (an
    * SVG is rendered at each output's size) and handed back, or stored at
@@ -284,8 +242,8 @@ export class WorkerPool {
    * An output that fails alone (its encode, its destination) is an
    * `{ ok: false }` result and the others go on; a failure of the whole
    * attempt (unreadable source, failed decode, crash, timeout,
-   * {@linkcode JobNotStarted}) rejects, as {@linkcode run} does, and the
-   * outputs already passed to `onOutput` stand. `timeoutMs` bounds the
+   * {@linkcode JobNotStarted}) rejects, and the outputs already passed to
+   * `onOutput` stand. `timeoutMs` bounds the
    * decode and first output, then each next output again: a task of n
    * outputs may take up to n times as long.
    *
@@ -299,8 +257,8 @@ export class WorkerPool {
    */
   runOutputs(
     source: Uint8Array | LocalSource,
-    outputs: OutputTask[],
-    options: OutputsOptions,
+    outputs: OutputOrder[],
+    options: OutputsOptions = {},
   ): Promise<OutputResult[]> {
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     if (outputs.length === 0) return Promise.resolve([]);
@@ -308,17 +266,16 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       const task: Task = {
         id: this.#nextId++,
-        plan: outputs[0].plan,
         bytes,
         readFrom,
-        timeoutMs: options.timeoutMs,
+        timeoutMs: options.timeoutMs ?? this.#options.taskTimeoutMs,
         alone: options.alone ?? false,
         need: Math.max(...outputs.map((output) => planMemoryBytes(output.plan))),
         queuedAt: performance.now(),
         outputs,
         results: [],
         onOutput: options.onOutput,
-        resolve: () => resolve(task.results!),
+        resolve: () => resolve(task.results),
         reject,
       };
       this.#queue.push(task);
@@ -423,7 +380,7 @@ export class WorkerPool {
   /** One output of the running task, handed off: passed on at once, and the next output gets its own time. */
   #output(slot: Slot, reply: Extract<WorkReply, { type: "output" | "outputFailed" }>): void {
     const task = slot.tasks[0];
-    if (!task?.results || task.id !== reply.id || reply.index !== task.results.length) {
+    if (!task || task.id !== reply.id || reply.index !== task.results.length) {
       this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
       return;
     }
@@ -456,10 +413,8 @@ export class WorkerPool {
     if (reply.type === "returned") {
       // Handed back unrun by a retiring worker: first in line again.
       task.bytes = reply.bytes;
-      if (task.results) task.results = [];
+      task.results = [];
       this.#queue.unshift(task);
-    } else if (reply.type === "unwritable") {
-      task.reject(new ImgserveError("DESTINATION_NOT_WRITABLE", reply.message));
     } else if (reply.type === "unreadable") {
       // The name crossed the worker boundary as a plain string.
       task.reject(new ImgserveError(isErrorName(reply.code) ? reply.code : "PROCESSING_FAILED", reply.message));
@@ -473,10 +428,10 @@ export class WorkerPool {
           ? new ImgserveError(reply.code, reply.message)
           : new ImgserveError("DECODE_FAILED", `the image could not be processed: ${reply.message}`),
       );
-    } else if (task.results && task.results.length !== task.outputs!.length) {
+    } else if (task.results.length !== task.outputs.length) {
       task.reject(new ImgserveError("WORKER_CRASHED", "the image worker left outputs unmade"));
     } else {
-      task.resolve({ bytes: new Uint8Array(reply.bytes), times: reply.times });
+      task.resolve();
     }
     if (slot.tasks.length > 0) this.#startTimer(slot);
     else if (slot.retiring) this.#retire(slot);
@@ -543,7 +498,7 @@ export class WorkerPool {
    * time: an SVG's render time only starts once the worker says its render
    * process has it, and the process may still be starting.
    */
-  #startTimer(slot: Slot, extraMs = slot.tasks[0].plan.op === "rasterize" ? RENDERER_START_MS : 0): void {
+  #startTimer(slot: Slot, extraMs = slot.tasks[0].outputs[0].plan.op === "rasterize" ? RENDERER_START_MS : 0): void {
     const task = slot.tasks[0];
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
@@ -573,9 +528,9 @@ export class WorkerPool {
         slot.tasks.push(task);
         slot.heaviest = Math.max(slot.heaviest, task.need);
         if (held === 0) this.#startTimer(slot);
-        const { id, plan, bytes, readFrom, writeTo, writeTemp, outputs } = task;
+        const { id, bytes, readFrom, outputs } = task;
         slot.worker.postMessage(
-          { type: "run", id, plan, bytes, readFrom, writeTo, writeTemp, outputs } satisfies WorkRequest,
+          { type: "run", id, bytes, readFrom, outputs } satisfies WorkRequest,
           bytes ? [bytes] : [],
         );
       }

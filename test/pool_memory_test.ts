@@ -1,9 +1,11 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
-import { coverCrop, type Plan } from "../src/job/plan.ts";
+import { coverCrop } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
-import { budgeted } from "../workers/memory.ts";
+import { budgeted } from "../protocol/memory.ts";
 import { serve, tempDir } from "./helpers/server.ts";
+import { runOne } from "./helpers/pools.ts";
 
 const MiB = 1024 * 1024;
 
@@ -63,8 +65,8 @@ Deno.test("a worker over its memory budget is replaced between jobs: no job fail
   let recycledWhenSecondDone = -1;
   // Both go to the one worker at once: the second is sent ahead, so the worker must hand it back.
   const [first, second] = await Promise.all([
-    pool.run(large.plan, large.bytes),
-    pool.run(small.plan, small.bytes).then((result) => {
+    runOne(pool, large.plan, large.bytes),
+    runOne(pool, small.plan, small.bytes).then((result) => {
       recycledWhenSecondDone = pool.recycled;
       return result;
     }),
@@ -145,11 +147,11 @@ function grownMiB(pool: WorkerPool): number[] {
 Deno.test("heavy jobs stay on the worker that has run one: the other worker stays small", async () => {
   const [large, small] = [await largePng(), await smallPng()];
   await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
-  await pool.run(large.plan, large.bytes);
+  await runOne(pool, large.plan, large.bytes);
   // Both workers idle: the small job takes the first, and the large one would have taken the other.
   const sources = [await smallPng(), await largePng(), await smallPng(), await smallPng()];
   const results = await Promise.all(
-    sources.map((source, i) => pool.run(i === 1 ? large.plan : small.plan, source.bytes)),
+    sources.map((source, i) => runOne(pool, i === 1 ? large.plan : small.plan, source.bytes)),
   );
   for (const result of results) {
     const image = await decode(result.bytes);
@@ -166,7 +168,7 @@ Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker 
   await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
   // Sixteen decodes of 10 MP take one worker well over the 2 s wait, so the idle one must step in.
   const results = await Promise.all(
-    Array.from({ length: 16 }, async () => pool.run(large.plan, (await largePng()).bytes)),
+    Array.from({ length: 16 }, async () => runOne(pool, large.plan, (await largePng()).bytes)),
   );
   for (const result of results) {
     const image = await decode(result.bytes);

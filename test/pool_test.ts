@@ -1,10 +1,11 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "./helpers/images.ts";
 import { ImgserveError } from "../src/errors.ts";
-import { coverCrop, type Plan } from "../src/job/plan.ts";
+import { coverCrop } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { tempDir } from "./helpers/server.ts";
-import { crashingPool } from "./helpers/pools.ts";
+import { crashingPool, runOne } from "./helpers/pools.ts";
 
 /** A resize plan for a 60x30 PNG: red|green|blue thirds. */
 function planFor(width: number, height: number): Plan {
@@ -29,7 +30,7 @@ Deno.test("one worker given several jobs at once runs them all, in order, each w
   const sizes = [10, 11, 12, 13, 14];
   const finished: number[] = [];
   const results = await Promise.all(sizes.map(async (width) => {
-    const result = await pool.run(planFor(width, 10), await source());
+    const result = await runOne(pool, planFor(width, 10), await source());
     finished.push(width);
     return result;
   }));
@@ -45,8 +46,8 @@ Deno.test("a job that fails hands the one sent ahead back, and it runs on the fr
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const corrupt = undecodablePng(await source());
   const [bad, good] = await Promise.allSettled([
-    pool.run(planFor(20, 10), corrupt),
-    pool.run(planFor(20, 10), await source()),
+    runOne(pool, planFor(20, 10), corrupt),
+    runOne(pool, planFor(20, 10), await source()),
   ]);
   assertEquals(bad.status, "rejected");
   assertEquals(((bad as PromiseRejectedResult).reason as ImgserveError).code, 601);
@@ -61,15 +62,15 @@ Deno.test("a job that fails hands the one sent ahead back, and it runs on the fr
 Deno.test("a crash fails the job sent ahead as transient, so the runner tries it again", async () => {
   await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
-    pool.run(planFor(13, 10), await source()),
-    pool.run(planFor(20, 10), await source()),
+    runOne(pool, planFor(13, 10), await source()),
+    runOne(pool, planFor(20, 10), await source()),
   ]);
   const crashError = (crash as PromiseRejectedResult).reason as ImgserveError;
   const aheadError = (ahead as PromiseRejectedResult).reason as ImgserveError;
   assertEquals([crashError.code, aheadError.code], [602, 602]);
   assert(aheadError.transient, "the innocent job is retried");
   assert(/before it reached this job/.test(aheadError.message), aheadError.message);
-  const after = await pool.run(planFor(20, 10), await source());
+  const after = await runOne(pool, planFor(20, 10), await source());
   assertEquals((await decode(after.bytes)).width, 20);
 });
 
@@ -82,16 +83,16 @@ Deno.test("a worker reads a local source itself; one it cannot read fails with t
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   // Twice: the second read reuses the worker's buffer.
   for (const width of [20, 12]) {
-    const result = await pool.run(planFor(width, 10), local);
+    const result = await runOne(pool, planFor(width, 10), local);
     const image = await decode(result.bytes);
     assertEquals([image.width, image.height], [width, 10]);
     assert(near(pixel(image, Math.floor(width / 2), 5), GREEN), "the centre third is green");
     assert(result.times.read >= 0, "the read is timed");
   }
-  const gone = await pool.run(planFor(20, 10), { ...local, path: `${path}.missing` }).catch((e) => e);
+  const gone = await runOne(pool, planFor(20, 10), { ...local, path: `${path}.missing` }).catch((e) => e);
   assert(gone instanceof ImgserveError);
   assertEquals(gone.code, 202);
-  const swapped = await pool.run(planFor(20, 10), { ...local, ino: local.ino + 1 }).catch((e) => e);
+  const swapped = await runOne(pool, planFor(20, 10), { ...local, ino: local.ino + 1 }).catch((e) => e);
   assertEquals([swapped.code, swapped.transient], [209, true]);
   assertEquals(pool.replaced, 0);
 });
@@ -118,7 +119,10 @@ Deno.test("a job over its time stops its worker's thread at the next stage, and 
     }).map((t) => t.name);
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 300 });
   const [overrun] = workerThreads();
-  const [first, ahead] = await Promise.allSettled([pool.run(plan, noise.slice()), pool.run(plan, noise.slice())]);
+  const [first, ahead] = await Promise.allSettled([
+    runOne(pool, plan, noise.slice()),
+    runOne(pool, plan, noise.slice()),
+  ]);
   assertEquals(((first as PromiseRejectedResult).reason as ImgserveError).code, 603);
   assertEquals(((ahead as PromiseRejectedResult).reason as ImgserveError).code, 602);
   // Deno's terminate() alone left this thread running both whole jobs: about 24 s on a busy 2-core machine.

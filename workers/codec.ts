@@ -1,87 +1,24 @@
 /**
  * The worker: loads the WASM codecs once, then answers
- * {@linkcode WorkRequest} messages with {@linkcode WorkReply} messages.
+ * the pool's messages (protocol/work.ts), one task at a time.
  * Image bytes travel as transferred ArrayBuffers both ways.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { Plan } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { plainFailure } from "./ops/failure.ts";
-import { resizeOp } from "./ops/resize.ts";
 import { Renderer } from "./renderer.ts";
 import { setDefaultCmykProfile } from "./ops/colour.ts";
-import { StageTimer, type StageTimes } from "./ops/timer.ts";
-import { type CodecModules, initCodecs } from "./wasm.ts";
-import { readLocalSource, storeResult } from "./local_io.ts";
-import { ownBuffer } from "../src/bytes.ts";
-import type { LocalSource } from "../src/transport/mod.ts";
+import { StageTimer } from "./ops/timer.ts";
+import type { LocalSource, OutputOrder, RunRequest, WorkReply, WorkRequest } from "../protocol/work.ts";
+import { initCodecs } from "./wasm.ts";
+import { readLocalSource } from "./local_io.ts";
 import { ImgserveError } from "../src/errors.ts";
-import { makeOutputs, type OutputOrder } from "./outputs.ts";
-import { budgeted, trackWasmMemories, wasmMemoryBytes, type WorkerMemory } from "./memory.ts";
+import { makeOutputs } from "./outputs.ts";
+import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
+import { budgeted, type WorkerMemory } from "../protocol/memory.ts";
 import { release } from "./ops/release.ts";
-
-/** Messages the pool sends. */
-export type WorkRequest =
-  | {
-    type: "init";
-    fontDirs: string[];
-    modules: CodecModules;
-    /** Start a render process at once rather than on the first SVG. */
-    warmRenderer: boolean;
-    /** An Int32Array's buffer; the pool sets its first element when it ends this worker. */
-    stop: SharedArrayBuffer;
-    /** The standard CMYK profile for CMYK JPEGs that carry none. */
-    cmykProfile?: Uint8Array;
-    /** Bytes of WebAssembly memory plus kept buffers this worker may hold between jobs (`--worker-memory`). */
-    memoryBudget?: number;
-  }
-  | {
-    type: "run";
-    id: number;
-    plan: Plan;
-    /** The source's bytes, or where to read them (a checked local file). */
-    bytes?: ArrayBuffer;
-    readFrom?: LocalSource;
-    /** A checked local path: store the result there and send back no bytes. */
-    writeTo?: string;
-    /** The job's own temporary name beside `writeTo`. */
-    writeTemp?: string;
-    /**
-     * Several outputs from one decode (`plan` is the first one's): each is
-     * answered by an `output` or `outputFailed` reply, in order, then `done`
-     * with no bytes.
-     */
-    outputs?: OutputOrder[];
-  };
-
-/** Messages the worker answers with. */
-export type WorkReply =
-  | { type: "ready" }
-  /** What this worker holds: sent before "ready" and after each job's reply. */
-  | { type: "memory"; memory: WorkerMemory }
-  /** This worker's render process started (alive) or ended; the pool kills it with the worker. */
-  | { type: "renderer"; pid: number; alive: boolean }
-  /** The render process is up and has the job's SVG: its render time starts now. */
-  | { type: "rendering"; id: number }
-  | { type: "done"; id: number; bytes: ArrayBuffer; times: StageTimes }
-  /**
-   * `sound`: the failure was in the render process, or imgserve's own
-   * checks refused the source (a limit before any codec ran, or damage after
-   * a clean decode), so this worker's codecs are fine and it goes on.
-   * `code`: that ImgserveError's name (else the job fails 601).
-   */
-  | { type: "failed"; id: number; message: string; sound: boolean; code?: string }
-  /** The result was made but could not be stored at `writeTo`; the codecs are fine. */
-  | { type: "unwritable"; id: number; message: string }
-  /** The local source could not be read (an ImgserveError's name); the codecs are fine. */
-  | { type: "unreadable"; id: number; code: string; message: string }
-  /** One output of a task with `outputs`: its bytes, or none when it was stored at its `writeTo`. */
-  | { type: "output"; id: number; index: number; bytes: ArrayBuffer; size: number; times: StageTimes }
-  /** One output of a task with `outputs` failed alone (an ImgserveError's name); `sound` as for `failed`. */
-  | { type: "outputFailed"; id: number; index: number; code: string; message: string; sound: boolean }
-  /** Not run: after a failure this worker runs nothing more. */
-  | { type: "returned"; id: number; bytes?: ArrayBuffer };
 
 let renderer: Renderer | undefined;
 /** Set by the pool when it gives this worker up: the job stops at its next stage, nothing more is run. */
@@ -123,20 +60,6 @@ function read(source: LocalSource): Uint8Array {
   return readLocalSource(source, sourceBuffer);
 }
 
-async function run(
-  id: number,
-  plan: Plan,
-  bytes: Uint8Array,
-  timer: StageTimer,
-): Promise<{ bytes: ArrayBuffer; times: StageTimes }> {
-  if (plan.op === "resize") return { bytes: await resizeOp(bytes, plan, timer), times: timer.times };
-  // SVGs render in a process of their own, which can be stopped (see render_process.ts).
-  const result = await renderer!.render(plan, bytes, () => {
-    self.postMessage({ type: "rendering", id } satisfies WorkReply);
-  });
-  return { bytes: ownBuffer(result.bytes), times: { ...timer.times, ...result.times } };
-}
-
 self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   const message = event.data;
   if (message.type === "init") {
@@ -156,7 +79,7 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
   line = line.then(() => runJob(message)).then(reportMemory);
 };
 
-async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<void> {
+async function runJob(message: RunRequest): Promise<void> {
   if (stopped()) return;
   if (retiring) {
     const { bytes } = message;
@@ -175,40 +98,13 @@ async function runJob(message: Extract<WorkRequest, { type: "run" }>): Promise<v
     return;
   }
   try {
-    await runSource(message, bytes, timer);
+    await runOutputs(message.id, message.outputs, bytes, timer);
   } finally {
     if (bytes.buffer !== sourceBuffer.buffer) release(bytes);
   }
 }
 
-async function runSource(
-  message: Extract<WorkRequest, { type: "run" }>,
-  bytes: Uint8Array,
-  timer: StageTimer,
-): Promise<void> {
-  if (message.outputs) return await runOutputs(message.id, message.outputs, bytes, timer);
-  let result;
-  try {
-    result = await run(message.id, message.plan, bytes, timer);
-  } catch (err) {
-    reportFailure(message.id, message.plan, err);
-    return;
-  }
-  if (message.writeTo !== undefined) {
-    try {
-      result = {
-        bytes: new ArrayBuffer(0),
-        times: storeResult(message.writeTo, message.writeTemp, result.bytes, result.times),
-      };
-    } catch (err) {
-      self.postMessage({ type: "unwritable", id: message.id, message: (err as Error).message } satisfies WorkReply);
-      return;
-    }
-  }
-  self.postMessage({ type: "done", id: message.id, ...result } satisfies WorkReply, [result.bytes]);
-}
-
-/** Each output is posted as it is made; a failure of the whole source is answered as a single job's. */
+/** Each output is posted as it is made, then `done`; a failure of the whole source is answered by `failed`. */
 async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array, timer: StageTimer): Promise<void> {
   const rendering = () => self.postMessage({ type: "rendering", id } satisfies WorkReply);
   try {
@@ -226,7 +122,7 @@ async function runOutputs(id: number, outputs: OutputOrder[], bytes: Uint8Array,
     reportFailure(id, outputs[0].plan, err);
     return;
   }
-  self.postMessage({ type: "done", id, bytes: new ArrayBuffer(0), times: {} } satisfies WorkReply);
+  self.postMessage({ type: "done", id } satisfies WorkReply);
 }
 
 function reportFailure(id: number, plan: Plan, err: unknown): void {

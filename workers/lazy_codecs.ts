@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { LazyModules } from "../protocol/work.ts";
 import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
 import avifDecFactory from "@jsquash/avif/codec/dec/avif_dec.js";
@@ -15,18 +16,6 @@ import type { EncodeOptions as WebpOptions } from "@jsquash/webp/codec/enc/webp_
 import type { EncodeOptions as AvifOptions } from "@jsquash/avif/codec/enc/avif_enc.d.ts";
 import instantiateLcms from "lcms-wasm/dist/lcms.js";
 import type { Pixels } from "./ops/pixels.ts";
-
-/** Compiled modules of the optional codecs. */
-export interface LazyModules {
-  webpDec: WebAssembly.Module;
-  webpEnc: WebAssembly.Module;
-  avifDec: WebAssembly.Module;
-  avifEnc: WebAssembly.Module;
-  gif: WebAssembly.Module;
-  bmp: WebAssembly.Module;
-  /** LittleCMS, for embedded ICC profiles and CMYK. */
-  lcms: WebAssembly.Module;
-}
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   return await WebAssembly.compile(await Deno.readFile(new URL(import.meta.resolve(specifier))));

@@ -9,11 +9,10 @@
 import { ImgserveError } from "../src/errors.ts";
 import { openRegularFile, readError, replaceThroughTemp, writeNew } from "../src/transport/local_file.ts";
 import { tempPathFor } from "../src/transport/keep.ts";
-import type { LocalSource } from "../src/transport/mod.ts";
+import type { LocalSource, StageTimes } from "../protocol/work.ts";
 import { dirname } from "../src/paths.ts";
 import { closeSync, readSync } from "node:fs";
 import { release } from "./ops/release.ts";
-import type { StageTimes } from "./ops/timer.ts";
 
 /**
  * Writes a checked path through a temporary file and a rename, in this

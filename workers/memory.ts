@@ -64,25 +64,3 @@ export function wasmMemoryBytes(): number {
   }
   return total;
 }
-
-/** What a worker holds, in bytes, as it reports it after each job. */
-export interface WorkerMemory {
-  /** Its codecs' WebAssembly memories. */
-  wasm: number;
-  /** Buffers it keeps from job to job (the local-source read buffer). */
-  kept: number;
-  /** Its JavaScript heap (V8's heapTotal for this worker). */
-  heap: number;
-  /** Its render process's WebAssembly memory, as that process last said (0 when none runs). */
-  render: number;
-}
-
-/** What `--worker-memory` counts: WebAssembly memories plus kept buffers. */
-export function budgeted(memory: WorkerMemory): number {
-  return memory.wasm + memory.kept;
-}
-
-/** Everything a worker holds: its budgeted memory, its JS heap and its render process's WebAssembly memory. */
-export function heldBytes(memory: WorkerMemory): number {
-  return memory.wasm + memory.kept + memory.heap + memory.render;
-}

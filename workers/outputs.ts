@@ -5,32 +5,15 @@
  *
  * @module
  */
-import type { Plan } from "../src/job/plan.ts";
-import type { ErrorName } from "../src/errors.ts";
+import type { MadeOutput, OutputOrder, StageTimes } from "../protocol/work.ts";
 import { storeResult } from "./local_io.ts";
 import { ownBuffer } from "../src/bytes.ts";
 import { encodeResult } from "./ops/encode.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { decodeSource, scaleFor } from "./ops/resize.ts";
-import { StageTimer, type StageTimes } from "./ops/timer.ts";
+import { StageTimer } from "./ops/timer.ts";
 import type { Renderer } from "./renderer.ts";
 import { release } from "./ops/release.ts";
-
-/** One output to make, and the checked local path the worker stores it at, if any. */
-export interface OutputOrder {
-  plan: Plan;
-  writeTo?: string;
-  /** The job's own temporary name beside `writeTo`. */
-  writeTemp?: string;
-}
-
-/**
- * One output made (its bytes, empty once stored at `writeTo`) or failed
- * alone; `sound` is false when a codec failed and its memory is suspect.
- */
-export type MadeOutput =
-  | { ok: true; bytes: ArrayBuffer; size: number; times: StageTimes }
-  | { ok: false; code: ErrorName; message: string; sound: boolean };
 
 /** What making outputs needs from its worker. */
 export interface OutputContext {

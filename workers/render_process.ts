@@ -12,7 +12,7 @@
  */
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
-import type { Plan } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
@@ -21,9 +21,7 @@ import { type FontSet, rasterizeOp, renderSvg, svgText } from "./ops/rasterize.t
 import { encodeResult } from "./ops/encode.ts";
 import { StageTimer } from "./ops/timer.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
-import type { RenderReply, RenderRequest } from "./render_protocol.ts";
-
-export { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
+import type { RenderReply, RenderRequest } from "../protocol/render.ts";
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;
@@ -67,32 +65,7 @@ export async function serveRenders(): Promise<void> {
   await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});
   await writeFrame<RenderReply>(out, { type: "ready", memory: wasmMemoryBytes() });
   for (let frame = await frames.next(); frame; frame = await frames.next()) {
-    if (frame.head.type === "renderOutputs") {
-      await renderOutputs(frame.body, frame.head.plans, fonts, out);
-      continue;
-    }
-    if (frame.head.type !== "render") continue;
-    const timer = new StageTimer();
-    let bytes: ArrayBuffer;
-    try {
-      bytes = await rasterizeOp(frame.body, frame.head.plan, fonts, timer);
-    } catch (err) {
-      // resvg refuses bad SVGs with an error and stays sound; a panic or a memory failure leaves it suspect.
-      const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError || !(err instanceof Error);
-      await writeFrame<RenderReply>(out, {
-        type: "failed",
-        message: plainFailure(err, "svg", frame.head.plan.width * frame.head.plan.height * 4),
-        fatal,
-        memory: wasmMemoryBytes(),
-      });
-      if (fatal) Deno.exit(1);
-      continue;
-    }
-    await writeFrame<RenderReply>(
-      out,
-      { type: "done", times: timer.times, memory: wasmMemoryBytes() },
-      new Uint8Array(bytes),
-    );
+    if (frame.head.type === "renderOutputs") await renderOutputs(frame.body, frame.head.plans, fonts, out);
   }
 }
 
@@ -137,7 +110,7 @@ async function renderOutputs(
     made++;
     await writeFrame<RenderReply>(out, { type: "output", index, times: timer.times }, new Uint8Array(bytes));
   }
-  await writeFrame<RenderReply>(out, { type: "done", times: {}, memory: wasmMemoryBytes() });
+  await writeFrame<RenderReply>(out, { type: "done", memory: wasmMemoryBytes() });
 }
 
 if (import.meta.main) await serveRenders();

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { Plan } from "../src/job/plan.ts";
+import type { Plan } from "../protocol/plan.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
-import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "./render_protocol.ts";
-import type { StageTimes } from "./ops/timer.ts";
+import { RENDER_COMMAND, type RenderReply, type RenderRequest } from "../protocol/render.ts";
+import type { StageTimes } from "../protocol/work.ts";
 
 /** Largest encoded result taken back from the render process. */
 const MAX_RESULT = 2 * 1024 * 1024 * 1024 - 1;
@@ -59,29 +59,6 @@ export class Renderer {
   /** Starts the process now, so the first SVG does not wait for it. */
   warm(): Promise<void> {
     return this.#start().ready;
-  }
-
-  /**
-   * Renders and encodes one SVG; throws with a plain sentence on failure.
-   * `started` is called once the process is up and the SVG goes to it.
-   */
-  async render(plan: Plan, svg: Uint8Array, started: () => void): Promise<{ bytes: Uint8Array; times: StageTimes }> {
-    const running = this.#start();
-    let reply;
-    try {
-      await running.ready;
-      started();
-      await writeFrame<RenderRequest>(running.writer, { type: "render", plan }, svg);
-      reply = await running.frames.next();
-      if (reply && "memory" in reply.head) this.memory = reply.head.memory ?? this.memory;
-    } catch (err) {
-      this.#stop(running);
-      throw err;
-    }
-    if (reply?.head.type === "done") return { bytes: reply.body, times: reply.head.times };
-    // An SVG refused cleanly leaves the process sound, for the next one; anything else ends it.
-    if (reply?.head.type !== "failed" || reply.head.fatal) this.#stop(running);
-    throw new Error(reply?.head.type === "failed" ? reply.head.message : "the SVG renderer stopped unexpectedly");
   }
 
   /**
@@ -141,7 +118,7 @@ export class Renderer {
       if (reply?.head.type !== "ready") throw new Error("the SVG renderer did not start");
       this.memory = reply.head.memory ?? 0;
     })();
-    ready.catch(() => {}); // awaited by render(); a failed start is reported there
+    ready.catch(() => {}); // awaited by renderOutputs(); a failed start is reported there
     const running = { child, frames, writer, ready };
     this.#running = running;
     child.status.then(() => {

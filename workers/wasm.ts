@@ -5,24 +5,14 @@
  *
  * @module
  */
+import type { CodecModules } from "../protocol/work.ts";
 import { init as initJpegDecode } from "@jsquash/jpeg/decode.js";
 import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
-import { compileLazyCodecs, type LazyModules, setLazyModules } from "./lazy_codecs.ts";
+import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { noteJpegWarning } from "./ops/damage.ts";
-
-/** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
-export interface CodecModules {
-  jpegDec: WebAssembly.Module;
-  jpegEnc: WebAssembly.Module;
-  /** libjpeg-turbo, for JPEG decoding at reduced scale. */
-  jpegScaled: WebAssembly.Module;
-  png: WebAssembly.Module;
-  /** WebP, AVIF, GIF, BMP: instantiated on first use. */
-  lazy: LazyModules;
-}
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   const bytes = await Deno.readFile(new URL(import.meta.resolve(specifier)));

@@ -7,7 +7,7 @@
  * @module
  */
 import { ImgserveError } from "../errors.ts";
-import type { ImageHeader } from "./header.ts";
+import type { ImageHeader } from "../../protocol/plan.ts";
 
 /** Stops reading: the prefix is too short (`short`) or the file is not what it claims. */
 type Short = () => never;

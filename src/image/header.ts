@@ -10,22 +10,7 @@ import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container
 import { isStartOfFrame, walkJpegSegments } from "./jpeg_segments.ts";
 import { assertFewScans } from "./decode_limits.ts";
 import { PNG_SIGNATURE } from "./png_file.ts";
-
-/** The formats imgserve reads. */
-export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
-
-/** What the header says. `width`/`height` are as displayed (orientation applied). */
-export interface ImageHeader {
-  format: SourceFormat;
-  width: number;
-  height: number;
-  /** EXIF orientation 1-8 (JPEG's EXIF tag, AVIF's irot/imir; 1 when absent). */
-  orientation: number;
-  /** Whether the image may have transparent pixels. */
-  hasAlpha: boolean;
-  /** Progressive JPEGs: DCT coefficients per pixel held while decoding (see `coefficientSamples`). */
-  progressiveSamples?: number;
-}
+import type { ImageHeader } from "../../protocol/plan.ts";
 
 /**
  * DCT coefficients per pixel a progressive JPEG keeps while it decodes (its

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { OutputFormat } from "../job/request.ts";
+import type { OutputFormat } from "../../protocol/plan.ts";
 import { flatAvif } from "./placeholder_avif.ts";
 import { concat } from "../bytes.ts";
 import { PngColour, pngFile } from "./png_file.ts";

@@ -19,7 +19,8 @@ import {
 import { boundedDownload } from "../transport/deadline.ts";
 import type { JobWrite } from "../transport/keep.ts";
 import type { Journal } from "./journal.ts";
-import { contentTypeOf, type Plan } from "./plan.ts";
+import { contentTypeOf } from "./plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** The server's parts a job runs with. */

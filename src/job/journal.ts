@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { JobArgs, Operation } from "./request.ts";
-import type { Plan } from "./plan.ts";
+import type { JobArgs } from "./request.ts";
+import type { Operation, Plan } from "../../protocol/plan.ts";
 import type { PlaceholderDigest } from "./originals.ts";
 import { dirname } from "../paths.ts";
 import { ImgserveError } from "../errors.ts";

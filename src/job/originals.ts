@@ -13,7 +13,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { LocalSource, TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
+import type { TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
+import type { LocalSource } from "../../protocol/work.ts";
 import { fileKey } from "../transport/file.ts";
 import { ImgserveError } from "../errors.ts";
 import { readAtMost } from "../streams.ts";

@@ -8,7 +8,7 @@
  */
 import type { PlaceholderDigest } from "./originals.ts";
 import type { JobRecord, OutputRecord, OutputState, StoredError } from "./journal.ts";
-import type { Plan } from "./plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "./request.ts";
 import { parseDestination } from "./template.ts";
 

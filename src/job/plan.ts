@@ -4,35 +4,9 @@
  *
  * @module
  */
-import type { ImageHeader } from "../image/header.ts";
 import { ImgserveError } from "../errors.ts";
-import type { FailOn, JobArgs, Operation, OutputFormat, ResizeMode } from "./request.ts";
-
-/** A rectangle in source pixels (after orientation). */
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** Everything a worker needs to make the result. */
-export interface Plan {
-  op: Operation;
-  source: ImageHeader;
-  width: number;
-  height: number;
-  format: OutputFormat;
-  /** The encoder's quality (JPEG, WebP, AVIF). */
-  quality: number;
-  /** WebP: encode losslessly. */
-  lossless?: boolean;
-  mode: ResizeMode;
-  /** The part of the source that is scaled to width x height. */
-  crop: Rect;
-  /** What a damaged source does: the same in every output of a job (absent: "warning"). */
-  failOn?: FailOn;
-}
+import type { JobArgs } from "./request.ts";
+import type { ImageHeader, Operation, OutputFormat, Plan, Rect } from "../../protocol/plan.ts";
 
 /** The widest WebP result (libwebp's limit), and so the default `--max-side`. */
 export const WEBP_MAX_SIDE = 16383;

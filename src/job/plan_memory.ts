@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../errors.ts";
 import { planMemoryBytes } from "../../workers/ops/plan_memory.ts";
-import type { Plan } from "./plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 
 const MiB = 1024 * 1024;
 

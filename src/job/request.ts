@@ -7,18 +7,7 @@
  */
 import { ImgserveError } from "../errors.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
-
-/** The operations imgserve runs. */
-export type Operation = "resize" | "rasterize";
-/** Output formats. */
-export type OutputFormat = "png" | "jpeg" | "webp" | "avif";
-/** How a resize fills a width x height box. */
-export type ResizeMode = "cover" | "fit" | "stretch";
-/**
- * What a damaged source does to the job, named as sharp names it:
- * `"warning"` fails it, `"none"` takes whatever of the image could be decoded.
- */
-export type FailOn = "none" | "warning";
+import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
 
 /** The checked `args` of a job. */
 export interface JobArgs {

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { LocalSource } from "../transport/mod.ts";
+import type { LocalSource } from "../../protocol/work.ts";
 import { readAll } from "../transport/mod.ts";
 import { downloadSource, type TransferContext, transferOptions } from "./context.ts";
 import { type PlaceholderDigest, refusePlaceholder } from "./originals.ts";
-import type { Plan } from "./plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 
 /** A source download under way: the stream, and the chunks already read from it. */
 export interface Download {

@@ -8,13 +8,8 @@
 import { ImgserveError } from "../errors.ts";
 import { type FileRoots, within } from "../security/files.ts";
 import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
-import {
-  checkDeclaredSize,
-  type LocalSource,
-  type TransferOptions,
-  type Transport,
-  type TransportSetup,
-} from "./mod.ts";
+import { checkDeclaredSize, type TransferOptions, type Transport, type TransportSetup } from "./mod.ts";
+import type { LocalSource } from "../../protocol/work.ts";
 import { notRegular, openRegularFile, readError, removeIfThere, replaceThroughTemp, writeNew } from "./local_file.ts";
 import { closeSync, read, readSync } from "node:fs";
 import { beside, dirname } from "../paths.ts";

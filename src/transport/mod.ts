@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { LocalSource } from "../../protocol/work.ts";
 import { ImgserveError } from "../errors.ts";
 import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "./keep.ts";
@@ -161,16 +162,6 @@ export interface Transport {
    * Throws what `read` would (not found, outside the roots, too large).
    */
   localSource?(url: URL, options: TransferOptions): LocalSource;
-}
-
-/** A checked local source file, as a worker may read it. */
-export interface LocalSource {
-  path: string;
-  /** Device and inode seen when it was checked: the worker reads that file or none. */
-  dev: number;
-  ino: number;
-  /** Bytes to read: the size it had when checked. */
-  size: number;
 }
 
 /** What a server gives each transport it makes; a transport takes what it needs. */

@@ -8,7 +8,8 @@ import decodePng from "@jsquash/png/decode.js";
 import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
-import { readHeader, type SourceFormat } from "../../src/image/header.ts";
+import { readHeader } from "../../src/image/header.ts";
+import type { SourceFormat } from "../../protocol/plan.ts";
 import { pngChunk } from "../../src/image/png_file.ts";
 import { concat } from "../../src/bytes.ts";
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { type JobRecord, Journal, type SingleOutputRecord } from "../../src/job/journal.ts";
-import type { Plan } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import { tempDir } from "../helpers/server.ts";
 import { ImgserveError } from "../../src/errors.ts";
 

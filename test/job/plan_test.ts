@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../src/errors.ts";
 import { planJob } from "../../src/job/plan.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
-import type { ImageHeader } from "../../src/image/header.ts";
+import type { ImageHeader } from "../../protocol/plan.ts";
 
 const source: ImageHeader = { format: "jpeg", width: 3000, height: 1000, orientation: 1, hasAlpha: false };
 const plan = (args: Record<string, unknown>, header = source, operationType = "resize") => {

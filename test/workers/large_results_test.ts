@@ -3,11 +3,13 @@ import { BLUE, decode, GREEN, jpeg, near, pixel, png, RED, type Rgba, thirds } f
 import { resizeJob } from "../helpers/jobs.ts";
 import { serve, tempDir, testConfig } from "../helpers/server.ts";
 import { readHeader } from "../../src/image/header.ts";
-import { type Plan, planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
 import { WorkerPool } from "../../src/pool.ts";
-import { budgeted, type WorkerMemory } from "../../workers/memory.ts";
+import { budgeted, type WorkerMemory } from "../../protocol/memory.ts";
 import { planMemoryBytes } from "../../workers/ops/plan_memory.ts";
+import { runOne } from "../helpers/pools.ts";
 
 const MiB = 1024 * 1024;
 
@@ -106,7 +108,7 @@ Deno.test("an admitted job's worker holds no more than the 508 check estimated",
     const plan = planFor(bytes, args);
     await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
     const fresh = budgeted(pool.fresh!);
-    const result = await pool.run(plan, bytes.slice());
+    const result = await runOne(pool, plan, bytes.slice());
     assertThirds(await decode(result.bytes));
     const held = budgeted(pool.memory[0]);
     const estimate = fresh + planMemoryBytes(plan);

@@ -4,14 +4,16 @@
  * at a time; one output failing alone leaves the others made.
  */
 import { readHeader } from "../../src/image/header.ts";
-import { type Plan, planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
-import { JobNotStarted, type OutputResult, type OutputTask, WorkerPool } from "../../src/pool.ts";
+import { JobNotStarted, type OutputResult, WorkerPool } from "../../src/pool.ts";
+import type { OutputOrder } from "../../protocol/work.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { BLUE, decode, GREEN, near, pixel, png, RED, thirds, undecodablePng } from "../helpers/images.ts";
 import type { ImgserveError } from "../../src/errors.ts";
 import { tempDir } from "../helpers/server.ts";
-import { crashingPool } from "../helpers/pools.ts";
+import { crashingPool, runOne } from "../helpers/pools.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
@@ -66,7 +68,7 @@ Deno.test("three outputs of one photo match the same three made by single jobs, 
   assertEquals(handed, [0, 1, 2]);
   for (const [i, plan] of plans.entries()) {
     const multi = made(results[i]);
-    const single = (await pool.run(plan, bytes.slice())).bytes;
+    const single = (await runOne(pool, plan, bytes.slice())).bytes;
     assertEquals(formatOf(multi), plan.format);
     const [a, b] = [await decode(multi), await decode(single)];
     assertEquals([a.width, a.height], [plan.width, plan.height]);
@@ -90,7 +92,7 @@ Deno.test("an output whose destination cannot be written fails alone; the others
   await Deno.writeTextFile(`${root}/blocked`, "a file where a folder should be");
   const bytes = await Deno.readFile(PHOTO);
   const [large, card, thumb] = threeOutputs(bytes);
-  const outputs: OutputTask[] = [
+  const outputs: OutputOrder[] = [
     { plan: large, writeTo: `${root}/large.jpg` },
     { plan: card, writeTo: `${root}/blocked/card.webp` },
     { plan: thumb, writeTo: `${root}/thumbs/thumb.jpg`, writeTemp: `${root}/thumbs/.thumb.jpg.part` },

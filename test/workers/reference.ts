@@ -6,7 +6,8 @@
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import resize from "@jsquash/resize";
 import { readHeader } from "../../src/image/header.ts";
-import { coverCrop, type Plan } from "../../src/job/plan.ts";
+import { coverCrop } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import { codecs } from "../helpers/images.ts";
 
 /** A resize plan to width x height, cover or fit, for the given JPEG bytes. */

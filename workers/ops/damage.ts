@@ -14,8 +14,7 @@
  * @module
  */
 import { ImgserveError } from "../../src/errors.ts";
-import type { SourceFormat } from "../../src/image/header.ts";
-import type { FailOn } from "../../src/job/request.ts";
+import type { FailOn, SourceFormat } from "../../protocol/plan.ts";
 import { FORMAT_NAMES } from "./failure.ts";
 import { release } from "./release.ts";
 

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { ImageHeader } from "../../src/image/header.ts";
-import type { FailOn } from "../../src/job/request.ts";
+import type { FailOn, ImageHeader } from "../../protocol/plan.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp, NsDecodeError } from "../lazy_codecs.ts";
 import { avifDamage, damaged, webpDamage, zeroPadded } from "./damage.ts";
 import { firstGifFrame } from "./gif_frame.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import encodeJpeg from "@jsquash/jpeg/encode.js";
-import type { Plan } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import { encodeAvif, encodeWebp } from "../lazy_codecs.ts";
 import { encodePng } from "./png.ts";
 import { flattenOnWhite, type Pixels, toImageData } from "./pixels.ts";

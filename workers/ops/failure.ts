@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SourceFormat } from "../../src/image/header.ts";
+import type { SourceFormat } from "../../protocol/plan.ts";
 
 /** The image formats a job reads. */
 type Format = SourceFormat;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SourceFormat } from "../../src/image/header.ts";
+import type { SourceFormat } from "../../protocol/plan.ts";
 import { concat } from "../../src/bytes.ts";
 import { isStartOfFrame, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
 import { MAX_PROFILE_BYTES, profileTooLarge } from "../../src/image/decode_limits.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Rect } from "../../src/job/plan.ts";
+import type { Rect } from "../../protocol/plan.ts";
 import type { Pixels } from "./pixels.ts";
 
 const LOBES = 3;

@@ -10,8 +10,7 @@
  *
  * @module
  */
-import type { Plan } from "../../src/job/plan.ts";
-import type { OutputFormat } from "../../src/job/request.ts";
+import type { OutputFormat, Plan } from "../../protocol/plan.ts";
 import { DECODE_MARGIN } from "./resize.ts";
 import { scaleEighths } from "./jpeg_scaled.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Resvg } from "@resvg/resvg-wasm";
-import type { Plan } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
 import { encodeResult } from "./encode.ts";
 import { withConcreteFamilies } from "../fonts.ts";
 import type { StageTimer } from "./timer.ts";

@@ -6,9 +6,7 @@
  */
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import decodePng from "@jsquash/png/decode.js";
-import type { Plan, Rect } from "../../src/job/plan.ts";
-import type { ImageHeader } from "../../src/image/header.ts";
-import type { FailOn } from "../../src/job/request.ts";
+import type { FailOn, ImageHeader, Plan, Rect } from "../../protocol/plan.ts";
 import { encodeResult } from "./encode.ts";
 import { decodeMore } from "./decode_more.ts";
 import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";

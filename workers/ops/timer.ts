@@ -4,9 +4,7 @@
  *
  * @module
  */
-
-/** Milliseconds spent per stage name. */
-export type StageTimes = Record<string, number>;
+import type { StageTimes } from "../../protocol/work.ts";
 
 /** Thrown before a stage when the job was given up (its worker is being ended). */
 export class Stopped extends Error {

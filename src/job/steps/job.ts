@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { ImageHeader } from "../../image/header.ts";
-import type { LocalSource } from "../../transport/mod.ts";
+import type { ImageHeader } from "../../../protocol/plan.ts";
+import type { LocalSource } from "../../../protocol/work.ts";
 import type { ImgserveError } from "../../errors.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";

@@ -7,7 +7,8 @@
  */
 import { concat } from "../../bytes.ts";
 import { ImgserveError } from "../../errors.ts";
-import { assertSafeSvg, type ImageHeader, NeedMoreBytes, readHeader as parseHeader } from "../../image/header.ts";
+import { assertSafeSvg, NeedMoreBytes, readHeader as parseHeader } from "../../image/header.ts";
+import type { ImageHeader } from "../../../protocol/plan.ts";
 import { readAll } from "../../transport/mod.ts";
 import { downloadSource, type JobContext } from "../context.ts";
 import type { Admission } from "./job.ts";

@@ -1,12 +1,12 @@
 /**
- * What a worker and its render process (`render_process.ts`) say to each
+ * What a codec worker (workers/renderer.ts) and its render process (workers/render_process.ts) say to each
  * other. Apart from that module, so a worker does not load the render
  * process's code, and with it a copy of the bundled fonts.
  *
  * @module
  */
-import type { Plan } from "../src/job/plan.ts";
-import type { StageTimes } from "./ops/timer.ts";
+import type { Plan } from "./plan.ts";
+import type { StageTimes } from "./work.ts";
 
 /** The hidden command that makes a compiled imgserve executable a render process. */
 export const RENDER_COMMAND = "__render";
@@ -18,7 +18,6 @@ export const RENDER_COMMAND = "__render";
  */
 export type RenderRequest =
   | { type: "init"; fontDirs: string[] }
-  | { type: "render"; plan: Plan }
   | { type: "renderOutputs"; plans: Plan[] };
 
 /**
@@ -27,7 +26,7 @@ export type RenderRequest =
  */
 export type RenderReply =
   | { type: "ready"; memory?: number }
-  | { type: "done"; times: StageTimes; memory?: number }
+  | { type: "done"; memory?: number }
   | { type: "failed"; message: string; fatal: boolean; memory?: number }
   /** One output of `renderOutputs`, its encoded bytes in the body. */
   | { type: "output"; index: number; times: StageTimes }
