@@ -17,6 +17,14 @@ function flags(dir: string): string[] {
   return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--lease-ms", "1000", "--workers", "1"];
 }
 
+function statSize(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 function namesIn(folder: string): string[] {
   return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
 }
@@ -44,10 +52,11 @@ Deno.test("SIGKILL during a result write over an existing file: after a restart 
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     id = reply.json.id as string;
     const temp = `${dir.path}/out/.imgserve-${id}.result.tmp`;
-    await pollUntil(() => namesIn(`${dir.path}/out`).includes(`.imgserve-${id}.result.tmp`), {
+    // The name appears when the file is opened, before its bytes: wait for them, as the worker stalls after writing.
+    await pollUntil(() => namesIn(`${dir.path}/out`).includes(`.imgserve-${id}.result.tmp`) && statSize(temp) > 0, {
       timeoutMs: 20_000,
       intervalMs: 10,
-      message: "the result write started",
+      message: "the result written to its temporary file",
     });
     assertEquals(await first.stop("SIGKILL"), 137);
     assert((await Deno.stat(temp)).size > 0);
