@@ -9,6 +9,7 @@
  */
 import { concat } from "../../src/bytes.ts";
 import { crc32, pngChunk } from "../../src/image/png_file.ts";
+import { type PngChunk, walkPngChunks } from "../../src/image/png_chunks.ts";
 import { fourcc } from "./damage.ts";
 
 /** What is wrong with a PNG: `why` in a few words; `cut` when it ends early. */
@@ -17,30 +18,24 @@ export interface PngDamage {
   cut: boolean;
 }
 
-interface Chunk {
-  type: string;
-  /** The data present, which is all of it unless the file was cut inside this chunk. */
-  data: Uint8Array;
-}
-
-/** Walks the chunks up to IEND; each is at least 12 bytes, so at most length / 12 rounds. */
-function walk(bytes: Uint8Array, visit: (chunk: Chunk, crcOk: boolean | undefined) => void): PngDamage | undefined {
+/** Walks the chunks up to IEND, checking each one's CRC; `crcOk` is undefined for a chunk cut short. */
+function walk(bytes: Uint8Array, visit: (chunk: PngChunk, crcOk: boolean | undefined) => void): PngDamage | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let damage: PngDamage | undefined;
-  for (let at = 8;;) {
-    if (at + 8 > bytes.length) return { why: "it ends before its IEND chunk (cut short)", cut: true };
-    const type = fourcc(bytes, at + 4);
-    const end = at + 12 + view.getUint32(at);
+  let ended = false;
+  walkPngChunks(bytes, (chunk) => {
+    const { type, at, end } = chunk;
     if (end > bytes.length) {
-      visit({ type, data: bytes.subarray(Math.min(at + 8, bytes.length)) }, undefined);
-      return { why: `it ends inside its ${type} chunk (cut short)`, cut: true };
+      visit(chunk, undefined);
+      damage = { why: `it ends inside its ${fourcc(bytes, at + 4)} chunk (cut short)`, cut: true };
+      return true;
     }
     const crcOk = crc32(bytes.subarray(at + 4, end - 4)) === view.getUint32(end - 4);
-    if (!crcOk) damage ??= { why: `its ${type} chunk fails its CRC check`, cut: false };
-    visit({ type, data: bytes.subarray(at + 8, end - 4) }, crcOk);
-    if (type === "IEND") return damage;
-    at = end;
-  }
+    if (!crcOk) damage ??= { why: `its ${fourcc(bytes, at + 4)} chunk fails its CRC check`, cut: false };
+    visit(chunk, crcOk);
+    ended = type === "IEND";
+  });
+  return ended || damage?.cut ? damage : { why: "it ends before its IEND chunk (cut short)", cut: true };
 }
 
 /**
