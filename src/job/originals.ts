@@ -18,6 +18,7 @@ import type { LocalSource } from "../../protocol/work.ts";
 import { fileKey } from "../transport/file.ts";
 import { ImgserveError } from "../errors.ts";
 import { readAtMost } from "../streams.ts";
+import { maskCredentials } from "../log.ts";
 
 /** The size and SHA-256 of the placeholder a job uploaded. */
 export interface PlaceholderDigest {
@@ -65,7 +66,7 @@ export function refuseInPlace(transports: TransportTable, srcURL: URL, dstURL: U
   if (source !== resourceKey(transports.for(dstURL), dstURL, "destination")) return;
   throw new ImgserveError(
     "IN_PLACE_REFUSED",
-    `the destination ${dstURL.href.replace(/:[^:@/]*@/, ":***@")} is the source itself; ` +
+    `the destination ${maskCredentials(dstURL.href)} is the source itself; ` +
       "imgserve does not resize in place: write to another name",
   );
 }

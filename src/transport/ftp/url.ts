@@ -4,6 +4,7 @@
  * @module
  */
 import { ImgserveError } from "../../errors.ts";
+import { maskCredentials } from "../../log.ts";
 import type { FtpEndpoint, FtpSecurity } from "./control.ts";
 
 const schemes: Record<string, { security: FtpSecurity; port: number }> = {
@@ -82,9 +83,8 @@ function decode(url: URL, part: string): string {
 }
 
 function bad(url: URL, why: string): ImgserveError {
-  const shown = url.password ? url.href.replace(`:${url.password}@`, ":***@") : url.href;
   return new ImgserveError(
     "BAD_URL",
-    `the FTP URL ${shown} is not usable: ${why}`,
+    `the FTP URL ${maskCredentials(url.href)} is not usable: ${why}`,
   );
 }
