@@ -165,10 +165,16 @@ Deno.test("heavy jobs stay on the worker that has run one: the other worker stay
 
 Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker takes one that has waited", async () => {
   const large = await largePng();
-  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
-  // Sixteen decodes of 10 MP take one worker well over the 2 s wait, so the idle one must step in.
+  // No idle recycling here: a worker that ran its last large PNG early must still show it at the end.
+  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000, idleRecycleMs: 600_000 });
+  // The stream must hold one worker well past the 2 s wait on a fast machine too:
+  // its length comes from one decode's time, so that alone it would take about 6 s.
+  const started = performance.now();
+  await runOne(pool, large.plan, (await largePng()).bytes);
+  const one = performance.now() - started;
+  const count = Math.min(96, Math.max(16, Math.ceil(6_000 / one)));
   const results = await Promise.all(
-    Array.from({ length: 16 }, async () => runOne(pool, large.plan, (await largePng()).bytes)),
+    Array.from({ length: count }, async () => runOne(pool, large.plan, (await largePng()).bytes)),
   );
   for (const result of results) {
     const image = await decode(result.bytes);
