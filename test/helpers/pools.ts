@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type OutputsOptions, WorkerPool, type WorkResult } from "../../src/pool.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { type OutputsOptions, type WorkResult } from "../../src/pool/task.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { LocalSource } from "../../protocol/work.ts";
 

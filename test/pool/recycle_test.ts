@@ -1,11 +1,11 @@
-import { assert, assertEquals } from "./helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
-import { coverCrop } from "../src/job/plan.ts";
-import type { Plan } from "../protocol/plan.ts";
-import { WorkerPool } from "../src/pool.ts";
-import { budgeted } from "../protocol/memory.ts";
-import { serve, tempDir } from "./helpers/server.ts";
-import { runOne } from "./helpers/pools.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { decode, GREEN, near, pixel, png, thirds } from "../helpers/images.ts";
+import { coverCrop } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { budgeted } from "../../protocol/memory.ts";
+import { serve, tempDir } from "../helpers/server.ts";
+import { runOne } from "../helpers/pools.ts";
 
 const MiB = 1024 * 1024;
 

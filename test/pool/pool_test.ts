@@ -1,11 +1,11 @@
-import { assert, assertEquals } from "./helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "./helpers/images.ts";
-import { ImgserveError } from "../src/errors.ts";
-import { coverCrop } from "../src/job/plan.ts";
-import type { Plan } from "../protocol/plan.ts";
-import { WorkerPool } from "../src/pool.ts";
-import { tempDir } from "./helpers/server.ts";
-import { crashingPool, runOne } from "./helpers/pools.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "../helpers/images.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { coverCrop } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { tempDir } from "../helpers/server.ts";
+import { crashingPool, runOne } from "../helpers/pools.ts";
 
 /** A resize plan for a 60x30 PNG: red|green|blue thirds. */
 function planFor(width: number, height: number): Plan {
