@@ -1,58 +1,14 @@
+/** Replacing workers for their memory: over --worker-memory between jobs, or idle far above a fresh worker. */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds } from "../helpers/images.ts";
-import { coverCrop } from "../../src/job/plan.ts";
-import type { Plan } from "../../protocol/plan.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import { budgeted } from "../../protocol/memory.ts";
 import { serve, tempDir } from "../helpers/server.ts";
-import { runOne } from "../helpers/pools.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { largePng, runOne, smallPng } from "../helpers/pools.ts";
+import { FAR_ABOVE_FRESH, memoryVerdict } from "../../src/pool/recycle.ts";
 
 const MiB = 1024 * 1024;
-
-let largeBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
-
-/** A PNG whose decode grows the PNG codec's memory by 40 MB, and a 20x10 thumbnail of it. */
-async function largePng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
-  const [width, height] = [4000, 2500];
-  largeBytes ??= png(thirds(width, height));
-  return {
-    bytes: (await largeBytes).slice(),
-    plan: {
-      op: "resize",
-      source: { format: "png", width, height, orientation: 1, hasAlpha: false },
-      width: 20,
-      height: 10,
-      format: "png",
-      quality: 85,
-      mode: "cover",
-      crop: coverCrop(width, height, 20, 10),
-    },
-  };
-}
-
-async function smallPng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
-  return {
-    bytes: await png(thirds(60, 30)),
-    plan: {
-      op: "resize",
-      source: { format: "png", width: 60, height: 30, orientation: 1, hasAlpha: false },
-      width: 20,
-      height: 10,
-      format: "png",
-      quality: 85,
-      mode: "cover",
-      crop: coverCrop(60, 30, 20, 10),
-    },
-  };
-}
-
-async function pollUntil(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 Deno.test("a worker over its memory budget is replaced between jobs: no job fails, the next runs on a fresh worker", async () => {
   const [large, small] = [await largePng(), await smallPng()];
@@ -132,54 +88,28 @@ Deno.test("after a burst of large images the pool's reported memory falls back o
   const after = await health();
   assert(after.bytes > fresh + 24 * MiB, `the burst grew the worker (${fresh} -> ${after.bytes} bytes)`);
   // Idle for a few seconds, the worker is replaced by a fresh one.
-  await pollUntil("the pool's memory falling back", async () => (await health()).bytes < fresh + 4 * MiB);
+  await pollUntil(async () => (await health()).bytes < fresh + 4 * MiB, {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+    message: "the pool's memory falling back",
+  });
   const metrics = await (await fetch(`${imgserve.base}/metrics`)).text();
   assert(/^imgserve_workers_recycled 1$/m.test(metrics), "the recycle is counted");
   const total = Number(/^imgserve_pool_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
   assert(total < fresh + 4 * MiB, `/metrics reports the fallen memory too (${total})`);
 });
 
-/** WebAssembly memory a worker holds beyond a fresh one's, in MiB. */
-function grownMiB(pool: WorkerPool): number[] {
-  return pool.memory.map((m) => (m.wasm - pool.fresh!.wasm) / MiB);
-}
-
-Deno.test("heavy jobs stay on the worker that has run one: the other worker stays small", async () => {
-  const [large, small] = [await largePng(), await smallPng()];
-  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000 });
-  await runOne(pool, large.plan, large.bytes);
-  // Both workers idle: the small job takes the first, and the large one would have taken the other.
-  const sources = [await smallPng(), await largePng(), await smallPng(), await smallPng()];
-  const results = await Promise.all(
-    sources.map((source, i) => runOne(pool, i === 1 ? large.plan : small.plan, source.bytes)),
-  );
-  for (const result of results) {
-    const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [20, 10]);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
-  }
-  const grown = grownMiB(pool).sort((a, b) => a - b);
-  assert(grown[1] > 30, `the large PNGs grew one worker by ${grown[1].toFixed(1)} MiB`);
-  assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had decoded a large PNG`);
-});
-
-Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker takes one that has waited", async () => {
-  const large = await largePng();
-  // No idle recycling here: a worker that ran its last large PNG early must still show it at the end.
-  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000, idleRecycleMs: 600_000 });
-  // The stream must hold one worker well past the 2 s wait on a fast machine too:
-  // its length comes from one decode's time, so that alone it would take about 6 s.
-  const started = performance.now();
-  await runOne(pool, large.plan, (await largePng()).bytes);
-  const one = performance.now() - started;
-  const count = Math.min(96, Math.max(16, Math.ceil(6_000 / one)));
-  const results = await Promise.all(
-    Array.from({ length: count }, async () => runOne(pool, large.plan, (await largePng()).bytes)),
-  );
-  for (const result of results) {
-    const image = await decode(result.bytes);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
-  }
-  const grown = grownMiB(pool);
-  assert(grown.every((mib) => mib > 30), `both workers ran large PNGs: grown ${grown.map((g) => g.toFixed(1))} MiB`);
+Deno.test("memoryVerdict: over the budget retires; far above a fresh worker, it is watched while idle; else kept", () => {
+  const fresh = { wasm: 20 * MiB, kept: 0, heap: 8 * MiB, render: 0 };
+  const ready = { ready: true, retiring: false };
+  const grown = (wasm: number) => ({ ...fresh, wasm: fresh.wasm + wasm });
+  assertEquals(memoryVerdict(grown(100 * MiB), ready, fresh, 64 * MiB), "retire");
+  assertEquals(memoryVerdict(grown(FAR_ABOVE_FRESH + MiB), ready, fresh, 512 * MiB), "watchIdle");
+  assertEquals(memoryVerdict(grown(FAR_ABOVE_FRESH), ready, fresh, 512 * MiB), "keep");
+  // A render process's memory is its own: it ends with the process, not with the worker.
+  assertEquals(memoryVerdict({ ...fresh, render: 200 * MiB }, ready, fresh, 512 * MiB), "keep");
+  // Not yet started, or already on its way out: nothing to decide.
+  assertEquals(memoryVerdict(grown(100 * MiB), { ready: false, retiring: false }, fresh, 64 * MiB), "keep");
+  assertEquals(memoryVerdict(grown(100 * MiB), { ready: true, retiring: true }, fresh, 64 * MiB), "keep");
+  assertEquals(memoryVerdict(grown(100 * MiB), ready, undefined), "keep");
 });
