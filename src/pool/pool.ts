@@ -8,15 +8,23 @@
  *
  * @module
  */
-import type { CodecModules, LocalSource, OutputOrder, WorkReply, WorkRequest } from "../../protocol/work.ts";
-import { heldBytes, type WorkerMemory } from "../../protocol/memory.ts";
-import { planMemoryBytes } from "../../protocol/plan_memory.ts";
+import type { CodecModules, LocalSource, OutputOrder, WorkReply } from "../../protocol/work.ts";
+import type { WorkerMemory } from "../../protocol/memory.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { dispatch } from "./dispatch.ts";
-import { watchMemory } from "./recycle.ts";
+import { type MemoryStatus, memoryStatus, watchMemory } from "./recycle.ts";
 import { type EndReply, type OutputReply, outputResult, settle } from "./replies.ts";
-import { CODEC_WORKER, endWorker, failTasks, type Slot, spawnSlot, startDeadline } from "./slots.ts";
-import { type OutputResult, type OutputsOptions, type Task, taskSource } from "./task.ts";
+import {
+  CODEC_WORKER,
+  endWorker,
+  failTasks,
+  sendTask,
+  type Slot,
+  slotState,
+  spawnSlot,
+  startDeadline,
+} from "./slots.ts";
+import { newTask, type OutputResult, type OutputsOptions, type Task } from "./task.ts";
 
 /** How to build the pool. */
 export interface PoolOptions {
@@ -71,9 +79,9 @@ export class WorkerPool {
   /** Starts `size` workers and resolves once all have loaded their codecs. */
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    // The first worker compiles the codecs; the others get them compiled.
-    await pool.#spawn();
-    await Promise.all(Array.from({ length: options.size - 1 }, () => pool.#spawn()));
+    // The first worker compiles the codecs; the others load their code meanwhile and start with them compiled.
+    const first = pool.#spawn();
+    await Promise.all([first, ...Array.from({ length: options.size - 1 }, () => pool.#spawn(first))]);
     return pool;
   }
 
@@ -98,14 +106,8 @@ export class WorkerPool {
   }
 
   /** The pool's memory for /healthz: in all, by worker, a fresh worker's, and workers recycled for it. */
-  get memoryStatus(): { bytes: number; workers: WorkerMemory[]; fresh?: WorkerMemory; recycled: number } {
-    const workers = this.memory;
-    return {
-      bytes: workers.reduce((sum, m) => sum + heldBytes(m), 0),
-      workers,
-      fresh: this.fresh,
-      recycled: this.recycled,
-    };
+  get memoryStatus(): MemoryStatus {
+    return memoryStatus(this.memory, this.fresh, this.recycled);
   }
 
   /** Whether every worker is up or being replaced. */
@@ -142,22 +144,9 @@ export class WorkerPool {
   ): Promise<OutputResult[]> {
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     if (outputs.length === 0) return Promise.resolve([]);
-    const { bytes, readFrom } = taskSource(source);
+    const timeoutMs = options.timeoutMs ?? this.#options.taskTimeoutMs;
     return new Promise((resolve, reject) => {
-      const task: Task = {
-        id: this.#nextId++,
-        bytes,
-        readFrom,
-        timeoutMs: options.timeoutMs ?? this.#options.taskTimeoutMs,
-        alone: options.alone ?? false,
-        need: Math.max(...outputs.map((output) => planMemoryBytes(output.plan))),
-        queuedAt: performance.now(),
-        outputs,
-        results: [],
-        onOutput: options.onOutput,
-        resolve: () => resolve(task.results),
-        reject,
-      };
+      const task = newTask(this.#nextId++, source, outputs, { ...options, timeoutMs }, resolve, reject);
       this.#queue.push(task);
       this.#dispatch();
     });
@@ -182,43 +171,39 @@ export class WorkerPool {
     return Promise.resolve();
   }
 
-  #spawn(): Promise<void> {
-    const { slot, started } = spawnSlot(this.#options.workerURL ?? CODEC_WORKER, {
-      fontDirs: this.#options.fontDirs,
-      modules: this.#modules,
-      warmRenderer: this.#rendering,
-      cmykProfile: this.#options.cmykProfile,
-      memoryBudget: this.#options.workerMemory,
-    }, {
+  /** Starts a worker, once `after` has started when given (the worker that compiles the codecs). */
+  #spawn(after?: Promise<void>): Promise<void> {
+    const { slot, init, started } = spawnSlot(this.#options.workerURL ?? CODEC_WORKER, {
       reply: (slot, reply) => this.#reply(slot, reply),
       crash: (slot, error) => this.#replace(slot, error),
     });
     this.#slots.push(slot);
-    return started;
+    const start = () =>
+      init({
+        fontDirs: this.#options.fontDirs,
+        modules: this.#modules,
+        warmRenderer: this.#rendering,
+        cmykProfile: this.#options.cmykProfile,
+        memoryBudget: this.#options.workerMemory,
+      });
+    if (!after) {
+      start();
+      return started;
+    }
+    return after.then(start).then(() => started);
   }
 
   #reply(slot: Slot, reply: WorkReply): void {
-    switch (reply.type) {
-      case "ready":
-        this.#modules ??= reply.modules;
-        this.#dispatch();
-        return;
-      case "renderer":
-        if (reply.alive) this.#rendering = true;
-        return;
-      case "memory":
-        this.#memoryReport(slot, reply.memory);
-        return;
-      case "rendering":
-        if (slot.tasks[0]?.id === reply.id) this.#startDeadline(slot, 0);
-        return;
-      case "output":
-      case "outputFailed":
-        this.#output(slot, reply);
-        return;
-      default:
-        this.#finish(slot, reply);
-    }
+    const { type } = reply;
+    if (type === "ready") {
+      this.#modules ??= reply.modules;
+      this.#dispatch();
+    } else if (type === "renderer") this.#rendering ||= reply.alive;
+    else if (type === "memory") this.#memoryReport(slot, reply.memory);
+    else if (type === "rendering") {
+      if (slot.tasks[0]?.id === reply.id) this.#startDeadline(slot, 0);
+    } else if (type === "output" || type === "outputFailed") this.#output(slot, reply);
+    else this.#finish(slot, reply);
   }
 
   /** Ends a worker that crashed or overran and fails its tasks (see failTasks). */
@@ -289,13 +274,7 @@ export class WorkerPool {
   /** Sends what dispatch.ts says to send, and looks again when a heavy job will have waited long enough. */
   #dispatch(): void {
     if (this.#queue.length === 0) return;
-    const slots = this.#slots.map(({ ready, retiring, tasks, heaviest }) => ({
-      ready,
-      retiring,
-      held: tasks.length,
-      heaviest,
-    }));
-    const { sends, wakeAt } = dispatch(slots, this.#queue, performance.now());
+    const { sends, wakeAt } = dispatch(this.#slots.map(slotState), this.#queue, performance.now());
     if (wakeAt !== undefined && this.#heavyTimer === undefined) {
       this.#heavyTimer = setTimeout(() => {
         this.#heavyTimer = undefined;
@@ -305,16 +284,8 @@ export class WorkerPool {
     if (sends.length === 0) return;
     const sent = new Set(sends.map(({ job }) => job));
     this.#queue = this.#queue.filter((task) => !sent.has(task));
-    for (const { slot: index, job: task } of sends) {
-      const slot = this.#slots[index];
-      slot.tasks.push(task);
-      slot.heaviest = Math.max(slot.heaviest, task.need);
-      if (slot.tasks.length === 1) this.#startDeadline(slot);
-      const { id, bytes, readFrom, outputs } = task;
-      slot.worker.postMessage(
-        { type: "run", id, bytes, readFrom, outputs } satisfies WorkRequest,
-        bytes ? [bytes] : [],
-      );
+    for (const { slot, job } of sends) {
+      if (sendTask(this.#slots[slot], job)) this.#startDeadline(this.#slots[slot]);
     }
   }
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { budgeted, type WorkerMemory } from "../../protocol/memory.ts";
+import { budgeted, heldBytes, type WorkerMemory } from "../../protocol/memory.ts";
 import type { Slot } from "./slots.ts";
 
 /**
@@ -86,4 +86,24 @@ export function watchMemory(slot: Slot, memory: WorkerMemory, policy: RecyclePol
 function farAboveFresh(memory: WorkerMemory, fresh: WorkerMemory): boolean {
   const held = (m: WorkerMemory) => m.wasm + m.kept + m.heap;
   return held(memory) > held(fresh) + FAR_ABOVE_FRESH;
+}
+
+/** The pool's memory for /healthz: in all, by worker, a fresh worker's, and workers recycled for it. */
+export interface MemoryStatus {
+  bytes: number;
+  workers: WorkerMemory[];
+  fresh?: WorkerMemory;
+  recycled: number;
+}
+
+/**
+ * The pool's memory, from what each worker last said it holds.
+ *
+ * @example
+ * ```ts
+ * memoryStatus(pool.memory, pool.fresh, pool.recycled).bytes;
+ * ```
+ */
+export function memoryStatus(workers: WorkerMemory[], fresh: WorkerMemory | undefined, recycled: number): MemoryStatus {
+  return { bytes: workers.reduce((sum, m) => sum + heldBytes(m), 0), workers, fresh, recycled };
 }

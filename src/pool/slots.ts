@@ -10,6 +10,7 @@ import type { WorkerMemory } from "../../protocol/memory.ts";
 import type { WorkReply, WorkRequest } from "../../protocol/work.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { JobNotStarted, type Task } from "./task.ts";
+import type { SlotState } from "./dispatch.ts";
 
 /** One worker and what the pool keeps track of about it. */
 export interface Slot {
@@ -59,16 +60,21 @@ export interface SlotEvents {
 export const RENDERER_START_MS = 30_000;
 
 /**
- * Starts a worker in a new slot; `started` resolves once it has loaded its
+ * Starts a worker in a new slot. It loads its code at once but starts
+ * only when `init` is called; `started` resolves once it has loaded its
  * codecs, and rejects if it fails before that.
  *
  * @example
  * ```ts
- * const { slot, started } = spawnSlot(url, { fontDirs: [], modules, warmRenderer: false }, events);
+ * const { slot, init, started } = spawnSlot(url, events);
+ * init({ fontDirs: [], warmRenderer: false });
  * await started;
  * ```
  */
-export function spawnSlot(url: URL, init: WorkerInit, events: SlotEvents): { slot: Slot; started: Promise<void> } {
+export function spawnSlot(
+  url: URL,
+  events: SlotEvents,
+): { slot: Slot; init: (init: WorkerInit) => void; started: Promise<void> } {
   const worker = new Worker(url, { type: "module" });
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const slot: Slot = { worker, tasks: [], ready: false, retiring: false, renderers: new Set(), stop, heaviest: 0 };
@@ -91,8 +97,9 @@ export function spawnSlot(url: URL, init: WorkerInit, events: SlotEvents): { slo
       events.crash(slot, new ImgserveError("WORKER_CRASHED", `the image worker crashed: ${event.message}`));
     };
   });
-  worker.postMessage({ type: "init", ...init, stop: stop.buffer } satisfies WorkRequest);
-  return { slot, started };
+  const init = (init: WorkerInit) =>
+    worker.postMessage({ type: "init", ...init, stop: stop.buffer } satisfies WorkRequest);
+  return { slot, init, started };
 }
 
 /**
@@ -116,6 +123,35 @@ export function startDeadline(
   slot.timer = setTimeout(() => {
     overrun(slot, new ImgserveError("PROCESSING_TIMEOUT", `processing took longer than ${task.timeoutMs} ms`));
   }, task.timeoutMs + extraMs);
+}
+
+/**
+ * Sends a task to a slot's worker, its bytes transferred; returns whether
+ * it is the one the worker runs now (the others wait there, sent ahead).
+ *
+ * @example
+ * ```ts
+ * if (sendTask(slot, task)) startDeadline(slot, overrun);
+ * ```
+ */
+export function sendTask(slot: Slot, task: Task): boolean {
+  slot.tasks.push(task);
+  slot.heaviest = Math.max(slot.heaviest, task.need);
+  const { id, bytes, readFrom, outputs } = task;
+  slot.worker.postMessage({ type: "run", id, bytes, readFrom, outputs } satisfies WorkRequest, bytes ? [bytes] : []);
+  return slot.tasks.length === 1;
+}
+
+/**
+ * What dispatch.ts needs to know of a slot.
+ *
+ * @example
+ * ```ts
+ * dispatch(slots.map(slotState), queue, performance.now());
+ * ```
+ */
+export function slotState(slot: Slot): SlotState {
+  return { ready: slot.ready, retiring: slot.retiring, held: slot.tasks.length, heaviest: slot.heaviest };
 }
 
 /**

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { LocalSource, RunRequest, StageTimes } from "../../protocol/work.ts";
+import type { LocalSource, OutputOrder, RunRequest, StageTimes } from "../../protocol/work.ts";
+import { planMemoryBytes } from "../../protocol/plan_memory.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { ownBuffer } from "../../shared/bytes.ts";
 
@@ -72,14 +73,40 @@ export class JobNotStarted extends ImgserveError {
 }
 
 /**
- * Source bytes as a buffer to transfer (the caller's, when it is whole), or the local file the worker reads.
+ * A task as it is queued: its source's bytes (to transfer) or local file,
+ * and the memory its heaviest plan needs; `resolve` is given its results.
  *
  * @example
  * ```ts
- * const { bytes, readFrom } = taskSource(new Uint8Array([0x89, 0x50]));
+ * const task = newTask(1, bytes, [{ plan }], { timeoutMs: 60_000 }, resolve, reject);
  * ```
  */
-export function taskSource(source: Uint8Array | LocalSource): { bytes?: ArrayBuffer; readFrom?: LocalSource } {
+export function newTask(
+  id: number,
+  source: Uint8Array | LocalSource,
+  outputs: OutputOrder[],
+  options: OutputsOptions & { timeoutMs: number },
+  resolve: (results: OutputResult[]) => void,
+  reject: (err: ImgserveError) => void,
+): Task {
+  const task: Task = {
+    id,
+    ...taskSource(source),
+    timeoutMs: options.timeoutMs,
+    alone: options.alone ?? false,
+    need: Math.max(...outputs.map((output) => planMemoryBytes(output.plan))),
+    queuedAt: performance.now(),
+    outputs,
+    results: [],
+    onOutput: options.onOutput,
+    resolve: () => resolve(task.results),
+    reject,
+  };
+  return task;
+}
+
+/** Source bytes as a buffer to transfer (the caller's, when it is whole), or the local file the worker reads. */
+function taskSource(source: Uint8Array | LocalSource): { bytes?: ArrayBuffer; readFrom?: LocalSource } {
   if (!(source instanceof Uint8Array)) return { readFrom: source };
   return { bytes: ownBuffer(source) };
 }
