@@ -13,7 +13,7 @@ import { readHeader } from "../src/image/header.ts";
 import { planJob } from "../src/job/plan.ts";
 import type { Plan } from "../protocol/plan.ts";
 import type { JobArgs } from "../src/job/request.ts";
-import { WorkerPool } from "../src/pool.ts";
+import { WorkerPool } from "../src/pool/pool.ts";
 import type { CorpusImage } from "./corpus.ts";
 
 /** The three outputs, largest first. */

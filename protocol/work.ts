@@ -1,5 +1,5 @@
 /**
- * What the pool (src/pool.ts) and a codec worker (workers/codec.ts) say to
+ * What the pool (src/pool/) and a codec worker (workers/codec.ts) say to
  * each other. Image bytes travel as transferred ArrayBuffers both ways.
  *
  * @module
@@ -32,7 +32,10 @@ export interface LazyModules {
   lcms: WebAssembly.Module;
 }
 
-/** Compiled modules; structured-cloneable, so the pool compiles once for all workers. */
+/**
+ * Compiled modules; structured-cloneable, so they are compiled once for all
+ * workers: by the first worker, which hands them back with its `ready`.
+ */
 export interface CodecModules {
   jpegDec: WebAssembly.Module;
   jpegEnc: WebAssembly.Module;
@@ -47,7 +50,7 @@ export interface CodecModules {
 export interface OutputOrder {
   plan: Plan;
   writeTo?: string;
-  /** The job's own temporary name beside `writeTo` (see transport/keep.ts). */
+  /** The job's own temporary name beside `writeTo` (see shared/keep.ts). */
   writeTemp?: string;
 }
 
@@ -76,7 +79,8 @@ export type WorkRequest =
   | {
     type: "init";
     fontDirs: string[];
-    modules: CodecModules;
+    /** The compiled codecs, once a worker has compiled them; absent, this worker compiles them itself. */
+    modules?: CodecModules;
     /** Start a render process at once rather than on the first SVG. */
     warmRenderer: boolean;
     /** An Int32Array's buffer; the pool sets its first element when it ends this worker. */
@@ -105,7 +109,8 @@ export interface RunRequest {
 
 /** Messages the worker answers with. */
 export type WorkReply =
-  | { type: "ready" }
+  /** Its codecs are loaded; `modules`: the codecs it compiled itself, for the workers started after it. */
+  | { type: "ready"; modules?: CodecModules }
   /** What this worker holds: sent before "ready" and after each job's reply. */
   | { type: "memory"; memory: WorkerMemory }
   /** This worker's render process started (alive) or ended; the pool kills it with the worker. */

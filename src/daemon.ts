@@ -7,7 +7,7 @@
  */
 import type { Config } from "./config.ts";
 import { ConfigError } from "./preflight.ts";
-import { dirname } from "./paths.ts";
+import { dirname } from "../shared/paths.ts";
 import { describeSettings, imgserveVariables, readSettings, takeSecretFlags, writeSettings } from "./settings.ts";
 
 /** What a daemon command prints and how it exits. */

@@ -14,7 +14,7 @@ export interface Gauges {
   busyWorkers: () => number;
   workers: () => number;
   activeJobs: () => number;
-  /** What each worker holds, in pool order (see workers/memory.ts). */
+  /** What each worker holds, in pool order (see protocol/memory.ts). */
   workerMemory?: () => WorkerMemory[];
   /** Workers replaced for their memory so far. */
   recycledWorkers?: () => number;

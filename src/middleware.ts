@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { ImgserveError } from "./errors.ts";
+import { ImgserveError } from "../protocol/error_codes.ts";
 
 /**
  * Needs `Authorization: Bearer <token>` on every request but `GET /healthz`

@@ -10,7 +10,7 @@ import type { Config } from "./config.ts";
 import { Journal } from "./job/journal.ts";
 import { Metrics } from "./metrics.ts";
 import { JobRunner } from "./job/runner.ts";
-import { WorkerPool } from "./pool.ts";
+import { WorkerPool } from "./pool/pool.ts";
 import { loadCmykProfile } from "./cmyk_profile.ts";
 import { closeHttpClients } from "./transport/http_client.ts";
 import { builtinTransports } from "./transport/table.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { concat } from "./bytes.ts";
+import { concat } from "../shared/bytes.ts";
 
 /** Options for {@linkcode readAtMost}. */
 export interface ReadAtMostOptions {

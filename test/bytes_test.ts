@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { concat, ownBuffer } from "../src/bytes.ts";
+import { concat, ownBuffer } from "../shared/bytes.ts";
 
 Deno.test("concat joins the chunks in order into one new buffer", () => {
   const a = new Uint8Array([1, 2]);

@@ -6,7 +6,7 @@ import { assert } from "./helpers/assert.ts";
 
 Deno.test("a deliberate worker crash in a test prints one line, no stack trace", async () => {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "--filter", "a crash fails the job sent ahead", "test/pool_test.ts"],
+    args: ["test", "-A", "--filter", "a crash fails the job sent ahead", "test/pool/slots_test.ts"],
     cwd: new URL("..", import.meta.url).pathname,
     env: { NO_COLOR: "1" },
     stdout: "piped",

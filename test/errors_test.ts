@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { asImgserveError, type ErrorName, Errors, ImgserveError, isErrorName } from "../src/errors.ts";
+import { asImgserveError } from "../src/errors.ts";
+import { type ErrorName, Errors, ImgserveError, isErrorName } from "../protocol/error_codes.ts";
 
 Deno.test("isErrorName accepts every name in the code table and nothing else", () => {
   for (const name of Object.keys(Errors)) assert(isErrorName(name), name);

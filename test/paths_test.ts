@@ -1,5 +1,5 @@
 import { assertEquals } from "./helpers/assert.ts";
-import { beside, dirname } from "../src/paths.ts";
+import { beside, dirname } from "../shared/paths.ts";
 
 Deno.test("dirname is the folder part of a path", () => {
   assertEquals(dirname("/srv/img/a.png"), "/srv/img");

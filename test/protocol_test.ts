@@ -57,3 +57,40 @@ Deno.test("what protocol/ declares is declared nowhere in src/ or workers/", asy
   }
   assertEquals(twice, []);
 });
+
+/** Where each relative specifier of each file under `folder` leads, as a path from the repository's root. */
+async function importsOf(folder: string): Promise<{ file: string; target: string }[]> {
+  const found: { file: string; target: string }[] = [];
+  for (const [file, text] of await sources(folder)) {
+    for (const specifier of specifiers(text)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = new URL(specifier, new URL(file, ROOT)).href.slice(ROOT.href.length);
+      found.push({ file, target });
+    }
+  }
+  return found;
+}
+
+/**
+ * The program's entry is the one crossing: a compiled executable started as
+ * a render process runs the worker side's render loop (see src/main.ts).
+ */
+const ENTRY = { file: "src/main.ts", target: "workers/render_process.ts" };
+
+Deno.test("src/ imports nothing from workers/, and workers/ nothing from src/: they meet in protocol/ and shared/", async () => {
+  const crossing: string[] = [];
+  for (const [side, other] of [["src", "workers"], ["workers", "src"]]) {
+    for (const { file, target } of await importsOf(side)) {
+      if (file === ENTRY.file && target === ENTRY.target) continue;
+      if (target.startsWith(`${other}/`)) crossing.push(`${file} -> ${target}`);
+    }
+  }
+  assertEquals(crossing, []);
+});
+
+Deno.test("shared/ imports only itself and protocol/", async () => {
+  const outside = (await importsOf("shared"))
+    .filter(({ target }) => !/^(shared|protocol)\//.test(target))
+    .map(({ file, target }) => `${file} -> ${target}`);
+  assertEquals(outside, []);
+});

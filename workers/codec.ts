@@ -12,9 +12,9 @@ import { Renderer } from "./renderer.ts";
 import { setDefaultCmykProfile } from "./ops/colour.ts";
 import { StageTimer } from "./ops/timer.ts";
 import type { LocalSource, OutputOrder, RunRequest, WorkReply, WorkRequest } from "../protocol/work.ts";
-import { initCodecs } from "./wasm.ts";
+import { compileCodecs, initCodecs } from "./wasm.ts";
 import { readLocalSource } from "./local_io.ts";
-import { ImgserveError } from "../src/errors.ts";
+import { ImgserveError } from "../protocol/error_codes.ts";
 import { makeOutputs } from "./outputs.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
 import { budgeted, type WorkerMemory } from "../protocol/memory.ts";
@@ -67,12 +67,13 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
     setDefaultCmykProfile(message.cmykProfile);
     memoryBudget = message.memoryBudget ?? Infinity;
     trackWasmMemories();
-    await initCodecs(message.modules);
+    const compiled = message.modules ? undefined : await compileCodecs();
+    await initCodecs(message.modules ?? compiled!);
     renderer = new Renderer(message.fontDirs, (pid, alive) => {
       self.postMessage({ type: "renderer", pid, alive } satisfies WorkReply);
     });
     self.postMessage({ type: "memory", memory: memoryReport() } satisfies WorkReply);
-    self.postMessage({ type: "ready" } satisfies WorkReply);
+    self.postMessage({ type: "ready", modules: compiled } satisfies WorkReply);
     if (message.warmRenderer) renderer.warm().catch(() => {}); // a failed start is reported on the first SVG
     return;
   }

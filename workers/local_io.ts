@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { ImgserveError } from "../src/errors.ts";
-import { openRegularFile, readError, replaceThroughTemp, writeNew } from "../src/transport/local_file.ts";
-import { tempPathFor } from "../src/transport/keep.ts";
+import { ImgserveError } from "../protocol/error_codes.ts";
+import { openRegularFile, readError, replaceThroughTemp, writeNew } from "../shared/local_file.ts";
+import { tempPathFor } from "../shared/keep.ts";
 import type { LocalSource, StageTimes } from "../protocol/work.ts";
-import { dirname } from "../src/paths.ts";
+import { dirname } from "../shared/paths.ts";
 import { closeSync, readSync } from "node:fs";
 import { release } from "./ops/release.ts";
 

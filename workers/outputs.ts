@@ -7,7 +7,7 @@
  */
 import type { MadeOutput, OutputOrder, StageTimes } from "../protocol/work.ts";
 import { storeResult } from "./local_io.ts";
-import { ownBuffer } from "../src/bytes.ts";
+import { ownBuffer } from "../shared/bytes.ts";
 import { encodeResult } from "./ops/encode.ts";
 import { plainFailure } from "./ops/failure.ts";
 import { decodeSource, scaleFor } from "./ops/resize.ts";

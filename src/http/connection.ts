@@ -9,8 +9,9 @@
  * @module
  */
 import { STATUS_CODES } from "node:http";
-import { errorBody, ImgserveError, internalError } from "../errors.ts";
-import { concat } from "../bytes.ts";
+import { errorBody, internalError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { concat } from "../../shared/bytes.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
 import { closeQuietly } from "../resources.ts";
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { type ConnectionTimeouts, HttpConnection, replyBytes } from "./connection.ts";
 import { closeQuietly } from "../resources.ts";
 

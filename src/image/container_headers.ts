@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";
 
 /** Stops reading: the prefix is too short (`short`) or the file is not what it claims. */

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
-import { isStartOfFrame, walkJpegSegments } from "./jpeg_segments.ts";
-import { assertFewScans } from "./decode_limits.ts";
-import { PNG_SIGNATURE } from "./png_file.ts";
+import { isStartOfFrame, walkJpegSegments } from "../../shared/jpeg_segments.ts";
+import { assertFewScans } from "../../shared/decode_limits.ts";
+import { PNG_SIGNATURE } from "../../shared/png_file.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";
 
 /**

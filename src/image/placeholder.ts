@@ -9,8 +9,8 @@
  */
 import type { OutputFormat } from "../../protocol/plan.ts";
 import { flatAvif } from "./placeholder_avif.ts";
-import { concat } from "../bytes.ts";
-import { PngColour, pngFile } from "./png_file.ts";
+import { concat } from "../../shared/bytes.ts";
+import { PngColour, pngFile } from "../../shared/png_file.ts";
 
 /**
  * A flat grey image of `width` x `height` in `format`.

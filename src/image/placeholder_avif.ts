@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { concat } from "../bytes.ts";
+import { concat } from "../../shared/bytes.ts";
 
 /** The tile: `avifenc -s 10 --yuv 400 -d 8 --min 50 --max 50` of a flat 512x512 grey 128 PNG. */
 const TILE_SIDE = 512;

@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readHeader } from "./header.ts";
 
 /** The estimate, in pixels (4 bytes each once decoded). */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { JobRecord } from "./journal.ts";
 import { callbackBody } from "./status.ts";
 import type { TransferOptions } from "../transport/mod.ts";

@@ -8,7 +8,7 @@
 import type { Config } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import type { Log } from "../log.ts";
-import type { WorkerPool } from "../pool.ts";
+import type { WorkerPool } from "../pool/pool.ts";
 import {
   type AddressGuard,
   openGuard,
@@ -17,7 +17,7 @@ import {
   type WriteOptions,
 } from "../transport/mod.ts";
 import { boundedDownload } from "../transport/deadline.ts";
-import type { JobWrite } from "../transport/keep.ts";
+import type { JobWrite } from "../../shared/keep.ts";
 import type { Journal } from "./journal.ts";
 import { contentTypeOf } from "./plan.ts";
 import type { Plan } from "../../protocol/plan.ts";

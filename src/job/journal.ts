@@ -10,8 +10,8 @@
 import type { JobArgs } from "./request.ts";
 import type { Operation, Plan } from "../../protocol/plan.ts";
 import type { PlaceholderDigest } from "./originals.ts";
-import { dirname } from "../paths.ts";
-import { ImgserveError } from "../errors.ts";
+import { dirname } from "../../shared/paths.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 /** The states a job moves through. */
 export type JobState = "queued" | "running" | "done" | "failed";

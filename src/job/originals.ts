@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import type { TransferOptions, Transport, TransportTable } from "../transport/mod.ts";
 import type { LocalSource } from "../../protocol/work.ts";
 import { fileKey } from "../transport/file.ts";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readAtMost } from "../streams.ts";
 import { maskCredentials } from "../log.ts";
 

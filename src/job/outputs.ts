@@ -5,14 +5,14 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { TransportTable } from "../transport/mod.ts";
 import type { OutputRecord, StoredError } from "./journal.ts";
 import { resourceKey } from "./originals.ts";
 
 /**
  * The id an output's own files carry (temporary and kept names, see
- * transport/keep.ts): the job's id for the first output, as jobs of one
+ * shared/keep.ts): the job's id for the first output, as jobs of one
  * output always had, and `<id>.<index>` for the others, so outputs written
  * to one folder never take each other's names.
  *

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { JobArgs } from "./request.ts";
 import type { ImageHeader, Operation, OutputFormat, Plan, Rect } from "../../protocol/plan.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
 import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
 

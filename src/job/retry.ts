@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ImgserveError } from "../errors.ts";
+import type { ImgserveError } from "../../protocol/error_codes.ts";
 
 /** Callback deliveries tried before giving up. */
 export const CALLBACK_ATTEMPTS = 5;

@@ -9,7 +9,7 @@
 import type { Log } from "../log.ts";
 import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { type JobRecord, type Journal, unwritableJournal } from "./journal.ts";
 
 /** What the scheduler starts for a job it picked up from the journal. */

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { WorkResult } from "../pool.ts";
-import { tempPathFor } from "../transport/keep.ts";
+import type { WorkResult } from "../pool/task.ts";
+import { tempPathFor } from "../../shared/keep.ts";
 import { type TransferContext, writeOptions } from "./context.ts";
 import { destinationOf, type Output } from "./output.ts";
 

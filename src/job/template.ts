@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../errors.ts";
+import { type ErrorName, ImgserveError } from "../../protocol/error_codes.ts";
 
 /** The values the tags stand for. */
 export interface TagValues {

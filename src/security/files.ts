@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 /** Lexically normalizes an absolute path: no `.`, `..` or empty segments. */
 export function normalizePath(path: string): string {

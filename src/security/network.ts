@@ -6,7 +6,7 @@
  * @module
  */
 import { lookup } from "node:dns/promises";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { AddressGuard } from "../transport/mod.ts";
 import { isIpLiteral, isPrivateAddress } from "./addresses.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 /** The two bounds, ms. */
 export interface DownloadBounds {

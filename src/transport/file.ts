@@ -5,14 +5,21 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { type FileRoots, within } from "../security/files.ts";
-import { keptName, tempNamesOf, tempPathFor } from "./keep.ts";
+import { keptName, tempNamesOf, tempPathFor } from "../../shared/keep.ts";
 import { checkDeclaredSize, type TransferOptions, type Transport, type TransportSetup } from "./mod.ts";
 import type { LocalSource } from "../../protocol/work.ts";
-import { notRegular, openRegularFile, readError, removeIfThere, replaceThroughTemp, writeNew } from "./local_file.ts";
+import {
+  notRegular,
+  openRegularFile,
+  readError,
+  removeIfThere,
+  replaceThroughTemp,
+  writeNew,
+} from "../../shared/local_file.ts";
 import { closeSync, read, readSync } from "node:fs";
-import { beside, dirname } from "../paths.ts";
+import { beside, dirname } from "../../shared/paths.ts";
 
 /** node:fs `read` on a blocking thread, as a promise of the bytes read. */
 function readAsync(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {

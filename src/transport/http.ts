@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkDeclaredSize, connectionError, type TransferOptions, type Transport } from "./mod.ts";
 import { formFieldOf, uploadHttp } from "./http_upload.ts";
 import { idleSignal, innermostMessage, isTimeout } from "./http_client.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { TransferOptions } from "./mod.ts";
 import { type PinProxy, startPinProxy } from "./pin_proxy.ts";
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
-import type { ErrorName } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import type { ErrorName } from "../../protocol/error_codes.ts";
 import { connectionError, networkReason, type TransferOptions } from "./mod.ts";
 import {
   guardedClient,

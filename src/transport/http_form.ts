@@ -7,7 +7,7 @@
  * @module
  */
 import { defaultTreeAdapter, type DefaultTreeAdapterTypes, parse } from "parse5";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 type Element = DefaultTreeAdapterTypes.Element;
 type Node = DefaultTreeAdapterTypes.Node;

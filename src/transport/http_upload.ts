@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { WriteOptions } from "./mod.ts";
 import { findUploadForm, type FormEntry } from "./http_form.ts";
 import { idleSignal } from "./http_client.ts";

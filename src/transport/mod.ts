@@ -6,9 +6,9 @@
  * @module
  */
 import type { LocalSource } from "../../protocol/work.ts";
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readAtMost } from "../streams.ts";
-import type { JobWrite } from "./keep.ts";
+import type { JobWrite } from "../../shared/keep.ts";
 import type { FileRoots } from "../security/files.ts";
 
 /**

@@ -4,8 +4,8 @@
  * times. Nothing here is written to disk but by the test that asks.
  */
 import { constants, deflateRawSync } from "node:zlib";
-import { concat } from "../../src/bytes.ts";
-import { pngChunk } from "../../src/image/png_file.ts";
+import { concat } from "../../shared/bytes.ts";
+import { pngChunk } from "../../shared/png_file.ts";
 
 /**
  * A zlib stream of `mib` MiB of zero bytes, about 1 KiB a MiB: one

@@ -10,8 +10,8 @@ import { loadCodecs } from "../../workers/wasm.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
 import { readHeader } from "../../src/image/header.ts";
 import type { SourceFormat } from "../../protocol/plan.ts";
-import { pngChunk } from "../../src/image/png_file.ts";
-import { concat } from "../../src/bytes.ts";
+import { pngChunk } from "../../shared/png_file.ts";
+import { concat } from "../../shared/bytes.ts";
 
 let loaded: Promise<void> | undefined;
 /** Loads the codecs into the test process once. */

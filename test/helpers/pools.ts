@@ -1,13 +1,19 @@
 /**
  * Worker pools for tests: one whose worker crashes on cue (see
- * fixtures/crashing_worker.ts), and one output run the way the server runs
- * it, as a list of one.
+ * fixtures/crashing_worker.ts), one output run the way the server runs
+ * it, as a list of one, and the PNGs of red|green|blue thirds the pool's
+ * tests give them, with their plans.
  *
  * @module
  */
-import { type OutputsOptions, WorkerPool, type WorkResult } from "../../src/pool.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { type OutputsOptions, type WorkResult } from "../../src/pool/task.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { LocalSource } from "../../protocol/work.ts";
+import { coverCrop } from "../../src/job/plan.ts";
+import { png, thirds } from "./images.ts";
+
+const MiB = 1024 * 1024;
 
 /** A pool of one worker that crashes on a 13-pixel-wide result. */
 export function crashingPool(): Promise<WorkerPool> {
@@ -32,4 +38,46 @@ export async function runOne(
   const [result] = await pool.runOutputs(source, [{ plan }], options);
   if (!result.ok) throw result.error;
   return result;
+}
+
+/** A resize plan for a 60x30 PNG: red|green|blue thirds. */
+export function planFor(width: number, height: number): Plan {
+  return thirdsPlan(60, 30, width, height);
+}
+
+/** A PNG of red|green|blue thirds, 60x30. */
+export async function source(): Promise<Uint8Array<ArrayBuffer>> {
+  return await png(thirds(60, 30));
+}
+
+function thirdsPlan(sourceWidth: number, sourceHeight: number, width: number, height: number): Plan {
+  return {
+    op: "resize",
+    source: { format: "png", width: sourceWidth, height: sourceHeight, orientation: 1, hasAlpha: false },
+    width,
+    height,
+    format: "png",
+    quality: 85,
+    mode: "cover",
+    crop: coverCrop(sourceWidth, sourceHeight, width, height),
+  };
+}
+
+let largeBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
+
+/** A PNG whose decode grows the PNG codec's memory by 40 MB, and a 20x10 thumbnail of it. */
+export async function largePng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
+  const [width, height] = [4000, 2500];
+  largeBytes ??= png(thirds(width, height));
+  return { bytes: (await largeBytes).slice(), plan: thirdsPlan(width, height, 20, 10) };
+}
+
+/** The 60x30 PNG of {@linkcode source} and a 20x10 thumbnail of it. */
+export async function smallPng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
+  return { bytes: await source(), plan: planFor(20, 10) };
+}
+
+/** WebAssembly memory each worker holds beyond a fresh one's, in MiB. */
+export function grownMiB(pool: WorkerPool): number[] {
+  return pool.memory.map((m) => (m.wasm - pool.fresh!.wasm) / MiB);
 }

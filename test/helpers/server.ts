@@ -3,7 +3,7 @@
  */
 import { type Config, parseConfig, processEnvironment } from "../../src/config.ts";
 import { type Server, type ServerOptions, startServer } from "../../src/server.ts";
-import { dirname } from "../../src/paths.ts";
+import { dirname } from "../../shared/paths.ts";
 import { type JobReply, postJob, waitFinished } from "./jobs.ts";
 import type { Hono } from "hono";
 import { type AppDeps, createApp } from "../../src/app.ts";

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { NeedMoreBytes, readHeader } from "../../src/image/header.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { jpeg, painted, png, RED, withOrientation } from "../helpers/images.ts";
 import { tempDir } from "../helpers/server.ts";
 import { tool } from "../helpers/tools.ts";

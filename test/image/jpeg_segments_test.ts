@@ -1,5 +1,5 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { countJpegScans, isStartOfFrame, type JpegSegment, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
+import { countJpegScans, isStartOfFrame, type JpegSegment, walkJpegSegments } from "../../shared/jpeg_segments.ts";
 import { tempDir } from "../helpers/server.ts";
 import { tool } from "../helpers/tools.ts";
 import { repeatedScans } from "../helpers/hostile.ts";

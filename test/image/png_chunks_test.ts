@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { codecs, png, thirds } from "../helpers/images.ts";
 import { pngBomb, withPngChunk } from "../helpers/hostile.ts";
-import { pngForDecoder, walkPngChunks } from "../../src/image/png_chunks.ts";
+import { pngForDecoder, walkPngChunks } from "../../workers/ops/png_chunks.ts";
 import decodePng from "@jsquash/png/decode.js";
 
 const types = (bytes: Uint8Array) => {

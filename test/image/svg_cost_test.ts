@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { svgRenderCost } from "../../src/image/svg_cost.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
 

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { type JobRecord, Journal, type SingleOutputRecord } from "../../src/job/journal.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import { tempDir } from "../helpers/server.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 const PLAN: Plan = {
   op: "resize",

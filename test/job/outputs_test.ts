@@ -1,5 +1,5 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { OutputRecord, OutputState } from "../../src/job/journal.ts";
 import { jobError, outputKey } from "../../src/job/outputs.ts";
 import type { Plan } from "../../protocol/plan.ts";

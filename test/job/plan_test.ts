@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { planJob } from "../../src/job/plan.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";

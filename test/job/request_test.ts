@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 import { resizeJob } from "../helpers/jobs.ts";
 

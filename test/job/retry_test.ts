@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, png, thirds } from "../helpers/images.ts";
 import { resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { backoffMs, CALLBACK_ATTEMPTS, retriesCallback, retriesJob } from "../../src/job/retry.ts";
 
 Deno.test("the wait doubles from the base with each failed try", () => {

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { digestOf } from "../../src/job/originals.ts";
 import { planJob } from "../../src/job/plan.ts";

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { nameParts, parseDestination, substituteTags, withTagsStoodIn } from "../../src/job/template.ts";
 
 Deno.test("tags take the result size and the source's name, {$ext} as {$extension}", () => {

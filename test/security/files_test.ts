@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { FileRoots } from "../../src/security/files.ts";
 import { tempDir } from "../helpers/server.ts";
 

@@ -156,7 +156,7 @@ Deno.test("a worker that runs out of memory fails its job only and is replaced",
   // A real 40000x40000 PNG (flat grey, 1.6 MB): decoding it needs 6.4 GB, past a WASM codec's 4 GB.
   await Deno.writeFile(`${dir.path}/huge.png`, await placeholderFor("png", 40_000, 40_000));
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(30, 30)));
-  // A budget too large to refuse it first (see pool_memory_test.ts for that).
+  // A budget too large to refuse it first (see pool/recycle_test.ts for that).
   await using imgserve = await serve([
     "--max-source-pixels",
     "2000000000",

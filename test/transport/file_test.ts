@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { fileTransport } from "../../src/transport/file.ts";
 import { readLocalSource, writeFileAtomic } from "../../workers/local_io.ts";
 import { openGuard } from "../../src/transport/mod.ts";

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { closeHttpClients, idleSignal } from "../../src/transport/http_client.ts";
 import {
   failureError,

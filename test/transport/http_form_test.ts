@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { findUploadForm, type FormEntry } from "../../src/transport/http_form.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 
 const page = new URL("http://127.0.0.1:8080/site/upload.html");
 

@@ -3,7 +3,7 @@ import { assertImage, GREEN, painted, png } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
 import { makeTestCerts } from "../fixtures/certs.ts";
 import { multipartFields, type ReceivedFile, uploadSite } from "../fixtures/http/upload_site.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { closeHttpClients } from "../../src/transport/http_client.ts";
 import {
   formFieldOf,

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
-import { replaceThroughTemp, writeNew } from "../../src/transport/local_file.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { replaceThroughTemp, writeNew } from "../../shared/local_file.ts";
 import { tempDir } from "../helpers/server.ts";
 
 Deno.test("replaceThroughTemp puts the new file in place and keeps the earlier one when asked", async () => {

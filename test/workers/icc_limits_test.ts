@@ -2,8 +2,8 @@ import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import { jpeg, png, thirds } from "../helpers/images.ts";
 import { pngBomb } from "../helpers/hostile.ts";
 import { colourInfo } from "../../workers/ops/icc.ts";
-import { ImgserveError } from "../../src/errors.ts";
-import { concat } from "../../src/bytes.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { concat } from "../../shared/bytes.ts";
 
 /** The JPEG with a `size`-byte ICC profile in APP2 segments after its SOI, as cameras split large profiles. */
 function withProfile(bytes: Uint8Array, size: number): Uint8Array {

@@ -6,9 +6,9 @@ import { readHeader } from "../../src/image/header.ts";
 import { planJob } from "../../src/job/plan.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
-import { WorkerPool } from "../../src/pool.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
 import { budgeted, type WorkerMemory } from "../../protocol/memory.ts";
-import { planMemoryBytes } from "../../workers/ops/plan_memory.ts";
+import { planMemoryBytes } from "../../protocol/plan_memory.ts";
 import { runOne } from "../helpers/pools.ts";
 
 const MiB = 1024 * 1024;

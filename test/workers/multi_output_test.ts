@@ -7,11 +7,12 @@ import { readHeader } from "../../src/image/header.ts";
 import { planJob } from "../../src/job/plan.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
-import { JobNotStarted, type OutputResult, WorkerPool } from "../../src/pool.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { JobNotStarted, type OutputResult } from "../../src/pool/task.ts";
 import type { OutputOrder } from "../../protocol/work.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { BLUE, decode, GREEN, near, pixel, png, RED, thirds, undecodablePng } from "../helpers/images.ts";
-import type { ImgserveError } from "../../src/errors.ts";
+import type { ImgserveError } from "../../protocol/error_codes.ts";
 import { tempDir } from "../helpers/server.ts";
 import { crashingPool, runOne } from "../helpers/pools.ts";
 

@@ -7,7 +7,7 @@ import { orient } from "../../workers/ops/orient.ts";
 import { resizePixels } from "../../workers/ops/resize.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { BLUE, codecs, GREEN, jpeg, near, painted, RED, type Rgba, withOrientation } from "../helpers/images.ts";
 import { planFor, referencePixels } from "./reference.ts";
 import { psnr } from "../helpers/tools.ts";

@@ -6,7 +6,7 @@
 import { resizePixels } from "../../workers/ops/resize.ts";
 import { pngDamage } from "../../workers/ops/png_damage.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { codecs, near, type Rgba } from "../helpers/images.ts";
 import { tempDir } from "../helpers/server.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../src/errors.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { FailOn, SourceFormat } from "../../protocol/plan.ts";
 import { FORMAT_NAMES } from "./failure.ts";
 import { release } from "./release.ts";

@@ -8,10 +8,10 @@
  * @module
  */
 import type { SourceFormat } from "../../protocol/plan.ts";
-import { concat } from "../../src/bytes.ts";
-import { isStartOfFrame, walkJpegSegments } from "../../src/image/jpeg_segments.ts";
-import { MAX_PROFILE_BYTES, profileTooLarge } from "../../src/image/decode_limits.ts";
-import { walkPngChunks } from "../../src/image/png_chunks.ts";
+import { concat } from "../../shared/bytes.ts";
+import { isStartOfFrame, walkJpegSegments } from "../../shared/jpeg_segments.ts";
+import { MAX_PROFILE_BYTES, profileTooLarge } from "../../shared/decode_limits.ts";
+import { walkPngChunks } from "./png_chunks.ts";
 import { inflateSync } from "node:zlib";
 
 /** Colour facts of a source. */

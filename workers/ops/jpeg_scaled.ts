@@ -12,6 +12,7 @@
  * @module
  */
 import type { Pixels } from "./pixels.ts";
+import { scaleEighths } from "../../protocol/decode_scale.ts";
 
 interface TurboExports {
   memory: WebAssembly.Memory;
@@ -80,16 +81,6 @@ export interface ScaledPixels extends Pixels {
   scale: number;
   /** libjpeg-turbo warned while decoding: the data is damaged. */
   warned?: boolean;
-}
-
-/**
- * The smallest n/8 (n = 1..8) at which a `width` x `height` JPEG decodes to
- * at least `minWidth` x `minHeight`; libjpeg rounds scaled sides up.
- */
-export function scaleEighths(width: number, height: number, minWidth: number, minHeight: number): number {
-  let n = 1;
-  while (n < 8 && (Math.ceil(width * n / 8) < minWidth || Math.ceil(height * n / 8) < minHeight)) n++;
-  return n;
 }
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 import { constants, deflateSync } from "node:zlib";
-import { PngColour, type PngColourType, pngFile } from "../../src/image/png_file.ts";
+import { PngColour, type PngColourType, pngFile } from "../../shared/png_file.ts";
 import { isOpaque, type Pixels } from "./pixels.ts";
 
 /** Filtered rows with at least this share of bytes equal to the one before are coded as runs. */

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { concat } from "../../src/bytes.ts";
-import { crc32, pngChunk } from "../../src/image/png_file.ts";
-import { type PngChunk, walkPngChunks } from "../../src/image/png_chunks.ts";
+import { concat } from "../../shared/bytes.ts";
+import { crc32, pngChunk } from "../../shared/png_file.ts";
+import { type PngChunk, walkPngChunks } from "./png_chunks.ts";
 import { fourcc } from "./damage.ts";
 
 /** What is wrong with a PNG: `why` in a few words; `cut` when it ends early. */

@@ -9,11 +9,12 @@ import decodePng from "@jsquash/png/decode.js";
 import type { FailOn, ImageHeader, Plan, Rect } from "../../protocol/plan.ts";
 import { encodeResult } from "./encode.ts";
 import { decodeMore } from "./decode_more.ts";
-import { decodeJpegScaled, scaleEighths, TJPF_CMYK } from "./jpeg_scaled.ts";
+import { decodeJpegScaled, TJPF_CMYK } from "./jpeg_scaled.ts";
+import { DECODE_MARGIN, scaleEighths } from "../../protocol/decode_scale.ts";
 import { cmykToRgba, rgbToSrgb } from "./colour.ts";
 import { colourInfo } from "./icc.ts";
-import { pngForDecoder } from "../../src/image/png_chunks.ts";
-import { assertFewScans } from "../../src/image/decode_limits.ts";
+import { pngForDecoder } from "./png_chunks.ts";
+import { assertFewScans } from "../../shared/decode_limits.ts";
 import { orient, swapsSides } from "./orient.ts";
 import { boxShrink, crop, fromImageData, isOpaque, type Pixels } from "./pixels.ts";
 import { lanczos3 } from "./lanczos.ts";
@@ -24,13 +25,6 @@ import { completePng, pngDamage } from "./png_damage.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 export const BOX_MARGIN = 3;
-
-/**
- * A scaled JPEG decode keeps the crop at least this many times the target,
- * so Lanczos still has pixels to filter; at 1x the 1/8 decode alone would
- * decide the result and alias on fine texture.
- */
-export const DECODE_MARGIN = 2;
 
 /** Decoded pixels, as displayed, and the plan's crop in their coordinates. */
 interface Decoded {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../../errors.ts";
+import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { type AddressGuard, openGuard } from "../../transport/mod.ts";
 import type { JobContext } from "../context.ts";
 import { withTagsStoodIn } from "../template.ts";

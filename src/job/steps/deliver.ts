@@ -10,7 +10,7 @@ import { type JobContext, transferOptions } from "../context.ts";
 import { settleKept } from "../originals.ts";
 import { destinationOf, type Output, recordOf } from "../output.ts";
 import { outputKey } from "../outputs.ts";
-import type { OutputResult } from "../../pool.ts";
+import type { OutputResult } from "../../pool/task.ts";
 import type { ResultSink } from "../sink.ts";
 import type { Attempt } from "./job.ts";
 

@@ -7,7 +7,7 @@
  */
 import type { ImageHeader } from "../../../protocol/plan.ts";
 import type { LocalSource } from "../../../protocol/work.ts";
-import type { ImgserveError } from "../../errors.ts";
+import type { ImgserveError } from "../../../protocol/error_codes.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
 import type { Output } from "../output.ts";

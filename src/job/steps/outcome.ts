@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { asImgserveError, type ImgserveError } from "../../errors.ts";
+import { asImgserveError } from "../../errors.ts";
+import { type ImgserveError } from "../../../protocol/error_codes.ts";
 import { deliverCallback } from "../callback.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";

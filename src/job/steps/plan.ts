@@ -8,7 +8,7 @@
 import { assertRenderCost } from "../../image/svg_cost.ts";
 import type { JobContext } from "../context.ts";
 import { planJob } from "../plan.ts";
-import { assertFitsWorker } from "../plan_memory.ts";
+import { assertFitsWorker } from "../../../protocol/plan_memory.ts";
 import { acceptedSource } from "../source.ts";
 import { atOutput } from "../request.ts";
 import { type Admission, placeOf } from "./job.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { concat } from "../../bytes.ts";
-import { ImgserveError } from "../../errors.ts";
+import { concat } from "../../../shared/bytes.ts";
+import { ImgserveError } from "../../../protocol/error_codes.ts";
 import { assertSafeSvg, NeedMoreBytes, readHeader as parseHeader } from "../../image/header.ts";
 import type { ImageHeader } from "../../../protocol/plan.ts";
 import { readAll } from "../../transport/mod.ts";

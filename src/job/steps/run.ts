@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JobNotStarted } from "../../pool.ts";
+import { JobNotStarted } from "../../pool/task.ts";
 import { type JobContext, transferOptions } from "../context.ts";
 import { cleanUpAfter } from "../originals.ts";
 import { destinationOf, type Output } from "../output.ts";

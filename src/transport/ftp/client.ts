@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../../errors.ts";
+import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { isIpLiteral } from "../../security/addresses.ts";
 import type { TransferOptions } from "../mod.ts";
 import { type Conn, ControlConnection, type FtpEndpoint, type FtpSide } from "./control.ts";

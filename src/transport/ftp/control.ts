@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ErrorName, ImgserveError } from "../../errors.ts";
+import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { connectionError, networkReason, type TransferOptions } from "../mod.ts";
 import { within } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser, ReplyTooLong } from "./reply.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../errors.ts";
+import { ImgserveError } from "../../../protocol/error_codes.ts";
 
 /** What bounds an operation: a time limit and an optional abort signal. */
 export interface Limits {

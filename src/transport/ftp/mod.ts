@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { ImgserveError } from "../../errors.ts";
+import { ImgserveError } from "../../../protocol/error_codes.ts";
 import type { Transport } from "../mod.ts";
 import { FtpClient } from "./client.ts";
 import { parseFtpUrl } from "./url.ts";
-import { type JobWrite, keptName, tempName, tempNamesOf } from "../keep.ts";
-import { beside } from "../../paths.ts";
+import { type JobWrite, keptName, tempName, tempNamesOf } from "../../../shared/keep.ts";
+import { beside } from "../../../shared/paths.ts";
 
 export { FtpClient } from "./client.ts";
 export type { FtpEndpoint, FtpSecurity, FtpSide } from "./client.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../../errors.ts";
+import { ImgserveError } from "../../../protocol/error_codes.ts";
 import { maskCredentials } from "../../log.ts";
 import type { FtpEndpoint, FtpSecurity } from "./control.ts";
 

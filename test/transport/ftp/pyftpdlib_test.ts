@@ -3,7 +3,7 @@ import { makeTestCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { download, optionsFor, randomBytes, recordingGuard, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 import { ftpTransport } from "../../../src/transport/ftp/mod.ts";
-import { ImgserveError } from "../../../src/errors.ts";
+import { ImgserveError } from "../../../protocol/error_codes.ts";
 
 /** URL of `path` on `server`, with the test user's credentials when `login`. */
 function urlOf(scheme: string, server: TestFtpServer, path: string, login = false): string {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../protocol/error_codes.ts";
 import { closeSync, constants, fstatSync, openSync, type Stats } from "node:fs";
 
 /** The file system's wordings, each as a plain sentence about the path. */

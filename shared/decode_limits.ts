@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { ImgserveError } from "../errors.ts";
+import { ImgserveError } from "../protocol/error_codes.ts";
 import { countJpegScans } from "./jpeg_segments.ts";
 
 /**
  * An embedded ICC profile's size, inflated: real profiles are a few KiB,
  * printer profiles with large tables a few MiB. Far below a worker's
- * `--worker-memory`, and counted in each plan's memory (plan_memory.ts).
+ * `--worker-memory`, and counted in each plan's memory (protocol/plan_memory.ts).
  */
 export const MAX_PROFILE_BYTES = 4 << 20;
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { beside } from "../paths.ts";
+import { beside } from "./paths.ts";
 
 /** Which upload of a job a temporary file belongs to. */
 export type WriteStage = "placeholder" | "result";

@@ -1,46 +1,13 @@
-import { assert, assertEquals } from "./helpers/assert.ts";
-import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "./helpers/images.ts";
-import { ImgserveError } from "../src/errors.ts";
-import { coverCrop } from "../src/job/plan.ts";
-import type { Plan } from "../protocol/plan.ts";
-import { WorkerPool } from "../src/pool.ts";
-import { tempDir } from "./helpers/server.ts";
-import { crashingPool, runOne } from "./helpers/pools.ts";
-
-/** A resize plan for a 60x30 PNG: red|green|blue thirds. */
-function planFor(width: number, height: number): Plan {
-  return {
-    op: "resize",
-    source: { format: "png", width: 60, height: 30, orientation: 1, hasAlpha: false },
-    width,
-    height,
-    format: "png",
-    quality: 85,
-    mode: "cover",
-    crop: coverCrop(60, 30, width, height),
-  };
-}
-
-async function source(): Promise<Uint8Array<ArrayBuffer>> {
-  return await png(thirds(60, 30));
-}
-
-Deno.test("one worker given several jobs at once runs them all, in order, each with its own result", async () => {
-  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
-  const sizes = [10, 11, 12, 13, 14];
-  const finished: number[] = [];
-  const results = await Promise.all(sizes.map(async (width) => {
-    const result = await runOne(pool, planFor(width, 10), await source());
-    finished.push(width);
-    return result;
-  }));
-  assertEquals(finished, sizes);
-  for (const [i, result] of results.entries()) {
-    const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [sizes[i], 10]);
-    assert(near(pixel(image, Math.floor(image.width / 2), 5), GREEN), "the centre third is green");
-  }
-});
+/** A worker slot: a failed, crashed or overrunning worker is ended and replaced, and what it held is settled. */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { decode, GREEN, near, pixel, png, undecodablePng } from "../helpers/images.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { coverCrop } from "../../src/job/plan.ts";
+import type { Plan } from "../../protocol/plan.ts";
+import { WorkerPool } from "../../src/pool/pool.ts";
+import { crashingPool, planFor, runOne, source } from "../helpers/pools.ts";
+import { endWorker, failTasks, RENDERER_START_MS, type Slot, startDeadline } from "../../src/pool/slots.ts";
+import { JobNotStarted, type Task } from "../../src/pool/task.ts";
 
 Deno.test("a job that fails hands the one sent ahead back, and it runs on the fresh worker", async () => {
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
@@ -72,29 +39,6 @@ Deno.test("a crash fails the job sent ahead as transient, so the runner tries it
   assert(/before it reached this job/.test(aheadError.message), aheadError.message);
   const after = await runOne(pool, planFor(20, 10), await source());
   assertEquals((await decode(after.bytes)).width, 20);
-});
-
-Deno.test("a worker reads a local source itself; one it cannot read fails with the source's code and the worker stays", async () => {
-  await using dir = await tempDir();
-  const path = `${await Deno.realPath(dir.path)}/thirds.png`;
-  await Deno.writeFile(path, await source());
-  const info = await Deno.stat(path);
-  const local = { path, dev: info.dev, ino: info.ino!, size: info.size };
-  await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
-  // Twice: the second read reuses the worker's buffer.
-  for (const width of [20, 12]) {
-    const result = await runOne(pool, planFor(width, 10), local);
-    const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [width, 10]);
-    assert(near(pixel(image, Math.floor(width / 2), 5), GREEN), "the centre third is green");
-    assert(result.times.read >= 0, "the read is timed");
-  }
-  const gone = await runOne(pool, planFor(20, 10), { ...local, path: `${path}.missing` }).catch((e) => e);
-  assert(gone instanceof ImgserveError);
-  assertEquals(gone.code, 202);
-  const swapped = await runOne(pool, planFor(20, 10), { ...local, ino: local.ino + 1 }).catch((e) => e);
-  assertEquals([swapped.code, swapped.transient], [209, true]);
-  assertEquals(pool.replaced, 0);
 });
 
 Deno.test("a job over its time stops its worker's thread at the next stage, and the job sent ahead never runs", async () => {
@@ -129,4 +73,67 @@ Deno.test("a job over its time stops its worker's thread at the next stage, and 
   const deadline = Date.now() + 10_000;
   while (workerThreads().includes(overrun) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert(!workerThreads().includes(overrun), "the overrunning worker's thread is still there after 10 s");
+});
+
+/** A slot around a worker that does nothing, holding `tasks`. */
+function idleSlot(tasks: Task[] = []): Slot {
+  const worker = new Worker(new URL("data:application/javascript,"), { type: "module" });
+  return {
+    worker,
+    tasks,
+    ready: true,
+    retiring: false,
+    renderers: new Set(),
+    stop: new Int32Array(new SharedArrayBuffer(4)),
+    heaviest: 0,
+  };
+}
+
+function taskOf(plan: Plan, timeoutMs: number): Task {
+  return {
+    id: 1,
+    outputs: [{ plan }],
+    alone: false,
+    need: 0,
+    queuedAt: 0,
+    timeoutMs,
+    results: [],
+    resolve() {},
+    reject() {},
+  };
+}
+
+Deno.test("ending a worker kills its render processes, which terminate() does not reach, and sets its stop flag", async () => {
+  const renderer = new Deno.Command("sleep", { args: ["30"], stdout: "null", stderr: "null" }).spawn();
+  const slot = idleSlot();
+  slot.renderers.add(renderer.pid);
+  endWorker(slot);
+  const status = await renderer.status;
+  assertEquals([status.signal, slot.renderers.size, Atomics.load(slot.stop, 0)], ["SIGKILL", 0, 1]);
+});
+
+Deno.test("a running task's deadline fails it with 603; an SVG's allows for its render process to start", async () => {
+  const resize = idleSlot([taskOf(planFor(20, 10), 50)]);
+  const overrun = await new Promise<ImgserveError>((resolve) => startDeadline(resize, (_, error) => resolve(error)));
+  assertEquals([overrun.code, overrun.message], [603, "processing took longer than 50 ms"]);
+  endWorker(resize);
+
+  const svg = idleSlot([taskOf({ ...planFor(20, 10), op: "rasterize" }, 50)]);
+  let fired = false;
+  startDeadline(svg, () => fired = true);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert(!fired, `an SVG's deadline is its time plus ${RENDERER_START_MS} ms for the render process to start`);
+  endWorker(svg);
+});
+
+Deno.test("a crashed worker's running task fails with the crash; those sent ahead fail as not started", () => {
+  const errors: ImgserveError[] = [];
+  const tasks = [1, 2, 3].map((id) => ({
+    ...taskOf(planFor(20, 10), 1000),
+    id,
+    reject: (e: ImgserveError) => errors.push(e),
+  }));
+  failTasks(tasks, new ImgserveError("WORKER_CRASHED", "the image worker crashed: boom"));
+  assertEquals(errors.map((e) => [e.code, e instanceof JobNotStarted]), [[602, false], [602, true], [602, true]]);
+  assert(errors[1].transient, "a job sent ahead is run again");
 });

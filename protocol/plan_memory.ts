@@ -2,17 +2,18 @@
  * How much WebAssembly memory a plan needs, from the plan alone (the
  * header's size and coding, the decode scale the worker will choose, the
  * result's size), so a job that cannot fit a worker's budget is refused
- * before anything is decoded. Each codec's memory grows to its own peak,
+ * before anything is decoded (see {@linkcode assertFitsWorker}), and the
+ * pool sends heavy plans to the worker that has grown for them. Each codec's memory grows to its own peak,
  * so the needs of decoder and encoder add up; the resampler
- * (ops/lanczos.ts) works in strips outside WebAssembly and needs none. The
+ * (workers/ops/lanczos.ts) works in strips outside WebAssembly and needs none. The
  * bytes per pixel are measured (see the README's Performance section),
  * rounded up.
  *
  * @module
  */
-import type { OutputFormat, Plan } from "../../protocol/plan.ts";
-import { DECODE_MARGIN } from "./resize.ts";
-import { scaleEighths } from "./jpeg_scaled.ts";
+import type { OutputFormat, Plan } from "./plan.ts";
+import { DECODE_MARGIN, scaleEighths } from "./decode_scale.ts";
+import { ImgserveError } from "./error_codes.ts";
 
 /** Memories grow in steps beyond what is asked (Emscripten's heap by up to a fifth). */
 const GROWTH = 1.1;
@@ -60,7 +61,7 @@ export function planMemoryBytes(plan: Plan): number {
   const { width, height } = source;
   let decode: number;
   if (source.format === "jpeg") {
-    // As resize.ts picks it: at least DECODE_MARGIN times the target over the crop.
+    // As workers/ops/resize.ts picks it: at least DECODE_MARGIN times the target over the crop.
     const factor = DECODE_MARGIN * Math.max(plan.width / crop.width, plan.height / crop.height);
     const scale = scaleEighths(width, height, Math.ceil(width * factor), Math.ceil(height * factor)) / 8;
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +
@@ -69,4 +70,27 @@ export function planMemoryBytes(plan: Plan): number {
     decode = width * height * ((source.format === "png" ? PNG_PER_PIXEL : OTHER_PER_PIXEL) + SOURCE_PER_PIXEL);
   }
   return Math.ceil((decode + encode) * GROWTH);
+}
+
+/**
+ * Refuses, at validation, a plan that alone needs more memory than a
+ * worker may hold (`--worker-memory`): it could only fail in the worker, or
+ * leave it holding that memory for good. Throws WORKER_MEMORY_EXCEEDED when
+ * a fresh worker (`freshBytes` of WebAssembly memory) plus the plan's need
+ * is over `budget` bytes.
+ *
+ * @example
+ * ```ts
+ * assertFitsWorker(plan, 160 * 1024 * 1024, pool.fresh?.wasm ?? 0);
+ * ```
+ */
+export function assertFitsWorker(plan: Plan, budget: number, freshBytes: number): void {
+  const need = freshBytes + planMemoryBytes(plan);
+  if (need <= budget) return;
+  throw new ImgserveError(
+    "WORKER_MEMORY_EXCEEDED",
+    `making a ${plan.width}x${plan.height} result from this ${plan.source.width}x${plan.source.height} ` +
+      `${plan.source.format} needs about ${Math.ceil(need / MiB)} MiB, over the --worker-memory of ` +
+      `${Math.round(budget / MiB)} MiB`,
+  );
 }
