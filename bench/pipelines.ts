@@ -10,7 +10,8 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import resize from "@jsquash/resize";
 import { coverCrop } from "../src/job/plan.ts";
 import type { Plan } from "../protocol/plan.ts";
-import { resizeOp, resizePixels } from "../workers/ops/resize.ts";
+import { decodeSource, makeOutput, resizePixels } from "../workers/pipeline/mod.ts";
+import { release } from "../workers/ops/release.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { loadCodecs } from "../workers/wasm.ts";
 import type { CorpusImage } from "./corpus.ts";
@@ -73,7 +74,7 @@ export async function comparePipelines(images: CorpusImage[], reps: number): Pro
       await naive(bytes);
       if (rep > 0) naiveTimes.push(performance.now() - t);
       t = performance.now();
-      await resizeOp(bytes, plan, new StageTimer());
+      await makeOne(bytes, plan, new StageTimer());
       if (rep > 0) ourTimes.push(performance.now() - t);
     }
     const ours = await resizePixels(bytes, plan, new StageTimer());
@@ -91,6 +92,16 @@ export async function comparePipelines(images: CorpusImage[], reps: number): Pro
     });
   }
   return results;
+}
+
+/** One plan made through the worker's pixel pipeline, in this process: decoded, resized, encoded. */
+export async function makeOne(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
+  const source = await decodeSource(bytes, [plan], timer);
+  try {
+    return await makeOutput(source, plan, timer);
+  } finally {
+    release(source.image.data);
+  }
 }
 
 /** Total naive time over total of ours: the per-image speed-up of a batch. */
