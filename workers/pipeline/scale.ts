@@ -32,7 +32,7 @@ export function scale(output: OutputImage): void {
  * target, then Lanczos3 to the plan's size. A region already that size
  * is copied out (or is `src` itself when it is the whole image).
  */
-export function resample(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN): Pixels {
+function resample(src: Pixels, rect: Rect, plan: Plan, margin = BOX_MARGIN): Pixels {
   const fx = Math.floor(rect.width / (plan.width * margin));
   const fy = Math.floor(rect.height / (plan.height * margin));
   if (fx <= 1 && fy <= 1) {
