@@ -8,7 +8,7 @@
 import { coverCrop, DEFAULT_QUALITY } from "../src/job/plan.ts";
 import type { OutputFormat, Plan } from "../protocol/plan.ts";
 import { readHeader } from "../src/image/header.ts";
-import { resizeOp } from "../workers/ops/resize.ts";
+import { makeOne } from "./pipelines.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { type CorpusImage, GNOME_DIR } from "./corpus.ts";
 
@@ -52,7 +52,7 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
       let out = new ArrayBuffer(0);
       for (let rep = 0; rep <= reps; rep++) {
         const t = performance.now();
-        out = await resizeOp(bytes, planOf(source, format), new StageTimer());
+        out = await makeOne(bytes, planOf(source, format), new StageTimer());
         if (rep > 0) runs.push(performance.now() - t);
       }
       (times[format] ??= []).push(median(runs));
@@ -74,7 +74,7 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
     const source = readHeader(bytes, true);
     const timer = new StageTimer();
     const t = performance.now();
-    await resizeOp(bytes, planOf(source, "jpeg"), timer);
+    await makeOne(bytes, planOf(source, "jpeg"), timer);
     webpSources.push({
       name,
       size: `${source.width}x${source.height}`,

@@ -10,7 +10,8 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import resize from "@jsquash/resize";
 import { coverCrop } from "../src/job/plan.ts";
 import type { Plan } from "../protocol/plan.ts";
-import { resizeOp, resizePixels } from "../workers/ops/resize.ts";
+import { ENCODE, type OutputImage, resizePixels } from "../workers/pipeline/mod.ts";
+import { runSteps } from "../workers/pipeline/step.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { loadCodecs } from "../workers/wasm.ts";
 import type { CorpusImage } from "./corpus.ts";
@@ -73,7 +74,7 @@ export async function comparePipelines(images: CorpusImage[], reps: number): Pro
       await naive(bytes);
       if (rep > 0) naiveTimes.push(performance.now() - t);
       t = performance.now();
-      await resizeOp(bytes, plan, new StageTimer());
+      await makeOne(bytes, plan, new StageTimer());
       if (rep > 0) ourTimes.push(performance.now() - t);
     }
     const ours = await resizePixels(bytes, plan, new StageTimer());
@@ -91,6 +92,17 @@ export async function comparePipelines(images: CorpusImage[], reps: number): Pro
     });
   }
   return results;
+}
+
+/**
+ * One plan made through the worker's pixel pipeline, in this process: decoded,
+ * resized (the decoded pixels freed at once, as nothing else is made from
+ * them), encoded.
+ */
+export async function makeOne(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
+  const output: OutputImage = { plan, pixels: await resizePixels(bytes, plan, timer) };
+  await runSteps(ENCODE, output, timer);
+  return output.bytes!;
 }
 
 /** Total naive time over total of ours: the per-image speed-up of a batch. */

@@ -61,7 +61,7 @@ export function planMemoryBytes(plan: Plan): number {
   const { width, height } = source;
   let decode: number;
   if (source.format === "jpeg") {
-    // As workers/ops/resize.ts picks it: at least DECODE_MARGIN times the target over the crop.
+    // As decode_at_scale.ts picks it: at least DECODE_MARGIN times the target over the crop.
     const factor = DECODE_MARGIN * Math.max(plan.width / crop.width, plan.height / crop.height);
     const scale = scaleEighths(width, height, Math.ceil(width * factor), Math.ceil(height * factor)) / 8;
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +

@@ -15,7 +15,7 @@ import type { LocalSource, OutputOrder, RunRequest, WorkReply, WorkRequest } fro
 import { compileCodecs, initCodecs } from "./wasm.ts";
 import { readLocalSource } from "./local_io.ts";
 import { ImgserveError } from "../protocol/error_codes.ts";
-import { makeOutputs } from "./outputs.ts";
+import { makeOutputs } from "./make_outputs.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
 import { budgeted, type WorkerMemory } from "../protocol/memory.ts";
 import { release } from "./ops/release.ts";

@@ -17,8 +17,9 @@ import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
 import { plainFailure } from "./ops/failure.ts";
-import { type FontSet, rasterizeOp, renderSvg, svgText } from "./ops/rasterize.ts";
-import { encodeResult } from "./ops/encode.ts";
+import { type FontSet, svgText } from "./ops/rasterize.ts";
+import { SVG_OUTPUT } from "./pipeline/svg.ts";
+import { type OutputImage, runSteps } from "./pipeline/step.ts";
 import { StageTimer } from "./ops/timer.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
 import type { RenderReply, RenderRequest } from "../protocol/render.ts";
@@ -62,7 +63,8 @@ export async function serveRenders(): Promise<void> {
   await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc)]);
   // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
   // against the first job's render time.
-  await rasterizeOp(WARM_UP, WARM_UP_PLAN, fonts, new StageTimer()).catch(() => {});
+  const warmUp: OutputImage = { plan: WARM_UP_PLAN, svg: { text: svgText(WARM_UP, fonts), fonts } };
+  await runSteps(SVG_OUTPUT, warmUp, new StageTimer()).catch(() => {});
   await writeFrame<RenderReply>(out, { type: "ready", memory: wasmMemoryBytes() });
   for (let frame = await frames.next(); frame; frame = await frames.next()) {
     if (frame.head.type === "renderOutputs") await renderOutputs(frame.body, frame.head.plans, fonts, out);
@@ -75,10 +77,10 @@ function isFatal(err: unknown): boolean {
 }
 
 /**
- * Draws one SVG at several sizes, each handed off before the next is drawn.
- * A drawing that fails before any output is made fails the whole SVG (it is
- * the source's fault); later, only that output fails. A fatal failure ends
- * the process.
+ * Draws one SVG at several sizes, each through the steps of SVG_OUTPUT and
+ * handed off before the next is drawn. A drawing that fails before any
+ * output is made fails the whole SVG (it is the source's fault); later,
+ * only that output fails. A fatal failure ends the process.
  */
 async function renderOutputs(
   body: Uint8Array,
@@ -90,15 +92,13 @@ async function renderOutputs(
   let made = 0;
   for (const [index, plan] of plans.entries()) {
     const timer = new StageTimer();
-    let bytes: ArrayBuffer;
-    let drawn = false;
+    const output: OutputImage = { plan, svg: { text, fonts } };
     try {
-      const pixels = await renderSvg(text, plan, fonts, timer);
-      drawn = true;
-      bytes = await timer.time("encode", () => encodeResult(pixels, plan));
+      await runSteps(SVG_OUTPUT, output, timer);
     } catch (err) {
       const message = plainFailure(err, "svg", plan.width * plan.height * 4);
       const fatal = isFatal(err);
+      const drawn = output.pixels !== undefined;
       if (fatal || (!drawn && made === 0)) {
         await writeFrame<RenderReply>(out, { type: "failed", message, fatal, memory: wasmMemoryBytes() });
         if (fatal) Deno.exit(1);
@@ -108,7 +108,7 @@ async function renderOutputs(
       continue;
     }
     made++;
-    await writeFrame<RenderReply>(out, { type: "output", index, times: timer.times }, new Uint8Array(bytes));
+    await writeFrame<RenderReply>(out, { type: "output", index, times: timer.times }, new Uint8Array(output.bytes!));
   }
   await writeFrame<RenderReply>(out, { type: "done", memory: wasmMemoryBytes() });
 }

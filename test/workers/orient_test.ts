@@ -3,8 +3,8 @@
  * and turns them itself, checked against mozjpeg's own orientation.
  */
 import { decodeJpegScaled } from "../../workers/ops/jpeg_scaled.ts";
-import { orient } from "../../workers/ops/orient.ts";
-import { resizePixels } from "../../workers/ops/resize.ts";
+import { turnUpright } from "../../workers/pipeline/orient.ts";
+import { resizePixels } from "../../workers/pipeline/mod.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
@@ -97,7 +97,7 @@ Deno.test("orientation 6 turns a 3x2 image a quarter clockwise", () => {
   // Pixels numbered 0..5 row by row in the first byte.
   const data = new Uint8ClampedArray(3 * 2 * 4);
   for (let i = 0; i < 6; i++) data[i * 4] = i;
-  const out = orient({ data, width: 3, height: 2 }, 6);
+  const out = turnUpright({ data, width: 3, height: 2 }, 6);
   assertEquals([out.width, out.height], [2, 3]);
   assertEquals([0, 1, 2, 3, 4, 5].map((i) => out.data[i * 4]), [3, 0, 4, 1, 5, 2]);
 });

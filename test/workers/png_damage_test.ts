@@ -3,7 +3,7 @@
  * palette, grey with alpha) are refused as damaged, and with failOn none
  * give their first rows; whole ones pass the check.
  */
-import { resizePixels } from "../../workers/ops/resize.ts";
+import { resizePixels } from "../../workers/pipeline/mod.ts";
 import { pngDamage } from "../../workers/ops/png_damage.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";

@@ -3,7 +3,7 @@
  * against a full-resolution Lanczos3 reference, on real photos from Debian's
  * mate-backgrounds package.
  */
-import { resizePixels } from "../../workers/ops/resize.ts";
+import { resizePixels } from "../../workers/pipeline/mod.ts";
 import { StageTimer } from "../../workers/ops/timer.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { codecs } from "../helpers/images.ts";

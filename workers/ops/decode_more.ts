@@ -1,6 +1,7 @@
 /**
  * Decoding of the formats beyond PNG and JPEG (WebP, AVIF, GIF's first
- * frame, BMP) to upright RGBA pixels, checked against the header's size.
+ * frame, BMP) to RGBA pixels as stored, checked against the header's size
+ * (an AVIF's irot/imir is left to the pipeline's orient step).
  * A damaged source is refused unless `failOn` is "none" (see damage.ts).
  *
  * @module
@@ -9,10 +10,10 @@ import type { FailOn, ImageHeader } from "../../protocol/plan.ts";
 import { decodeAvif, decodeBmp, decodeGif, decodeWebp, NsDecodeError } from "../lazy_codecs.ts";
 import { avifDamage, damaged, webpDamage, zeroPadded } from "./damage.ts";
 import { firstGifFrame } from "./gif_frame.ts";
-import { orient } from "./orient.ts";
+import { swapsSides } from "../pipeline/orient.ts";
 import type { Pixels } from "./pixels.ts";
 
-/** Decodes a WebP, AVIF, GIF or BMP source as displayed. */
+/** Decodes a WebP, AVIF, GIF or BMP source as stored. */
 export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn: FailOn = "warning"): Promise<Pixels> {
   let image: Pixels;
   // Zero padding for a cut file never makes it longer than its decoded pixels would be.
@@ -30,7 +31,7 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn:
       if (length !== undefined) damaged("avif", `it is ${bytes.length} bytes, its boxes say ${length}`, failOn);
       // libavif's AV1 decoder refuses a cut frame even when padded, so there is nothing more to try.
       // libavif leaves irot/imir to the caller; the header turned them into an EXIF orientation.
-      image = orient(await decodeAvif(bytes), source.orientation);
+      image = await decodeAvif(bytes);
       break;
     }
     case "gif": {
@@ -45,10 +46,11 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn:
     default:
       throw new Error(`no decoder for ${source.format}`);
   }
-  if (image.width !== source.width || image.height !== source.height) {
-    throw new Error(
-      `decoded size ${image.width}x${image.height} differs from the header's ${source.width}x${source.height}`,
-    );
+  const [width, height] = swapsSides(source.orientation)
+    ? [source.height, source.width]
+    : [source.width, source.height];
+  if (image.width !== width || image.height !== height) {
+    throw new Error(`decoded size ${image.width}x${image.height} differs from the header's ${width}x${height}`);
   }
   return image;
 }

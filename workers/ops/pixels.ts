@@ -1,6 +1,6 @@
 /**
- * Small RGBA pixel steps the codecs do not offer: crop, integer box
- * shrink, flattening on white, and an opacity check.
+ * Small RGBA pixel operations the codecs do not offer: a rectangle copied
+ * out, integer box shrink, flattening on white, and an opacity check.
  *
  * @module
  */
@@ -22,8 +22,8 @@ export function toImageData(pixels: Pixels): ImageData {
   return new ImageData(pixels.data, pixels.width, pixels.height);
 }
 
-/** Copies the rectangle x,y,w,h out of an image. */
-export function crop(src: Pixels, x: number, y: number, width: number, height: number): Pixels {
+/** Copies the rectangle x,y,w,h out of an image; the whole image is returned as it is. */
+export function copyRect(src: Pixels, x: number, y: number, width: number, height: number): Pixels {
   if (x === 0 && y === 0 && width === src.width && height === src.height) return src;
   const out = new Uint8ClampedArray(width * height * 4);
   for (let row = 0; row < height; row++) {

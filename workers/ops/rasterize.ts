@@ -1,14 +1,12 @@
 /**
- * The rasterize operation: SVG → pixels with resvg, at exactly the plan's
- * size, then PNG or JPEG.
+ * SVG → pixels with resvg, at exactly the plan's size (the pipeline's
+ * drawSvg step, in the render process).
  *
  * @module
  */
 import { Resvg } from "@resvg/resvg-wasm";
 import type { Plan } from "../../protocol/plan.ts";
-import { encodeResult } from "./encode.ts";
 import { withConcreteFamilies } from "../fonts.ts";
-import type { StageTimer } from "./timer.ts";
 import type { Pixels } from "./pixels.ts";
 
 /** Fonts resvg may use; resvg-wasm has no access to system fonts by itself. */
@@ -16,17 +14,6 @@ export interface FontSet {
   buffers: Uint8Array[];
   /** Family names found, to pick sensible generic-family defaults. */
   families: Set<string>;
-}
-
-/** Runs a rasterize plan on SVG bytes. */
-export async function rasterizeOp(
-  bytes: Uint8Array,
-  plan: Plan,
-  fonts: FontSet,
-  timer: StageTimer,
-): Promise<ArrayBuffer> {
-  const pixels = await renderSvg(svgText(bytes, fonts), plan, fonts, timer);
-  return await timer.time("encode", () => encodeResult(pixels, plan));
 }
 
 /** The SVG as text with concrete font families: done once, whatever the number of sizes it is drawn at. */
@@ -39,44 +26,46 @@ export function svgText(bytes: Uint8Array, fonts: FontSet): string {
  * builds its tree, so each size is a tree of its own: drawn from the
  * vector, never scaled from another size's pixels.
  */
-export async function renderSvg(text: string, plan: Plan, fonts: FontSet, timer: StageTimer): Promise<Pixels> {
-  const svg = sizedSvg(text, plan);
-  const pixels = await timer.time("render", () => {
-    const pick = (...names: string[]) => names.find((n) => fonts.families.has(n));
-    const resvg = new Resvg(svg, {
-      fitTo: { mode: "original" },
-      font: {
-        fontBuffers: fonts.buffers,
-        defaultFontFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans") ?? [...fonts.families][0],
-        sansSerifFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans"),
-        serifFamily: pick("DejaVu Serif", "Liberation Serif", "Noto Serif"),
-        monospaceFamily: pick("DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono"),
-      },
-    });
-    try {
-      const rendered = resvg.render();
-      try {
-        const data = new Uint8ClampedArray(
-          rendered.pixels.buffer as ArrayBuffer,
-          rendered.pixels.byteOffset,
-          rendered.pixels.byteLength,
-        );
-        return { data, width: rendered.width, height: rendered.height };
-      } finally {
-        rendered.free();
-      }
-    } finally {
-      try {
-        resvg.free();
-      } catch {
-        // After a panic in render() this throws Rust's "unsafe aliasing" error, which would hide the panic's own.
-      }
-    }
-  });
+export function renderSvg(text: string, plan: Plan, fonts: FontSet): Pixels {
+  const pixels = draw(sizedSvg(text, plan), fonts);
   if (pixels.width !== plan.width || pixels.height !== plan.height) {
     throw new Error(`rendered ${pixels.width}x${pixels.height}, planned ${plan.width}x${plan.height}`);
   }
   return pixels;
+}
+
+/** resvg's drawing of an SVG at the size its root element says; its native objects freed on every path. */
+function draw(svg: string, fonts: FontSet): Pixels {
+  const pick = (...names: string[]) => names.find((n) => fonts.families.has(n));
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "original" },
+    font: {
+      fontBuffers: fonts.buffers,
+      defaultFontFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans") ?? [...fonts.families][0],
+      sansSerifFamily: pick("DejaVu Sans", "Liberation Sans", "Noto Sans"),
+      serifFamily: pick("DejaVu Serif", "Liberation Serif", "Noto Serif"),
+      monospaceFamily: pick("DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono"),
+    },
+  });
+  try {
+    const rendered = resvg.render();
+    try {
+      const data = new Uint8ClampedArray(
+        rendered.pixels.buffer as ArrayBuffer,
+        rendered.pixels.byteOffset,
+        rendered.pixels.byteLength,
+      );
+      return { data, width: rendered.width, height: rendered.height };
+    } finally {
+      rendered.free();
+    }
+  } finally {
+    try {
+      resvg.free();
+    } catch {
+      // After a panic in render() this throws Rust's "unsafe aliasing" error, which would hide the panic's own.
+    }
+  }
 }
 
 /**

@@ -21,8 +21,8 @@ const WORTH_FREEING = 256 * 1024;
  *
  * @example
  * ```ts
- * const encoded = await encodeResult(pixels, plan);
- * release(pixels.data); // the next job's buffers can reuse the memory
+ * const upright = turnUpright(stored, orientation);
+ * release(stored.data); // the next job's buffers can reuse the memory
  * ```
  */
 export function release(...views: (ArrayBufferView | ArrayBuffer | undefined)[]): void {

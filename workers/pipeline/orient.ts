@@ -1,10 +1,22 @@
 /**
- * EXIF orientation (1-8) applied to decoded pixels, for decoders that
- * return the image as stored.
+ * orient: the decoded pixels turned and mirrored as the EXIF orientation
+ * (1-8) says, so they read as displayed. The scaled JPEG decode and
+ * libavif give pixels as stored; MozJPEG's full decode turns them itself,
+ * and PNG, WebP, GIF and BMP have no orientation.
  *
  * @module
  */
-import type { Pixels } from "./pixels.ts";
+import type { Pixels } from "../ops/pixels.ts";
+import { release } from "../ops/release.ts";
+import type { SourceImage } from "./step.ts";
+
+/** Turns the source's pixels upright; the stored ones are freed. */
+export function orient(source: SourceImage): void {
+  const upright = turnUpright(source.image, source.orientation);
+  if (upright !== source.image) release(source.image.data);
+  source.image = upright;
+  source.orientation = 1;
+}
 
 /** Whether an orientation swaps width and height (5-8 turn the image a quarter). */
 export function swapsSides(orientation: number): boolean {
@@ -17,10 +29,10 @@ export function swapsSides(orientation: number): boolean {
  *
  * @example
  * ```ts
- * const upright = orient(stored, 6); // stored 60x40 -> displayed 40x60
+ * const upright = turnUpright(stored, 6); // stored 60x40 -> displayed 40x60
  * ```
  */
-export function orient(src: Pixels, orientation: number): Pixels {
+export function turnUpright(src: Pixels, orientation: number): Pixels {
   if (orientation < 2 || orientation > 8) return src;
   const W = src.width;
   const H = src.height;

@@ -1,16 +1,17 @@
 /**
  * Several outputs of one source in one task: the source is decoded once
- * (an SVG's text prepared once) and each output is made from it, then
- * handed off before the next is made, so only one encoded result is held.
+ * (the pixel pipeline's DECODE steps; an SVG's text prepared once, in the
+ * render process) and each output is made from it (the RESIZE and ENCODE
+ * steps, once per output), then handed off before the next is made, so
+ * only one encoded result is held.
  *
  * @module
  */
 import type { MadeOutput, OutputOrder, StageTimes } from "../protocol/work.ts";
 import { storeResult } from "./local_io.ts";
 import { ownBuffer } from "../shared/bytes.ts";
-import { encodeResult } from "./ops/encode.ts";
 import { plainFailure } from "./ops/failure.ts";
-import { decodeSource, scaleFor } from "./ops/resize.ts";
+import { decodeSource, makeOutput } from "./pipeline/mod.ts";
 import { StageTimer } from "./ops/timer.ts";
 import type { Renderer } from "./renderer.ts";
 import { release } from "./ops/release.ts";
@@ -55,19 +56,13 @@ export async function makeOutputs(
     });
     return;
   }
-  const decoded = await decodeSource(bytes, plans, context.timer);
+  const source = await decodeSource(bytes, plans, context.timer);
   for (const [index, order] of orders.entries()) {
     const { plan } = order;
     const timer = index === 0 ? context.timer : new StageTimer(context.stopped);
     let encoded: ArrayBuffer;
     try {
-      let pixels = scaleFor(decoded, plan, timer);
-      // JPEG flattens its pixels on white in place: never the decoded source the next outputs are made from.
-      if (pixels.data === decoded.image.data && plan.format === "jpeg" && plan.source.hasAlpha) {
-        pixels = { ...pixels, data: pixels.data.slice() };
-      }
-      encoded = await timer.time("encode", () => encodeResult(pixels, plan));
-      if (pixels.data !== decoded.image.data) release(pixels.data);
+      encoded = await makeOutput(source, plan, timer);
     } catch (err) {
       const plain = plainFailure(err, plan.source.format, plan.width * plan.height * 4);
       // The source decoded, so "corrupt data" would mislead: this output alone could not be made.
@@ -84,7 +79,7 @@ export async function makeOutputs(
     }
     hand(index, store(order, encoded, timer.times));
   }
-  release(decoded.image.data);
+  release(source.image.data);
 }
 
 /** Stores an output at its `writeTo`, if it has one; an unwritable destination fails this output alone. */
