@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds } from "./helpers/images.ts";
-import { coverCrop } from "../src/job/plan.ts";
+import { coverCrop } from "../src/job/planner.ts";
 import type { Plan } from "../protocol/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { budgeted } from "../protocol/memory.ts";

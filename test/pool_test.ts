@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, thirds, undecodablePng } from "./helpers/images.ts";
 import { ImgserveError } from "../src/errors.ts";
-import { coverCrop } from "../src/job/plan.ts";
+import { coverCrop } from "../src/job/planner.ts";
 import type { Plan } from "../protocol/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { tempDir } from "./helpers/server.ts";
