@@ -21,14 +21,14 @@ import type { ContentDigest } from "../../transport/mod.ts";
 export interface Admission {
   readonly id: string;
   readonly request: JobRequest;
-  /** The source's download, from openSource on; the chunks read hold the header from readHeader on. */
+  /** The source's download, from openSource on; the chunks read hold the header from readSourceHeader on. */
   download?: Download;
   header?: ImageHeader;
   /** From chooseSource on. */
   source?: JobSource;
-  /** From plan on. */
+  /** From planOutputs on. */
   outputs: Output[];
-  /** From journal on. */
+  /** From journalJob on. */
   record?: JobRecord;
 }
 

@@ -8,8 +8,8 @@
  * {@linkcode Attempt}) and adds its own part.
  *
  * To add a step: write it as `(ctx, job) => void | Promise<void>` in a
- * file of this folder (or beside the step it belongs with), give it a
- * test, and put it in the list where its inputs exist. A step about one
+ * file of its own in this folder, named after it, give it a test in
+ * test/job/steps/, and put it in the list where its inputs exist. A step about one
  * output (a destination, its placeholder, its result) takes `(ctx, job,
  * output)` and goes in the list wrapped in {@linkcode eachOutput}. An
  * attempt step returns {@linkcode STOP} to end the attempt quietly (the
