@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { coverCrop, DEFAULT_QUALITY } from "../src/job/plan.ts";
+import { coverCrop, DEFAULT_QUALITY } from "../src/job/planner.ts";
 import type { OutputFormat, Plan } from "../protocol/plan.ts";
 import { readHeader } from "../src/image/header.ts";
 import { makeOne } from "./pipelines.ts";

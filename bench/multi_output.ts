@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { readHeader } from "../src/image/header.ts";
-import { planJob } from "../src/job/plan.ts";
+import { planJob } from "../src/job/planner.ts";
 import type { Plan } from "../protocol/plan.ts";
 import type { JobArgs } from "../src/job/request.ts";
 import { WorkerPool } from "../src/pool/pool.ts";

@@ -8,7 +8,7 @@
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
 import resize from "@jsquash/resize";
-import { coverCrop } from "../src/job/plan.ts";
+import { coverCrop } from "../src/job/planner.ts";
 import type { Plan } from "../protocol/plan.ts";
 import { ENCODE, type OutputImage, resizePixels } from "../workers/pipeline/mod.ts";
 import { runSteps } from "../workers/pipeline/step.ts";

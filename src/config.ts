@@ -7,7 +7,7 @@
  * @module
  */
 import type { LogFormat } from "./log.ts";
-import { WEBP_MAX_SIDE } from "./job/plan.ts";
+import { WEBP_MAX_SIDE } from "./job/planner.ts";
 import { parseArgs } from "node:util";
 
 /** The CLI commands. */

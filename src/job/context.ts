@@ -11,15 +11,15 @@ import type { Log } from "../log.ts";
 import type { WorkerPool } from "../pool/pool.ts";
 import {
   type AddressGuard,
+  boundedDownload,
+  type JobWrite,
   openGuard,
   type TransferOptions,
-  type TransportTable,
+  type Transports,
   type WriteOptions,
 } from "../transport/mod.ts";
-import { boundedDownload } from "../transport/deadline.ts";
-import type { JobWrite } from "../../shared/keep.ts";
 import type { Journal } from "./journal.ts";
-import { contentTypeOf } from "./plan.ts";
+import { contentTypeOf } from "./planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -28,7 +28,7 @@ export interface JobDeps {
   config: Config;
   pool: WorkerPool;
   journal: Journal;
-  transports: TransportTable;
+  transports: Transports;
   metrics: Metrics;
   guard?: AddressGuard;
   /** Extra trusted roots (PEM) from --ca-file. */
@@ -67,7 +67,7 @@ export function writeOptions(ctx: TransferContext, plan: Plan, job: JobWrite, jo
 export function downloadSource(ctx: TransferContext, srcURL: URL): Promise<ReadableStream<Uint8Array>> {
   const { limits } = ctx.config;
   return boundedDownload(
-    (signal) => ctx.transports.for(srcURL).read(srcURL, { ...transferOptions(ctx, limits.maxSourceBytes), signal }),
+    (signal) => ctx.transports.read(srcURL, { ...transferOptions(ctx, limits.maxSourceBytes), signal }),
     { idleMs: limits.transferTimeoutMs, totalMs: limits.sourceTimeoutMs, signal: ctx.scheduler.signal },
   );
 }

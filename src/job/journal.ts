@@ -9,7 +9,7 @@
  */
 import type { JobArgs } from "./request.ts";
 import type { Operation, Plan } from "../../protocol/plan.ts";
-import type { PlaceholderDigest } from "./originals.ts";
+import type { ContentDigest as PlaceholderDigest } from "../transport/mod.ts";
 import { dirname } from "../../shared/paths.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 

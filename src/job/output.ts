@@ -2,11 +2,14 @@
  * One result of a job: where it goes, how it is made, what its
  * placeholder did there, and how it ended. A job holds its source and one
  * output per entry of the request's `outputs` (one for the `dstURL`+`args`
- * form).
+ * form). Also the rules across a job's outputs that hold whatever runs
+ * them: the names their files carry, and what a job whose outputs partly
+ * failed reports.
  *
  * @module
  */
-import type { PlaceholderDigest } from "./originals.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import type { ContentDigest } from "../transport/mod.ts";
 import type { JobRecord, OutputRecord, OutputState, StoredError } from "./journal.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "./request.ts";
@@ -24,7 +27,7 @@ export interface Output {
   dst?: string;
   dstURL?: URL;
   /** The placeholder uploaded there, from the placePlaceholder step on. */
-  placeholder?: PlaceholderDigest;
+  placeholder?: ContentDigest;
   /** The destination's earlier file is kept aside until this output ends. */
   kept: boolean;
   /** Pending until its result is delivered or it has failed for good. */
@@ -75,5 +78,51 @@ export function recordOf(output: Output): OutputRecord {
     ...(error ? { error } : {}),
     ...(placeholder ? { placeholder } : {}),
     ...(kept ? { kept } : {}),
+  };
+}
+
+/**
+ * The id an output's own files carry (temporary and kept names, see
+ * transport/keep.ts): the job's id for the first output, as jobs of one
+ * output always had, and `<id>.<index>` for the others, so outputs written
+ * to one folder never take each other's names.
+ *
+ * @example
+ * ```ts
+ * outputKey("0b6…", 2); // "0b6….2"
+ * ```
+ */
+export function outputKey(id: string, index: number): string {
+  return index === 0 ? id : `${id}.${index}`;
+}
+
+/** Longest job error message listing its failed outputs. */
+const MAX_SUMMARY = 1000;
+
+/**
+ * The error a finished job reports, undefined when every output is done.
+ * One output: its own error. Several: PARTLY_DONE when some are done,
+ * else `whole` (the attempt's own failure) or the first output's error.
+ *
+ * @example
+ * ```ts
+ * jobError(outputs, true)?.code; // 120 when outputs[1] failed and the others are done
+ * ```
+ */
+export function jobError(outputs: OutputRecord[], multi: boolean, whole?: ImgserveError): StoredError | undefined {
+  const failed = outputs.flatMap((output, i) => output.state === "done" ? [] : [{ i, error: output.error }]);
+  if (failed.length === 0) return undefined;
+  const fallback = { code: whole?.code ?? 604, message: whole?.message ?? "the output was not made" };
+  if (!multi) return failed[0].error ?? fallback;
+  if (failed.length === outputs.length) {
+    if (whole) return { code: whole.code, message: whole.message };
+    const { i, error } = failed[0];
+    return { code: error?.code ?? fallback.code, message: `outputs[${i}]: ${error?.message ?? fallback.message}` };
+  }
+  const list = failed.map(({ i, error }) => `outputs[${i}]: ${error?.message ?? fallback.message}`).join("; ");
+  const message = `${failed.length} of ${outputs.length} outputs failed (the others are done): ${list}`;
+  return {
+    code: new ImgserveError("PARTLY_DONE", "").code,
+    message: message.length > MAX_SUMMARY ? `${message.slice(0, MAX_SUMMARY - 1)}…` : message,
   };
 }

@@ -7,7 +7,6 @@
  * @module
  */
 import type { WorkResult } from "../pool/task.ts";
-import { tempPathFor } from "../../shared/keep.ts";
 import { type TransferContext, writeOptions } from "./context.ts";
 import { destinationOf, type Output } from "./output.ts";
 
@@ -23,15 +22,12 @@ export interface ResultSink {
 export function sinkFor(ctx: TransferContext, id: string, output: Output): ResultSink {
   const job = { id, stage: "result" } as const;
   const { dstURL } = destinationOf(output);
-  const destination = ctx.transports.for(dstURL);
-  const writeTo = destination.localPath?.(dstURL);
-  if (writeTo !== undefined) {
-    return { local: { writeTo, writeTemp: tempPathFor(writeTo, job) }, store: () => Promise.resolve() };
-  }
+  const local = ctx.transports.localDestination(dstURL, job);
+  if (local) return { local: { writeTo: local.path, writeTemp: local.temp }, store: () => Promise.resolve() };
   return {
     local: {},
     store: async (result) => {
-      await destination.write(dstURL, result.bytes, writeOptions(ctx, output.plan, job, output.args));
+      await ctx.transports.write(dstURL, result.bytes, writeOptions(ctx, output.plan, job, output.args));
     },
   };
 }

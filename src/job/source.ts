@@ -7,9 +7,9 @@
  * @module
  */
 import type { LocalSource } from "../../protocol/work.ts";
-import { readAll } from "../transport/mod.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
+import { type ContentDigest, readAll, sameContent } from "../transport/mod.ts";
 import { downloadSource, type TransferContext, transferOptions } from "./context.ts";
-import { type PlaceholderDigest, refusePlaceholder } from "./originals.ts";
 import type { Plan } from "../../protocol/plan.ts";
 
 /** A source download under way: the stream, and the chunks already read from it. */
@@ -29,9 +29,9 @@ export interface JobSource {
    * download, else downloaded anew); refused when it is the job's own
    * placeholder read back.
    */
-  take(placeholders?: PlaceholderDigest[]): Promise<Uint8Array | LocalSource>;
+  take(placeholders?: ContentDigest[]): Promise<Uint8Array | LocalSource>;
   /** The source again, after a worker lost with it took the bytes along. */
-  retake(placeholders?: PlaceholderDigest[]): Promise<Uint8Array | LocalSource>;
+  retake(placeholders?: ContentDigest[]): Promise<Uint8Array | LocalSource>;
 }
 
 /**
@@ -41,7 +41,37 @@ export interface JobSource {
  */
 function localFile(ctx: TransferContext, srcURL: URL, plan: Plan): LocalSource | undefined {
   if (plan.op !== "resize") return undefined;
-  return ctx.transports.for(srcURL).localSource?.(srcURL, transferOptions(ctx, ctx.config.limits.maxSourceBytes));
+  return ctx.transports.localSource(srcURL, transferOptions(ctx, ctx.config.limits.maxSourceBytes));
+}
+
+/**
+ * Throws SOURCE_IS_PLACEHOLDER when what a retry read is this job's own
+ * placeholder (the source was overwritten by it, under a name the in-place
+ * check could not see through); a local file is read only when its size
+ * matches.
+ */
+export async function refusePlaceholder(
+  source: Uint8Array | LocalSource,
+  placeholder: ContentDigest | undefined,
+): Promise<void> {
+  if (!placeholder) return;
+  const size = source instanceof Uint8Array ? source.byteLength : source.size;
+  if (size !== placeholder.size) return;
+  let bytes: Uint8Array;
+  if (source instanceof Uint8Array) bytes = source;
+  else {
+    try {
+      bytes = await Deno.readFile(source.path);
+    } catch {
+      return; // the worker's own read reports it
+    }
+  }
+  if (!sameContent(bytes, placeholder)) return;
+  throw new ImgserveError(
+    "SOURCE_IS_PLACEHOLDER",
+    "the source now holds this job's own placeholder (the destination is the source under another name); " +
+      "the original is gone from there, so the job stops rather than shrink the placeholder",
+  );
 }
 
 function fileSource(file: LocalSource): JobSource {
@@ -57,7 +87,7 @@ function fileSource(file: LocalSource): JobSource {
 }
 
 function downloadedSource(ctx: TransferContext, srcURL: URL, opened?: Download): JobSource {
-  const download = async (from: Download | undefined, placeholders: PlaceholderDigest[] = []) => {
+  const download = async (from: Download | undefined, placeholders: ContentDigest[] = []) => {
     const bytes = await readAll(
       from?.stream ?? await downloadSource(ctx, srcURL),
       ctx.config.limits.maxSourceBytes,

@@ -44,7 +44,7 @@ export function pathOf(url: URL, role: "source" | "destination"): string {
 }
 
 /** Checks a source file and returns what a worker needs to read it. */
-function localSource(roots: FileRoots, url: URL, options: TransferOptions): LocalSource {
+function checkedSource(roots: FileRoots, url: URL, options: TransferOptions): LocalSource {
   const path = roots.source(pathOf(url, "source"));
   let info: Deno.FileInfo;
   try {
@@ -85,7 +85,7 @@ function destinationPath(roots: FileRoots, url: URL): string {
 }
 
 /** The identity of a file on this machine: hard links and symlinks to one file share it. */
-export function fileKey(info: { dev: number; ino: number | null }): string {
+function fileKey(info: { dev: number; ino: number | null }): string {
   return `file:${info.dev}:${info.ino}`;
 }
 
@@ -172,6 +172,12 @@ function openSource(path: string, options: TransferOptions): ReadableStream<Uint
 const checked = new WeakMap<URL, { path: string; info?: Deno.FileInfo }>();
 
 /**
+ * The source file localSource() checked, which a worker will read: the
+ * in-place check compares that very file with the destination.
+ */
+const checkedSources = new WeakMap<URL, LocalSource>();
+
+/**
  * The file transport, confined to the setup's `roots`.
  *
  * @example
@@ -231,6 +237,8 @@ export const fileTransport = ({ roots }: TransportSetup): Transport => ({
   },
 
   identity(url, role) {
+    const source = role === "source" ? checkedSources.get(url) : undefined;
+    if (source) return fileKey(source);
     let path: string, info: Deno.FileInfo | undefined;
     if (role === "destination") {
       ({ path, info } = checkedDestination(roots, url));
@@ -246,6 +254,14 @@ export const fileTransport = ({ roots }: TransportSetup): Transport => ({
     return info ? fileKey(info) : `file:${path}`;
   },
 
-  localPath: (url) => destinationPath(roots, url),
-  localSource: (url, options) => localSource(roots, url, options),
+  localDestination(url, job) {
+    const path = destinationPath(roots, url);
+    return { path, temp: tempPathFor(path, job) };
+  },
+
+  localSource(url, options) {
+    const source = checkedSource(roots, url, options);
+    checkedSources.set(url, source);
+    return source;
+  },
 });

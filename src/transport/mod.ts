@@ -10,6 +10,11 @@ import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "../../shared/keep.ts";
 import type { FileRoots } from "../security/files.ts";
+import type { ContentDigest } from "./digest.ts";
+
+export { type ContentDigest, digestOf, sameContent } from "./digest.ts";
+export { boundedDownload, type DownloadBounds } from "./bounded_download.ts";
+export type { JobWrite } from "../../shared/keep.ts";
 
 /**
  * Decides whether a network peer may be contacted. Transports call it for
@@ -129,17 +134,31 @@ export interface WriteOutcome {
 }
 
 /**
- * One protocol. `read` opens the source and resolves once the peer has said
- * the file exists (errors such as "not found" reject it); the stream then
- * yields the bytes and closes every connection when done or cancelled.
- * `write` stores the bytes so that a reader never sees a half-written file.
+ * One protocol: a scheme module implements this, and the
+ * {@linkcode TransportTable} adds the defaults of what it leaves out.
+ *
+ * A transport owns the resources it reaches: it says whether two URLs
+ * name one resource, keeps a destination's earlier file aside while a job
+ * holds it, puts it back or lets it go when the job ends, and removes what
+ * a job left behind. `read` opens the source and resolves once the peer
+ * has said the file exists (errors such as "not found" reject it); the
+ * stream then yields the bytes and closes every connection when done or
+ * cancelled. `write` stores the bytes so that a reader never sees a
+ * half-written file; a placeholder's write (`options.job.stage`) keeps the
+ * file it replaces aside, where the transport can, and says so.
  */
 export interface Transport {
   read(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>>;
   write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<WriteOutcome | void>;
   /**
-   * When a job whose placeholder kept an earlier file ends: "done" deletes
-   * the kept file, "failed" puts it back over the placeholder.
+   * A key naming the resource itself, so that two URLs of one resource (a
+   * symlink, a hard link, another spelling) give equal keys. Without it,
+   * the URL's own spelling decides (see {@linkcode urlIdentity}).
+   */
+  identity?(url: URL, role: Role): string;
+  /**
+   * When a job whose placeholder kept an earlier file ends: "done" lets the
+   * kept file go, "failed" puts it back over the placeholder.
    */
   settle?(url: URL, job: string, outcome: "done" | "failed", options: TransferOptions): Promise<void>;
   /** Deletes the file at `url`: a placeholder of a request that was refused after writing it. */
@@ -147,21 +166,53 @@ export interface Transport {
   /** Removes the temporary files an earlier attempt of `job` may have left beside `url`. */
   cleanUp?(url: URL, job: string, options: TransferOptions): Promise<void>;
   /**
-   * A key naming the file itself, so that two URLs of one file (a symlink,
-   * a hard link, another spelling) give equal keys; see job/originals.ts.
+   * For a destination on this machine: its checked path and the job's
+   * temporary name beside it, which a worker may write itself (file://
+   * only; see workers/local_io.ts).
    */
-  identity?(url: URL, role: "source" | "destination"): string;
-  /**
-   * For a destination on this machine: its checked path, which a worker
-   * may write itself (file:// only; see workers/local_io.ts).
-   */
-  localPath?(url: URL): string;
+  localDestination?(url: URL, job: JobWrite): LocalDestination;
   /**
    * For a source on this machine: its checked path and identity, which a
    * worker may read itself (file:// only; see workers/local_io.ts).
    * Throws what `read` would (not found, outside the roots, too large).
    */
   localSource?(url: URL, options: TransferOptions): LocalSource;
+}
+
+/** Which side of a job a URL is on. */
+export type Role = "source" | "destination";
+
+/** A destination a worker writes itself: the checked path, through the job's temporary file beside it. */
+export interface LocalDestination {
+  path: string;
+  temp: string;
+}
+
+/**
+ * What a job asks of its transports, whatever the scheme: each call goes
+ * to the URL's transport, with the table's defaults where the transport
+ * has nothing to do. src/job/ sees only this.
+ */
+export interface Transports {
+  /** Throws UNSUPPORTED_SCHEME when no transport serves the URL's scheme. */
+  check(url: URL): void;
+  read(url: URL, options: TransferOptions): Promise<ReadableStream<Uint8Array>>;
+  write(url: URL, bytes: Uint8Array<ArrayBuffer>, options: WriteOptions): Promise<WriteOutcome>;
+  /** The key of the resource `url` names: equal keys, the same resource. */
+  identity(url: URL, role: Role): string;
+  /** Lets go of (done) or puts back (failed) the file a placeholder kept aside; nothing where none can be kept. */
+  settle(url: URL, job: string, outcome: "done" | "failed", options: TransferOptions): Promise<void>;
+  /**
+   * Deletes the placeholder of a refused request, if what is there is still
+   * exactly that placeholder; transports that cannot delete (HTTP) leave it.
+   */
+  withdraw(url: URL, placeholder: ContentDigest, options: TransferOptions): Promise<void>;
+  /** Removes the temporary files an earlier attempt of `job` may have left beside `url`. */
+  cleanUp(url: URL, job: string, options: TransferOptions): Promise<void>;
+  /** A checked local source a worker may read itself, or undefined when the bytes must be downloaded. */
+  localSource(url: URL, options: TransferOptions): LocalSource | undefined;
+  /** A checked local destination a worker may write itself, or undefined when the bytes are uploaded. */
+  localDestination(url: URL, job: JobWrite): LocalDestination | undefined;
 }
 
 /** What a server gives each transport it makes; a transport takes what it needs. */
@@ -177,37 +228,24 @@ export interface TransportSetup {
 export type TransportFactory = (setup: TransportSetup) => Transport;
 
 /**
- * The scheme → transport table of one server.
+ * The key of a URL's resource when its transport has none of its own: the
+ * URL without credentials, fragment, default port or scheme variant.
  *
  * @example
  * ```ts
- * const transports = new TransportTable().register(["ftp", "ftps", "ftpes"], ftpTransport());
- * transports.for(new URL("ftp://host/a.png"));
+ * urlIdentity(new URL("https://u:p@h:443/a%20b.png#x")); // "http://h/a b.png"
  * ```
  */
-export class TransportTable {
-  #table = new Map<string, Transport>();
-
-  /** Registers a transport for URL schemes (without the colon). */
-  register(schemes: string[], transport: Transport): this {
-    for (const scheme of schemes) this.#table.set(scheme, transport);
-    return this;
+export function urlIdentity(url: URL): string {
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // compared as spelled
   }
-
-  /** The transport of a URL's scheme, or UNSUPPORTED_SCHEME. */
-  for(url: URL): Transport {
-    const scheme = url.protocol.replace(/:$/, "");
-    const transport = this.#table.get(scheme);
-    if (!transport) {
-      throw new ImgserveError(
-        "UNSUPPORTED_SCHEME",
-        `the scheme "${scheme}:" is not supported; use one of ${
-          [...this.#table.keys()].map((s) => s + ":").join(", ")
-        }`,
-      );
-    }
-    return transport;
-  }
+  // http: and https: of one host and path name the same resource on any sane server.
+  const scheme = url.protocol === "https:" ? "http:" : url.protocol;
+  return `${scheme}//${url.host}${path}${url.search}`;
 }
 
 /**

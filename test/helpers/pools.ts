@@ -10,7 +10,7 @@ import { WorkerPool } from "../../src/pool/pool.ts";
 import { type OutputsOptions, type WorkResult } from "../../src/pool/task.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { LocalSource } from "../../protocol/work.ts";
-import { coverCrop } from "../../src/job/plan.ts";
+import { coverCrop } from "../../src/job/planner.ts";
 import { png, thirds } from "./images.ts";
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,7 @@
  */
 import type { TransferContext } from "../../src/job/context.ts";
 import type { Output } from "../../src/job/output.ts";
-import { planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/planner.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 import type { JobRequest } from "../../src/job/request.ts";
 import { FileRoots } from "../../src/security/files.ts";

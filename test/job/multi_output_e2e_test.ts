@@ -9,7 +9,7 @@ import { spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { startPyftpd, type TestFtpServer } from "../fixtures/ftp/pyftpd.ts";
 import type { SingleOutputRecord } from "../../src/job/journal.ts";
-import { planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/planner.ts";
 
 /** An HTTP PUT destination keeping the bodies it took, per path; `answer` picks each reply's status. */
 function putSite(answer: (path: string, nth: number) => number | Promise<number> = () => 201) {

@@ -3,8 +3,8 @@ import { png, thirds } from "../helpers/images.ts";
 import { httpServer, tempDir } from "../helpers/server.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { readHeader } from "../../src/image/header.ts";
-import { digestOf } from "../../src/job/originals.ts";
-import { planJob } from "../../src/job/plan.ts";
+import { digestOf } from "../../src/transport/mod.ts";
+import { planJob } from "../../src/job/planner.ts";
 import { acceptedSource, resumedSource } from "../../src/job/source.ts";
 import { transferOptions } from "../../src/job/context.ts";
 import { resizeRequest, transferContext } from "../helpers/transfer.ts";
@@ -21,7 +21,7 @@ Deno.test("a local resize source goes to the worker as the checked file, and its
   await Deno.writeFile(`${dir.path}/a.png`, image);
   const ctx = await transferContext(dir.path);
   const srcURL = new URL(`file://${dir.path}/a.png`);
-  const stream = await ctx.transports.for(srcURL).read(srcURL, transferOptions(ctx));
+  const stream = await ctx.transports.read(srcURL, transferOptions(ctx));
   const source = await acceptedSource(ctx, srcURL, resizePlan(srcURL.href, image), { stream, prefix: [] });
   assertEquals([source.ready, source.file?.size], [true, image.byteLength]);
   assertEquals((await stream.getReader().read()).done, true);
@@ -38,7 +38,7 @@ Deno.test("a remote source is read from its open download first, then downloaded
   await using dir = await tempDir();
   const ctx = await transferContext(dir.path);
   const srcURL = new URL(`${server.base}/a.png`);
-  const opened = await ctx.transports.for(srcURL).read(srcURL, transferOptions(ctx));
+  const opened = await ctx.transports.read(srcURL, transferOptions(ctx));
   const source = await acceptedSource(ctx, srcURL, resizePlan(srcURL.href, image), { stream: opened, prefix: [] });
   assertEquals([source.ready, source.file], [false, undefined]);
   assertEquals(await source.take(), image);

@@ -2,7 +2,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, near, pixel, png, undecodablePng } from "../helpers/images.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { coverCrop } from "../../src/job/plan.ts";
+import { coverCrop } from "../../src/job/planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import { crashingPool, planFor, runOne, source } from "../helpers/pools.ts";

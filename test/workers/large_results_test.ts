@@ -3,7 +3,7 @@ import { BLUE, decode, GREEN, jpeg, near, pixel, png, RED, type Rgba, thirds } f
 import { resizeJob } from "../helpers/jobs.ts";
 import { serve, tempDir, testConfig } from "../helpers/server.ts";
 import { readHeader } from "../../src/image/header.ts";
-import { planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "../../src/job/request.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";

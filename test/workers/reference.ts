@@ -6,7 +6,7 @@
 import decodeJpeg from "@jsquash/jpeg/decode.js";
 import resize from "@jsquash/resize";
 import { readHeader } from "../../src/image/header.ts";
-import { coverCrop } from "../../src/job/plan.ts";
+import { coverCrop } from "../../src/job/planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import { codecs } from "../helpers/images.ts";
 

@@ -1,25 +1,38 @@
 /**
- * Putting one output's result in place of its placeholder as soon as it
- * is made, then letting go of the destination's earlier file and
- * journaling the output as done, so no later attempt makes it again.
+ * The attempt step that puts each output's result in place of its
+ * placeholder as soon as the pool has made it, then lets go of the
+ * destination's earlier file and journals the output as done, so no later
+ * attempt makes it again. One delivery at a time, in order.
  *
  * @module
  */
 import { asImgserveError } from "../../errors.ts";
-import { type JobContext, transferOptions } from "../context.ts";
-import { settleKept } from "../originals.ts";
-import { destinationOf, type Output, recordOf } from "../output.ts";
-import { outputKey } from "../outputs.ts";
+import type { JobContext } from "../context.ts";
+import { type Output, recordOf } from "../output.ts";
 import type { OutputResult } from "../../pool/task.ts";
 import type { ResultSink } from "../sink.ts";
+import { settle } from "../settle.ts";
 import type { Attempt } from "./job.ts";
+
+/**
+ * Delivers every output of the run as it is made; once the run has ended
+ * and every output made is delivered, a failure of the run as a whole is
+ * thrown (the attempt is retried or failed).
+ */
+export async function deliver(ctx: JobContext, attempt: Attempt): Promise<void> {
+  const { made } = attempt;
+  if (!made) return;
+  for await (const { output, sink, result } of made.results) await deliverOne(ctx, attempt, output, sink, result);
+  const ended = await made.ended;
+  if (ended.failed) throw ended.error;
+}
 
 /**
  * Stores the output's result (uploaded, or already written by the worker),
  * settles its kept file and journals it done; a failure, the output's own
  * or its upload's, is noted on the attempt.
  */
-export async function deliver(
+async function deliverOne(
   ctx: JobContext,
   attempt: Attempt,
   output: Output,
@@ -39,10 +52,4 @@ export async function deliver(
   } catch (err) {
     attempt.failures.set(output, asImgserveError(err));
   }
-}
-
-/** Deletes (done) or puts back (failed) the file an output's placeholder kept aside. */
-export async function settle(ctx: JobContext, id: string, output: Output, outcome: "done" | "failed"): Promise<void> {
-  const { dstURL } = destinationOf(output);
-  await settleKept(ctx.transports, dstURL, outputKey(id, output.index), outcome, transferOptions(ctx), ctx.log);
 }

@@ -7,25 +7,28 @@
  */
 import type { ImageHeader } from "../../../protocol/plan.ts";
 import type { LocalSource } from "../../../protocol/work.ts";
+import type { OutputResult } from "../../pool/task.ts";
 import type { ImgserveError } from "../../../protocol/error_codes.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
 import type { Output } from "../output.ts";
 import { atOutput, type JobRequest } from "../request.ts";
 import type { Download, JobSource } from "../source.ts";
+import type { ResultSink } from "../sink.ts";
+import type { ContentDigest } from "../../transport/mod.ts";
 
 /** A job being accepted: what the accept steps have learnt so far, filled in in order. */
 export interface Admission {
   readonly id: string;
   readonly request: JobRequest;
-  /** The source's download, from openSource on; the chunks read hold the header from readHeader on. */
+  /** The source's download, from openSource on; the chunks read hold the header from readSourceHeader on. */
   download?: Download;
   header?: ImageHeader;
   /** From chooseSource on. */
   source?: JobSource;
-  /** From plan on. */
+  /** From planOutputs on. */
   outputs: Output[];
-  /** From journal on. */
+  /** From journalJob on. */
   record?: JobRecord;
 }
 
@@ -42,6 +45,34 @@ export interface Attempt {
   input?: Uint8Array | LocalSource;
   /** Outputs this attempt failed, and why: retried or failed for good when it ends. */
   readonly failures: Map<Output, ImgserveError>;
+  /** From run on: the outputs as the pool makes them, for deliver. */
+  made?: MadeOutputs;
+}
+
+/** One output the pool made (or failed to make), with where it goes. */
+export interface Made {
+  output: Output;
+  sink: ResultSink;
+  result: OutputResult;
+}
+
+/**
+ * The outputs of a run as they are made, in order; the stream closes when
+ * the run ends, and `ended` then tells whether the run as a whole failed.
+ */
+export interface MadeOutputs {
+  results: ReadableStream<Made>;
+  ended: Promise<{ failed: false } | { failed: true; error: unknown }>;
+}
+
+/** The outputs an attempt makes: those neither delivered nor failed for good. */
+export function pendingOf(attempt: Attempt): Output[] {
+  return attempt.outputs.filter((output) => output.state === "pending");
+}
+
+/** The placeholders of every output: a source that reads back as one of them is refused. */
+export function placeholdersOf(attempt: Attempt): ContentDigest[] {
+  return attempt.outputs.flatMap((output) => output.placeholder ? [output.placeholder] : []);
 }
 
 /** Ends an attempt quietly: the job is no longer this server's (its lease was lost). */

@@ -8,8 +8,8 @@
  * {@linkcode Attempt}) and adds its own part.
  *
  * To add a step: write it as `(ctx, job) => void | Promise<void>` in a
- * file of this folder (or beside the step it belongs with), give it a
- * test, and put it in the list where its inputs exist. A step about one
+ * file of its own in this folder, named after it, give it a test in
+ * test/job/steps/, and put it in the list where its inputs exist. A step about one
  * output (a destination, its placeholder, its result) takes `(ctx, job,
  * output)` and goes in the list wrapped in {@linkcode eachOutput}. An
  * attempt step returns {@linkcode STOP} to end the attempt quietly (the
@@ -22,16 +22,27 @@ import type { JobContext } from "../context.ts";
 import { outputsOf } from "../output.ts";
 import type { JobRecord } from "../journal.ts";
 import type { JobRequest } from "../request.ts";
+import { withdrawPlaceholder } from "../settle.ts";
 import type { JobSource } from "../source.ts";
-import { checkTargets } from "./check.ts";
-import { fillTags, refuseInPlace, refuseSharedDestinations } from "./fill_tags.ts";
+import { checkJournal } from "./check_journal.ts";
+import { checkTargets } from "./check_targets.ts";
+import { chooseSource } from "./choose_source.ts";
+import { cleanUp } from "./clean_up.ts";
+import { deliver } from "./deliver.ts";
+import { fillTags } from "./fill_tags.ts";
 import { type AcceptStep, type Admission, type Attempt, type AttemptStep, eachOutput, STOP } from "./job.ts";
-import { checkJournal, journal, markRunning } from "./journal.ts";
-import { notify, recordOutcome, retryOrFail } from "./outcome.ts";
-import { placePlaceholder, withdrawPlaceholder } from "./placeholder.ts";
-import { chooseSource, plan } from "./plan.ts";
-import { openSource, readHeader } from "./read_header.ts";
-import { cleanUp, run, takeSource } from "./run.ts";
+import { journalJob } from "./journal_job.ts";
+import { markRunning } from "./mark_running.ts";
+import { notify } from "./notify.ts";
+import { openSource } from "./open_source.ts";
+import { placePlaceholder } from "./place_placeholder.ts";
+import { planOutputs } from "./plan_outputs.ts";
+import { readSourceHeader } from "./read_source_header.ts";
+import { recordOutcome, retryOrFail } from "./record_outcome.ts";
+import { refuseInPlace } from "./refuse_in_place.ts";
+import { refuseSharedDestinations } from "./refuse_shared_destinations.ts";
+import { run } from "./run.ts";
+import { takeSource } from "./take_source.ts";
 
 export type { Admission, Attempt } from "./job.ts";
 
@@ -40,22 +51,27 @@ export const ACCEPT: AcceptStep[] = [
   checkJournal,
   checkTargets,
   openSource,
-  readHeader,
-  plan,
+  readSourceHeader,
+  planOutputs,
   chooseSource,
   eachOutput(fillTags),
   eachOutput(refuseInPlace),
   refuseSharedDestinations,
   eachOutput(placePlaceholder),
-  journal,
+  journalJob,
 ];
 
-/** One attempt at a journaled job, from its source to its outputs delivered and its outcome told. */
+/**
+ * One attempt at a journaled job, from its source to its outputs delivered
+ * and its outcome told; run starts the work and deliver stores each output
+ * as it is made, while the next is being made.
+ */
 export const ATTEMPT: AttemptStep[] = [
   cleanUp,
   takeSource,
   markRunning,
   run,
+  deliver,
   recordOutcome,
   notify,
 ];

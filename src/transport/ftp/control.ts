@@ -7,7 +7,7 @@
  */
 import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { connectionError, networkReason, type TransferOptions } from "../mod.ts";
-import { within } from "./deadline.ts";
+import { withinLimits } from "./deadline.ts";
 import { describeReply, type FtpReply, LineSplitter, replyClass, ReplyParser, ReplyTooLong } from "./reply.ts";
 import { secure, sessionReuseHint, type TlsStream } from "./tls.ts";
 import { closeQuietly } from "../../resources.ts";
@@ -154,7 +154,7 @@ export class ControlConnection {
    */
   async io<T>(work: Promise<T>, what: string, onFire = () => this.close()): Promise<T> {
     try {
-      return await within(work, this.options, what, onFire);
+      return await withinLimits(work, this.options, what, onFire);
     } catch (err) {
       if (err instanceof ImgserveError || this.options.signal?.aborted) throw err;
       const message = err instanceof Error ? err.message : String(err);

@@ -8,7 +8,7 @@
 import { ImgserveError } from "../../../protocol/error_codes.ts";
 
 /** What bounds an operation: a time limit and an optional abort signal. */
-export interface Limits {
+export interface OperationLimits {
   /** Milliseconds the operation may take. */
   timeoutMs: number;
   /** Aborts the operation early. */
@@ -22,12 +22,12 @@ export interface Limits {
  *
  * @example
  * ```ts
- * const n = await within(conn.read(buf), { timeoutMs: 5000 }, "reading", () => conn.close());
+ * const n = await withinLimits(conn.read(buf), { timeoutMs: 5000 }, "reading", () => conn.close());
  * ```
  */
-export async function within<T>(
+export async function withinLimits<T>(
   work: Promise<T>,
-  limits: Limits,
+  limits: OperationLimits,
   what: string,
   onFire: () => void,
 ): Promise<T> {

@@ -1,38 +1,27 @@
 /**
- * How an attempt ends. Each output it failed is tried again on the next
- * attempt when its failure may pass and attempts remain (see retry.ts),
- * or else failed for good, its earlier file put back. The job is done when
- * every output is, failed when none is left to retry and one failed
- * (see outputs.ts for its error). A job that ends is counted and its
- * callback sent.
+ * The attempt step that records how an attempt ended. Each output it
+ * failed is tried again on the next attempt when its failure may pass and
+ * attempts remain (see retry.ts), or else failed for good, its earlier
+ * file put back. The job is done when every output is, failed when none
+ * is left to retry and one failed (see jobError in output.ts for its
+ * error). A job that ends is counted and its callback sent (notify.ts).
  *
  * @module
  */
-import { asImgserveError } from "../../errors.ts";
 import { type ImgserveError } from "../../../protocol/error_codes.ts";
-import { deliverCallback } from "../callback.ts";
+import { asImgserveError } from "../../errors.ts";
 import type { JobContext } from "../context.ts";
 import type { JobRecord } from "../journal.ts";
-import { recordOf } from "../output.ts";
-import { jobError } from "../outputs.ts";
+import { jobError, recordOf } from "../output.ts";
 import { backoffMs, retriesJob } from "../retry.ts";
-import { settle } from "./deliver.ts";
+import { settle } from "../settle.ts";
+import { notify } from "./notify.ts";
 import { jobEvent } from "../log_event.ts";
 import { type Attempt, STOP } from "./job.ts";
 
 /** Journals how the attempt ended; stops (no callback yet) when it is retried or the lease was lost. */
 export function recordOutcome(ctx: JobContext, attempt: Attempt): Promise<void | typeof STOP> {
   return conclude(ctx, attempt);
-}
-
-/** Counts the finished job and sends its callback, apart from the job so a dead endpoint holds up nothing. */
-export function notify(ctx: JobContext, attempt: Attempt): void {
-  const { record } = attempt;
-  ctx.metrics.jobs.inc({ state: record.state });
-  ctx.metrics.jobDuration.observe(((record.finishedAt ?? Date.now()) - record.acceptedAt) / 1000);
-  if (record.callback?.pending && ctx.scheduler.accepting) {
-    ctx.scheduler.track(`${record.id}:callback`, deliverCallback(ctx, record));
-  }
 }
 
 /** After an attempt failed as a whole (the source, the worker): every output not yet done failed with it. */

@@ -1,5 +1,5 @@
 /**
- * Accept steps before the source is touched: every URL of the job must
+ * The accept step before the source is touched: every URL of the job must
  * have a transport, and a callback must go where the server may send it.
  *
  * @module
@@ -14,9 +14,9 @@ import { type Admission, placeOf } from "./job.ts";
 /** Refuses a scheme no transport serves, and a callbackURL the network rules forbid. */
 export async function checkTargets(ctx: JobContext, job: Admission): Promise<void> {
   const { request } = job;
-  ctx.transports.for(request.srcURL);
+  ctx.transports.check(request.srcURL);
   for (const [i, output] of request.outputs.entries()) {
-    atOutput(placeOf(request, i), () => ctx.transports.for(new URL(withTagsStoodIn(output.dstTemplate))));
+    atOutput(placeOf(request, i), () => ctx.transports.check(new URL(withTagsStoodIn(output.dstTemplate))));
   }
   // Checked now, so a callback the server would never be allowed to send is refused with the job.
   if (request.callbackURL) await checkCallbackHost(request.callbackURL, ctx.guard ?? openGuard);

@@ -1,28 +1,23 @@
 /**
- * Accept steps that read the source: open its download, then read only
- * as much as its header needs (an SVG whole, to cost and check it), and
- * refuse a source over the pixel limit before anything is decoded.
+ * The accept step that reads the opened source only as far as its header
+ * needs (an SVG whole, to cost and check it), and refuses a source over
+ * the pixel limit before anything is decoded.
  *
  * @module
  */
 import { concat } from "../../../shared/bytes.ts";
 import { ImgserveError } from "../../../protocol/error_codes.ts";
-import { assertSafeSvg, NeedMoreBytes, readHeader as parseHeader } from "../../image/header.ts";
+import { assertSafeSvg, NeedMoreBytes, readHeader } from "../../image/header.ts";
 import type { ImageHeader } from "../../../protocol/plan.ts";
 import { readAll } from "../../transport/mod.ts";
-import { downloadSource, type JobContext } from "../context.ts";
+import type { JobContext } from "../context.ts";
 import type { Admission } from "./job.ts";
 
-/** Opens the source's download. */
-export async function openSource(ctx: JobContext, job: Admission): Promise<void> {
-  job.download = { stream: await downloadSource(ctx, job.request.srcURL), prefix: [] };
-}
-
 /** Reads the source's header, checking its pixels against --max-source-pixels. */
-export async function readHeader(ctx: JobContext, job: Admission): Promise<void> {
+export async function readSourceHeader(ctx: JobContext, job: Admission): Promise<void> {
   const { limits } = ctx.config;
   const download = job.download!;
-  const { header, prefix } = await readSourceHeader(download.stream, limits.maxSourceBytes);
+  const { header, prefix } = await headerOf(download.stream, limits.maxSourceBytes);
   if (header.width * header.height > limits.maxSourcePixels) {
     throw new ImgserveError(
       "TOO_MANY_PIXELS",
@@ -58,7 +53,7 @@ async function readWholeSvg(
  * Reads just enough of the source to parse its header; the chunks read are
  * returned so the download can go on from there.
  */
-export async function readSourceHeader(
+async function headerOf(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
 ): Promise<{ header: ImageHeader; prefix: Uint8Array[] }> {
@@ -78,7 +73,7 @@ export async function readSourceHeader(
       try {
         // One chunk is parsed as it is: this runs for every chunk until the header parses.
         const bytes = prefix.length === 1 ? prefix[0] : concat(prefix, size);
-        return { header: parseHeader(bytes, done), prefix };
+        return { header: readHeader(bytes, done), prefix };
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) throw err;
       }

@@ -1,7 +1,7 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { OutputRecord, OutputState } from "../../src/job/journal.ts";
-import { jobError, outputKey } from "../../src/job/outputs.ts";
+import { jobError, outputKey } from "../../src/job/output.ts";
 import type { Plan } from "../../protocol/plan.ts";
 
 function output(state: OutputState, code?: number): OutputRecord {

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { planJob } from "../../src/job/plan.ts";
+import { planJob } from "../../src/job/planner.ts";
 import { parseJobRequest } from "../../src/job/request.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";
 

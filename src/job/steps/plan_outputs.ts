@@ -1,20 +1,19 @@
 /**
- * Accept steps that decide the work: a plan for each output from the
- * source's header (an SVG's render costed against the pixel limit), and
- * where the source will come from when the job runs.
+ * The accept step that decides the work: a plan for each output from the
+ * source's header, each checked against the limits on its own (an SVG's
+ * render costed against the pixel limit).
  *
  * @module
  */
 import { assertRenderCost } from "../../image/svg_cost.ts";
 import type { JobContext } from "../context.ts";
-import { planJob } from "../plan.ts";
+import { planJob } from "../planner.ts";
 import { assertFitsWorker } from "../../../protocol/plan_memory.ts";
-import { acceptedSource } from "../source.ts";
 import { atOutput } from "../request.ts";
 import { type Admission, placeOf } from "./job.ts";
 
 /** Plans each output: its size, crop and format, each checked against the limits on its own. */
-export function plan(ctx: JobContext, job: Admission): void {
+export function planOutputs(ctx: JobContext, job: Admission): void {
   const { limits } = ctx.config;
   const { request } = job;
   const header = job.header!;
@@ -36,10 +35,4 @@ export function plan(ctx: JobContext, job: Admission): void {
     });
     job.outputs.push({ index, dstTemplate, args, plan: planned, kept: false, state: "pending" });
   }
-}
-
-/** Decides, once, whether a worker reads the source itself or the server downloads it. */
-export async function chooseSource(ctx: JobContext, job: Admission): Promise<void> {
-  // One source serves every output, so any output's plan says whether it is a resize.
-  job.source = await acceptedSource(ctx, job.request.srcURL, job.outputs[0].plan, job.download!);
 }
