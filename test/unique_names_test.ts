@@ -6,19 +6,10 @@
  */
 import { assertEquals } from "./helpers/assert.ts";
 
-const ROOTS = ["src", "workers", "protocol"];
+const ROOTS = ["src", "workers", "protocol", "shared"];
 
 /** Names every folder may use for its own public surface. */
 const SHARED_FILE_NAMES = new Set(["mod.ts"]);
-
-/**
- * Collisions being removed elsewhere at the time of writing; each entry
- * goes once the change that removes it is in:
- * - plan_memory.ts (src/job/ and workers/ops/): the plan's memory estimate moves to protocol/;
- * - outputs.ts (workers/): renamed with the named pixel pipeline;
- * - memory.ts (workers/ and protocol/): the worker's measuring and the shared memory types.
- */
-const TOLERATED_FILE_NAMES = new Set(["plan_memory.ts", "outputs.ts", "memory.ts"]);
 
 /** Exported names allowed in several modules. */
 const TOLERATED_EXPORTS = new Set<string>();
@@ -52,13 +43,13 @@ function repeated(pairs: [key: string, file: string][]): Record<string, string[]
   );
 }
 
-Deno.test("no file name is used twice across src/, workers/ and protocol/, mod.ts aside", () => {
+Deno.test("no file name is used twice across src/, workers/, protocol/ and shared/, mod.ts aside", () => {
   const names = sourceFiles().map((file): [string, string] => [file.slice(file.lastIndexOf("/") + 1), file])
-    .filter(([name]) => !SHARED_FILE_NAMES.has(name) && !TOLERATED_FILE_NAMES.has(name));
+    .filter(([name]) => !SHARED_FILE_NAMES.has(name));
   assertEquals(repeated(names), {});
 });
 
-Deno.test("no name is exported by two modules of src/, workers/ and protocol/", () => {
+Deno.test("no name is exported by two modules of src/, workers/, protocol/ and shared/", () => {
   const exports = sourceFiles().flatMap((file) =>
     [...Deno.readTextFileSync(file).matchAll(DECLARATION)].map((match): [string, string] => [match[1], file])
   ).filter(([name]) => !TOLERATED_EXPORTS.has(name));

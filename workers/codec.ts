@@ -16,7 +16,7 @@ import { compileCodecs, initCodecs } from "./wasm.ts";
 import { readLocalSource } from "./local_io.ts";
 import { ImgserveError } from "../protocol/error_codes.ts";
 import { makeOutputs } from "./make_outputs.ts";
-import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
+import { trackWasmMemories, wasmMemoryBytes } from "./wasm_memory.ts";
 import { budgeted, type WorkerMemory } from "../protocol/memory.ts";
 import { release } from "./ops/release.ts";
 

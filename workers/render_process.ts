@@ -21,7 +21,7 @@ import { type FontSet, svgText } from "./ops/rasterize.ts";
 import { SVG_OUTPUT } from "./pipeline/svg.ts";
 import { type OutputImage, runSteps } from "./pipeline/step.ts";
 import { StageTimer } from "./ops/timer.ts";
-import { trackWasmMemories, wasmMemoryBytes } from "./memory.ts";
+import { trackWasmMemories, wasmMemoryBytes } from "./wasm_memory.ts";
 import type { RenderReply, RenderRequest } from "../protocol/render.ts";
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */

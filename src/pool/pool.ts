@@ -13,7 +13,7 @@ import type { WorkerMemory } from "../../protocol/memory.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { dispatch } from "./dispatch.ts";
 import { type MemoryStatus, memoryStatus, watchMemory } from "./recycle.ts";
-import { type EndReply, type OutputReply, outputResult, settle } from "./replies.ts";
+import { type EndReply, type OutputReply, outputResult, settleTask } from "./replies.ts";
 import {
   CODEC_WORKER,
   endWorker,
@@ -247,7 +247,7 @@ export class WorkerPool {
       return;
     }
     clearTimeout(slot.timer);
-    const { requeue, sound } = settle(task, reply);
+    const { requeue, sound } = settleTask(task, reply);
     if (!sound) slot.retiring = true;
     if (requeue) this.#queue.unshift(task);
     if (slot.tasks.length > 0) this.#startDeadline(slot);

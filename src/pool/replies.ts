@@ -61,10 +61,10 @@ export function taskError(reply: Extract<WorkReply, { type: "failed" | "unreadab
  *
  * @example
  * ```ts
- * const { requeue, sound } = settle(task, { type: "done", id: task.id });
+ * const { requeue, sound } = settleTask(task, { type: "done", id: task.id });
  * ```
  */
-export function settle(task: Task, reply: EndReply): { requeue: boolean; sound: boolean } {
+export function settleTask(task: Task, reply: EndReply): { requeue: boolean; sound: boolean } {
   if (reply.type === "returned") {
     task.bytes = reply.bytes;
     task.results = [];

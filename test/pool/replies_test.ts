@@ -1,7 +1,7 @@
 /** What a worker's replies mean: an output's result, the error that ends a task, a task handed back. */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { outputResult, settle, taskError } from "../../src/pool/replies.ts";
+import { outputResult, settleTask, taskError } from "../../src/pool/replies.ts";
 import type { OutputResult, Task } from "../../src/pool/task.ts";
 import { planFor } from "../helpers/pools.ts";
 
@@ -55,32 +55,32 @@ Deno.test("a failed task keeps its code when imgserve's checks refused it, else 
   assertEquals(taskError({ type: "unreadable", id: 7, code: "SOURCE_NOT_FOUND", message: "no file" }).code, 202);
 });
 
-Deno.test("settle: done resolves, unless outputs were left unmade; a failure rejects; a task handed back is queued again", () => {
+Deno.test("settleTask: done resolves, unless outputs were left unmade; a failure rejects; a task handed back is queued again", () => {
   const done = task();
   done.task.results.push({ ok: true, bytes: new Uint8Array(), size: 0, times: {} });
-  assertEquals(settle(done.task, { type: "done", id: 7 }), { requeue: false, sound: true });
+  assertEquals(settleTask(done.task, { type: "done", id: 7 }), { requeue: false, sound: true });
   assertEquals(done.settled.resolved, true);
 
   const short = task(2);
   short.task.results.push({ ok: true, bytes: new Uint8Array(), size: 0, times: {} });
-  settle(short.task, { type: "done", id: 7 });
+  settleTask(short.task, { type: "done", id: 7 });
   assertEquals([short.settled.resolved, short.settled.error?.code], [undefined, 602]);
 
   const failed = task();
-  assertEquals(settle(failed.task, { type: "failed", id: 7, message: "boom", sound: false }), {
+  assertEquals(settleTask(failed.task, { type: "failed", id: 7, message: "boom", sound: false }), {
     requeue: false,
     sound: false,
   });
   assertEquals(failed.settled.error?.code, 601);
   const unreadable = task();
   assertEquals(
-    settle(unreadable.task, { type: "unreadable", id: 7, code: "SOURCE_CHANGED", message: "x" }).sound,
+    settleTask(unreadable.task, { type: "unreadable", id: 7, code: "SOURCE_CHANGED", message: "x" }).sound,
     true,
   );
 
   const back = task();
   back.task.results.push({ ok: true, bytes: new Uint8Array(), size: 0, times: {} });
   const bytes = new ArrayBuffer(4);
-  assertEquals(settle(back.task, { type: "returned", id: 7, bytes }), { requeue: true, sound: true });
+  assertEquals(settleTask(back.task, { type: "returned", id: 7, bytes }), { requeue: true, sound: true });
   assertEquals([back.task.bytes, back.task.results, back.settled], [bytes, [], {}]);
 });
