@@ -83,7 +83,10 @@ Deno.test("two servers on one journal file never process one job twice", async (
   src.release();
   await using b = await spawnServer(flags(dir.path));
   await using c = await spawnServer(flags(dir.path));
-  for (const id of ids) assertEquals((await waitFinished(b.base, id)).state, "done");
+  for (const id of ids) {
+    const status = await waitFinished(b.base, id);
+    assertEquals(status.state, "done", JSON.stringify(status));
+  }
   // One fetch when the first server accepted the job, exactly one more by whichever server took it over.
   for (let n = 0; n < 8; n++) assertEquals(src.hits.get(`/${n}.png`), 2, `image ${n}`);
   for (let n = 0; n < 8; n++) assert(await isResult(`${dir.path}/out/${n}.png`));
