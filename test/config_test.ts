@@ -1,17 +1,7 @@
 /** The flag table: each flag declared once, and everything derived from it. */
 import { assert, assertEquals, assertThrows } from "./helpers/assert.ts";
-import {
-  type Environment,
-  envName,
-  type Flag,
-  FLAGS,
-  OPTIONS,
-  parseConfig,
-  resolveFlags,
-  SYSTEM_FONT_DIRS,
-  USAGE,
-  UsageError,
-} from "../src/config.ts";
+import { type Environment, OPTIONS, parseConfig, resolveFlags, USAGE, UsageError } from "../src/config.ts";
+import { envName, type Flag, FLAGS, SYSTEM_FONT_DIRS } from "../src/flags/mod.ts";
 
 const table: readonly Flag[] = FLAGS;
 
