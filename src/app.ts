@@ -1,6 +1,8 @@
 /**
  * The Hono app: routes only. Requests are parsed and handed to the
- * {@linkcode JobRunner}; errors become JSON here and nowhere else.
+ * {@linkcode JobRunner}; errors thrown by a route become JSON here, with
+ * the one body every error reply has (errors.ts's errorBody; the listener
+ * and connections use it for the replies they give themselves).
  *
  * @module
  */
@@ -8,7 +10,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
-import { errorBody, type ErrorName, Errors, ImgserveError, internalError } from "./errors.ts";
+import { errorBody, type ErrorName, ImgserveError, internalError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import { replyBody, statusBody } from "./job/status.ts";
@@ -83,7 +85,7 @@ export function createApp(deps: AppDeps): Hono {
       deps.metrics.requests.inc({ outcome: "parse_error" });
       const error = jsonError(body, err as SyntaxError);
       deps.log?.({ event: "request refused", method: "POST", path: "/", status: 400, code: 121, error });
-      return c.json({ msg: "request parse error", code: Errors.BAD_JSON.code, error }, 400);
+      return c.json(errorBody(new ImgserveError("BAD_JSON", error)), 400);
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);
