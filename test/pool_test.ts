@@ -6,6 +6,7 @@ import type { Plan } from "../protocol/plan.ts";
 import { WorkerPool } from "../src/pool.ts";
 import { tempDir } from "./helpers/server.ts";
 import { crashingPool, runOne } from "./helpers/pools.ts";
+import { DELIBERATE_CRASH, holdBackStderr } from "./helpers/stderr.ts";
 
 /** A resize plan for a 60x30 PNG: red|green|blue thirds. */
 function planFor(width: number, height: number): Plan {
@@ -60,6 +61,7 @@ Deno.test("a job that fails hands the one sent ahead back, and it runs on the fr
 });
 
 Deno.test("a crash fails the job sent ahead as transient, so the runner tries it again", async () => {
+  using _held = holdBackStderr(DELIBERATE_CRASH);
   await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
     runOne(pool, planFor(13, 10), await source()),
