@@ -46,8 +46,11 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   args.push(...options.flags ?? []);
   // In the environment that checkout's `imgserve start` gives it.
   const env = options.checkout
-    ? (await import(`${options.checkout}/src/daemon.ts`)).serverEnvironment() as Record<string, string>
-    : serverEnvironment();
+    ? (await import(`${options.checkout}/src/daemon.ts`)).serverEnvironment(Deno.env.toObject()) as Record<
+      string,
+      string
+    >
+    : serverEnvironment(Deno.env.toObject());
   const child = new Deno.Command(Deno.execPath(), { args, env, stdin: "null", stdout: "piped", stderr: "inherit" })
     .spawn();
   const listening = listeningPort(child.stdout);

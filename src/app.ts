@@ -1,6 +1,8 @@
 /**
  * The Hono app: routes only. Requests are parsed and handed to the
- * {@linkcode JobRunner}; errors become JSON here and nowhere else.
+ * {@linkcode JobRunner}; errors thrown by a route become JSON here, with
+ * the one body every error reply has (errors.ts's errorBody; the listener
+ * and connections use it for the replies they give themselves).
  *
  * @module
  */
@@ -9,7 +11,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./job/journal.ts";
 import type { Metrics } from "./metrics.ts";
 import { errorBody, internalError } from "./errors.ts";
-import { type ErrorName, Errors, ImgserveError } from "../protocol/error_codes.ts";
+import { type ErrorName, ImgserveError } from "../protocol/error_codes.ts";
 import { parseJobRequest } from "./job/request.ts";
 import type { JobRunner } from "./job/runner.ts";
 import { replyBody, statusBody } from "./job/status.ts";
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): Hono {
       deps.metrics.requests.inc({ outcome: "parse_error" });
       const error = jsonError(body, err as SyntaxError);
       deps.log?.({ event: "request refused", method: "POST", path: "/", status: 400, code: 121, error });
-      return c.json({ msg: "request parse error", code: Errors.BAD_JSON.code, error }, 400);
+      return c.json(errorBody(new ImgserveError("BAD_JSON", error)), 400);
     }
     const request = parseJobRequest(json, deps.limits.maxSide);
     const accepted = await deps.runner.accept(request);

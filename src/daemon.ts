@@ -65,12 +65,12 @@ export function selfCommand(): { command: string; args: string[] } {
  * and every worker): pixels live outside the JS heap, and the cap took
  * 20-25 MiB off the peak at the same throughput (bench:compare, 3 pairs).
  * Both must be in place when the process starts; an operator's own values
- * win.
+ * (in `vars`, the variables the server is started with) win.
  */
-export function serverEnvironment(): Record<string, string> {
+export function serverEnvironment(vars: Record<string, string>): Record<string, string> {
   return {
-    MALLOC_ARENA_MAX: Deno.env.get("MALLOC_ARENA_MAX") || "2",
-    DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") || V8_FLAGS,
+    MALLOC_ARENA_MAX: vars.MALLOC_ARENA_MAX || "2",
+    DENO_V8_FLAGS: vars.DENO_V8_FLAGS || V8_FLAGS,
   };
 }
 
@@ -158,12 +158,13 @@ async function waitForStart(
  * Starts `imgserve run` in the background with the same flags, writes the
  * pid file and the settings beside it, and waits until the server listens
  * and answers /healthz. Secret flags reach the server as variables, out of
- * its command line; `vars` are IMGSERVE_* variables to give it on top of ours.
+ * its command line; `vars` are the variables it is started with (ours, as
+ * config.ts's processEnvironment read them, and any recorded IMGSERVE_* ones).
  */
 export async function startDaemon(
   config: Config,
   flags: string[],
-  vars: Record<string, string> = {},
+  vars: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<Outcome> {
   const pid = await readPid(config.pidFile);
@@ -187,7 +188,7 @@ export async function startDaemon(
   const env = { ...vars, ...secrets.env };
   const child = new Deno.Command(self.command, {
     args: [...self.args, ...secrets.flags, "--log-file", config.logFile],
-    env: { ...env, ...serverEnvironment() },
+    env: { ...env, ...serverEnvironment(env) },
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -199,7 +200,7 @@ export async function startDaemon(
     const startedAt = new Date().toISOString();
     await writeSettings(config.pidFile, {
       flags: secrets.flags,
-      env: imgserveVariables({ ...Deno.env.toObject(), ...env }),
+      env: imgserveVariables(env),
       startedAt,
     });
   } catch (err) {

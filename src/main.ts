@@ -10,14 +10,7 @@ import { ConfigError } from "./preflight.ts";
 import { type Server, startServer } from "./server.ts";
 import { RENDER_COMMAND } from "../protocol/render.ts";
 import { formatLog, type Log } from "./log.ts";
-import {
-  imgserveVariables,
-  readSettings,
-  restartSettings,
-  secretFlagWarning,
-  settingsFile,
-  takeSecretFlags,
-} from "./settings.ts";
+import { readSettings, restartSettings, secretFlagWarning, settingsFile, takeSecretFlags } from "./settings.ts";
 
 /**
  * Runs the server in the foreground until SIGTERM or SIGINT. Returns the
@@ -65,9 +58,10 @@ export async function runForeground(config: Config): Promise<number> {
 }
 
 async function main(args: string[]): Promise<number> {
+  const environment = processEnvironment();
   let config: Config | undefined;
   try {
-    config = parseConfig(args, processEnvironment());
+    config = parseConfig(args, environment);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     // The full usage only when there is no command; otherwise one line.
@@ -92,20 +86,19 @@ async function main(args: string[]): Promise<number> {
       case "run":
         return await runForeground(config);
       case "start":
-        return say(await startDaemon(config, flags));
+        return say(await startDaemon(config, flags, environment.vars));
       case "stop":
         return say(await stopDaemon(config));
       case "status":
         return say(await daemonStatus(config));
       case "restart": {
-        const environment = processEnvironment();
         const again = restartSettings(flags, environment.vars, await readSettings(config.pidFile));
         const next = again.reused
           ? parseConfig(["start", ...again.flags], { ...environment, vars: again.vars })!
           : config;
         if (again.reused) console.log(`imgserve: starting again with the settings in ${settingsFile(config.pidFile)}`);
         say(await stopDaemon(config));
-        return say(await startDaemon(next, again.flags, again.reused ? imgserveVariables(again.vars) : {}));
+        return say(await startDaemon(next, again.flags, again.vars));
       }
     }
   } catch (err) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { envName } from "./config.ts";
+import { envName } from "./flags/mod.ts";
 
 /** Flags whose value is a secret: on a command line they are visible to every user. */
 export const SECRET_FLAGS = ["token", "callback-secret"] as const;

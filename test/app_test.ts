@@ -18,6 +18,7 @@ import { heldSource, httpServer, serve, tempDir, validatingApp } from "./helpers
 import { freePort } from "./helpers/ports.ts";
 import { readHeader } from "../src/image/header.ts";
 import { postJob, rasterizeJob, resizeJob } from "./helpers/jobs.ts";
+import { DELIBERATE_CRASH, holdBackStderr } from "./helpers/stderr.ts";
 
 const TRANSPARENT = [0, 0, 0, 0] as [number, number, number, number];
 const WHITE = [255, 255, 255, 255] as [number, number, number, number];
@@ -258,6 +259,7 @@ Deno.test("every failure found while accepting a job answers with its status and
 });
 
 Deno.test("a worker crash fails only its job; the pool replaces the worker and keeps serving", async () => {
+  using _held = holdBackStderr(DELIBERATE_CRASH);
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(60, 30)));
   await using imgserve = await serve(["--workers", "1", "--retry-base-ms", "50"], {

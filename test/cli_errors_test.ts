@@ -1,36 +1,13 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tempDir } from "./helpers/server.ts";
+import { type CliExit, imgserveCli } from "./helpers/process.ts";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-
-interface Exit {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs the CLI; a process still there after `limitMs` is killed and reported as hung. */
-async function imgserve(args: string[], prefix: string[] = [], limitMs = 20_000): Promise<Exit> {
-  const command = [...prefix, Deno.execPath(), "run", "-A", MAIN, ...args];
-  const started = Date.now();
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(limitMs),
-  }).spawn();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  const exit = { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr), ms: Date.now() - started };
-  assert(exit.ms < limitMs, `imgserve ${args.join(" ")} hung:\n${exit.stdout}${exit.stderr}`);
-  return exit;
-}
+/** Runs the CLI; one still running after 20 s fails the test as hung. */
+const imgserve = (args: string[], prefix: string[] = []) => imgserveCli(args, {}, { prefix, limitMs: 20_000 });
 
 /** One line on stderr that starts with "imgserve: ", names every `mentions`, and is no stack trace. */
-function assertOneLine(exit: Exit, code: number, mentions: string[]): string {
+function assertOneLine(exit: CliExit, code: number, mentions: string[]): string {
   const text = exit.stderr.trim();
   assertEquals(exit.code, code, text);
   assert(!text.includes("\n"), `more than one line:\n${text}`);

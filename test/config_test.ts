@@ -1,17 +1,7 @@
 /** The flag table: each flag declared once, and everything derived from it. */
 import { assert, assertEquals, assertThrows } from "./helpers/assert.ts";
-import {
-  type Environment,
-  envName,
-  type Flag,
-  FLAGS,
-  OPTIONS,
-  parseConfig,
-  resolveFlags,
-  SYSTEM_FONT_DIRS,
-  USAGE,
-  UsageError,
-} from "../src/config.ts";
+import { type Environment, OPTIONS, parseConfig, resolveFlags, USAGE, UsageError } from "../src/config.ts";
+import { envName, type Flag, FLAGS, SYSTEM_FONT_DIRS } from "../src/flags/mod.ts";
 
 const table: readonly Flag[] = FLAGS;
 
@@ -110,4 +100,22 @@ Deno.test("bad values are refused with the flag or variable they came from", () 
   assert(message(["--token", "two words"]).startsWith("--token may hold only letters, digits"));
   assertEquals(parseConfig(["run", "--token", "a.B-9_~+/x=="], environment())!.access.token, "a.B-9_~+/x==");
   assertEquals(parseConfig(["run", "--grace-ms", "0"], environment())!.jobs.graceMs, 0);
+});
+
+Deno.test("each flag's value lands in the Config where its entry's `to` says, scaled where it says so", () => {
+  const env = environment({ IMGSERVE_TOKEN_FILE: "/run/token", IMGSERVE_MAX_CONNECTIONS: "7" });
+  const config = parseConfig(["run", "--worker-memory", "100"], env)!;
+  const { values } = resolveFlags({ "worker-memory": "100" }, env, "/home/someone/.imgserve");
+  for (const flag of table) {
+    if (flag.to === undefined) continue;
+    const placed = flag.to.split(".").reduce((at: unknown, key) => (at as Record<string, unknown>)[key], config);
+    const value = (values as Record<string, unknown>)[flag.name];
+    const scale = flag.kind === "int" ? flag.scale ?? 1 : 1;
+    assertEquals(placed, typeof value === "number" ? value * scale : value, flag.name);
+  }
+  assertEquals([config.workerMemory, config.secretFiles.token, config.connections.maxConnections], [
+    100 * 1024 * 1024,
+    "/run/token",
+    7,
+  ]);
 });

@@ -8,6 +8,8 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 import { decode, near, pixel, type Rgba } from "./helpers/images.ts";
 import { freePort } from "./helpers/ports.ts";
 import { tempDir } from "./helpers/server.ts";
+import { FLAGS } from "../src/flags/mod.ts";
+import { Errors } from "../protocol/error_codes.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -142,5 +144,21 @@ Deno.test("the README's first steps: install deno once, start, Try it at once, t
   for (const task of ["start", "stop", "status", "restart", "run", "test"]) {
     assert(tasks[task], `deno task ${task}`);
     if (task !== "test") assert(readme.includes(`deno task ${task}`), `the README names deno task ${task}`);
+  }
+});
+
+Deno.test("the README has a row for every flag and every error code, and links the measurements it moved out", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}/README.md`);
+  const rows = readme.split("\n").filter((line) => line.startsWith("| "));
+  for (const flag of FLAGS) {
+    assert(rows.some((row) => row.includes(`--${flag.name}`)), `the flag table has no row for --${flag.name}`);
+  }
+  const codes = rows.map((row) => /^\| (\d{3})(?:-(\d{3}))? /.exec(row)).filter((m) => m !== null);
+  for (const { code } of Object.values(Errors)) {
+    const listed = codes.some((m) => Number(m[1]) <= code && code <= Number(m[2] ?? m[1]));
+    assert(listed, `the error table has no row for code ${code}`);
+  }
+  for (const [, path] of readme.matchAll(/\]\((docs\/[^)#]+)/g)) {
+    assert((await Deno.stat(`${ROOT}/${path}`)).isFile, `${path} is linked but missing`);
   }
 });

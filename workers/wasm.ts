@@ -42,7 +42,12 @@ export async function initCodecs(m: CodecModules): Promise<void> {
       m.jpegDec,
       { printErr: noteJpegWarning },
     ),
-    initJpegEncode(m.jpegEnc),
+    // libjpeg's encoder prints why it refuses (a side over 65500) to standard error before it throws; the refusal
+    // reaches the job as a 601 that names the result's size, so the line is not left on the server's stderr.
+    (initJpegEncode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
+      m.jpegEnc,
+      { printErr: () => {} },
+    ),
     initPngDecode(m.png),
   ]);
 }

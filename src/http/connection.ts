@@ -9,7 +9,7 @@
  * @module
  */
 import { STATUS_CODES } from "node:http";
-import { errorBody, internalError } from "../errors.ts";
+import { type ErrorBody, errorBody, internalError } from "../errors.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { concat } from "../../shared/bytes.ts";
 import { isRefusal, MAX_HEAD_BYTES, parseHead, type RequestHead } from "./head.ts";
@@ -42,8 +42,8 @@ const HEAD_END = [13, 10, 13, 10];
 
 type Filled = "data" | "eof" | "timeout";
 
-/** The JSON body of a reply the connection gives itself. */
-export function replyBytes(status: number, body: Record<string, unknown>, extra = ""): Uint8Array {
+/** A whole error reply the connection gives itself, its body from {@linkcode errorBody}. */
+export function replyBytes(status: number, body: ErrorBody, extra = ""): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(body));
   const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Status"}\r\ncontent-type: application/json\r\n` +
     `content-length: ${json.byteLength}\r\nconnection: close\r\n${extra}\r\n`;
@@ -127,11 +127,11 @@ export class HttpConnection {
         this.#buffered = this.#buffered.subarray(end + 4);
         const head = parseHead(text);
         if (!isRefusal(head)) return head;
-        await this.#send(replyBytes(head.status, { msg: "request parse error", error: head.message }));
+        await this.#send(replyBytes(head.status, errorBody({ unparsable: head.message })));
         return undefined;
       }
       if (this.#buffered.byteLength > MAX_HEAD_BYTES) {
-        await this.#send(replyBytes(431, { msg: "request parse error", error: "the request head is too large" }));
+        await this.#send(replyBytes(431, errorBody({ unparsable: "the request head is too large" })));
         return undefined;
       }
       const filled = await this.#fill(deadline - Date.now());
@@ -141,7 +141,7 @@ export class HttpConnection {
           "REQUEST_TIMEOUT",
           `the request head did not arrive within ${headerTimeoutMs} ms`,
         );
-        await this.#send(replyBytes(408, { msg: "request invalid", code: error.code, error: error.message }));
+        await this.#send(replyBytes(408, errorBody(error)));
       }
       if (filled !== "data") return undefined;
     }
@@ -184,7 +184,7 @@ export class HttpConnection {
     try {
       request = new Request(this.#options.base + head.target, { method: head.method, headers: head.headers, body });
     } catch {
-      await this.#send(replyBytes(400, { msg: "request parse error", error: "the request head is malformed" }));
+      await this.#send(replyBytes(400, errorBody({ unparsable: "the request head is malformed" })));
       return false;
     }
     let response: Response;

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorBody } from "../errors.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { type ConnectionTimeouts, HttpConnection, replyBytes } from "./connection.ts";
 import { closeQuietly } from "../resources.ts";
@@ -88,11 +89,7 @@ export function listenHttp(options: ListenOptions): HttpListener {
       "TOO_MANY_CONNECTIONS",
       `the server has ${open.size} open connections, its limit; try again shortly`,
     );
-    const bye = replyBytes(
-      503,
-      { msg: "request invalid", code: error.code, error: error.message },
-      "retry-after: 1\r\n",
-    );
+    const bye = replyBytes(503, errorBody(error), "retry-after: 1\r\n");
     const timer = setTimeout(() => conn.close(), TURN_AWAY_MS);
     try {
       await conn.write(bye);

@@ -15,12 +15,15 @@ const CMYK_PROFILE = "/usr/share/color/icc/ghostscript/default_cmyk.icc";
 const PS_CMYK_PROFILE = "/usr/share/color/icc/ghostscript/ps_cmyk.icc";
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
+/** Resizes `src` to a PNG (lossless, so the comparison measures the colour conversion, not JPEG's loss). */
 async function resizeToPng(imgserve: Awaited<ReturnType<typeof serve>>, src: string, width: number) {
-  const reply = await imgserve.post(resizeJob(`file://${src}`, `file://${src}-${width}.{$format}`, { width }));
+  const reply = await imgserve.post(
+    resizeJob(`file://${src}`, `file://${src}-${width}.{$format}`, { width, format: "png" }),
+  );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   const job = await imgserve.finished(reply.json.id as string);
   assertEquals(job.state, "done", JSON.stringify(job));
-  return await decode(await Deno.readFile(`${src}-${width}.jpg`));
+  return await decode(await Deno.readFile(`${src}-${width}.png`));
 }
 
 Deno.test("an Adobe (inverted, YCCK) CMYK JPEG decodes to the colours ImageMagick gives it, at full and reduced scale", async () => {

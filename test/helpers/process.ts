@@ -91,18 +91,40 @@ export async function spawnServer(
   };
 }
 
-/** Runs `imgserve ARGS` from source to its end (killed after 60 s): its exit code and everything it printed. */
+/** How `imgserve ARGS` ended: its exit code, what it printed, and how long it took. */
+export interface CliExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout then stderr. */
+  out: string;
+  ms: number;
+}
+
+/**
+ * Runs `imgserve ARGS` from source to its end. `prefix` goes before deno (a
+ * wrapper such as `setpriv`); a process still there after `limitMs` is
+ * killed, and fails the test as hung.
+ */
 export async function imgserveCli(
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number; out: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+  options: { prefix?: string[]; limitMs?: number } = {},
+): Promise<CliExit> {
+  const { prefix = [], limitMs = 60_000 } = options;
+  const command = [...prefix, Deno.execPath(), "run", "-A", MAIN, ...args];
+  const started = Date.now();
+  const { code, stdout, stderr } = await new Deno.Command(command[0], {
+    args: command.slice(1),
     env,
-    signal: AbortSignal.timeout(60_000),
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(limitMs),
   }).output();
   const decoder = new TextDecoder();
-  return { code, out: decoder.decode(stdout) + decoder.decode(stderr) };
+  const [out, err] = [decoder.decode(stdout), decoder.decode(stderr)];
+  const exit = { code, stdout: out, stderr: err, out: out + err, ms: Date.now() - started };
+  if (exit.ms >= limitMs) throw new Error(`imgserve ${args.join(" ")} hung:\n${exit.out}`);
+  return exit;
 }

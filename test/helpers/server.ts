@@ -8,6 +8,7 @@ import { type JobReply, postJob, waitFinished } from "./jobs.ts";
 import type { Hono } from "hono";
 import { type AppDeps, createApp } from "../../src/app.ts";
 import { Metrics } from "../../src/metrics.ts";
+import { assertEquals } from "./assert.ts";
 
 /** Flags that open what the tests use: files under the temporary folder, servers on loopback. */
 export const OPEN_FLAGS = ["--file-root", tempRoot(), "--allow-private-networks"];
@@ -54,6 +55,13 @@ export async function serve(
       await server.shutdown();
     },
   };
+}
+
+/** Asserts that the server answers `GET /healthz` with 200 within `withinMs`. */
+export async function assertHealthy(base: string, withinMs = 2000): Promise<void> {
+  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(withinMs) });
+  await response.body?.cancel();
+  assertEquals(response.status, 200, `GET /healthz answered ${response.status}`);
 }
 
 /** A temporary folder removed on dispose. */

@@ -13,6 +13,7 @@ import { decode, png, thirds } from "../helpers/images.ts";
 import { postJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { spawnServer } from "../helpers/process.ts";
 import { tempDir } from "../helpers/server.ts";
+import { namesIn } from "../helpers/files.ts";
 
 /** Sets the soft file-size limit of process `pid`; throws, saying why, when prlimit cannot. */
 async function fileSizeLimit(pid: number, bytes: number | "unlimited"): Promise<void> {
@@ -23,10 +24,6 @@ async function fileSizeLimit(pid: number, bytes: number | "unlimited"): Promise<
     throw new Error(`this test needs prlimit (util-linux) to limit the server's file size: ${err}`);
   }
   if (!output.success) throw new Error(`prlimit failed: ${new TextDecoder().decode(output.stderr)}`);
-}
-
-function namesIn(folder: string): string[] {
-  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
 }
 
 async function health(base: string): Promise<[number, boolean]> {

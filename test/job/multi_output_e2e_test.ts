@@ -10,6 +10,7 @@ import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { startPyftpd, type TestFtpServer } from "../fixtures/ftp/pyftpd.ts";
 import type { SingleOutputRecord } from "../../src/job/journal.ts";
 import { planJob } from "../../src/job/planner.ts";
+import { namesIn } from "../helpers/files.ts";
 
 /** An HTTP PUT destination keeping the bodies it took, per path; `answer` picks each reply's status. */
 function putSite(answer: (path: string, nth: number) => number | Promise<number> = () => 201) {
@@ -30,10 +31,6 @@ function putSite(answer: (path: string, nth: number) => number | Promise<number>
 async function stores(ftp: TestFtpServer): Promise<number> {
   const log = await Deno.readTextFile(`${ftp.root}/../log`);
   return log.split("\n").filter((line) => /\bSTOR\b.*completed=1/.test(line)).length;
-}
-
-function namesIn(folder: string): string[] {
-  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
 }
 
 Deno.test("one job to a file, an FTP server and an HTTP PUT: every placeholder before the reply, every output at its size, format and name, one download", async () => {

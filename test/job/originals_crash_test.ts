@@ -10,6 +10,7 @@ import { tempDir } from "../helpers/server.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
 import { postJob, resizeJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
+import { namesIn } from "../helpers/files.ts";
 
 const STALLING_SERVER = new URL("../fixtures/stalling_server.ts", import.meta.url).pathname;
 
@@ -23,10 +24,6 @@ function statSize(path: string): number {
   } catch {
     return 0;
   }
-}
-
-function namesIn(folder: string): string[] {
-  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
 }
 
 Deno.test("SIGKILL during a result write over an existing file: after a restart the job is done and no file of ours remains", async () => {

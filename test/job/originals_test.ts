@@ -9,15 +9,13 @@ import { GREEN, isImage, jpeg, painted, png, thirds } from "../helpers/images.ts
 import { httpServer, serve, tempDir } from "../helpers/server.ts";
 import { tempCerts } from "../fixtures/certs.ts";
 import { startPyftpd } from "../fixtures/ftp/pyftpd.ts";
-import { canRunVsftpd, startVsftpd } from "../fixtures/ftp/vsftpd.ts";
+import { startVsftpd, VSFTPD } from "../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../fixtures/ftp/transfer.ts";
 import { resizeJob } from "../helpers/jobs.ts";
+import { namesIn } from "../helpers/files.ts";
+import { skipped } from "../helpers/requirements.ts";
 
 /** Every name in `folder` (hidden ones too), sorted. */
-function namesIn(folder: string): string[] {
-  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
-}
-
 Deno.test("in-place file:// jobs (same path, tags, a symlink, a hard link) are refused with 115 and the photo stays", async () => {
   await using dir = await tempDir();
   const photo = await jpeg(thirds(300, 200));
@@ -207,7 +205,7 @@ Deno.test("ftp: in-place and folder destinations are refused; an existing FTP de
 
 Deno.test({
   name: "ftps (vsftpd): in-place is refused; an existing file comes back on failure and goes on success",
-  ignore: !canRunVsftpd(),
+  ignore: skipped(VSFTPD),
   fn: async () => {
     await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true, requireReuse: false });

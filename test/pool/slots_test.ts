@@ -8,6 +8,7 @@ import { WorkerPool } from "../../src/pool/pool.ts";
 import { crashingPool, planFor, runOne, source } from "../helpers/pools.ts";
 import { endWorker, failTasks, RENDERER_START_MS, type Slot, startDeadline } from "../../src/pool/slots.ts";
 import { JobNotStarted, type Task } from "../../src/pool/task.ts";
+import { DELIBERATE_CRASH, holdBackStderr } from "../helpers/stderr.ts";
 
 Deno.test("a job that fails hands the one sent ahead back, and it runs on the fresh worker", async () => {
   await using pool = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
@@ -27,6 +28,7 @@ Deno.test("a job that fails hands the one sent ahead back, and it runs on the fr
 });
 
 Deno.test("a crash fails the job sent ahead as transient, so the runner tries it again", async () => {
+  using _held = holdBackStderr(DELIBERATE_CRASH);
   await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
     runOne(pool, planFor(13, 10), await source()),

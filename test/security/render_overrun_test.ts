@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { OPEN_FLAGS, tempDir } from "../helpers/server.ts";
+import { assertHealthy, OPEN_FLAGS, tempDir } from "../helpers/server.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { postJob, rasterizeJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
@@ -67,12 +67,6 @@ async function coresUsed(pid: number, ms: number): Promise<number> {
   return (total() - before) / TICKS_PER_SECOND / (ms / 1000);
 }
 
-async function healthy(base: string): Promise<boolean> {
-  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-  await response.body?.cancel();
-  return response.ok;
-}
-
 Deno.test("a render over --render-timeout-ms fails 603 and its work really stops: threads, processes and CPU back to idle", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/slow.svg`, blurredRects());
@@ -104,7 +98,7 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
     message: "the slow render running",
   });
   await new Promise((r) => setTimeout(r, 300));
-  assert(await healthy(imgserve.base), "healthz answers during the render");
+  await assertHealthy(imgserve.base);
   const failed = await waitFinished(imgserve.base, slow.id, 15_000);
   assertEquals([failed.state, failed.code], ["failed", 603]);
   assert(Date.now() - started < 10_000, `the 603 came after ${Date.now() - started} ms`);
@@ -125,7 +119,7 @@ Deno.test("a render over --render-timeout-ms fails 603 and its work really stops
     assert(!children(pid).includes(renderer), `render process ${renderer} still alive`);
   }
   assert(children(pid).length <= 1, `render processes left: ${children(pid).join(", ")}`);
-  assert(await healthy(imgserve.base), "healthz answers after");
+  await assertHealthy(imgserve.base);
   // And the next SVG renders on the fresh worker.
   assertEquals((await waitFinished(imgserve.base, (await post("small.svg")).id)).state, "done");
 });

@@ -1,18 +1,12 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
-import { httpServer, serve, tempDir } from "../helpers/server.ts";
+import { assertHealthy, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { resizeJob } from "../helpers/jobs.ts";
 
 const job = (srcURL: string, dstURL: string, more: Record<string, unknown> = {}) => ({
   ...resizeJob(srcURL, dstURL, { width: 10 }),
   ...more,
 });
-
-async function healthy(base: string): Promise<void> {
-  const response = await fetch(`${base}/healthz`);
-  assertEquals(response.status, 200);
-  await response.body?.cancel();
-}
 
 Deno.test("IPv6 forms that embed a loopback IPv4 address are refused as private (404)", async () => {
   let hits = 0;
@@ -35,7 +29,7 @@ Deno.test("IPv6 forms that embed a loopback IPv4 address are refused as private 
     assertEquals([reply.status, reply.json.code], [403, 404], host);
   }
   assertEquals(hits, 0);
-  await healthy(imgserve.base);
+  await assertHealthy(imgserve.base);
 });
 
 Deno.test("POST / takes only application/json (109); CORS headers only for --cors-origin origins", async () => {
@@ -79,7 +73,7 @@ Deno.test("POST / takes only application/json (109); CORS headers only for --cor
   const other = await fetch(`${open.base}/healthz`, { headers: { origin: "https://evil.example" } });
   await other.body?.cancel();
   assert(other.headers.get("access-control-allow-origin") !== "https://evil.example");
-  await healthy(imgserve.base);
+  await assertHealthy(imgserve.base);
 });
 
 Deno.test("callbackURL is checked on submit: scheme (107), length (106), network rules (404, 405)", async () => {
@@ -108,7 +102,7 @@ Deno.test("callbackURL is checked on submit: scheme (107), length (106), network
   const notListed = await submit(listed)("https://other.example/cb");
   assertEquals([notListed.status, notListed.json.code], [403, 405]);
   assertEquals([...Deno.readDirSync(dir.path)].map((e) => e.name), ["a.png"]);
-  await healthy(closed.base);
+  await assertHealthy(closed.base);
 });
 
 Deno.test("control characters, lone surrogates and names too long for the temporary name get 1xx codes", async () => {
@@ -140,5 +134,5 @@ Deno.test("control characters, lone surrogates and names too long for the tempor
   assertEquals(ok.status, 202, JSON.stringify(ok.json));
   assertEquals((await imgserve.finished(ok.json.id as string)).state, "done");
   assertEquals([...Deno.readDirSync(`${dir.path}/out`)].map((e) => e.name), [longest]);
-  await healthy(imgserve.base);
+  await assertHealthy(imgserve.base);
 });

@@ -1,17 +1,11 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
-import { heldSource, httpServer, OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
+import { assertHealthy, heldSource, httpServer, OPEN_FLAGS, serve, tempDir } from "../helpers/server.ts";
 import { type JobBody, jobBody } from "../helpers/jobs.ts";
 
 const job = (srcURL: string, dstURL: string, op: JobBody["operationType"] = "resize") =>
   jobBody(op, srcURL, dstURL, { width: 10 });
-
-async function healthy(base: string, withinMs = 1000): Promise<void> {
-  const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(withinMs) });
-  assertEquals(response.status, 200);
-  await response.body?.cancel();
-}
 
 Deno.test("a source that stalls after its header, or dribbles, fails its attempt (206) and frees its slot", async () => {
   await using dir = await tempDir();
@@ -48,7 +42,7 @@ Deno.test("a source that stalls after its header, or dribbles, fails its attempt
       const started = Date.now();
       const reply = await imgserve.post(job(`${base}/a.png`, `file://${dir.path}/a.png`));
       assertEquals(reply.status, 202, JSON.stringify(reply.json));
-      await healthy(imgserve.base);
+      await assertHealthy(imgserve.base, 1000);
       const done = await imgserve.finished(reply.json.id as string);
       assertEquals([done.state, done.code], ["failed", 206], JSON.stringify(done));
       assert(Date.now() - started < 4000, `failed after ${Date.now() - started} ms`);
@@ -59,7 +53,7 @@ Deno.test("a source that stalls after its header, or dribbles, fails its attempt
     const reply = await imgserve.post(job(`${good.base}/b.png`, `file://${dir.path}/b.png`));
     assertEquals(reply.status, 202, JSON.stringify(reply.json));
     assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
-    await healthy(imgserve.base);
+    await assertHealthy(imgserve.base, 1000);
   } finally {
     clearInterval(drip);
     for (const c of dribbling) {
@@ -95,7 +89,7 @@ Deno.test("--max-queue holds under 40 simultaneous posts against a slow source",
   );
   assertEquals(again.map((r) => r.status), [202, 202, 202, 202]);
   for (const r of again) await imgserve.finished(r.json.id as string);
-  await healthy(imgserve.base);
+  await assertHealthy(imgserve.base, 1000);
 });
 
 Deno.test("a FIFO, a socket or a device as file:// source is refused (210) without blocking the server", async () => {
@@ -125,7 +119,7 @@ Deno.test("a FIFO, a socket or a device as file:// source is refused (210) witho
   ) {
     const reply = await post(job(`file://${dir.path}/${src}`, `file://${dir.path}/out/${src || "dir"}.png`, op));
     assertEquals([reply.status, reply.json.code], [422, 210], src);
-    await healthy(imgserve.base);
+    await assertHealthy(imgserve.base, 1000);
   }
   for (const device of ["/dev/zero", "/dev/urandom", "/dev/null"]) {
     const reply = await post(job(`file://${device}`, `file://${dir.path}/out/dev.png`));
@@ -135,7 +129,7 @@ Deno.test("a FIFO, a socket or a device as file:// source is refused (210) witho
   assertEquals(ok.status, 202);
   assertEquals((await waitFinished(imgserve.base, ok.json.id as string)).state, "done");
   assertEquals((await jobState(imgserve.base, ok.json.id as string)).code, undefined);
-  await healthy(imgserve.base);
+  await assertHealthy(imgserve.base, 1000);
   assertEquals([...Deno.readDirSync(`${dir.path}/out`)].map((e) => e.name), ["ok.png"]);
   socket.close();
 });

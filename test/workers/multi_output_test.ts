@@ -15,6 +15,7 @@ import { BLUE, decode, GREEN, near, pixel, png, RED, thirds, undecodablePng } fr
 import type { ImgserveError } from "../../protocol/error_codes.ts";
 import { tempDir } from "../helpers/server.ts";
 import { crashingPool, runOne } from "../helpers/pools.ts";
+import { DELIBERATE_CRASH, holdBackStderr } from "../helpers/stderr.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/LadyBird.jpg";
 
@@ -161,6 +162,7 @@ Deno.test("a source that cannot be decoded fails the whole task, and the task se
 Deno.test("a worker crash fails the task sent behind it as not started, so the job runs it again", async () => {
   const bytes = await png(thirds(600, 300));
   const [crashing, ...plans] = plansFor(bytes, "resize", [{ width: 13 }, { width: 300 }, { width: 100 }]);
+  using _held = holdBackStderr(DELIBERATE_CRASH);
   await using pool = await crashingPool();
   const [crash, ahead] = await Promise.allSettled([
     pool.runOutputs(bytes.slice(), [{ plan: crashing }], { timeoutMs: 60_000 }),

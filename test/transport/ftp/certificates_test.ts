@@ -4,11 +4,12 @@
  * (SOURCE_REFUSED, 207) and as the destination (DESTINATION_REFUSED, 303),
  * with OpenSSL's reason in the message, before any login is sent.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "../../helpers/assert.ts";
 import { makeTestCerts, type TestCerts } from "../../fixtures/certs.ts";
-import { canRunVsftpd, startVsftpd, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
+import { startVsftpd, VSFTPD, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
 import type { TransferOptions } from "../../../src/transport/mod.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
 /** Resolves every name to 127.0.0.1, so a URL can name a host the certificate does not. */
 const loopbackGuard = { resolve: () => Promise.resolve("127.0.0.1"), checkAddress: () => {} };
@@ -44,7 +45,7 @@ const cases: {
 for (const { what, expired, host, trust, reason } of cases) {
   Deno.test({
     name: `ftps/ftpes: ${what} is refused, 207 as the source and 303 as the destination, before logging in`,
-    ignore: !canRunVsftpd(),
+    ignore: skipped(VSFTPD),
     fn: async () => {
       const dir = await Deno.makeTempDir();
       try {
@@ -55,14 +56,14 @@ for (const { what, expired, host, trust, reason } of cases) {
           await Deno.writeFile(`${server.root}/pub/a.bin`, new Uint8Array(10));
           const base = `${implicit ? "ftps" : "ftpes"}://${server.user}:${server.password}@${host}:${server.port}`;
           const read = await rejectsWith(download(`${base}/pub/a.bin`, options), "SOURCE_REFUSED");
-          assert.equal(read.code, 207);
-          assert.match(read.message, reason);
+          assertEquals(read.code, 207);
+          assertMatch(read.message, reason);
           const write = await rejectsWith(upload(`${base}/b.bin`, new Uint8Array(10), options), "DESTINATION_REFUSED");
-          assert.equal(write.code, 303);
-          assert.match(write.message, reason);
+          assertEquals(write.code, 303);
+          assertMatch(write.message, reason);
           const log = await vsftpdLog(server);
-          assert.ok(!/"(USER|PASS|RETR|STOR)/.test(log), log);
-          assert.deepEqual([...Deno.readDirSync(`${server.root}/home`)], []);
+          assert(!/"(USER|PASS|RETR|STOR)/.test(log), log);
+          assertEquals([...Deno.readDirSync(`${server.root}/home`)], []);
         }
       } finally {
         await Deno.remove(dir, { recursive: true });

@@ -7,10 +7,12 @@ import { assertImage, GREEN, painted, PLACEHOLDER_GREY, png, type Rgba, thirds }
 import { heldSource, serve, tempDir } from "../../helpers/server.ts";
 import { tempCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
-import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
+import { startVsftpd, VSFTPD } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
 import { openSsl } from "../../../src/transport/ftp/openssl_stream.ts";
 import { resizeJob } from "../../helpers/jobs.ts";
+import { namesIn } from "../../helpers/files.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
 /** URL of `path` on `server`, with the test user's %-encoded credentials when `login`. */
 function urlOf(scheme: string, server: TestFtpServer, path: string, login = false): string {
@@ -19,10 +21,6 @@ function urlOf(scheme: string, server: TestFtpServer, path: string, login = fals
 }
 
 /** Every name in `folder`, sorted. */
-function namesIn(folder: string): string[] {
-  return [...Deno.readDirSync(folder)].map((entry) => entry.name).sort();
-}
-
 Deno.test("ftp source with a %-encoded password → file destination: cover resize keeps the green centre", async () => {
   await using ftp = await startPyftpd();
   assert(/[ /@]/.test(ftp.password), "the test password needs characters that must be encoded");
@@ -108,7 +106,7 @@ Deno.test("ftpes source → ftpes destination, anonymous, trusted through --ca-f
 
 Deno.test({
   name: "ftps (implicit, vsftpd): source → file destination, and file source → ftps destination",
-  ignore: !canRunVsftpd(),
+  ignore: skipped(VSFTPD),
   fn: async () => {
     await using certs = await tempCerts();
     await using ftp = await startVsftpd({ certs, implicit: true });

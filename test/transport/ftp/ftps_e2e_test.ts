@@ -8,10 +8,11 @@ import { assert, assertEquals } from "../../helpers/assert.ts";
 import { painted, png, type Rgba } from "../../helpers/images.ts";
 import { serve, tempDir, type TestServer } from "../../helpers/server.ts";
 import { makeTestCerts } from "../../fixtures/certs.ts";
-import { canRunProftpd, startProftpd } from "../../fixtures/ftp/proftpd.ts";
-import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
+import { PROFTPD, startProftpd } from "../../fixtures/ftp/proftpd.ts";
+import { startVsftpd, VSFTPD } from "../../fixtures/ftp/vsftpd.ts";
 import { randomBytes } from "../../fixtures/ftp/transfer.ts";
 import { resizeJob } from "../../helpers/jobs.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
 /** A 2000x1500 PNG of three noisy bands, about 6 MB (5 random bits per channel). */
 async function noisyPng(): Promise<Uint8Array<ArrayBuffer>> {
@@ -36,7 +37,7 @@ async function job(imgserve: TestServer, srcURL: string, dstURL: string): Promis
 
 Deno.test({
   name: "ftps (vsftpd) and ftpes (ProFTPD) at their TLS defaults: 6 MB in and out of each, byte-exact, jobs in a row",
-  ignore: !canRunVsftpd() || !canRunProftpd(),
+  ignore: skipped(VSFTPD) || skipped(PROFTPD),
   fn: async () => {
     await using dir = await tempDir();
     const certs = await makeTestCerts(dir.path);

@@ -4,14 +4,15 @@
  * child process (test files share this one): open files return to where
  * they started and RSS stays flat. bench/ftps_leak.ts runs 1000.
  */
-import assert from "node:assert/strict";
-import { canRunVsftpd } from "../../fixtures/ftp/vsftpd.ts";
+import { assert, assertEquals } from "../../helpers/assert.ts";
+import { VSFTPD } from "../../fixtures/ftp/vsftpd.ts";
 import type { LeakReport } from "../../fixtures/ftp/tls_leak_probe.ts";
 import { openSsl } from "../../../src/transport/ftp/openssl_stream.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
 Deno.test({
   name: "100 FTPS transfers, 10 refusals and 10 timeouts leave no OpenSSL object, no open file, and RSS flat",
-  ignore: !canRunVsftpd() || !openSsl(),
+  ignore: skipped(VSFTPD) || !openSsl(),
   fn: async () => {
     const probe = new URL("../../fixtures/ftp/tls_leak_probe.ts", import.meta.url).pathname;
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -19,11 +20,11 @@ Deno.test({
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assertEquals(code, 0, new TextDecoder().decode(stderr));
     const report: LeakReport = JSON.parse(new TextDecoder().decode(stdout));
     console.log(JSON.stringify(report));
-    assert.deepEqual(report.live, { connections: 0, sessions: 0 });
-    assert.equal(report.openFiles.after, report.openFiles.before);
-    assert.ok(report.rssMiB.after - report.rssMiB.before < 16, JSON.stringify(report.rssMiB));
+    assertEquals(report.live, { connections: 0, sessions: 0 });
+    assertEquals(report.openFiles.after, report.openFiles.before);
+    assert(report.rssMiB.after - report.rssMiB.before < 16, JSON.stringify(report.rssMiB));
   },
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotMatch } from "../../helpers/assert.ts";
 import { makeTestCerts } from "../../fixtures/certs.ts";
 import { startPyftpd, type TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
 import { download, optionsFor, randomBytes, recordingGuard, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
@@ -27,7 +27,7 @@ for (const scheme of ["ftp", "ftpes"]) {
       await t.step("an anonymous download returns the file's bytes", async () => {
         const bytes = randomBytes(1000);
         await Deno.writeFile(`${server.root}/a.bin`, bytes);
-        assert.deepEqual(await download(urlOf(scheme, server, "a.bin"), options), bytes);
+        assertEquals(await download(urlOf(scheme, server, "a.bin"), options), bytes);
       });
 
       await t.step("a download as a user with a %-encoded password works", async () => {
@@ -35,14 +35,14 @@ for (const scheme of ["ftp", "ftpes"]) {
         await Deno.mkdir(`${server.root}/with space`);
         await Deno.writeFile(`${server.root}/with space/b.bin`, bytes);
         const url = urlOf(scheme, server, "with%20space/b.bin", true);
-        assert.deepEqual(await download(url, options), bytes);
+        assertEquals(await download(url, options), bytes);
       });
 
       await t.step("an anonymous upload lands under the final name, no temporary left", async () => {
         const bytes = randomBytes(2000);
         await upload(urlOf(scheme, server, "up.bin"), bytes, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/up.bin`), bytes);
-        assert.deepEqual(await listTemps(server.root), []);
+        assertEquals(await Deno.readFile(`${server.root}/up.bin`), bytes);
+        assertEquals(await listTemps(server.root), []);
       });
 
       await t.step("an upload as a user overwrites an existing file", async () => {
@@ -50,37 +50,37 @@ for (const scheme of ["ftp", "ftpes"]) {
         await upload(url, new TextEncoder().encode("placeholder"), options);
         const real = randomBytes(5000);
         await upload(url, real, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/over.bin`), real);
+        assertEquals(await Deno.readFile(`${server.root}/over.bin`), real);
       });
 
       await t.step("an upload creates every missing folder level", async () => {
         const bytes = randomBytes(100);
         await upload(urlOf(scheme, server, "new/deeper/c.bin", true), bytes, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/new/deeper/c.bin`), bytes);
-        assert.deepEqual(await listTemps(`${server.root}/new/deeper`), []);
+        assertEquals(await Deno.readFile(`${server.root}/new/deeper/c.bin`), bytes);
+        assertEquals(await listTemps(`${server.root}/new/deeper`), []);
       });
 
       await t.step("8 MB go up and come back byte for byte", async () => {
         const bytes = randomBytes(8 * 1024 * 1024);
         const url = urlOf(scheme, server, "big/large.bin", true);
         await upload(url, bytes, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/big/large.bin`), bytes);
+        assertEquals(await Deno.readFile(`${server.root}/big/large.bin`), bytes);
         const back = await download(url, options);
-        assert.equal(back.byteLength, bytes.byteLength);
-        assert.deepEqual(back, bytes);
+        assertEquals(back.byteLength, bytes.byteLength);
+        assertEquals(back, bytes);
       });
 
       await t.step("a missing source rejects read() with SOURCE_NOT_FOUND and the server's 550", async () => {
         const err = await rejectsWith(download(urlOf(scheme, server, "nope.png"), options), "SOURCE_NOT_FOUND");
-        assert.match(err.message, /550/);
-        assert.equal(err.code, 202);
+        assertMatch(err.message, /550/);
+        assertEquals(err.code, 202);
       });
 
       await t.step("a wrong password fails with FTP_LOGIN_FAILED and the 530", async () => {
         const url = `${scheme}://${server.user}:wrong@127.0.0.1:${server.port}/a.bin`;
         const err = await rejectsWith(download(url, options), "FTP_LOGIN_FAILED");
-        assert.match(err.message, /530/);
-        assert.doesNotMatch(err.message, /wrong/);
+        assertMatch(err.message, /530/);
+        assertNotMatch(err.message, /wrong/);
       });
 
       await t.step("cancelling a download closes its connections", async () => {
@@ -88,7 +88,7 @@ for (const scheme of ["ftp", "ftpes"]) {
         const stream = await ftpTransport().read(new URL(urlOf(scheme, server, "cancel.bin")), options);
         const reader = stream.getReader();
         const first = await reader.read();
-        assert.ok(first.value && first.value.byteLength > 0);
+        assert(first.value && first.value.byteLength > 0);
         await reader.cancel();
         // The op and resource sanitizers fail the step if a socket is left.
       });
@@ -104,10 +104,10 @@ Deno.test("ftp: without EPSV the client falls back to PASV and checks its addres
   const options = optionsFor(undefined, { guard });
   const bytes = randomBytes(3000);
   await upload(urlOf("ftp", server, "p/pasv.bin"), bytes, options);
-  assert.deepEqual(await download(urlOf("ftp", server, "p/pasv.bin"), options), bytes);
-  assert.ok(guard.checked.length >= 2);
-  assert.ok(guard.checked.every((address) => address === "127.0.0.1"));
-  assert.deepEqual(new Set(guard.resolved), new Set(["127.0.0.1"]));
+  assertEquals(await download(urlOf("ftp", server, "p/pasv.bin"), options), bytes);
+  assert(guard.checked.length >= 2);
+  assert(guard.checked.every((address) => address === "127.0.0.1"));
+  assertEquals(new Set(guard.resolved), new Set(["127.0.0.1"]));
 });
 
 Deno.test("ftp: a PASV address the guard refuses is never connected to", async () => {
@@ -123,15 +123,15 @@ Deno.test("ftp: a PASV address the guard refuses is never connected to", async (
     download(urlOf("ftp", server, "x.bin"), optionsFor(undefined, { guard })),
     "NETWORK_FORBIDDEN",
   );
-  assert.match(err.message, /refused 127\.0\.0\.1/);
+  assertMatch(err.message, /refused 127\.0\.0\.1/);
 });
 
 Deno.test("an upload spelled with an encoded y/../ and // lands at the collapsed path, making no folder y", async () => {
   await using server = await startPyftpd();
   const bytes = randomBytes(100);
   await upload(urlOf("ftp", server, "x/y%2F..%2F%2Fa.bin", true), bytes, optionsFor());
-  assert.deepEqual(await Deno.readFile(`${server.root}/x/a.bin`), bytes);
+  assertEquals(await Deno.readFile(`${server.root}/x/a.bin`), bytes);
   const names: string[] = [];
   for await (const entry of Deno.readDir(`${server.root}/x`)) names.push(entry.name);
-  assert.deepEqual(names, ["a.bin"]);
+  assertEquals(names, ["a.bin"]);
 });

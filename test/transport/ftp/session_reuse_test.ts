@@ -4,13 +4,14 @@
  * connection, each data connection resuming, on TLS 1.3 and TLS 1.2, as
  * the servers' own logs tell.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../../helpers/assert.ts";
 import { type TestCerts, withCerts } from "../../fixtures/certs.ts";
-import { canRunProftpd, proftpdTlsLog, startProftpd } from "../../fixtures/ftp/proftpd.ts";
+import { PROFTPD, proftpdTlsLog, startProftpd } from "../../fixtures/ftp/proftpd.ts";
 import type { TestFtpServer } from "../../fixtures/ftp/pyftpd.ts";
-import { canRunVsftpd, startVsftpd, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
+import { startVsftpd, VSFTPD, vsftpdLog } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, randomBytes } from "../../fixtures/ftp/transfer.ts";
 import { FtpClient, type FtpSecurity } from "../../../src/transport/ftp/mod.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
 /**
  * Three uploads on one logged-in session (the second and third data
@@ -29,16 +30,16 @@ async function transfers(server: TestFtpServer, home: string, security: FtpSecur
   }
   const scheme = security === "implicit" ? "ftps" : "ftpes";
   const login = `${scheme}://${server.user}:${server.password}@127.0.0.1:${server.port}`;
-  assert.deepEqual(await download(`${login}/f2.bin`, options), files[2]);
-  for (const [i, bytes] of files.entries()) assert.deepEqual(await Deno.readFile(`${home}/f${i}.bin`), bytes);
+  assertEquals(await download(`${login}/f2.bin`, options), files[2]);
+  for (const [i, bytes] of files.entries()) assertEquals(await Deno.readFile(`${home}/f${i}.bin`), bytes);
 }
 
 /** Two control connections (new sessions) and four data connections (resumed). */
 function assertResumed(handshakes: string[], resumed: (line: string) => boolean, version: string): void {
   const all = handshakes.join("\n");
-  assert.equal(handshakes.length, 6, all);
-  assert.equal(handshakes.filter(resumed).length, 4, all);
-  for (const line of handshakes) assert.ok(line.includes(version), line);
+  assertEquals(handshakes.length, 6, all);
+  assertEquals(handshakes.filter(resumed).length, 4, all);
+  for (const line of handshakes) assert(line.includes(version), line);
 }
 
 const vsftpdCases = [
@@ -52,7 +53,7 @@ for (const { implicit, tls12, version } of vsftpdCases) {
   const scheme = implicit ? "ftps" : "ftpes";
   Deno.test({
     name: `${scheme}: vsftpd at its TLS defaults (reuse required), ${version}: every data connection resumes`,
-    ignore: !canRunVsftpd(),
+    ignore: skipped(VSFTPD),
     fn: () =>
       withCerts(async (certs) => {
         await using server = await startVsftpd({ certs, implicit, tls12 });
@@ -66,7 +67,7 @@ for (const { implicit, tls12, version } of vsftpdCases) {
 for (const { tls12, version } of [{ tls12: false, version: "TLSv1.3" }, { tls12: true, version: "TLSv1.2" }]) {
   Deno.test({
     name: `ftpes: ProFTPD with mod_tls at its defaults (reuse required), ${version}: every data connection resumes`,
-    ignore: !canRunProftpd(),
+    ignore: skipped(PROFTPD),
     fn: () =>
       withCerts(async (certs) => {
         await using server = await startProftpd(certs, { tls12 });
@@ -75,13 +76,13 @@ for (const { tls12, version } of [{ tls12: false, version: "TLSv1.3" }, { tls12:
         // only, and "reused" for each.
         const log = (await proftpdTlsLog(server)).split("\n");
         const all = log.join("\n");
-        assert.equal(log.filter((line) => line.includes(`${version} connection accepted`)).length, 2, all);
-        assert.equal(
+        assertEquals(log.filter((line) => line.includes(`${version} connection accepted`)).length, 2, all);
+        assertEquals(
           log.filter((line) => line.includes("client reused TLS session for data connection")).length,
           4,
           all,
         );
-        assert.ok(!/did not reuse|TLSv1\.[0-2] |TLSv1\.3 /.test(all.replaceAll(`${version} `, "")), all);
+        assert(!/did not reuse|TLSv1\.[0-2] |TLSv1\.3 /.test(all.replaceAll(`${version} `, "")), all);
       }),
   });
 }

@@ -1,17 +1,17 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertNotMatch } from "../../helpers/assert.ts";
 import { parseFtpUrl } from "../../../src/transport/ftp/url.ts";
 import { rejectsWith } from "../../fixtures/ftp/transfer.ts";
 
 Deno.test("each scheme has its TLS mode and default port", () => {
   const of = (u: string) => parseFtpUrl(new URL(u)).endpoint;
-  assert.deepEqual([of("ftp://h/a").security, of("ftp://h/a").port], ["none", 21]);
-  assert.deepEqual([of("ftps://h/a").security, of("ftps://h/a").port], ["implicit", 990]);
-  assert.deepEqual([of("ftpes://h/a").security, of("ftpes://h/a").port], ["explicit", 21]);
-  assert.equal(of("ftpes://h:2121/a").port, 2121);
+  assertEquals([of("ftp://h/a").security, of("ftp://h/a").port], ["none", 21]);
+  assertEquals([of("ftps://h/a").security, of("ftps://h/a").port], ["implicit", 990]);
+  assertEquals([of("ftpes://h/a").security, of("ftpes://h/a").port], ["explicit", 21]);
+  assertEquals(of("ftpes://h:2121/a").port, 2121);
 });
 
 Deno.test("no user means anonymous; user, password and path are %-decoded", () => {
-  assert.deepEqual(parseFtpUrl(new URL("ftp://example.com/a.png")).endpoint, {
+  assertEquals(parseFtpUrl(new URL("ftp://example.com/a.png")).endpoint, {
     hostname: "example.com",
     port: 21,
     security: "none",
@@ -19,25 +19,25 @@ Deno.test("no user means anonymous; user, password and path are %-decoded", () =
     password: "anonymous@",
   });
   const { endpoint, path } = parseFtpUrl(new URL("ftps://b%40x:p%3Aw%2F@h/dir%20one/%C3%A9.png"));
-  assert.equal(endpoint.user, "b@x");
-  assert.equal(endpoint.password, "p:w/");
-  assert.equal(path, "dir one/é.png");
+  assertEquals(endpoint.user, "b@x");
+  assertEquals(endpoint.password, "p:w/");
+  assertEquals(path, "dir one/é.png");
 });
 
 Deno.test("paths are relative to the login folder unless the first slash is encoded", () => {
-  assert.equal(parseFtpUrl(new URL("ftp://h/a/b.png")).path, "a/b.png");
-  assert.equal(parseFtpUrl(new URL("ftp://h/%2Fsrv/b.png")).path, "/srv/b.png");
+  assertEquals(parseFtpUrl(new URL("ftp://h/a/b.png")).path, "a/b.png");
+  assertEquals(parseFtpUrl(new URL("ftp://h/%2Fsrv/b.png")).path, "/srv/b.png");
 });
 
 Deno.test("a path is collapsed as a file system reads it: //, /./, x/.. (written or %-encoded)", () => {
   const path = (u: string) => parseFtpUrl(new URL(u)).path;
   for (const u of ["ftp://h/x//a.png", "ftp://h/x/./a.png", "ftp://h/x/y/../a.png", "ftp://h/x/y%2F..%2Fa.png"]) {
-    assert.equal(path(u), "x/a.png", u);
+    assertEquals(path(u), "x/a.png", u);
   }
-  assert.equal(path("ftp://h/%2F/srv//a.png"), "/srv/a.png");
-  assert.equal(path("ftp://h/%2F..%2Fa.png"), "/a.png");
-  assert.equal(path("ftp://h/..%2Fa.png"), "../a.png", "above the login folder stays");
-  assert.equal(path("ftp://h/x/a..png"), "x/a..png");
+  assertEquals(path("ftp://h/%2F/srv//a.png"), "/srv/a.png");
+  assertEquals(path("ftp://h/%2F..%2Fa.png"), "/a.png");
+  assertEquals(path("ftp://h/..%2Fa.png"), "../a.png", "above the login folder stays");
+  assertEquals(path("ftp://h/x/a..png"), "x/a..png");
 });
 
 Deno.test("encoded line breaks, bad escapes and folder URLs are BAD_URL", async () => {
@@ -57,5 +57,5 @@ Deno.test("encoded line breaks, bad escapes and folder URLs are BAD_URL", async 
 
 Deno.test("a password never appears in a BAD_URL message", async () => {
   const err = await rejectsWith(Promise.resolve().then(() => parseFtpUrl(new URL("ftp://u:hunter2@h/"))), "BAD_URL");
-  assert.doesNotMatch(err.message, /hunter2/);
+  assertNotMatch(err.message, /hunter2/);
 });

@@ -1,9 +1,10 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertMatch } from "../../helpers/assert.ts";
 import { withCerts } from "../../fixtures/certs.ts";
-import { canRunVsftpd, startVsftpd } from "../../fixtures/ftp/vsftpd.ts";
+import { startVsftpd, VSFTPD } from "../../fixtures/ftp/vsftpd.ts";
 import { download, optionsFor, randomBytes, rejectsWith, upload } from "../../fixtures/ftp/transfer.ts";
+import { skipped } from "../../helpers/requirements.ts";
 
-const ignore = !canRunVsftpd();
+const ignore = skipped(VSFTPD);
 
 for (const implicit of [true, false]) {
   const scheme = implicit ? "ftps" : "ftpes";
@@ -20,25 +21,25 @@ for (const implicit of [true, false]) {
         // Anonymous: upload, then read it back.
         const small = randomBytes(1500);
         await upload(`${base}/pub/anon.bin`, small, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/pub/anon.bin`), small);
-        assert.deepEqual(await download(`${base}/pub/anon.bin`, options), small);
+        assertEquals(await Deno.readFile(`${server.root}/pub/anon.bin`), small);
+        assertEquals(await download(`${base}/pub/anon.bin`, options), small);
 
         // A user with a password: placeholder, then overwrite, in new folders.
         await upload(`${login}/out/x/y.bin`, new TextEncoder().encode("placeholder"), options);
         const big = randomBytes(8 * 1024 * 1024);
         await upload(`${login}/out/x/y.bin`, big, options);
-        assert.deepEqual(await Deno.readFile(`${server.root}/home/out/x/y.bin`), big);
-        assert.deepEqual(await download(`${login}/out/x/y.bin`, options), big);
-        assert.deepEqual(
+        assertEquals(await Deno.readFile(`${server.root}/home/out/x/y.bin`), big);
+        assertEquals(await download(`${login}/out/x/y.bin`, options), big);
+        assertEquals(
           [...Deno.readDirSync(`${server.root}/home/out/x`)].map((e) => e.name),
           ["y.bin"],
         );
 
         const missing = await rejectsWith(download(`${login}/none.png`, options), "SOURCE_NOT_FOUND");
-        assert.match(missing.message, /550/);
+        assertMatch(missing.message, /550/);
         const wrong = `${scheme}://${server.user}:nope@127.0.0.1:${server.port}/x`;
         const denied = await rejectsWith(download(wrong, options), "FTP_LOGIN_FAILED");
-        assert.match(denied.message, /530/);
+        assertMatch(denied.message, /530/);
       }),
   });
 }
@@ -51,7 +52,7 @@ Deno.test({
       await using server = await startVsftpd({ certs, implicit: false, requireReuse: true });
       const bytes = randomBytes(100);
       await Deno.writeFile(`${server.root}/pub/r.bin`, bytes);
-      assert.deepEqual(await download(`ftpes://127.0.0.1:${server.port}/pub/r.bin`, optionsFor(certs.caPem)), bytes);
+      assertEquals(await download(`ftpes://127.0.0.1:${server.port}/pub/r.bin`, optionsFor(certs.caPem)), bytes);
     }),
 });
 
@@ -71,20 +72,20 @@ Deno.test({
           stdout: "piped",
           stderr: "piped",
         }).output();
-        assert.equal(code, 0, new TextDecoder().decode(stderr));
+        assertEquals(code, 0, new TextDecoder().decode(stderr));
         return JSON.parse(new TextDecoder().decode(stdout));
       };
       const bytes = randomBytes(100);
       {
         await using lenient = await startVsftpd({ certs, implicit: false, requireReuse: false });
         await Deno.writeFile(`${lenient.root}/pub/r.bin`, bytes);
-        assert.deepEqual(await child(`ftpes://127.0.0.1:${lenient.port}/pub/r.bin`), { bytes: 100 });
+        assertEquals(await child(`ftpes://127.0.0.1:${lenient.port}/pub/r.bin`), { bytes: 100 });
       }
       await using strict = await startVsftpd({ certs, implicit: false });
       await Deno.writeFile(`${strict.root}/pub/r.bin`, bytes);
       const refused = await child(`ftpes://127.0.0.1:${strict.port}/pub/r.bin`);
-      assert.equal(refused.name, "FTP_PROTOCOL", refused.message);
-      assert.match(refused.message, /522 .*session reuse/);
-      assert.match(refused.message, /OpenSSL 3 \(libssl\.so\.3\) could not be loaded/);
+      assertEquals(refused.name, "FTP_PROTOCOL", refused.message);
+      assertMatch(refused.message, /522 .*session reuse/);
+      assertMatch(refused.message, /OpenSSL 3 \(libssl\.so\.3\) could not be loaded/);
     }),
 });

@@ -1,0 +1,55 @@
+/**
+ * The "Connections" flags: what one client connection may hold, and CORS.
+ *
+ * @module
+ */
+import type { Flag } from "./flag.ts";
+
+/** The "Connections" section of the usage text, in its order. */
+export const CONNECTION_FLAGS = [
+  {
+    name: "max-connections",
+    to: "connections.maxConnections",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    help: "open connections before new ones get 503 (default: half\nthe open-file limit, at most 10000)",
+  },
+  {
+    name: "header-timeout-ms",
+    to: "connections.headerTimeoutMs",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 10_000,
+    help: "request line and headers must arrive within (default {default})",
+  },
+  {
+    name: "body-timeout-ms",
+    to: "connections.bodyTimeoutMs",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 10_000,
+    help: "request body must arrive within (default {default})",
+  },
+  {
+    name: "keep-alive-timeout-ms",
+    to: "connections.keepAliveTimeoutMs",
+    section: "connections",
+    kind: "int",
+    arg: "N",
+    default: 5_000,
+    help: "idle keep-alive connections close after (default {default})",
+  },
+  {
+    name: "cors-origin",
+    to: "corsOrigins",
+    section: "connections",
+    kind: "list",
+    separator: ",",
+    arg: "ORIGIN",
+    help:
+      "send CORS headers to this browser origin (repeatable;\nnone by default, so browsers cannot post cross-origin)",
+  },
+] as const satisfies readonly Flag[];
