@@ -5,7 +5,6 @@
  * @module
  */
 import decodeJpeg from "@jsquash/jpeg/decode.js";
-import decodePng from "@jsquash/png/decode.js";
 import type { FailOn, ImageHeader, Plan, Rect } from "../../protocol/plan.ts";
 import { encodeResult } from "./encode.ts";
 import { decodeMore } from "./decode_more.ts";
@@ -21,6 +20,9 @@ import type { StageTimer } from "./timer.ts";
 import { release } from "./release.ts";
 import { damaged, jpegWarningCause, takeJpegWarning } from "./damage.ts";
 import { completePng, pngDamage } from "./png_damage.ts";
+import { freeGrownDecoders } from "./decoder_memory.ts";
+import { decodePngFile } from "./png_decoder.ts";
+import { wasmMemoryBytes } from "../memory.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 export const BOX_MARGIN = 3;
@@ -78,7 +80,10 @@ export async function decodeSource(bytes: Uint8Array, plans: Plan[], timer: Stag
   // The margin over the most demanding output (relative to its crop) decides the decode's scale.
   const factor = Math.max(...plans.map(decodeFactor));
   const failOn = plans[0].failOn ?? "warning";
-  return { ...await timer.time("decode", () => decode(bytes, plans[0].source, factor, failOn)), factor };
+  const before = wasmMemoryBytes();
+  const decoded = await timer.time("decode", () => decode(bytes, plans[0].source, factor, failOn));
+  await freeGrownDecoders(before);
+  return { ...decoded, factor };
 }
 
 /** How large a decode the plan needs, as a fraction of the source's size. */
@@ -166,7 +171,7 @@ async function decodeCheckedPng(bytes: Uint8Array, failOn: FailOn): Promise<Imag
   const whole = damage?.cut ? await completePng(bytes) : bytes;
   const data = pngForDecoder(whole);
   // The decoder copies the bytes into its own memory from any byte view.
-  const image = await decodePng(data as unknown as ArrayBuffer);
+  const image = decodePngFile(data);
   if (whole !== bytes) release(whole);
   if (data !== whole) release(data);
   return image;
