@@ -327,7 +327,7 @@ export const FLAGS = [
     section: "flags",
     kind: "int",
     arg: "N",
-    default: 100_000_000,
+    default: 40_000_000,
     help: "largest source in pixels (default {default})",
   },
   {
