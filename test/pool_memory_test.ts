@@ -9,23 +9,24 @@ import { runOne } from "./helpers/pools.ts";
 
 const MiB = 1024 * 1024;
 
-let largeBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
-
-/** A PNG whose decode grows the PNG codec's memory by 40 MB, and a 20x10 thumbnail of it. */
+/**
+ * A job whose memory stays with its worker: a small PNG enlarged to a
+ * 2400x1500 JPEG grows the JPEG encoder's memory by about 50 MiB. (A large
+ * decode no longer does: its memory is given back before the encode.)
+ */
 async function largePng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
-  const [width, height] = [4000, 2500];
-  largeBytes ??= png(thirds(width, height));
+  const [width, height] = [60, 30];
   return {
-    bytes: (await largeBytes).slice(),
+    bytes: await png(thirds(width, height)),
     plan: {
       op: "resize",
       source: { format: "png", width, height, orientation: 1, hasAlpha: false },
-      width: 20,
-      height: 10,
-      format: "png",
+      width: 2400,
+      height: 1500,
+      format: "jpeg",
       quality: 85,
-      mode: "cover",
-      crop: coverCrop(width, height, 20, 10),
+      mode: "stretch",
+      crop: { x: 0, y: 0, width, height },
     },
   };
 }
@@ -56,7 +57,7 @@ async function pollUntil(what: string, check: () => Promise<boolean>, ms = 15_00
 
 Deno.test("a worker over its memory budget is replaced between jobs: no job fails, the next runs on a fresh worker", async () => {
   const [large, small] = [await largePng(), await smallPng()];
-  // Room for a fresh worker and a little more: the large PNG's decode goes over it.
+  // Room for a fresh worker and a little more: the large job's encode goes over it.
   const probe = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const fresh = budgeted(probe.fresh!);
   probe.close();
@@ -71,10 +72,10 @@ Deno.test("a worker over its memory budget is replaced between jobs: no job fail
       return result;
     }),
   ]);
-  for (const result of [first, second]) {
+  for (const [result, { plan }] of [[first, large], [second, small]] as const) {
     const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [20, 10]);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+    assertEquals([image.width, image.height], [plan.width, plan.height]);
+    assert(near(pixel(image, plan.width >> 1, plan.height >> 1), GREEN), "the centre third is green");
   }
   assertEquals(recycledWhenSecondDone, 1, "the second job ran after its worker was replaced, on the fresh one");
   assertEquals([pool.recycled, pool.replaced, pool.size], [1, 0, 1]);
@@ -83,10 +84,11 @@ Deno.test("a worker over its memory budget is replaced between jobs: no job fail
 
 Deno.test("a job whose plan cannot fit --worker-memory is refused with 508 before anything is decoded", async () => {
   await using dir = await tempDir();
-  // A real PNG header saying 8000x8000, then no image data: decoding it would fail with another code.
+  // A real PNG header saying 6000x6000 (within --max-source-pixels), then no image data: decoding it would fail
+  // with another code.
   const header = (await png(thirds(60, 30))).slice(0, 33);
-  new DataView(header.buffer).setUint32(16, 8000);
-  new DataView(header.buffer).setUint32(20, 8000);
+  new DataView(header.buffer).setUint32(16, 6000);
+  new DataView(header.buffer).setUint32(20, 6000);
   await Deno.writeFile(`${dir.path}/huge.png`, header);
   await using imgserve = await serve(["--workers", "1", "--worker-memory", "64"]);
   const reply = await imgserve.post({
@@ -122,8 +124,8 @@ Deno.test("after a burst of large images the pool's reported memory falls back o
     const reply = await imgserve.post({
       operationType: "resize",
       srcURL: `file://${dir.path}/large.png`,
-      dstURL: `file://${dir.path}/out-${i}.png`,
-      args: { width: 20, height: 10, mode: "cover" },
+      dstURL: `file://${dir.path}/out-${i}.jpg`,
+      args: { width: large.plan.width, height: large.plan.height, mode: "stretch", format: "jpeg" },
     });
     assertEquals(reply.status, 202);
     ids.push(reply.json.id as string);
@@ -153,22 +155,23 @@ Deno.test("heavy jobs stay on the worker that has run one: the other worker stay
   const results = await Promise.all(
     sources.map((source, i) => runOne(pool, i === 1 ? large.plan : small.plan, source.bytes)),
   );
-  for (const result of results) {
+  for (const [i, result] of results.entries()) {
+    const plan = i === 1 ? large.plan : small.plan;
     const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [20, 10]);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+    assertEquals([image.width, image.height], [plan.width, plan.height]);
+    assert(near(pixel(image, plan.width >> 1, plan.height >> 1), GREEN), "the centre third is green");
   }
   const grown = grownMiB(pool).sort((a, b) => a - b);
-  assert(grown[1] > 30, `the large PNGs grew one worker by ${grown[1].toFixed(1)} MiB`);
-  assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had decoded a large PNG`);
+  assert(grown[1] > 30, `the large jobs grew one worker by ${grown[1].toFixed(1)} MiB`);
+  assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had run a large job`);
 });
 
 Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker takes one that has waited", async () => {
   const large = await largePng();
-  // No idle recycling here: a worker that ran its last large PNG early must still show it at the end.
+  // No idle recycling here: a worker that ran its last large job early must still show it at the end.
   await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000, idleRecycleMs: 600_000 });
   // The stream must hold one worker well past the 2 s wait on a fast machine too:
-  // its length comes from one decode's time, so that alone it would take about 6 s.
+  // its length comes from one job's time, so that alone it would take about 6 s.
   const started = performance.now();
   await runOne(pool, large.plan, (await largePng()).bytes);
   const one = performance.now() - started;
@@ -178,8 +181,8 @@ Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker 
   );
   for (const result of results) {
     const image = await decode(result.bytes);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+    assert(near(pixel(image, 1200, 750), GREEN), "the centre third is green");
   }
   const grown = grownMiB(pool);
-  assert(grown.every((mib) => mib > 30), `both workers ran large PNGs: grown ${grown.map((g) => g.toFixed(1))} MiB`);
+  assert(grown.every((mib) => mib > 30), `both workers ran large jobs: grown ${grown.map((g) => g.toFixed(1))} MiB`);
 });
