@@ -4,8 +4,9 @@
  * result's size), so a job that cannot fit a worker's budget is refused
  * before anything is decoded. Each codec's memory grows to its own peak;
  * a decode that grew the worker by WORTH_DROPPING or more is given back
- * before the encode (decoder_memory.ts), so the need is the larger of the
- * two, and a smaller decode adds to the encode. The resampler
+ * before the encode unless the encode fits the budget beside it
+ * (decoder_memory.ts), so the need is the larger of the two, and a smaller
+ * decode adds to the encode. The resampler
  * (ops/lanczos.ts) works in strips outside WebAssembly and needs none. The
  * bytes per pixel are measured (see the README's Performance section),
  * rounded up.
@@ -63,6 +64,18 @@ function encodeBytes(plan: Plan): number {
   if (plan.format === "webp" && plan.lossless) return LOSSLESS_WEBP_FIXED + pixels * LOSSLESS_WEBP_PER_PIXEL;
   if (plan.format === "webp" && plan.source.hasAlpha) return pixels * WEBP_ALPHA_PER_PIXEL;
   return ENCODE_FIXED[plan.format] + pixels * ENCODE_PER_PIXEL[plan.format];
+}
+
+/**
+ * Bytes of WebAssembly memory the plan's encode needs.
+ *
+ * @example
+ * ```ts
+ * await freeGrownDecoders(before, encodeMemoryBytes(plan));
+ * ```
+ */
+export function encodeMemoryBytes(plan: Plan): number {
+  return plan.op === "resize" ? Math.ceil(encodeBytes(plan) * GROWTH) : 0;
 }
 
 /**

@@ -23,6 +23,7 @@ import { completePng, pngDamage } from "./png_damage.ts";
 import { freeGrownDecoders } from "./decoder_memory.ts";
 import { decodePngFile } from "./png_decoder.ts";
 import { wasmMemoryBytes } from "../memory.ts";
+import { encodeMemoryBytes } from "./plan_memory.ts";
 
 /** Pre-shrink with a box filter while the image stays at least this many times the target. */
 export const BOX_MARGIN = 3;
@@ -82,7 +83,7 @@ export async function decodeSource(bytes: Uint8Array, plans: Plan[], timer: Stag
   const failOn = plans[0].failOn ?? "warning";
   const before = wasmMemoryBytes();
   const decoded = await timer.time("decode", () => decode(bytes, plans[0].source, factor, failOn));
-  await freeGrownDecoders(before);
+  await freeGrownDecoders(before, Math.max(...plans.map(encodeMemoryBytes)));
   return { ...decoded, factor };
 }
 
