@@ -17,7 +17,7 @@
  * level, default 12), --levels 1,2,4,8, --reps N (pipeline runs, default 3),
  * --warmup S (load before measuring each server, default 30), --memory-only
  * (only the default server's warm-up, load phase and idle after it, and the
- * second load),
+ * second load), --large-only (only the second load),
  * --server DIR (run the imgserve checkout in DIR, to compare commits).
  *
  * The default server is sampled every second from its start to 20 s after
@@ -49,6 +49,7 @@ const { values: flags } = parseArgs({
     reps: { type: "string", default: "3" },
     warmup: { type: "string", default: "30" },
     "memory-only": { type: "boolean", default: false },
+    "large-only": { type: "boolean", default: false },
     server: { type: "string" },
   },
 });
@@ -57,7 +58,8 @@ const phaseSeconds = Number(flags.phase);
 const levels = flags.levels.split(",").map(Number);
 const reps = Number(flags.reps);
 const warmupSeconds = Number(flags.warmup);
-const memoryOnly = flags["memory-only"];
+const largeOnly = flags["large-only"];
+const memoryOnly = flags["memory-only"] || largeOnly;
 /** Idle time sampled after the load phase, and when after its end RSS is compared with the fresh server's. */
 const IDLE_AFTER_S = 20;
 const SETTLED_AFTER_S = 15;
@@ -137,6 +139,18 @@ await Deno.mkdir(outDir);
 const jobs = corpusJobs(corpus, outDir);
 const roots = ["/usr/share/backgrounds", outDir];
 const journalFlags = await journalFlagsFor(work.path);
+if (largeOnly) {
+  console.log(`\n== large-image load: ${loadSeconds} s at ${2 * host.cpus} clients, the largest photos and PNGs ==`);
+  const { memory, peakMiB } = await largeImageLoad();
+  console.log(`server peak RSS (VmHWM): ${peakMiB.toFixed(0)} MiB`);
+  console.log(
+    `large-only: load peak ${memory.loadPeakMiB.toFixed(0)} MiB, settled/fresh ${
+      (memory.settledMiB / memory.freshMiB).toFixed(2)
+    }x`,
+  );
+  await Deno.remove(work.path, { recursive: true });
+  Deno.exit(0);
+}
 
 interface ServerRun {
   workers: number | "default";

@@ -3,28 +3,55 @@
  * header's size and coding, the decode scale the worker will choose, the
  * result's size), so a job that cannot fit a worker's budget is refused
  * before anything is decoded (see {@linkcode assertFitsWorker}), and the
- * pool sends heavy plans to the worker that has grown for them. Each codec's memory grows to its own peak,
- * so the needs of decoder and encoder add up; the resampler
- * (workers/ops/lanczos.ts) works in strips outside WebAssembly and needs none. The
+ * pool sends heavy plans to the worker that has grown for them. Each codec's
+ * memory grows to its own peak; a decode that grew the worker by
+ * WORTH_DROPPING or more is given back before the encode unless the encode
+ * fits the budget beside it (workers/ops/decoder_memory.ts), so the need is
+ * the larger of the two, and a smaller decode adds to the encode. The
+ * resampler (workers/ops/lanczos.ts) works in strips outside WebAssembly and
+ * needs none. The
  * bytes per pixel are measured (see the README's Performance section),
  * rounded up.
  *
  * @module
  */
-import type { OutputFormat, Plan } from "./plan.ts";
+import type { OutputFormat, Plan, SourceFormat } from "./plan.ts";
 import { DECODE_MARGIN, scaleEighths } from "./decode_scale.ts";
 import { ImgserveError } from "./error_codes.ts";
+
+/**
+ * A decode that grew a worker's memory by less is kept for the next job:
+ * making the decoders again and collecting costs more than it saves
+ * (workers/ops/decoder_memory.ts gives larger growth back).
+ */
+export const WORTH_DROPPING = 32 * 1024 * 1024;
 
 /** Memories grow in steps beyond what is asked (Emscripten's heap by up to a fifth). */
 const GROWTH = 1.1;
 /** The compressed source, copied into the decoder's memory: about a byte a pixel for a fine JPEG. */
 const SOURCE_PER_PIXEL = 1;
-/** A progressive JPEG's 16-bit coefficients, with libjpeg's padding and buffers: per sample. */
-const COEFFICIENT_BYTES = 2.5;
-/** PNG: RGBA plus the decoder's scanlines (measured 4.6). */
-const PNG_PER_PIXEL = 5;
-/** WebP, AVIF, GIF, BMP: RGBA plus the decoder's own planes. */
-const OTHER_PER_PIXEL = 8;
+/**
+ * A progressive JPEG's 16-bit coefficients, with libjpeg's padding and
+ * buffers: per sample (measured 2.0 on a 5000x5000 4:4:4 JPEG, at 1/8 and
+ * at full scale).
+ */
+const COEFFICIENT_BYTES = 2.1;
+/**
+ * Every other decoder's growth per source pixel, the copied source
+ * included: RGBA plus its own buffers, measured on 5000x5000 sources, the
+ * costliest kind of each format: a palette PNG 9.1 (RGBA 4.0, grey 5.0), a
+ * lossless WebP 10.0 (lossy 7.3), a GIF 4.2, a 32-bit BMP 8.0, an 8-bit
+ * 4:4:4 AVIF 18.6 (4:2:0 15.5).
+ */
+const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
+  png: 10,
+  webp: 11,
+  gif: 5,
+  bmp: 9,
+  avif: 20,
+};
+/** An AVIF's alpha is a second AV1 image, decoded beside the first: 33.9 at 5000x5000, 38.6 at 2500x2500. */
+const AVIF_ALPHA_PER_PIXEL = 40;
 const MiB = 1024 * 1024;
 /**
  * Each encoder, per result pixel: its copy of the RGBA plus its own buffers
@@ -33,6 +60,8 @@ const MiB = 1024 * 1024;
 const ENCODE_PER_PIXEL: Record<OutputFormat, number> = { jpeg: 16, png: 12, webp: 13, avif: 32 };
 /** What an encoder needs whatever the size (libaom: 19 MiB for 640x480). */
 const ENCODE_FIXED: Record<OutputFormat, number> = { jpeg: 0, png: 0, webp: 0, avif: 12 * MiB };
+/** Lossy WebP with alpha: the alpha plane is coded losslessly beside it (measured 23.7 at 3840x2160 and 3000x2000). */
+const WEBP_ALPHA_PER_PIXEL = 26;
 /** Lossless WebP: measured 45.9 bytes a pixel at 1920x1080, 38.1 at 3840x2160. */
 const LOSSLESS_WEBP_PER_PIXEL = 40;
 const LOSSLESS_WEBP_FIXED = 16 * MiB;
@@ -41,7 +70,20 @@ const LOSSLESS_WEBP_FIXED = 16 * MiB;
 function encodeBytes(plan: Plan): number {
   const pixels = plan.width * plan.height;
   if (plan.format === "webp" && plan.lossless) return LOSSLESS_WEBP_FIXED + pixels * LOSSLESS_WEBP_PER_PIXEL;
+  if (plan.format === "webp" && plan.source.hasAlpha) return pixels * WEBP_ALPHA_PER_PIXEL;
   return ENCODE_FIXED[plan.format] + pixels * ENCODE_PER_PIXEL[plan.format];
+}
+
+/**
+ * Bytes of WebAssembly memory the plan's encode needs.
+ *
+ * @example
+ * ```ts
+ * await freeGrownDecoders(before, encodeMemoryBytes(plan));
+ * ```
+ */
+export function encodeMemoryBytes(plan: Plan): number {
+  return plan.op === "resize" ? Math.ceil(encodeBytes(plan) * GROWTH) : 0;
 }
 
 /**
@@ -67,9 +109,14 @@ export function planMemoryBytes(plan: Plan): number {
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +
       ((source.progressiveSamples ?? 0) * COEFFICIENT_BYTES + SOURCE_PER_PIXEL) * width * height;
   } else {
-    decode = width * height * ((source.format === "png" ? PNG_PER_PIXEL : OTHER_PER_PIXEL) + SOURCE_PER_PIXEL);
+    decode = width * height * decodePerPixel(source.format, source.hasAlpha);
   }
-  return Math.ceil((decode + encode) * GROWTH);
+  return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);
+}
+
+function decodePerPixel(format: Exclude<SourceFormat, "jpeg">, hasAlpha: boolean): number {
+  if (format === "svg") return 0;
+  return format === "avif" && hasAlpha ? AVIF_ALPHA_PER_PIXEL : DECODE_PER_PIXEL[format];
 }
 
 /**

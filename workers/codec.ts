@@ -19,6 +19,7 @@ import { makeOutputs } from "./make_outputs.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./wasm_memory.ts";
 import { budgeted, type WorkerMemory } from "../protocol/memory.ts";
 import { release } from "./ops/release.ts";
+import { setDecoderBudget } from "./ops/decoder_memory.ts";
 
 let renderer: Renderer | undefined;
 /** Set by the pool when it gives this worker up: the job stops at its next stage, nothing more is run. */
@@ -66,6 +67,7 @@ self.onmessage = async (event: MessageEvent<WorkRequest>) => {
     stop = new Int32Array(message.stop);
     setDefaultCmykProfile(message.cmykProfile);
     memoryBudget = message.memoryBudget ?? Infinity;
+    setDecoderBudget(memoryBudget);
     trackWasmMemories();
     const compiled = message.modules ? undefined : await compileCodecs();
     await initCodecs(message.modules ?? compiled!);

@@ -11,6 +11,7 @@ import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
+import { initPngDecoder } from "./ops/png_decoder.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { noteJpegWarning } from "./ops/damage.ts";
 
@@ -31,25 +32,38 @@ export async function compileCodecs(): Promise<CodecModules> {
   return { jpegDec, jpegEnc, jpegScaled, png, lazy };
 }
 
+let jpegDecModule: WebAssembly.Module | undefined;
+
+/** MozJPEG's decoder, instantiated from its compiled module. */
+function initJpegDecoder(module: WebAssembly.Module): Promise<void> {
+  jpegDecModule = module;
+  // libjpeg prints a decode's first warning to standard error: that is how a damaged JPEG is told.
+  // (The package's types leave out the module argument its code takes.)
+  return (initJpegDecode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
+    module,
+    { printErr: noteJpegWarning },
+  );
+}
+
+/** Makes MozJPEG's decoder afresh, so the memory its last decode grew can be collected. */
+export async function resetJpegDecode(): Promise<void> {
+  if (jpegDecModule) await initJpegDecoder(jpegDecModule);
+}
+
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
 export async function initCodecs(m: CodecModules): Promise<void> {
   initJpegScaled(m.jpegScaled);
   setLazyModules(m.lazy);
   await Promise.all([
-    // libjpeg prints a decode's first warning to standard error: that is how a damaged JPEG is told.
-    // (The package's types leave out the module argument its code takes.)
-    (initJpegDecode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
-      m.jpegDec,
-      { printErr: noteJpegWarning },
-    ),
+    initJpegDecoder(m.jpegDec),
     // libjpeg's encoder prints why it refuses (a side over 65500) to standard error before it throws; the refusal
     // reaches the job as a 601 that names the result's size, so the line is not left on the server's stderr.
     (initJpegEncode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
       m.jpegEnc,
       { printErr: () => {} },
     ),
-    initPngDecode(m.png),
   ]);
+  initPngDecoder(m.png);
 }
 
 /**
@@ -62,5 +76,7 @@ export async function loadCodecs(): Promise<void> {
   await Promise.all([
     initCodecs(await compileCodecs()),
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm").then(initResize),
+    // The tests decode results with the package's own glue.
+    compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm").then(initPngDecode),
   ]);
 }

@@ -153,7 +153,7 @@ export const SERVER_FLAGS = [
     section: "flags",
     kind: "int",
     arg: "N",
-    default: 100_000_000,
+    default: 40_000_000,
     help: "largest source in pixels (default {default})",
   },
   {

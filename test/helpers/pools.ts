@@ -63,13 +63,22 @@ function thirdsPlan(sourceWidth: number, sourceHeight: number, width: number, he
   };
 }
 
-let largeBytes: Promise<Uint8Array<ArrayBuffer>> | undefined;
-
-/** A PNG whose decode grows the PNG codec's memory by 40 MB, and a 20x10 thumbnail of it. */
+/**
+ * A job whose memory stays with its worker: a small PNG enlarged to a
+ * 2400x1500 JPEG grows the JPEG encoder's memory by about 50 MiB. (A large
+ * decode no longer does: its memory is given back before the encode.)
+ */
 export async function largePng(): Promise<{ bytes: Uint8Array<ArrayBuffer>; plan: Plan }> {
-  const [width, height] = [4000, 2500];
-  largeBytes ??= png(thirds(width, height));
-  return { bytes: (await largeBytes).slice(), plan: thirdsPlan(width, height, 20, 10) };
+  const [width, height] = [60, 30];
+  return {
+    bytes: await png(thirds(width, height)),
+    plan: {
+      ...thirdsPlan(width, height, 2400, 1500),
+      format: "jpeg",
+      mode: "stretch",
+      crop: { x: 0, y: 0, width, height },
+    },
+  };
 }
 
 /** The 60x30 PNG of {@linkcode source} and a 20x10 thumbnail of it. */

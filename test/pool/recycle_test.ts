@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 
 Deno.test("a worker over its memory budget is replaced between jobs: no job fails, the next runs on a fresh worker", async () => {
   const [large, small] = [await largePng(), await smallPng()];
-  // Room for a fresh worker and a little more: the large PNG's decode goes over it.
+  // Room for a fresh worker and a little more: the large job's encode goes over it.
   const probe = await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: 60_000 });
   const fresh = budgeted(probe.fresh!);
   probe.close();
@@ -27,10 +27,10 @@ Deno.test("a worker over its memory budget is replaced between jobs: no job fail
       return result;
     }),
   ]);
-  for (const result of [first, second]) {
+  for (const [result, { plan }] of [[first, large], [second, small]] as const) {
     const image = await decode(result.bytes);
-    assertEquals([image.width, image.height], [20, 10]);
-    assert(near(pixel(image, 10, 5), GREEN), "the centre third is green");
+    assertEquals([image.width, image.height], [plan.width, plan.height]);
+    assert(near(pixel(image, plan.width >> 1, plan.height >> 1), GREEN), "the centre third is green");
   }
   assertEquals(recycledWhenSecondDone, 1, "the second job ran after its worker was replaced, on the fresh one");
   assertEquals([pool.recycled, pool.replaced, pool.size], [1, 0, 1]);
@@ -39,10 +39,11 @@ Deno.test("a worker over its memory budget is replaced between jobs: no job fail
 
 Deno.test("a job whose plan cannot fit --worker-memory is refused with 508 before anything is decoded", async () => {
   await using dir = await tempDir();
-  // A real PNG header saying 8000x8000, then no image data: decoding it would fail with another code.
+  // A real PNG header saying 6000x6000 (within --max-source-pixels), then no image data: decoding it would fail
+  // with another code.
   const header = (await png(thirds(60, 30))).slice(0, 33);
-  new DataView(header.buffer).setUint32(16, 8000);
-  new DataView(header.buffer).setUint32(20, 8000);
+  new DataView(header.buffer).setUint32(16, 6000);
+  new DataView(header.buffer).setUint32(20, 6000);
   await Deno.writeFile(`${dir.path}/huge.png`, header);
   await using imgserve = await serve(["--workers", "1", "--worker-memory", "64"]);
   const reply = await imgserve.post({
@@ -78,8 +79,8 @@ Deno.test("after a burst of large images the pool's reported memory falls back o
     const reply = await imgserve.post({
       operationType: "resize",
       srcURL: `file://${dir.path}/large.png`,
-      dstURL: `file://${dir.path}/out-${i}.png`,
-      args: { width: 20, height: 10, mode: "cover" },
+      dstURL: `file://${dir.path}/out-${i}.jpg`,
+      args: { width: large.plan.width, height: large.plan.height, mode: "stretch", format: "jpeg" },
     });
     assertEquals(reply.status, 202);
     ids.push(reply.json.id as string);

@@ -28,7 +28,7 @@ function rssTree(pid: number): number {
 
 Deno.test("images embedded in an SVG count against --max-source-pixels before rendering; memory stays flat", async () => {
   await using dir = await tempDir();
-  // Real images: a 10000x10001 PNG (just over 100 MP) and a 12000x12000 JPEG, flat grey, small once compressed.
+  // Real images: a 10000x10001 PNG (over 100 MP) and a 12000x12000 JPEG, flat grey, small once compressed.
   const pngBomb = base64(await placeholderFor("png", 10_000, 10_001));
   const jpegBomb = base64(await placeholderFor("jpeg", 12_000, 12_000));
   const nested = base64(

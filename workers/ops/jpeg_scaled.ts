@@ -75,6 +75,11 @@ export function initJpegScaled(module: WebAssembly.Module): void {
   turbo = instantiate(module);
 }
 
+/** Makes libjpeg-turbo afresh, so the memory its last decode grew can be collected. */
+export function resetJpegScaled(): void {
+  if (compiled) turbo = instantiate(compiled);
+}
+
 /** A scaled decode's pixels and the factor they were decoded at. */
 export interface ScaledPixels extends Pixels {
   /** n/8 for n in 1..8. */

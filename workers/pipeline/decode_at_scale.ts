@@ -10,7 +10,6 @@
  * @module
  */
 import decodeJpeg from "@jsquash/jpeg/decode.js";
-import decodePng from "@jsquash/png/decode.js";
 import type { FailOn, ImageHeader, Plan } from "../../protocol/plan.ts";
 import { decodeMore } from "../ops/decode_more.ts";
 import { decodeJpegScaled, TJPF_CMYK } from "../ops/jpeg_scaled.ts";
@@ -21,6 +20,10 @@ import { assertFewScans } from "../../shared/decode_limits.ts";
 import { swapsSides } from "./orient.ts";
 import { fromImageData, type Pixels } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
+import { freeGrownDecoders } from "../ops/decoder_memory.ts";
+import { decodePngFile } from "../ops/png_decoder.ts";
+import { wasmMemoryBytes } from "../wasm_memory.ts";
+import { encodeMemoryBytes } from "../../protocol/plan_memory.ts";
 import { damaged, jpegWarningCause, takeJpegWarning } from "../ops/damage.ts";
 import { completePng, pngDamage } from "../ops/png_damage.ts";
 import type { SourceImage } from "./step.ts";
@@ -41,10 +44,12 @@ export async function decodeAtScale(source: SourceImage): Promise<void> {
   source.factor = Math.max(...plans.map(decodeFactor));
   if (header.format === "jpeg") assertFewScans(bytes);
   source.colour = colourInfo(bytes, header.format);
+  const before = wasmMemoryBytes();
   const decoded = source.colour.components === 4
     ? decodeScaledJpeg(bytes, header, source.factor, failOn, TJPF_CMYK)!
     : await decodeAsStored(bytes, header, source.factor, failOn);
   Object.assign(source, decoded);
+  await freeGrownDecoders(before, Math.max(...plans.map(encodeMemoryBytes)));
 }
 
 /** How large a decode the plan needs, as a fraction of the source's size. */
@@ -97,7 +102,7 @@ async function decodeCheckedPng(bytes: Uint8Array, failOn: FailOn): Promise<Imag
   const whole = damage?.cut ? await completePng(bytes) : bytes;
   const data = pngForDecoder(whole);
   // The decoder copies the bytes into its own memory from any byte view.
-  const image = await decodePng(data as unknown as ArrayBuffer);
+  const image = decodePngFile(data);
   if (whole !== bytes) release(whole);
   if (data !== whole) release(data);
   return image;
