@@ -6,13 +6,13 @@
  * @module
  */
 import type { Flag, ValueOf } from "./flag.ts";
-import { SERVER_FLAGS } from "./server.ts";
+import { SERVER_FLAGS } from "./server_flags.ts";
 import { CONNECTION_FLAGS } from "./connections.ts";
 import { JOB_FLAGS } from "./jobs.ts";
 import { ACCESS_FLAGS } from "./access.ts";
 
 export type { DefaultContext, Flag, Section } from "./flag.ts";
-export { DEFAULT_RESULT_PIXELS, SYSTEM_FONT_DIRS, WORKER_RESULT_PIXELS } from "./server.ts";
+export { DEFAULT_RESULT_PIXELS, SYSTEM_FONT_DIRS, WORKER_RESULT_PIXELS } from "./server_flags.ts";
 export { isWebhookSecret } from "./access.ts";
 
 /** Every flag, in the order `--help` lists them. */
