@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Journal } from "./job/journal.ts";
+import type { Journal } from "./journal/mod.ts";
 import type { Metrics } from "./metrics.ts";
 import { errorBody, type ErrorName, Errors, ImgserveError, internalError } from "./errors.ts";
 import { parseJobRequest } from "./job/request.ts";

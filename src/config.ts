@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { LogFormat } from "./log.ts";
+import { type LogFormat, maskCredentials } from "./log.ts";
+import { isPostgres } from "./journal/mod.ts";
 import { WEBP_MAX_SIDE } from "./job/plan.ts";
 import { parseArgs } from "node:util";
 
@@ -97,7 +98,7 @@ export interface Config {
 
 /** Where jobs are kept and how they are retried. */
 export interface JobPolicy {
-  /** Deno KV location: a file path, a URL, or ":memory:". */
+  /** The journal's location: a Deno KV file path, URL or ":memory:", or a postgres:// URL (--journal). */
   kv: string;
   /** The `--data-dir` the KV file lives in, when `--kv` was not given. */
   dataDir?: string;
@@ -462,6 +463,13 @@ export const FLAGS = [
     help: "Deno KV location for the journal instead (a file, a URL\nseveral servers share, or :memory:)",
   },
   {
+    name: "journal",
+    section: "jobs",
+    kind: "string",
+    arg: "URL",
+    help: "PostgreSQL journal several servers share instead\n(postgres://USER:PASS@HOST:PORT/DB)",
+  },
+  {
     name: "lease-ms",
     section: "jobs",
     kind: "int",
@@ -663,7 +671,12 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
   const { values: v, given } = resolveFlags(values as Record<string, unknown>, env, stateDir);
   const systemFontDirs = v["system-font-dir"];
   const extraFontDirs = v["font-dir"].filter(Boolean);
-  const dataDir = v.kv === undefined ? v["data-dir"] : undefined;
+  const journal: string | undefined = v.journal;
+  if (journal !== undefined && !isPostgres(journal)) {
+    throw new UsageError(`--journal must be a postgres:// or postgresql:// URL, not "${maskCredentials(journal)}"`);
+  }
+  if (journal !== undefined && v.kv !== undefined) throw new UsageError("give --journal or --kv, not both");
+  const dataDir = v.kv === undefined && journal === undefined ? v["data-dir"] : undefined;
   return {
     command: command as Command,
     host: v.host,
@@ -701,7 +714,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     },
     corsOrigins: v["cors-origin"],
     jobs: {
-      kv: v.kv ?? `${dataDir}/jobs.kv`,
+      kv: journal ?? v.kv ?? `${dataDir}/jobs.kv`,
       dataDir,
       leaseMs: v["lease-ms"],
       maxAttempts: v["max-attempts"],

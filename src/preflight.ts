@@ -7,7 +7,8 @@
  * @module
  */
 import { type Config, secretProblem } from "./config.ts";
-import { Journal } from "./job/journal.ts";
+import { isPostgres, type Journal, openJournal as open } from "./journal/mod.ts";
+import { maskCredentials } from "./log.ts";
 import { FileRoots } from "./security/files.ts";
 
 /** A misconfiguration found at start-up; its message is the whole report. */
@@ -87,8 +88,18 @@ export async function openJournal(config: Config, log?: (line: string) => void):
       );
     }
   }
+  if (isPostgres(kv)) {
+    try {
+      return await open(kv, { keepFinishedMs, log });
+    } catch (err) {
+      throw new ConfigError(
+        `--journal ${maskCredentials(kv)}: cannot be reached or set up (${reason(err)}); ` +
+          "check that PostgreSQL runs there and the user may create tables",
+      );
+    }
+  }
   try {
-    return await Journal.open(kv, keepFinishedMs, log);
+    return await open(kv, { keepFinishedMs, log });
   } catch (err) {
     const flag = dataDir === undefined ? `--kv ${kv}` : `--data-dir ${dataDir}: the journal ${kv}`;
     throw new ConfigError(`${flag} will not open (${reason(err)}); give a writable file, a KV URL or :memory:`);

@@ -18,7 +18,7 @@ import {
 } from "../transport/mod.ts";
 import { boundedDownload } from "../transport/deadline.ts";
 import type { JobWrite } from "../transport/keep.ts";
-import type { Journal } from "./journal.ts";
+import type { Journal } from "../journal/mod.ts";
 import { contentTypeOf } from "./plan.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { Scheduler } from "./scheduler.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { PlaceholderDigest } from "./originals.ts";
-import type { JobRecord, OutputRecord, OutputState, StoredError } from "./journal.ts";
+import type { JobRecord, OutputRecord, OutputState, StoredError } from "../journal/mod.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { JobArgs } from "./request.ts";
 import { parseDestination } from "./template.ts";

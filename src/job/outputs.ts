@@ -7,7 +7,7 @@
  */
 import { ImgserveError } from "../errors.ts";
 import type { TransportTable } from "../transport/mod.ts";
-import type { OutputRecord, StoredError } from "./journal.ts";
+import type { OutputRecord, StoredError } from "../journal/mod.ts";
 import { resourceKey } from "./originals.ts";
 
 /**

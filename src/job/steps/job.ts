@@ -9,7 +9,7 @@ import type { ImageHeader } from "../../../protocol/plan.ts";
 import type { LocalSource } from "../../../protocol/work.ts";
 import type { ImgserveError } from "../../errors.ts";
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import type { Output } from "../output.ts";
 import { atOutput, type JobRequest } from "../request.ts";
 import type { Download, JobSource } from "../source.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import { recordOf } from "../output.ts";
 import { type Admission, type Attempt, STOP } from "./job.ts";
 

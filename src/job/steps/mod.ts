@@ -20,7 +20,7 @@
  */
 import type { JobContext } from "../context.ts";
 import { outputsOf } from "../output.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import type { JobRequest } from "../request.ts";
 import type { JobSource } from "../source.ts";
 import { checkTargets } from "./check.ts";

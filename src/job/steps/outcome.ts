@@ -11,7 +11,7 @@
 import { asImgserveError, type ImgserveError } from "../../errors.ts";
 import { deliverCallback } from "../callback.ts";
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import { recordOf } from "../output.ts";
 import { jobError } from "../outputs.ts";
 import { backoffMs, retriesJob } from "../retry.ts";

@@ -1,138 +1,16 @@
 /**
- * Where job state lives: a Deno KV database (a local file by default, or
- * any KV location several servers share). A job is written here before
- * the client hears of it, and a server works on a job only while it holds
- * a lease on it, taken and renewed with atomic checks, so two servers never
- * run one job at the same time.
+ * The embedded journal, the default: a Deno KV database (a local file, or
+ * ":memory:"). A job is written here before the client hears of it, and a
+ * server works on a job only while it holds a lease on it, taken and
+ * renewed with atomic checks, so two servers never run one job at the
+ * same time.
  *
  * @module
  */
-import type { JobArgs } from "./request.ts";
-import type { Operation, Plan } from "../../protocol/plan.ts";
-import type { PlaceholderDigest } from "./originals.ts";
 import { dirname } from "../paths.ts";
 import { ImgserveError } from "../errors.ts";
-
-/** The states a job moves through. */
-export type JobState = "queued" | "running" | "done" | "failed";
-
-/** The states of one output: pending until its result is delivered or it has failed for good. */
-export type OutputState = "pending" | "done" | "failed";
-
-/** The request, as kept to run the job again. */
-export interface StoredRequest {
-  operationType: Operation;
-  srcURL: string;
-  outputs: { dstTemplate: string; args: JobArgs }[];
-  /** Sent in the `outputs` form: status and callback list the outputs. */
-  multi?: boolean;
-  callbackURL?: string;
-}
-
-/** Delivery of the callback, when the request named one. */
-export interface CallbackState {
-  pending: boolean;
-  attempts: number;
-  nextAt?: number;
-  lastError?: string;
-}
-
-/** A job's error, as journaled. */
-export interface StoredError {
-  code: number;
-  message: string;
-}
-
-/** One output of a job: its destination, plan and outcome. */
-export interface OutputRecord {
-  /** Tags filled in. */
-  dstURL: string;
-  width: number;
-  height: number;
-  plan: Plan;
-  state: OutputState;
-  /** Bytes of the result, once delivered. */
-  size?: number;
-  /** Per-stage times inside the worker, ms. */
-  times?: Record<string, number>;
-  /** Why it failed, or why its last attempt did. */
-  error?: StoredError;
-  /** The placeholder uploaded for it: a retry that reads it back fails (see originals.ts). */
-  placeholder?: PlaceholderDigest;
-  /** The destination's earlier file is kept aside until this output ends. */
-  kept?: boolean;
-}
-
-/** What is known about a job. */
-export interface JobRecord {
-  id: string;
-  state: JobState;
-  request: StoredRequest;
-  /** In request order; a retry runs only those still pending. */
-  outputs: OutputRecord[];
-  attempts: number;
-  acceptedAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  error?: StoredError;
-  /** Earliest time of the next attempt. */
-  retryAt?: number;
-  /** The server holding the job, and until when. */
-  owner?: string;
-  leaseUntil?: number;
-  callback?: CallbackState;
-}
-
-/**
- * A job as the version before `outputs` journaled it: its one output's
- * fields at the top level. Such jobs are upgraded as they are read, so a
- * server upgraded mid-job finishes them.
- */
-export interface SingleOutputRecord extends Omit<JobRecord, "outputs" | "request"> {
-  dstURL: string;
-  width: number;
-  height: number;
-  plan: Plan;
-  times?: Record<string, number>;
-  placeholder?: PlaceholderDigest;
-  kept?: boolean;
-  request: Omit<StoredRequest, "outputs" | "multi"> & { dstTemplate: string; args: JobArgs };
-}
-
-/**
- * The record in this version's shape, whichever version wrote it.
- *
- * @example
- * ```ts
- * upgraded(await kv.get(["jobs", id]).value).outputs[0].dstURL;
- * ```
- */
-export function upgraded(record: JobRecord | SingleOutputRecord): JobRecord {
-  if ("outputs" in record) return record;
-  const { dstURL, width, height, plan, times, placeholder, kept, request, ...job } = record;
-  const { dstTemplate, args, ...rest } = request;
-  const state: OutputState = job.state === "done" || job.state === "failed" ? job.state : "pending";
-  return {
-    ...job,
-    request: { ...rest, outputs: [{ dstTemplate, args }] },
-    outputs: [{
-      dstURL,
-      width,
-      height,
-      plan,
-      state,
-      ...(times ? { times } : {}),
-      ...(state === "failed" && job.error ? { error: job.error } : {}),
-      ...(placeholder ? { placeholder } : {}),
-      ...(kept ? { kept } : {}),
-    }],
-  };
-}
-
-/** Whether `err` is the journal's refusal to write, which it has logged itself (once, not per job). */
-export function unwritableJournal(err: unknown): boolean {
-  return err instanceof ImgserveError && err.name === "JOURNAL_UNAVAILABLE";
-}
+import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
+import type { Claimed, Journal } from "./mod.ts";
 
 const JOB = "jobs";
 const OPEN = "open";
@@ -140,20 +18,20 @@ const OPEN = "open";
 const FINISHED = "finished";
 
 /**
- * The journal.
+ * The embedded journal.
  *
  * @example
  * ```ts
- * await using journal = await Journal.open(":memory:", 86_400_000);
+ * await using journal = await KvJournal.open(":memory:", 86_400_000);
  * await journal.put(record);
  * ```
  */
-export class Journal {
+export class KvJournal implements Journal {
   #kv: Deno.Kv;
   #keepFinishedMs: number;
-  #location: string;
+  readonly location: string;
   #log?: (line: string) => void;
-  /** Why writes fail, and since when, while they do: see {@linkcode Journal.#write}. */
+  /** Why writes fail, and since when, while they do: see {@linkcode KvJournal.#write}. */
   #unwritable?: { reason: string; since: number; refused: number };
   /**
    * The last version this server wrote of each job it holds. An update
@@ -165,7 +43,7 @@ export class Journal {
   private constructor(kv: Deno.Kv, keepFinishedMs: number, location: string, log?: (line: string) => void) {
     this.#kv = kv;
     this.#keepFinishedMs = keepFinishedMs;
-    this.#location = location;
+    this.location = location;
     this.#log = log;
   }
 
@@ -174,11 +52,11 @@ export class Journal {
    * ":memory:". `log` is told once when writes start failing and once
    * when they work again.
    */
-  static async open(location: string, keepFinishedMs: number, log?: (line: string) => void): Promise<Journal> {
+  static async open(location: string, keepFinishedMs: number, log?: (line: string) => void): Promise<KvJournal> {
     if (location !== ":memory:" && !/^[a-z]+:\/\//i.test(location)) {
       await Deno.mkdir(dirname(location), { recursive: true });
     }
-    return new Journal(await Deno.openKv(location), keepFinishedMs, location, log);
+    return new KvJournal(await Deno.openKv(location), keepFinishedMs, location, log);
   }
 
   /**
@@ -209,7 +87,7 @@ export class Journal {
         const reason = (err as Error)?.message ?? String(err);
         this.#unwritable = { reason, since: Date.now(), refused: 1 };
         this.#log?.(
-          `journal ${this.#location} cannot be written (${reason}): new jobs get 503 (code 509) until it can; ` +
+          `journal ${this.location} cannot be written (${reason}): new jobs get 503 (code 509) until it can; ` +
             "jobs whose progress could not be recorded run again then",
         );
       }
@@ -224,7 +102,7 @@ export class Journal {
     const { since, refused } = this.#unwritable;
     this.#unwritable = undefined;
     this.#log?.(
-      `journal ${this.#location} can be written again after ${((Date.now() - since) / 1000).toFixed(1)} s ` +
+      `journal ${this.location} can be written again after ${((Date.now() - since) / 1000).toFixed(1)} s ` +
         `(${refused} failed writes meanwhile); taking jobs again`,
     );
   }
@@ -293,6 +171,33 @@ export class Journal {
     return claimed;
   }
 
+  /** Claims, one by one, the open jobs that are due and free: see {@linkcode Journal.due}. */
+  async *due(owner: string, leaseMs: number, busy: ReadonlyMap<string, unknown>): AsyncGenerator<Claimed> {
+    for (const id of await this.openIds()) {
+      if (busy.has(id)) continue;
+      const now = Date.now();
+      let from: string | undefined;
+      const record = await this.claim(id, owner, leaseMs, (r) => {
+        from = r.owner;
+        const free = !r.owner || (r.leaseUntil ?? 0) < now;
+        const finished = r.state === "done" || r.state === "failed";
+        return free &&
+          (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
+      });
+      if (record) yield { record, from };
+    }
+  }
+
+  /** Jobs not finished. */
+  async queueDepth(): Promise<number> {
+    let depth = 0;
+    for await (const _ of this.#kv.list({ prefix: [OPEN] })) depth++;
+    return depth;
+  }
+
+  /** One server per KV file: nobody else journals work for it. */
+  watch(_wake: () => void): void {}
+
   /**
    * Changes a job this server holds. Resolves false, changing nothing, when
    * the lease was lost to another server: the caller must stop work on it.
@@ -346,12 +251,12 @@ export class Journal {
     return this.#probe();
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.#kv.close();
+    return Promise.resolve();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+    return this.close();
   }
 }
