@@ -1,0 +1,127 @@
+/**
+ * Three imgserve processes on one PostgreSQL journal, one worker each, a
+ * held source so the jobs overlap: any server answers for any job, a
+ * killed server's jobs end done on the others, a paused one writes nothing
+ * once resumed, and an unreachable database is a one-line exit 1.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { GREEN, isImage, png, thirds } from "../helpers/images.ts";
+import { imgserveCli, jobState, spawnServer, waitFinished } from "../helpers/process.ts";
+import { heldSource, tempDir } from "../helpers/server.ts";
+import { postJob, resizeJob } from "../helpers/jobs.ts";
+import { freePort } from "../helpers/ports.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { testDatabase } from "../fixtures/postgres.ts";
+
+const LEASE_MS = 1500;
+
+function flags(url: string, dir: string): string[] {
+  return [
+    "--journal",
+    url,
+    "--file-root",
+    dir,
+    "--allow-private-networks",
+    "--lease-ms",
+    String(LEASE_MS),
+    "--workers",
+    "1",
+    "--max-queue",
+    "8",
+  ];
+}
+
+async function post(base: string, body: unknown): Promise<string> {
+  const { status, json } = await postJob(base, body);
+  assertEquals(status, 202, JSON.stringify(json));
+  return json.id as string;
+}
+
+Deno.test("three servers: jobs posted to one are read on the others; killed, its jobs end done elsewhere", async () => {
+  await using db = await testDatabase();
+  await using dir = await tempDir();
+  const small = await png(thirds(300, 200));
+  const images: Record<string, Uint8Array<ArrayBuffer>> = {};
+  for (let n = 0; n < 6; n++) images[`/${n}.png`] = small;
+  await using src = heldSource(images);
+  const servers = await Promise.all([0, 1, 2].map(() => spawnServer(flags(db.url, dir.path))));
+  const [a, b, c] = servers;
+  try {
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      ids.push(
+        await post(
+          a.base,
+          resizeJob(`${src.base}/${n}.png`, `file://${dir.path}/out/${n}.png`, { width: 30, height: 20 }),
+        ),
+      );
+    }
+    for (const id of ids) {
+      for (const other of [b, c]) assertEquals((await jobState(other.base, id)).id, id, "readable on another server");
+    }
+    const killedAt = performance.now();
+    assertEquals(await a.stop("SIGKILL"), 137);
+    src.release();
+    for (const id of ids) {
+      const job = await waitFinished(b.base, id, LEASE_MS + 15_000);
+      assertEquals(job.state, "done", JSON.stringify(job));
+    }
+    const failover = performance.now() - killedAt;
+    console.log(`all 6 jobs done on the others ${failover.toFixed(0)} ms after the SIGKILL (lease ${LEASE_MS} ms)`);
+    for (let n = 0; n < 6; n++) {
+      assert(await isImage(await Deno.readFile(`${dir.path}/out/${n}.png`), { centre: GREEN }), `result ${n}`);
+      // One fetch by the server that accepted it, one by the one that took it over: no job ran twice.
+      assertEquals(src.hits.get(`/${n}.png`), 2, `image ${n}`);
+    }
+    const logs = b.output() + c.output();
+    assert(/job taken over.*from/.test(logs), `the takeover names the server it came from:\n${logs}`);
+    const metrics = await (await fetch(`${b.base}/metrics`)).text();
+    assert(/imgserve_journal_takeovers_total \d+/.test(metrics), metrics);
+    assert(/imgserve_cluster_jobs_open 0/.test(metrics), "the cluster's queue is empty");
+  } finally {
+    for (const server of servers) await server.stop("SIGKILL");
+  }
+});
+
+Deno.test("a server paused past its lease and resumed writes nothing over the job's new owner", async () => {
+  await using db = await testDatabase();
+  await using dir = await tempDir();
+  const small = await png(thirds(300, 200));
+  await using src = heldSource({ "/p.png": small });
+  await using a = await spawnServer(flags(db.url, dir.path));
+  const id = await post(
+    a.base,
+    resizeJob(`${src.base}/p.png`, `file://${dir.path}/out/p.png`, { width: 30, height: 20 }),
+  );
+  a.child.kill("SIGSTOP");
+  try {
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    await using b = await spawnServer(flags(db.url, dir.path));
+    src.release();
+    const done = await waitFinished(b.base, id, 15_000);
+    assertEquals(done.state, "done");
+    a.child.kill("SIGCONT");
+    // The paused server's download finishes now; whatever it tries, the journal keeps the new owner's outcome.
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await jobState(b.base, id);
+    assertEquals([after.state, after.attempts, after.finishedAt], [done.state, done.attempts, done.finishedAt]);
+    assert(await isImage(await Deno.readFile(`${dir.path}/out/p.png`), { centre: GREEN }));
+  } finally {
+    a.child.kill("SIGCONT");
+  }
+});
+
+Deno.test("PostgreSQL unreachable at start: one line naming --journal, exit 1", async () => {
+  const port = freePort();
+  const { code, out: output } = await imgserveCli([
+    "run",
+    "--port",
+    "0",
+    "--journal",
+    `postgres://u:secret@127.0.0.1:${port}/db`,
+  ]);
+  assertEquals(code, 1, output);
+  const lines = output.trim().split("\n");
+  assertEquals(lines.length, 1, output);
+  assert(lines[0].includes("--journal postgres://u:***@127.0.0.1"), output);
+});
