@@ -125,3 +125,70 @@ Deno.test("PostgreSQL unreachable at start: one line naming --journal, exit 1", 
   assertEquals(lines.length, 1, output);
   assert(lines[0].includes("--journal postgres://u:***@127.0.0.1"), output);
 });
+
+/** A TCP forwarder to the cluster that the test can cut and restore: PostgreSQL lost for this server only. */
+function cuttableLink(target: number) {
+  const port = freePort();
+  const conns = new Set<Deno.Conn>();
+  let listener: Deno.Listener | undefined;
+  const serve = (l: Deno.Listener) =>
+    (async () => {
+      for await (const conn of l) {
+        Deno.connect({ hostname: "127.0.0.1", port: target }).then((upstream) => {
+          conns.add(conn).add(upstream);
+          const end = () => {
+            for (const c of [conn, upstream]) {
+              conns.delete(c);
+              try {
+                c.close();
+              } catch { /* closed already */ }
+            }
+          };
+          conn.readable.pipeTo(upstream.writable).catch(() => {}).finally(end);
+          upstream.readable.pipeTo(conn.writable).catch(() => {}).finally(end);
+        }, () => conn.close());
+      }
+    })().catch(() => {});
+  const up = () => {
+    listener = Deno.listen({ hostname: "127.0.0.1", port });
+    serve(listener);
+  };
+  const cut = () => {
+    listener?.close();
+    listener = undefined;
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed already */ }
+    }
+    conns.clear();
+  };
+  up();
+  return { port, cut, up, [Symbol.dispose]: cut };
+}
+
+Deno.test("PostgreSQL lost while running: new jobs get 503 code 509, /healthz says so, the server reconnects by itself", async () => {
+  await using db = await testDatabase();
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(300, 200)));
+  using link = cuttableLink(db.port);
+  const url = db.url.replace(`:${db.port}/`, `:${link.port}/`);
+  await using server = await spawnServer(flags(url, dir.path));
+  const job = (n: number) => resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out/${n}.png`, { width: 30 });
+  const before = await post(server.base, job(0));
+  assertEquals((await waitFinished(server.base, before, 15_000)).state, "done");
+  link.cut();
+  const { status, json } = await postJob(server.base, job(1));
+  assertEquals([status, json.code], [503, 509], JSON.stringify(json));
+  const health = await fetch(`${server.base}/healthz`);
+  const body = await health.json();
+  assertEquals([health.status, body.journal], [503, false]);
+  link.up();
+  const after = await pollUntil(async () => {
+    const { status, json } = await postJob(server.base, job(2));
+    return status === 202 && (json.id as string);
+  }, { timeoutMs: 15_000, intervalMs: 200, message: "a job accepted after the link is back" });
+  assertEquals((await waitFinished(server.base, after, 15_000)).state, "done");
+  assert(await isImage(await Deno.readFile(`${dir.path}/out/2.png`), { centre: GREEN }));
+  assert(/cannot be reached/.test(server.output()) && /reached again/.test(server.output()), server.output());
+});
