@@ -8,7 +8,7 @@
  * @module
  */
 import { dirname } from "../paths.ts";
-import { ImgserveError } from "../errors.ts";
+import { JournalHealth } from "./health.ts";
 import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
 import type { Claimed, Journal } from "./mod.ts";
 
@@ -30,9 +30,8 @@ export class KvJournal implements Journal {
   #kv: Deno.Kv;
   #keepFinishedMs: number;
   readonly location: string;
-  #log?: (line: string) => void;
-  /** Why writes fail, and since when, while they do: see {@linkcode KvJournal.#write}. */
-  #unwritable?: { reason: string; since: number; refused: number };
+  /** Whether writes fail, and since when: see {@linkcode KvJournal.#write}. */
+  #health: JournalHealth;
   /**
    * The last version this server wrote of each job it holds. An update
    * commits against it without reading the record first; if anyone else
@@ -44,7 +43,11 @@ export class KvJournal implements Journal {
     this.#kv = kv;
     this.#keepFinishedMs = keepFinishedMs;
     this.location = location;
-    this.#log = log;
+    this.#health = new JournalHealth(location, log, {
+      down: "cannot be written",
+      up: "can be written again",
+      running: "jobs whose progress could not be recorded run again then",
+    });
   }
 
   /**
@@ -70,10 +73,10 @@ export class KvJournal implements Journal {
     try {
       result = await commit();
     } catch (err) {
-      if (!(await this.#probe())) throw this.#refusal();
+      if (!(await this.#probe())) throw this.#health.refusal();
       throw err;
     }
-    this.#writable();
+    this.#health.ok();
     return result;
   }
 
@@ -82,37 +85,11 @@ export class KvJournal implements Journal {
     try {
       await this.#kv.set(["health"], Date.now());
     } catch (err) {
-      if (this.#unwritable) this.#unwritable.refused++;
-      else {
-        const reason = (err as Error)?.message ?? String(err);
-        this.#unwritable = { reason, since: Date.now(), refused: 1 };
-        this.#log?.(
-          `journal ${this.location} cannot be written (${reason}): new jobs get 503 (code 509) until it can; ` +
-            "jobs whose progress could not be recorded run again then",
-        );
-      }
+      this.#health.failed(err);
       return false;
     }
-    this.#writable();
+    this.#health.ok();
     return true;
-  }
-
-  #writable(): void {
-    if (!this.#unwritable) return;
-    const { since, refused } = this.#unwritable;
-    this.#unwritable = undefined;
-    this.#log?.(
-      `journal ${this.location} can be written again after ${((Date.now() - since) / 1000).toFixed(1)} s ` +
-        `(${refused} failed writes meanwhile); taking jobs again`,
-    );
-  }
-
-  #refusal(): ImgserveError {
-    return new ImgserveError(
-      "JOURNAL_UNAVAILABLE",
-      `the server's job journal cannot be written (${this.#unwritable?.reason}); the job was not accepted and ` +
-        "left nothing at its destinations: try again later",
-    );
   }
 
   /**
@@ -120,7 +97,7 @@ export class KvJournal implements Journal {
    * write failed and a probe still fails; free while writes work.
    */
   async assertWritable(): Promise<void> {
-    if (this.#unwritable && !(await this.#probe())) throw this.#refusal();
+    if (this.#health.down && !(await this.#probe())) throw this.#health.refusal();
   }
 
   /** Records a newly accepted job. */

@@ -12,7 +12,7 @@
  * @module
  */
 import postgres from "postgres";
-import { ImgserveError } from "../errors.ts";
+import { JournalHealth } from "./health.ts";
 import { maskCredentials } from "../log.ts";
 import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
 import type { Claimed, Journal, JournalOptions } from "./mod.ts";
@@ -102,7 +102,7 @@ export class PostgresJournal implements Journal {
   #keepFinishedMs: number;
   #timeoutMs: number;
   #log?: (line: string) => void;
-  #unwritable?: { reason: string; since: number; refused: number };
+  #health: JournalHealth;
   /** The record, owner and fencing token of each job this server holds: every write is conditional on them. */
   #held = new Map<string, { record: JobRecord; fence: number }>();
   #writing = new Map<string, Promise<void>>();
@@ -115,6 +115,11 @@ export class PostgresJournal implements Journal {
     this.#keepFinishedMs = options.keepFinishedMs;
     this.#timeoutMs = options.queryTimeoutMs ?? 5000;
     this.#log = options.log;
+    this.#health = new JournalHealth(this.location, options.log, {
+      down: "cannot be reached",
+      up: "reached again",
+      running: "running jobs keep their leases only while it answers",
+    });
   }
 
   /** Connects, and creates or migrates the schema; throws when the database cannot be reached or set up. */
@@ -146,10 +151,10 @@ export class PostgresJournal implements Journal {
     try {
       result = await this.#bounded(run(this.#sql));
     } catch (err) {
-      if (!(await this.#probe())) throw this.#refusal();
+      if (!(await this.#probe())) throw this.#health.refusal();
       throw err;
     }
-    this.#reachable();
+    this.#health.ok();
     return result;
   }
 
@@ -169,41 +174,15 @@ export class PostgresJournal implements Journal {
     try {
       await this.#bounded(this.#sql`SELECT 1`);
     } catch (err) {
-      if (this.#unwritable) this.#unwritable.refused++;
-      else {
-        const reason = (err as Error)?.message ?? String(err);
-        this.#unwritable = { reason, since: Date.now(), refused: 1 };
-        this.#log?.(
-          `journal ${this.location} cannot be reached (${reason}): new jobs get 503 (code 509) until it can; ` +
-            "running jobs keep their leases only while it answers",
-        );
-      }
+      this.#health.failed(err);
       return false;
     }
-    this.#reachable();
+    this.#health.ok();
     return true;
   }
 
-  #reachable(): void {
-    if (!this.#unwritable) return;
-    const { since, refused } = this.#unwritable;
-    this.#unwritable = undefined;
-    this.#log?.(
-      `journal ${this.location} reached again after ${((Date.now() - since) / 1000).toFixed(1)} s ` +
-        `(${refused} failed queries meanwhile); taking jobs again`,
-    );
-  }
-
-  #refusal(): ImgserveError {
-    return new ImgserveError(
-      "JOURNAL_UNAVAILABLE",
-      `the server's job journal cannot be reached (${this.#unwritable?.reason}); the job was not accepted and ` +
-        "left nothing at its destinations: try again later",
-    );
-  }
-
   async assertWritable(): Promise<void> {
-    if (this.#unwritable && !(await this.#probe())) throw this.#refusal();
+    if (this.#health.down && !(await this.#probe())) throw this.#health.refusal();
   }
 
   async put(record: JobRecord): Promise<void> {
