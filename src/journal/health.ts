@@ -68,6 +68,23 @@ export class JournalHealth {
     );
   }
 
+  /** Runs one small write; false, noting why, when it fails. */
+  async probe(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+    this.ok();
+    return true;
+  }
+
+  /** Throws the refusal while the journal is down and a probe still fails; free while writes work. */
+  async assertWritable(write: () => Promise<unknown>): Promise<void> {
+    if (this.down && !(await this.probe(write))) throw this.refusal();
+  }
+
   /** The refusal of a request while the journal is down. */
   refusal(): ImgserveError {
     return new ImgserveError(

@@ -81,23 +81,16 @@ export class KvJournal implements Journal {
   }
 
   /** Writes one small key; false, noting why, when the journal cannot be written. */
-  async #probe(): Promise<boolean> {
-    try {
-      await this.#kv.set(["health"], Date.now());
-    } catch (err) {
-      this.#health.failed(err);
-      return false;
-    }
-    this.#health.ok();
-    return true;
+  #probe(): Promise<boolean> {
+    return this.#health.probe(() => this.#kv.set(["health"], Date.now()));
   }
 
   /**
    * Throws JOURNAL_UNAVAILABLE, before anything is written, while the last
    * write failed and a probe still fails; free while writes work.
    */
-  async assertWritable(): Promise<void> {
-    if (this.#health.down && !(await this.#probe())) throw this.#health.refusal();
+  assertWritable(): Promise<void> {
+    return this.#health.assertWritable(() => this.#kv.set(["health"], Date.now()));
   }
 
   /** Records a newly accepted job. */

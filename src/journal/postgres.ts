@@ -170,19 +170,12 @@ export class PostgresJournal implements Journal {
     }
   }
 
-  async #probe(): Promise<boolean> {
-    try {
-      await this.#bounded(this.#sql`SELECT 1`);
-    } catch (err) {
-      this.#health.failed(err);
-      return false;
-    }
-    this.#health.ok();
-    return true;
+  #probe(): Promise<boolean> {
+    return this.#health.probe(() => this.#bounded(this.#sql`SELECT 1`));
   }
 
-  async assertWritable(): Promise<void> {
-    if (this.#health.down && !(await this.#probe())) throw this.#health.refusal();
+  assertWritable(): Promise<void> {
+    return this.#health.assertWritable(() => this.#bounded(this.#sql`SELECT 1`));
   }
 
   async put(record: JobRecord): Promise<void> {
