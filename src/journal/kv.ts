@@ -199,6 +199,12 @@ export class KvJournal implements Journal {
     }
   }
 
+  /** Free while this server's last write of the job stands; else the record is read. */
+  async holds(id: string, owner: string): Promise<boolean> {
+    if (this.#held.get(id)?.value.owner === owner) return true;
+    return (await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id])).value?.owner === owner;
+  }
+
   /**
    * Removes jobs finished longer than the keep time ago. KV's own expiry is
    * only a backstop: it may keep expired keys readable for a long while.

@@ -39,6 +39,8 @@ export interface Journal extends AsyncDisposable {
    * the lease was lost to another server: the caller must stop work on it.
    */
   update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean>;
+  /** Whether this server still holds the job, as far as it can tell before a write it cannot undo (an upload). */
+  holds(id: string, owner: string): Promise<boolean>;
   /** Removes jobs finished longer than the keep time ago. */
   sweep(now?: number): Promise<number>;
   /** Whether the journal answers and can be written. */

@@ -263,6 +263,16 @@ export class PostgresJournal implements Journal {
     return true;
   }
 
+  /** Asks the database: the owner and the fencing token must still be this server's. */
+  async holds(id: string, owner: string): Promise<boolean> {
+    const fence = this.#held.get(id)?.fence;
+    if (fence === undefined) return false;
+    const rows = await this.#query((sql) =>
+      sql`SELECT 1 FROM imgserve_jobs WHERE id = ${id} AND owner = ${owner} AND fence = ${fence}`
+    );
+    return rows.length > 0;
+  }
+
   /** Tells idle servers that a job is free to claim. */
   async #announce(): Promise<void> {
     await this.#query((sql) => sql`SELECT pg_notify(${CHANNEL}, '')`).catch(() => {});

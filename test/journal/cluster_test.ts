@@ -7,7 +7,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { GREEN, isImage, png, thirds } from "../helpers/images.ts";
 import { imgserveCli, jobState, spawnServer, waitFinished } from "../helpers/process.ts";
-import { heldSource, tempDir } from "../helpers/server.ts";
+import { heldSource, httpServer, tempDir } from "../helpers/server.ts";
 import { postJob, resizeJob } from "../helpers/jobs.ts";
 import { freePort } from "../helpers/ports.ts";
 import { pollUntil } from "../helpers/poll.ts";
@@ -86,26 +86,39 @@ Deno.test("three servers: jobs posted to one are read on the others; killed, its
 Deno.test("a server paused past its lease and resumed writes nothing over the job's new owner", async () => {
   await using db = await testDatabase();
   await using dir = await tempDir();
-  const small = await png(thirds(300, 200));
-  await using src = heldSource({ "/p.png": small });
+  // A large photo keeps the worker busy, so the server is paused mid-run and resumes with its result still to store.
+  await Deno.writeFile(`${dir.path}/big.png`, await png(thirds(3000, 2000)));
+  // The destination counts every PUT and keeps the last body: the stale server must add none.
+  const puts: Uint8Array[] = [];
+  await using dst = httpServer(async (request) => {
+    if (request.method !== "PUT") return new Response(null, { status: 404 });
+    puts.push(new Uint8Array(await request.arrayBuffer()));
+    return new Response(null, { status: 201 });
+  });
   await using a = await spawnServer(flags(db.url, dir.path));
   const id = await post(
     a.base,
-    resizeJob(`${src.base}/p.png`, `file://${dir.path}/out/p.png`, { width: 30, height: 20 }),
+    resizeJob(`file://${dir.path}/big.png`, `${dst.base}/p.png`, { width: 90, height: 60 }),
   );
+  await pollUntil(async () => (await jobState(a.base, id)).state === "running", { intervalMs: 10, message: "running" });
   a.child.kill("SIGSTOP");
   try {
     await new Promise((r) => setTimeout(r, LEASE_MS + 300));
     await using b = await spawnServer(flags(db.url, dir.path));
-    src.release();
-    const done = await waitFinished(b.base, id, 15_000);
+    const done = await waitFinished(b.base, id, 30_000);
     assertEquals(done.state, "done");
+    const putsByNewOwner = puts.length;
     a.child.kill("SIGCONT");
-    // The paused server's download finishes now; whatever it tries, the journal keeps the new owner's outcome.
-    await new Promise((r) => setTimeout(r, 2000));
+    // The paused server's worker finishes its image now: it must store and journal nothing.
+    await new Promise((r) => setTimeout(r, 4000));
+    assertEquals(
+      puts.length,
+      putsByNewOwner,
+      `the resumed server uploaded over the new owner's result:\n${a.output()}`,
+    );
     const after = await jobState(b.base, id);
     assertEquals([after.state, after.attempts, after.finishedAt], [done.state, done.attempts, done.finishedAt]);
-    assert(await isImage(await Deno.readFile(`${dir.path}/out/p.png`), { centre: GREEN }));
+    assert(await isImage(puts.at(-1)!, { centre: GREEN }), "the last upload is the result");
   } finally {
     a.child.kill("SIGCONT");
   }

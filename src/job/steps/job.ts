@@ -42,6 +42,8 @@ export interface Attempt {
   input?: Uint8Array | LocalSource;
   /** Outputs this attempt failed, and why: retried or failed for good when it ends. */
   readonly failures: Map<Output, ImgserveError>;
+  /** The lease went to another server: this attempt changes nothing more. */
+  lost?: boolean;
 }
 
 /** Ends an attempt quietly: the job is no longer this server's (its lease was lost). */

@@ -48,6 +48,7 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
   const { record } = attempt;
   const { id } = record;
   const { jobs } = ctx.config;
+  if (attempt.lost || !(await ctx.journal.holds(id, ctx.scheduler.owner))) return STOP; // nothing put back over the new owner's
   let retried: ImgserveError | undefined;
   for (const [output, error] of attempt.failures) {
     output.error = { code: error.code, message: error.message };
