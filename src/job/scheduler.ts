@@ -84,6 +84,15 @@ export class Scheduler {
     return this.#holdSlot();
   }
 
+  /**
+   * Whether a job accepted now runs on this server: always with a journal
+   * of its own; with a shared one only while a worker is free, else it is
+   * journaled unowned and an idle server claims it.
+   */
+  keeps(): boolean {
+    return !this.#journal.shared || this.#active.size < this.#config.workers;
+  }
+
   /** Counts a job being admitted against --max-queue until disposed, by which time it is tracked. */
   #holdSlot(): Disposable {
     this.#admitting++;
@@ -151,7 +160,11 @@ export class Scheduler {
     const { limits, jobs } = this.#config;
     try {
       await journal.sweep();
-      const free = () => limits.maxQueue - this.#active.size - this.#admitting;
+      // A shared journal's jobs go to servers with a free worker; a server's own journal queues up to --max-queue.
+      const free = () =>
+        journal.shared
+          ? Math.min(this.#config.workers, limits.maxQueue - this.#admitting) - this.#active.size
+          : limits.maxQueue - this.#active.size - this.#admitting;
       const due = journal.due(this.owner, jobs.leaseMs, this.#active, free());
       try {
         while (!this.#stopping && free() > 0) {
@@ -163,10 +176,13 @@ export class Scheduler {
           const finished = record.state === "done" || record.state === "failed";
           if (finished) this.track(id, pickUp.notify(record));
           else {
-            // A retry was counted when it was scheduled; a job taken over from a dead server was not.
-            const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
-            if (record.retryAt === undefined) {
-              this.takeovers++;
+            // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job
+            // another server accepted and left to an idle one (shared journal) starts its first attempt here.
+            const handedOver = journal.shared && !from && record.retryAt === undefined && !record.startedAt;
+            const attempts = record.retryAt === undefined && !handedOver ? record.attempts + 1 : record.attempts;
+            if (handedOver) this.#log?.(jobEvent("job claimed", { ...record, attempts }));
+            else if (record.retryAt === undefined) {
+              if (from) this.takeovers++;
               this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
             } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
             this.claims++;

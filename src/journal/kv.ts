@@ -30,6 +30,8 @@ export class KvJournal implements Journal {
   #kv: Deno.Kv;
   #keepFinishedMs: number;
   readonly location: string;
+  /** One server per KV file in practice (see the README). */
+  readonly shared = false;
   /** Whether writes fail, and since when: see {@linkcode KvJournal.#write}. */
   #health: JournalHealth;
   /**

@@ -22,6 +22,8 @@ export interface Claimed {
 export interface Journal extends AsyncDisposable {
   /** For log lines: the location, credentials masked. */
   readonly location: string;
+  /** Whether other servers take jobs from it too. */
+  readonly shared: boolean;
   /** Throws JOURNAL_UNAVAILABLE, before anything is written, while the journal cannot be written. */
   assertWritable(): Promise<void>;
   /** Records a newly accepted job; committed when it resolves. */

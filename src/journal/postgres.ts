@@ -98,6 +98,7 @@ function recordOf(row: Row): JobRecord {
  */
 export class PostgresJournal implements Journal {
   readonly location: string;
+  readonly shared = true;
   #sql: Sql;
   #keepFinishedMs: number;
   #timeoutMs: number;

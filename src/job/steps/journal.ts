@@ -21,7 +21,8 @@ export function checkJournal(ctx: JobContext, _job: Admission): Promise<void> {
 /** Journals the accepted job; one whose source is ready to run is running from here on. */
 export async function journal(ctx: JobContext, job: Admission): Promise<void> {
   const { id, request } = job;
-  const running = job.source!.ready;
+  const kept = ctx.scheduler.keeps(); // else left in the journal for an idle server
+  const running = job.source!.ready && kept;
   const now = Date.now();
   const record: JobRecord = {
     id,
@@ -37,8 +38,8 @@ export async function journal(ctx: JobContext, job: Admission): Promise<void> {
     },
     attempts: 1,
     acceptedAt: now,
-    owner: ctx.scheduler.owner,
-    leaseUntil: now + ctx.config.jobs.leaseMs,
+    owner: kept ? ctx.scheduler.owner : undefined,
+    leaseUntil: kept ? now + ctx.config.jobs.leaseMs : undefined,
     callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
   };
   await ctx.journal.put(record);

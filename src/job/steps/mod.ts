@@ -74,7 +74,8 @@ export async function accept(ctx: JobContext, request: JobRequest): Promise<JobR
     await abandon(ctx, job);
     throw err;
   }
-  ctx.scheduler.track(job.id, attempt(ctx, job.record!, job.source));
+  if (job.record!.owner) ctx.scheduler.track(job.id, attempt(ctx, job.record!, job.source));
+  else await job.download?.stream.cancel().catch(() => {}); // the server that claims it reads the source again
   return job.record!;
 }
 
