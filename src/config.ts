@@ -59,6 +59,8 @@ export interface Access {
   /** Folders file:// URLs may use; none disables file://. */
   fileRoots: string[];
   allowPrivateNetworks: boolean;
+  /** --shared-file-roots: the --file-root folders are the same on every server of a shared journal. */
+  sharedFileRoots: boolean;
   /** Host patterns sources and destinations are restricted to; empty means any. */
   allowHosts: string[];
 }
@@ -540,6 +542,13 @@ export const FLAGS = [
     help: "allow file:// under DIR (repeatable; none by default)",
   },
   {
+    name: "shared-file-roots",
+    section: "access",
+    kind: "bool",
+    help:
+      "with --journal: every server has the same --file-root\nfolders (one shared mount), so any server may run a file:// job",
+  },
+  {
     name: "allow-private-networks",
     section: "access",
     kind: "bool",
@@ -726,6 +735,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
       token: v.token,
       fileRoots: v["file-root"],
       allowPrivateNetworks: v["allow-private-networks"],
+      sharedFileRoots: v["shared-file-roots"],
       allowHosts: v["allow-host"],
     },
   };

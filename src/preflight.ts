@@ -40,8 +40,18 @@ async function requireFolder(flag: string, path: string, purpose: string): Promi
   }
 }
 
-/** Resolves the `--file-root` folders, each of which must be a readable folder. */
+/**
+ * Resolves the `--file-root` folders, each of which must be a readable
+ * folder; with a shared journal only when they are declared shared.
+ */
 export async function checkFileRoots(config: Config): Promise<FileRoots> {
+  const { fileRoots, sharedFileRoots } = config.access;
+  if (isPostgres(config.jobs.kv) && fileRoots.length > 0 && !sharedFileRoots) {
+    throw new ConfigError(
+      `--file-root ${fileRoots[0]}: with --journal any server may run a job, so file:// paths must name the same ` +
+        "files on every server: mount the same folders on each and add --shared-file-roots, or drop --file-root",
+    );
+  }
   for (const root of config.access.fileRoots) await requireFolder("--file-root", root, "folder for file:// URLs");
   return await FileRoots.resolve(config.access.fileRoots);
 }

@@ -21,6 +21,7 @@ function flags(url: string, dir: string): string[] {
     url,
     "--file-root",
     dir,
+    "--shared-file-roots",
     "--allow-private-networks",
     "--lease-ms",
     String(LEASE_MS),
@@ -219,4 +220,13 @@ Deno.test("PostgreSQL lost while running: new jobs get 503 code 509, /healthz sa
   assertEquals((await waitFinished(server.base, after, 15_000)).state, "done");
   assert(await isImage(await Deno.readFile(`${dir.path}/out/2.png`), { centre: GREEN }));
   assert(/cannot be reached/.test(server.output()) && /reached again/.test(server.output()), server.output());
+});
+
+Deno.test("--journal with --file-root but without --shared-file-roots: one line, exit 1", async () => {
+  await using dir = await tempDir();
+  const url = "postgres://u@127.0.0.1:1/db"; // refused before the journal is opened
+  const { code, out } = await imgserveCli(["run", "--port", "0", "--journal", url, "--file-root", dir.path]);
+  assertEquals(code, 1, out);
+  assertEquals(out.trim().split("\n").length, 1, out);
+  assert(out.includes("--shared-file-roots"), out);
 });
