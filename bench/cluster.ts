@@ -43,6 +43,7 @@ interface Run {
 async function load(bases: string[]): Promise<Run> {
   const total = jobs.length * passes;
   let next = 0, failed = 0;
+  let firstError: string | undefined;
   const replies: number[] = [];
   const start = performance.now();
   const client = async (slot: number) => {
@@ -52,13 +53,22 @@ async function load(bases: string[]): Promise<Run> {
       const spec = jobs[index % jobs.length];
       const body = { ...spec.body, dstURL: String(spec.body.dstURL).replace("{slot}", String(slot)) };
       const posted = performance.now();
-      const response = await fetch(`${base}/`, { method: "POST", body: JSON.stringify(body) });
+      const response = await fetch(`${base}/`, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+      });
       const reply = await response.json();
       replies.push(performance.now() - posted);
-      if (response.status !== 202 || (await finished(base, reply.id)).state !== "done") failed++;
+      const outcome = response.status === 202 ? await finished(base, reply.id) : reply;
+      if (outcome.state !== "done") {
+        failed++;
+        firstError ??= JSON.stringify(outcome);
+      }
     }
   };
   await Promise.all([0, 1, 2, 3].map(client));
+  if (firstError) console.error(`first failure: ${firstError}`);
   return {
     jobsPerSecond: total / ((performance.now() - start) / 1000),
     replyP50: percentile(replies, 50),
