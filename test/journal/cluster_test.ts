@@ -196,17 +196,24 @@ function cuttableLink(target: number) {
   return { port, cut, up, [Symbol.dispose]: cut };
 }
 
-Deno.test("PostgreSQL lost while running: new jobs get 503 code 509, /healthz says so, the server reconnects by itself", async () => {
+Deno.test("PostgreSQL lost while running: new jobs get 503 code 509, /healthz says so, the server reconnects by itself, and the job in flight is not lost", async () => {
   await using db = await testDatabase();
   await using dir = await tempDir();
   await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(300, 200)));
+  await using src = heldSource({ "/held.png": await png(thirds(300, 200)) });
   using link = cuttableLink(db.port);
   const url = db.url.replace(`:${db.port}/`, `:${link.port}/`);
   await using server = await spawnServer(flags(url, dir.path));
   const job = (n: number) => resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out/${n}.png`, { width: 30 });
   const before = await post(server.base, job(0));
   assertEquals((await waitFinished(server.base, before, 15_000)).state, "done");
+  // Accepted, and waiting for its source while the database goes away.
+  const inFlight = await post(
+    server.base,
+    resizeJob(`${src.base}/held.png`, `file://${dir.path}/out/held.png`, { width: 30 }),
+  );
   link.cut();
+  src.release();
   const { status, json } = await postJob(server.base, job(1));
   assertEquals([status, json.code], [503, 509], JSON.stringify(json));
   const health = await fetch(`${server.base}/healthz`);
@@ -219,6 +226,10 @@ Deno.test("PostgreSQL lost while running: new jobs get 503 code 509, /healthz sa
   }, { timeoutMs: 15_000, intervalMs: 200, message: "a job accepted after the link is back" });
   assertEquals((await waitFinished(server.base, after, 15_000)).state, "done");
   assert(await isImage(await Deno.readFile(`${dir.path}/out/2.png`), { centre: GREEN }));
+  // Its progress could not be written, so it runs again once its lease lapses.
+  const flown = await waitFinished(server.base, inFlight, 20_000);
+  assertEquals(flown.state, "done", JSON.stringify(flown));
+  assert(await isImage(await Deno.readFile(`${dir.path}/out/held.png`), { centre: GREEN }));
   assert(/cannot be reached/.test(server.output()) && /reached again/.test(server.output()), server.output());
 });
 
