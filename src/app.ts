@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Journal } from "./job/journal.ts";
+import type { Journal } from "./journal/mod.ts";
 import type { Metrics } from "./metrics.ts";
 import { errorBody, internalError } from "./errors.ts";
 import { type ErrorName, ImgserveError } from "../protocol/error_codes.ts";

@@ -11,6 +11,8 @@
 import { parseArgs } from "node:util";
 import { envName, type Flag, type FlagEntry, flagNamed, FLAGS, type FlagValues, type Section } from "./flags/mod.ts";
 import type { ValueOf } from "./flags/flag.ts";
+import { maskCredentials } from "./log.ts";
+import { isPostgres } from "./journal/mod.ts";
 
 /** The CLI commands. */
 export type Command = "start" | "stop" | "status" | "restart" | "run";
@@ -37,9 +39,12 @@ export interface Config extends FlagConfig {
   /** Whether `--log-file` was given: `run` then logs there instead of stdout. */
   logToFile: boolean;
   jobs: FlagConfig["jobs"] & {
-    /** Deno KV location: `--kv`, else `jobs.kv` in `--data-dir`. */
+    /**
+     * The journal's location: a postgres:// URL (`--journal`), a Deno KV
+     * location (`--kv`), else `jobs.kv` in `--data-dir`.
+     */
     kv: string;
-    /** The `--data-dir` the KV file lives in, when `--kv` was not given. */
+    /** The `--data-dir` the KV file lives in, when neither `--kv` nor `--journal` was given. */
     dataDir?: string;
   };
 }
@@ -150,14 +155,19 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
   const { values: v, given } = resolveFlags(values as Record<string, unknown>, env, stateDir);
   const fromFlags = placeValues(v);
   const extraFontDirs = v["font-dir"].filter(Boolean);
-  const dataDir = v.kv === undefined ? v["data-dir"] : undefined;
+  const journal = v.journal as string | undefined;
+  if (journal !== undefined && !isPostgres(journal)) {
+    throw new UsageError(`--journal must be a postgres:// or postgresql:// URL, not "${maskCredentials(journal)}"`);
+  }
+  if (journal !== undefined && v.kv !== undefined) throw new UsageError("give --journal or --kv, not both");
+  const dataDir = v.kv === undefined && journal === undefined ? v["data-dir"] : undefined;
   return {
     ...fromFlags,
     command: command as Command,
     fontDirs: [...v["system-font-dir"], ...extraFontDirs],
     extraFontDirs,
     logToFile: given.has("log-file"),
-    jobs: { ...fromFlags.jobs, kv: v.kv ?? `${dataDir}/jobs.kv`, dataDir },
+    jobs: { ...fromFlags.jobs, kv: journal ?? v.kv ?? `${dataDir}/jobs.kv`, dataDir },
   };
 }
 

@@ -18,6 +18,8 @@ export interface Gauges {
   workerMemory?: () => WorkerMemory[];
   /** Workers replaced for their memory so far. */
   recycledWorkers?: () => number;
+  /** A journal several servers share: its queue, and this server's part in it. */
+  cluster?: { queueDepth: () => Promise<number | undefined>; claims: () => number; takeovers: () => number };
 }
 
 /** One server's metrics. */
@@ -85,6 +87,27 @@ export class Metrics {
         "imgserve_workers_recycled",
         "Workers replaced for their memory: over --worker-memory, or idle far above a fresh one.",
         recycledWorkers,
+      );
+    }
+    if (gauges.cluster) {
+      const { queueDepth, claims, takeovers } = gauges.cluster;
+      registry.add(
+        new Sampled(
+          "imgserve_cluster_jobs_open",
+          "Jobs not finished in the shared journal, across all servers.",
+          queueDepth,
+        ),
+      );
+      registry.add(
+        new Sampled("imgserve_journal_claims_total", "Jobs this server claimed from the journal.", claims, "counter"),
+      );
+      registry.add(
+        new Sampled(
+          "imgserve_journal_takeovers_total",
+          "Jobs this server took over from a server whose lease lapsed.",
+          takeovers,
+          "counter",
+        ),
       );
     }
     for (const family of processFamilies()) registry.add(family);

@@ -7,7 +7,8 @@
  * @module
  */
 import { type Config, secretProblem } from "./config.ts";
-import { Journal } from "./job/journal.ts";
+import { isPostgres, type Journal, openJournal as open } from "./journal/mod.ts";
+import { maskCredentials } from "./log.ts";
 import { FileRoots } from "./security/files.ts";
 
 /** A misconfiguration found at start-up; its message is the whole report. */
@@ -39,8 +40,18 @@ async function requireFolder(flag: string, path: string, purpose: string): Promi
   }
 }
 
-/** Resolves the `--file-root` folders, each of which must be a readable folder. */
+/**
+ * Resolves the `--file-root` folders, each of which must be a readable
+ * folder; with a shared journal only when they are declared shared.
+ */
 export async function checkFileRoots(config: Config): Promise<FileRoots> {
+  const { fileRoots, sharedFileRoots } = config.access;
+  if (isPostgres(config.jobs.kv) && fileRoots.length > 0 && !sharedFileRoots) {
+    throw new ConfigError(
+      `--file-root ${fileRoots[0]}: with --journal any server may run a job, so file:// paths must name the same ` +
+        "files on every server: mount the same folders on each and add --shared-file-roots, or drop --file-root",
+    );
+  }
   for (const root of config.access.fileRoots) await requireFolder("--file-root", root, "folder for file:// URLs");
   return await FileRoots.resolve(config.access.fileRoots);
 }
@@ -87,8 +98,18 @@ export async function openJournal(config: Config, log?: (line: string) => void):
       );
     }
   }
+  if (isPostgres(kv)) {
+    try {
+      return await open(kv, { keepFinishedMs, log });
+    } catch (err) {
+      throw new ConfigError(
+        `--journal ${maskCredentials(kv)}: cannot be reached or set up (${reason(err)}); ` +
+          "check that PostgreSQL runs there and the user may create tables",
+      );
+    }
+  }
   try {
-    return await Journal.open(kv, keepFinishedMs, log);
+    return await open(kv, { keepFinishedMs, log });
   } catch (err) {
     const flag = dataDir === undefined ? `--kv ${kv}` : `--data-dir ${dataDir}: the journal ${kv}`;
     throw new ConfigError(`${flag} will not open (${reason(err)}); give a writable file, a KV URL or :memory:`);

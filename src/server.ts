@@ -7,7 +7,7 @@
 import { createApp } from "./app.ts";
 import type { Log } from "./log.ts";
 import type { Config } from "./config.ts";
-import { Journal } from "./job/journal.ts";
+import { isPostgres, type Journal } from "./journal/mod.ts";
 import { Metrics } from "./metrics.ts";
 import { JobRunner } from "./job/runner.ts";
 import { WorkerPool } from "./pool/pool.ts";
@@ -83,7 +83,7 @@ export async function startServer(given: Config, options: ServerOptions = {}): P
   } catch (err) {
     // Nothing may keep a failed start alive: the caller exits with one line.
     pool?.close();
-    journal.close();
+    await journal.close();
     await closeHttpClients();
     throw err;
   }
@@ -110,6 +110,13 @@ function assemble(
     activeJobs: (): number => runner.active,
     workerMemory: () => pool.memory,
     recycledWorkers: () => pool.recycled,
+    cluster: isPostgres(config.jobs.kv)
+      ? {
+        queueDepth: () => journal.queueDepth().catch(() => undefined),
+        claims: () => runner.claims.claims,
+        takeovers: () => runner.claims.takeovers,
+      }
+      : undefined,
   });
   const runner: JobRunner = new JobRunner({
     config,
@@ -152,7 +159,7 @@ function assemble(
     }
     addr = http.addr;
     options.log?.(
-      `listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${config.jobs.kv}, ` +
+      `listening on ${addr.hostname}:${addr.port} with ${pool.size} workers, journal ${journal.location}, ` +
         `at most ${maxConnections} connections (${fileLimit} descriptors)`,
     );
   }
@@ -168,7 +175,7 @@ function assemble(
       await http?.shutdown();
       pool.close();
       await runner.idle();
-      journal.close();
+      await journal.close();
       await closeHttpClients();
     },
   };

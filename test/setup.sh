@@ -4,9 +4,17 @@
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
-  imagemagick libavif-bin webp icc-profiles-free colord-data gnome-backgrounds libgs-common; do
+  imagemagick libavif-bin webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
+# The PostgreSQL cluster the journal tests share (test/fixtures/postgres.ts)
+# is started once per run: the previous run's is stopped and removed here.
+pg_dir=/tmp/imgserve-test-postgres
+if [ -f "$pg_dir/data/postmaster.pid" ]; then
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  else /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; fi
+fi
+rm -rf "$pg_dir"
 # ProFTPD with mod_tls (proftpd-core, proftpd-mod-crypto) conflicts with vsftpd
 # as a package, so it is unpacked into a folder of its own, with its libraries.
 proftpd_dir=/opt/imgserve-test/proftpd

@@ -40,6 +40,14 @@ export const ACCESS_FLAGS = [
     help: "allow file:// under DIR (repeatable; none by default)",
   },
   {
+    name: "shared-file-roots",
+    to: "access.sharedFileRoots",
+    section: "access",
+    kind: "bool",
+    help:
+      "with --journal: every server has the same --file-root\nfolders (one shared mount), so any server may run a file:// job",
+  },
+  {
     name: "allow-private-networks",
     to: "access.allowPrivateNetworks",
     section: "access",

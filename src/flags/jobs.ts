@@ -23,6 +23,13 @@ export const JOB_FLAGS = [
     help: "Deno KV location for the journal instead (a file, a URL\nseveral servers share, or :memory:)",
   },
   {
+    name: "journal",
+    section: "jobs",
+    kind: "string",
+    arg: "URL",
+    help: "PostgreSQL journal several servers share instead\n(postgres://USER:PASS@HOST:PORT/DB)",
+  },
+  {
     name: "lease-ms",
     to: "jobs.leaseMs",
     section: "jobs",

@@ -8,7 +8,7 @@
  * @module
  */
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import type { JobRecord } from "./journal.ts";
+import type { JobRecord } from "../journal/mod.ts";
 import { callbackBody } from "./status.ts";
 import type { TransferOptions } from "../transport/mod.ts";
 import { guardedClient, headTooLarge, innermostMessage } from "../transport/http_client.ts";

@@ -18,7 +18,7 @@ import {
   type Transports,
   type WriteOptions,
 } from "../transport/mod.ts";
-import type { Journal } from "./journal.ts";
+import type { Journal } from "../journal/mod.ts";
 import { contentTypeOf } from "./planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { Scheduler } from "./scheduler.ts";

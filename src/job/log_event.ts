@@ -5,7 +5,7 @@
  * @module
  */
 import { hostOf, type LogEvent, maskCredentials } from "../log.ts";
-import type { JobRecord } from "./journal.ts";
+import type { JobRecord } from "../journal/mod.ts";
 
 const iso = (ms: number | undefined) => ms === undefined ? undefined : new Date(ms).toISOString();
 

@@ -10,7 +10,7 @@ import { deliverCallback } from "./callback.ts";
 import type { JobContext, JobDeps } from "./context.ts";
 import type { JobRequest } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
-import type { JobRecord } from "./journal.ts";
+import type { JobRecord } from "../journal/mod.ts";
 import { accept, attempt } from "./steps/mod.ts";
 
 /** What a runner needs. */
@@ -32,6 +32,12 @@ export class JobRunner {
   /** False once shutdown has begun. */
   get accepting(): boolean {
     return this.#ctx.scheduler.accepting;
+  }
+
+  /** Jobs this server claimed from the journal, and of those, jobs taken over from another server. */
+  get claims(): { claims: number; takeovers: number } {
+    const { claims, takeovers } = this.#ctx.scheduler;
+    return { claims, takeovers };
   }
 
   /** Jobs this server is working on. */

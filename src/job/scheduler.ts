@@ -10,7 +10,7 @@ import type { Log } from "../log.ts";
 import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { type JobRecord, type Journal, unwritableJournal } from "./journal.ts";
+import { type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
 
 /** What the scheduler starts for a job it picked up from the journal. */
 export interface PickUp {
@@ -43,6 +43,11 @@ export class Scheduler {
   #abort = new AbortController();
   #scan?: ReturnType<typeof setInterval>;
   #scanning = false;
+  #again = false;
+  /** Jobs this server has taken from the journal: retries and takeovers. */
+  claims = 0;
+  /** Of those, jobs whose previous server's lease had lapsed. */
+  takeovers = 0;
 
   constructor(journal: Journal, config: Config, log?: Log) {
     this.#journal = journal;
@@ -79,6 +84,15 @@ export class Scheduler {
     return this.#holdSlot();
   }
 
+  /**
+   * Whether a job accepted now runs on this server: always with a journal
+   * of its own; with a shared one only while a worker is free, else it is
+   * journaled unowned and an idle server claims it.
+   */
+  keeps(): boolean {
+    return !this.#journal.shared || this.#active.size < this.#config.workers;
+  }
+
   /** Counts a job being admitted against --max-queue until disposed, by which time it is tracked. */
   #holdSlot(): Disposable {
     this.#admitting++;
@@ -96,6 +110,7 @@ export class Scheduler {
   start(pickUp: PickUp): void {
     const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
     this.#scan = setInterval(() => this.#pickUp(pickUp), every);
+    this.#journal.watch(() => this.#pickUp(pickUp, true));
     this.#pickUp(pickUp);
   }
 
@@ -134,40 +149,58 @@ export class Scheduler {
   }
 
   /** Claims and starts every journal job that is due and free. */
-  async #pickUp(pickUp: PickUp): Promise<void> {
-    if (this.#scanning || this.#stopping) return;
+  async #pickUp(pickUp: PickUp, woken = false): Promise<void> {
+    if (this.#stopping) return;
+    if (this.#scanning) {
+      if (woken) this.#again = true; // woken meanwhile: what woke it may have come after the claim query
+      return;
+    }
     this.#scanning = true;
     const journal = this.#journal;
     const { limits, jobs } = this.#config;
     try {
       await journal.sweep();
-      for (const id of await journal.openIds()) {
-        if (this.#stopping || this.#active.size + this.#admitting >= limits.maxQueue) break;
-        if (this.#active.has(id)) continue;
-        using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
-        const now = Date.now();
-        const record = await journal.claim(id, this.owner, jobs.leaseMs, (r) => {
-          const free = !r.owner || (r.leaseUntil ?? 0) < now;
-          const finished = r.state === "done" || r.state === "failed";
-          return free &&
-            (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
-        });
-        if (!record) continue;
-        const finished = record.state === "done" || record.state === "failed";
-        if (finished) this.track(id, pickUp.notify(record));
-        else {
-          // A retry was counted when it was scheduled; a job taken over from a dead server was not.
-          const attempts = record.retryAt === undefined ? record.attempts + 1 : record.attempts;
-          if (record.retryAt === undefined) this.#log?.(jobEvent("job taken over", { ...record, attempts }));
-          else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
-          await journal.update(id, this.owner, { attempts, retryAt: undefined });
-          this.track(id, pickUp.run({ ...record, attempts }));
+      // A shared journal's jobs go to servers with a free worker; a server's own journal queues up to --max-queue.
+      const free = () =>
+        journal.shared
+          ? Math.min(this.#config.workers, limits.maxQueue - this.#admitting) - this.#active.size
+          : limits.maxQueue - this.#active.size - this.#admitting;
+      const due = journal.due(this.owner, jobs.leaseMs, this.#active, free());
+      try {
+        while (!this.#stopping && free() > 0) {
+          using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
+          const next = await due.next();
+          if (next.done) break;
+          const { record, from } = next.value;
+          const id = record.id;
+          const finished = record.state === "done" || record.state === "failed";
+          if (finished) this.track(id, pickUp.notify(record));
+          else {
+            // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job
+            // another server accepted and left to an idle one (shared journal) starts its first attempt here.
+            const handedOver = journal.shared && !from && record.retryAt === undefined && !record.startedAt;
+            const attempts = record.retryAt === undefined && !handedOver ? record.attempts + 1 : record.attempts;
+            if (handedOver) this.#log?.(jobEvent("job claimed", { ...record, attempts }));
+            else if (record.retryAt === undefined) {
+              if (from) this.takeovers++;
+              this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
+            } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
+            this.claims++;
+            await journal.update(id, this.owner, { attempts, retryAt: undefined });
+            this.track(id, pickUp.run({ ...record, attempts }));
+          }
         }
+      } finally {
+        await due.return(undefined);
       }
     } catch (err) {
       if (!unwritableJournal(err)) this.#log?.(`journal scan failed: ${(err as Error).message}`);
     } finally {
       this.#scanning = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#pickUp(pickUp);
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CallbackState, JobRecord, OutputRecord } from "./journal.ts";
+import type { CallbackState, JobRecord, OutputRecord } from "../journal/mod.ts";
 
 /** The 202 reply once every placeholder is in place. */
 export function replyBody(record: JobRecord): Record<string, unknown> {

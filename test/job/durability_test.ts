@@ -5,9 +5,10 @@ import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { postJob, resizeJob } from "../helpers/jobs.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { freePort } from "../helpers/ports.ts";
+import { journalFlags, testJournalIsPostgres } from "../fixtures/postgres.ts";
 
 function flags(dir: string, more: string[] = []): string[] {
-  return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--allow-private-networks", "--lease-ms", "1000", ...more];
+  return [...journalFlags(dir), "--file-root", dir, "--allow-private-networks", "--lease-ms", "1000", ...more];
 }
 
 async function post(base: string, body: unknown): Promise<Record<string, unknown>> {
@@ -57,7 +58,9 @@ Deno.test("SIGKILL with jobs queued and running: after a restart every accepted 
   for (const id of ids) {
     const job = await waitFinished(second.base, id);
     assertEquals(job.state, "done", JSON.stringify(job));
-    assert((job.attempts as number) >= 2, `attempts ${job.attempts}`);
+    // On a shared journal the queued jobs were left unowned for an idle server: their first attempt is the one after.
+    const ran = testJournalIsPostgres && id !== ids[0] ? 1 : 2;
+    assert((job.attempts as number) >= ran, `attempts ${job.attempts}`);
   }
   for (const name of ["big", "1", "2", "3"]) assert(await isResult(`${dir.path}/out/${name}.png`), name);
 });

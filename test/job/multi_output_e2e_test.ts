@@ -8,7 +8,7 @@ import { jobState, postJob } from "../helpers/jobs.ts";
 import { spawnServer, waitFinished } from "../helpers/process.ts";
 import { heldSource, httpServer, serve, tempDir } from "../helpers/server.ts";
 import { startPyftpd, type TestFtpServer } from "../fixtures/ftp/pyftpd.ts";
-import type { SingleOutputRecord } from "../../src/job/journal.ts";
+import type { SingleOutputRecord } from "../../src/journal/mod.ts";
 import { planJob } from "../../src/job/planner.ts";
 import { namesIn } from "../helpers/files.ts";
 

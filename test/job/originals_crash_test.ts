@@ -3,6 +3,7 @@
  * while writing a result, over an existing file, with an in-place job
  * refused just before.
  */
+import { journalFlags } from "../fixtures/postgres.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertImage, GREEN, jpeg, png, thirds } from "../helpers/images.ts";
 import { spawnServer, waitFinished } from "../helpers/process.ts";
@@ -15,7 +16,7 @@ import { namesIn } from "../helpers/files.ts";
 const STALLING_SERVER = new URL("../fixtures/stalling_server.ts", import.meta.url).pathname;
 
 function flags(dir: string): string[] {
-  return ["--kv", `${dir}/jobs.kv`, "--file-root", dir, "--lease-ms", "1000", "--workers", "1"];
+  return [...journalFlags(dir), "--file-root", dir, "--lease-ms", "1000", "--workers", "1"];
 }
 
 function statSize(path: string): number {

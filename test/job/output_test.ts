@@ -1,6 +1,6 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import type { OutputRecord, OutputState } from "../../src/job/journal.ts";
+import type { OutputRecord, OutputState } from "../../src/journal/mod.ts";
 import { jobError, outputKey } from "../../src/job/output.ts";
 import type { Plan } from "../../protocol/plan.ts";
 

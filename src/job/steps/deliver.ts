@@ -41,6 +41,11 @@ async function deliverOne(
 ): Promise<void> {
   try {
     if (!result.ok) throw result.error;
+    // A server that lost the job (paused past its lease) must not put its result over the new owner's.
+    if (attempt.lost || !(await ctx.journal.holds(attempt.record.id, ctx.scheduler.owner))) {
+      attempt.lost = true;
+      return;
+    }
     await sink.store(result);
     const { size } = result;
     if (output.kept) await settle(ctx, attempt.record.id, output, "done");

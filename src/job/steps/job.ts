@@ -10,7 +10,7 @@ import type { LocalSource } from "../../../protocol/work.ts";
 import type { OutputResult } from "../../pool/task.ts";
 import type { ImgserveError } from "../../../protocol/error_codes.ts";
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import type { Output } from "../output.ts";
 import { atOutput, type JobRequest } from "../request.ts";
 import type { Download, JobSource } from "../source.ts";
@@ -45,6 +45,8 @@ export interface Attempt {
   input?: Uint8Array | LocalSource;
   /** Outputs this attempt failed, and why: retried or failed for good when it ends. */
   readonly failures: Map<Output, ImgserveError>;
+  /** The lease went to another server: this attempt changes nothing more. */
+  lost?: boolean;
   /** From run on: the outputs as the pool makes them, for deliver. */
   made?: MadeOutputs;
 }

@@ -5,14 +5,15 @@
  * @module
  */
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import { recordOf } from "../output.ts";
 import type { Admission } from "./job.ts";
 
 /** Journals the accepted job; one whose source is ready to run is running from here on. */
 export async function journalJob(ctx: JobContext, job: Admission): Promise<void> {
   const { id, request } = job;
-  const running = job.source!.ready;
+  const kept = ctx.scheduler.keeps(); // else left in the journal for an idle server
+  const running = job.source!.ready && kept;
   const now = Date.now();
   const record: JobRecord = {
     id,
@@ -28,8 +29,8 @@ export async function journalJob(ctx: JobContext, job: Admission): Promise<void>
     },
     attempts: 1,
     acceptedAt: now,
-    owner: ctx.scheduler.owner,
-    leaseUntil: now + ctx.config.jobs.leaseMs,
+    owner: kept ? ctx.scheduler.owner : undefined,
+    leaseUntil: kept ? now + ctx.config.jobs.leaseMs : undefined,
     callback: request.callbackURL ? { pending: true, attempts: 0 } : undefined,
   };
   await ctx.journal.put(record);

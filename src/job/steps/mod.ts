@@ -20,7 +20,7 @@
  */
 import type { JobContext } from "../context.ts";
 import { outputsOf } from "../output.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import type { JobRequest } from "../request.ts";
 import { withdrawPlaceholder } from "../settle.ts";
 import type { JobSource } from "../source.ts";
@@ -90,7 +90,8 @@ export async function accept(ctx: JobContext, request: JobRequest): Promise<JobR
     await abandon(ctx, job);
     throw err;
   }
-  ctx.scheduler.track(job.id, attempt(ctx, job.record!, job.source));
+  if (job.record!.owner) ctx.scheduler.track(job.id, attempt(ctx, job.record!, job.source));
+  else await job.download?.stream.cancel().catch(() => {}); // the server that claims it reads the source again
   return job.record!;
 }
 

@@ -11,7 +11,7 @@
 import { type ImgserveError } from "../../../protocol/error_codes.ts";
 import { asImgserveError } from "../../errors.ts";
 import type { JobContext } from "../context.ts";
-import type { JobRecord } from "../journal.ts";
+import type { JobRecord } from "../../journal/mod.ts";
 import { jobError, recordOf } from "../output.ts";
 import { backoffMs, retriesJob } from "../retry.ts";
 import { settle } from "../settle.ts";
@@ -38,6 +38,7 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
   const { record } = attempt;
   const { id } = record;
   const { jobs } = ctx.config;
+  if (attempt.lost || !(await ctx.journal.holds(id, ctx.scheduler.owner))) return STOP; // nothing put back over the new owner's
   let retried: ImgserveError | undefined;
   for (const [output, error] of attempt.failures) {
     output.error = { code: error.code, message: error.message };

@@ -4,7 +4,7 @@
  * and metrics, and a real worker pool where the step needs one.
  */
 import type { JobContext } from "../../../src/job/context.ts";
-import { Journal } from "../../../src/job/journal.ts";
+import { KvJournal } from "../../../src/journal/kv.ts";
 import { parseJobRequest } from "../../../src/job/request.ts";
 import type { JobRequest } from "../../../src/job/request.ts";
 import { Scheduler } from "../../../src/job/scheduler.ts";
@@ -28,7 +28,7 @@ export interface StepWorld extends AsyncDisposable {
 export async function stepWorld(options: { pool?: boolean; flags?: string[] } = {}): Promise<StepWorld> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "imgserve-step-" }));
   const config = testConfig(["--file-root", dir, ...(options.flags ?? [])]);
-  const journal = await Journal.open(":memory:", 86_400_000);
+  const journal = await KvJournal.open(":memory:", 86_400_000);
   const pool = options.pool
     ? await WorkerPool.start({ size: 1, fontDirs: [], taskTimeoutMs: config.limits.taskTimeoutMs })
     : undefined;

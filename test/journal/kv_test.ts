@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { type JobRecord, Journal, type SingleOutputRecord } from "../../src/job/journal.ts";
+import type { JobRecord, SingleOutputRecord } from "../../src/journal/mod.ts";
+import { KvJournal as Journal } from "../../src/journal/kv.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import { tempDir } from "../helpers/server.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";

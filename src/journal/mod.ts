@@ -1,0 +1,86 @@
+/**
+ * Where job state lives, behind one interface: the embedded Deno KV
+ * journal (kv.ts, the default) or a PostgreSQL journal several servers
+ * share (postgres.ts), chosen by the location's scheme. The job's steps
+ * and the scheduler see only {@linkcode Journal}.
+ *
+ * @module
+ */
+import type { JobRecord } from "./record.ts";
+import { KvJournal } from "./kv.ts";
+
+export * from "./record.ts";
+
+/** A job this server has just claimed, and the server whose lease had lapsed on it, if any. */
+export interface Claimed {
+  record: JobRecord;
+  /** The previous owner: the job is taken over from it. */
+  from?: string;
+}
+
+/** What is journaled, and how a server takes its share; see kv.ts and postgres.ts. */
+export interface Journal extends AsyncDisposable {
+  /** For log lines: the location, credentials masked. */
+  readonly location: string;
+  /** Whether other servers take jobs from it too. */
+  readonly shared: boolean;
+  /** Throws JOURNAL_UNAVAILABLE, before anything is written, while the journal cannot be written. */
+  assertWritable(): Promise<void>;
+  /** Records a newly accepted job; committed when it resolves. */
+  put(record: JobRecord): Promise<void>;
+  /** The record of a job, if known. */
+  get(id: string): Promise<JobRecord | undefined>;
+  /**
+   * Claims jobs that are due (a retry, a pending callback) and free (no
+   * lease, or a lapsed one), one per step; `busy` holds the jobs this
+   * server runs already, `hint` says how many more it may take.
+   */
+  due(owner: string, leaseMs: number, busy: ReadonlyMap<string, unknown>, hint: number): AsyncGenerator<Claimed>;
+  /**
+   * Changes a job this server holds. Resolves false, changing nothing, when
+   * the lease was lost to another server: the caller must stop work on it.
+   */
+  update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean>;
+  /** Whether this server still holds the job, as far as it can tell before a write it cannot undo (an upload). */
+  holds(id: string, owner: string): Promise<boolean>;
+  /** Removes jobs finished longer than the keep time ago. */
+  sweep(now?: number): Promise<number>;
+  /** Whether the journal answers and can be written. */
+  healthy(): Promise<boolean>;
+  /** Calls `wake` when another server journals work this one might take; the KV journal never does. */
+  watch(wake: () => void): void;
+  /** Jobs not finished, across every server of the journal. */
+  queueDepth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode openJournal}. */
+export interface JournalOptions {
+  keepFinishedMs: number;
+  /** Told once when writes start failing and once when they work again. */
+  log?: (line: string) => void;
+  /** Bound of every PostgreSQL query, ms. */
+  queryTimeoutMs?: number;
+}
+
+/** Whether `location` names a PostgreSQL journal. */
+export function isPostgres(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/**
+ * Opens the journal at `location`: `postgres://…` or `postgresql://…` for
+ * PostgreSQL, else a Deno KV location (a path, a URL or ":memory:").
+ *
+ * @example
+ * ```ts
+ * await using journal = await openJournal(":memory:", { keepFinishedMs: 86_400_000 });
+ * ```
+ */
+export async function openJournal(location: string, options: JournalOptions): Promise<Journal> {
+  if (isPostgres(location)) {
+    const { PostgresJournal } = await import("./postgres.ts");
+    return await PostgresJournal.open(location, options);
+  }
+  return await KvJournal.open(location, options.keepFinishedMs, options.log);
+}

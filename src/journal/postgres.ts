@@ -1,0 +1,314 @@
+/**
+ * The journal several servers share: jobs in one PostgreSQL table. Any
+ * server accepts a job (the row commits before the client's 202) and
+ * answers for any job. Free jobs are claimed with `FOR UPDATE SKIP
+ * LOCKED`; each claim bumps the job's fencing token, and every write of a
+ * job is conditional on the owner and token this server got, so a server
+ * that lost its lease (paused, partitioned, too slow) changes nothing.
+ * A job handed back (stop, retry) is announced with NOTIFY, so idle
+ * servers claim it at once. The schema is created and migrated on start,
+ * under an advisory lock.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { JournalHealth } from "./health.ts";
+import { maskCredentials } from "../log.ts";
+import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
+import type { Claimed, Journal, JournalOptions } from "./mod.ts";
+
+type Sql = postgres.Sql;
+
+/** Taken by the server migrating the schema, so servers starting at once migrate one after another. */
+const MIGRATION_LOCK = 0x1a6_5e7e;
+const CHANNEL = "imgserve_jobs";
+
+/** The schema's versions, in order: a server applies those the database lacks, never changes an applied one. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE imgserve_jobs (
+     id text PRIMARY KEY,
+     record jsonb NOT NULL,
+     open boolean NOT NULL,
+     due_at double precision NOT NULL DEFAULT 0,
+     owner text,
+     lease_until double precision,
+     fence integer NOT NULL DEFAULT 0,
+     accepted_at double precision NOT NULL,
+     finished_at double precision
+   )`,
+  `CREATE INDEX imgserve_jobs_due ON imgserve_jobs (accepted_at) WHERE open;
+   CREATE INDEX imgserve_jobs_finished ON imgserve_jobs (finished_at) WHERE NOT open`,
+];
+
+/**
+ * Brings the schema to `upTo` (default: the newest) under the advisory
+ * lock; throws when the database is newer than this server knows.
+ */
+export async function migrate(sql: Sql, upTo = MIGRATIONS.length): Promise<number> {
+  return await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`CREATE TABLE IF NOT EXISTS imgserve_schema (
+      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
+    const [{ version }] = await tx`SELECT coalesce(max(version), 0)::int AS version FROM imgserve_schema`;
+    if (version > MIGRATIONS.length) {
+      throw new Error(`its schema is version ${version}, newer than this server's ${MIGRATIONS.length}: upgrade it`);
+    }
+    for (let v = version + 1; v <= upTo; v++) {
+      await tx.unsafe(MIGRATIONS[v - 1]);
+      await tx`INSERT INTO imgserve_schema (version) VALUES (${v})`;
+    }
+    return Math.max(version, upTo);
+  }) as number;
+}
+
+/** The row's columns that follow from a record. */
+function columns(record: JobRecord) {
+  const finished = record.state === "done" || record.state === "failed";
+  const open = !finished || !!record.callback?.pending;
+  return {
+    open,
+    due: finished ? record.callback?.nextAt ?? 0 : record.retryAt ?? 0,
+    owner: open ? record.owner ?? null : null,
+    leaseUntil: open ? record.leaseUntil ?? null : null,
+    finishedAt: finished ? record.finishedAt ?? Date.now() : null,
+  };
+}
+
+interface Row {
+  id: string;
+  record: JobRecord | SingleOutputRecord;
+  owner: string | null;
+  lease_until: number | null;
+  fence: number;
+  was?: string | null;
+}
+
+function recordOf(row: Row): JobRecord {
+  const { owner: _o, leaseUntil: _l, ...rest } = upgraded(row.record);
+  return { ...rest, ...(row.owner ? { owner: row.owner, leaseUntil: row.lease_until ?? undefined } : {}) };
+}
+
+/**
+ * The PostgreSQL journal.
+ *
+ * @example
+ * ```ts
+ * await using journal = await PostgresJournal.open("postgres://imgserve@db/imgserve", { keepFinishedMs: 86_400_000 });
+ * ```
+ */
+export class PostgresJournal implements Journal {
+  readonly location: string;
+  readonly shared = true;
+  #sql: Sql;
+  #keepFinishedMs: number;
+  #timeoutMs: number;
+  #log?: (line: string) => void;
+  #health: JournalHealth;
+  /** The record, owner and fencing token of each job this server holds: every write is conditional on them. */
+  #held = new Map<string, { record: JobRecord; fence: number }>();
+  #writing = new Map<string, Promise<void>>();
+  #swept = 0;
+  #listening?: Promise<unknown>;
+
+  private constructor(sql: Sql, location: string, options: JournalOptions) {
+    this.#sql = sql;
+    this.location = maskCredentials(location);
+    this.#keepFinishedMs = options.keepFinishedMs;
+    this.#timeoutMs = options.queryTimeoutMs ?? 5000;
+    this.#log = options.log;
+    this.#health = new JournalHealth(this.location, options.log, {
+      down: "cannot be reached",
+      up: "reached again",
+      running: "running jobs keep their leases only while it answers",
+    });
+  }
+
+  /** Connects, and creates or migrates the schema; throws when the database cannot be reached or set up. */
+  static async open(location: string, options: JournalOptions): Promise<PostgresJournal> {
+    const timeoutMs = options.queryTimeoutMs ?? 5000;
+    const sql = postgres(location.replace(/^postgresql:/i, "postgres:"), {
+      max: 4,
+      connect_timeout: Math.ceil(timeoutMs / 1000),
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { statement_timeout: timeoutMs, application_name: "imgserve" },
+    });
+    try {
+      await migrate(sql);
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw err;
+    }
+    return new PostgresJournal(sql, location, options);
+  }
+
+  /**
+   * Runs a query bounded by the query timeout. When it fails, a probe tells
+   * a database that cannot be reached (JOURNAL_UNAVAILABLE, logged once)
+   * from a fault of this query alone (thrown as it is).
+   */
+  async #query<T>(run: (sql: Sql) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.#bounded(run(this.#sql));
+    } catch (err) {
+      if (!(await this.#probe())) throw this.#health.refusal();
+      throw err;
+    }
+    this.#health.ok();
+    return result;
+  }
+
+  async #bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #probe(): Promise<boolean> {
+    return this.#health.probe(() => this.#bounded(this.#sql`SELECT 1`));
+  }
+
+  assertWritable(): Promise<void> {
+    return this.#health.assertWritable(() => this.#bounded(this.#sql`SELECT 1`));
+  }
+
+  async put(record: JobRecord): Promise<void> {
+    const c = columns(record);
+    await this.#query((sql) =>
+      sql`INSERT INTO imgserve_jobs (id, record, open, due_at, owner, lease_until, fence, accepted_at, finished_at)
+        VALUES (${record.id}, ${sql.json(record as never)}, ${c.open}, ${c.due}, ${c.owner}, ${c.leaseUntil}, 1,
+          ${record.acceptedAt}, ${c.finishedAt})`
+    );
+    if (c.owner) this.#held.set(record.id, { record, fence: 1 });
+    else await this.#announce();
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const rows = await this.#query((sql) =>
+      sql<Row[]>`SELECT id, record, owner, lease_until, fence FROM imgserve_jobs WHERE id = ${id}`
+    );
+    return rows.length ? recordOf(rows[0]) : undefined;
+  }
+
+  /** Claims due, free jobs in acceptance order, up to `hint` (at least one) in one statement. */
+  async *due(
+    owner: string,
+    leaseMs: number,
+    busy: ReadonlyMap<string, unknown>,
+    hint: number,
+  ): AsyncGenerator<Claimed> {
+    const now = Date.now();
+    const rows = await this.#query((sql) =>
+      sql<Row[]>`WITH c AS (
+          SELECT id, owner AS was FROM imgserve_jobs
+          WHERE open AND due_at <= ${now} AND (owner IS NULL OR lease_until < ${now})
+            AND NOT (id = ANY(${[...busy.keys()]}::text[]))
+          ORDER BY accepted_at LIMIT ${Math.max(1, hint)}
+          FOR UPDATE SKIP LOCKED)
+        UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1
+        FROM c WHERE j.id = c.id
+        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, c.was`
+    );
+    for (const row of rows) {
+      const record = recordOf(row);
+      this.#held.set(record.id, { record, fence: row.fence });
+      yield { record, from: row.was ?? undefined };
+    }
+  }
+
+  update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean> {
+    // One write at a time per job: a heartbeat must not write back a record from before a step's change.
+    const prior = this.#writing.get(id) ?? Promise.resolve();
+    const write = prior.then(() => this.#update(id, owner, patch));
+    const settled = write.then(() => {}, () => {});
+    this.#writing.set(id, settled);
+    settled.then(() => this.#writing.get(id) === settled && this.#writing.delete(id));
+    return write;
+  }
+
+  async #update(id: string, owner: string, patch: Partial<JobRecord>): Promise<boolean> {
+    let held = this.#held.get(id);
+    if (!held) {
+      const rows = await this.#query((sql) =>
+        sql<
+          Row[]
+        >`SELECT id, record, owner, lease_until, fence FROM imgserve_jobs WHERE id = ${id} AND owner = ${owner}`
+      );
+      if (!rows.length) return false;
+      held = { record: recordOf(rows[0]), fence: rows[0].fence };
+    }
+    const next: JobRecord = { ...held.record, ...patch };
+    const c = columns(next);
+    const rows = await this.#query((sql) =>
+      sql`UPDATE imgserve_jobs SET record = ${sql.json(next as never)}, open = ${c.open}, due_at = ${c.due},
+          owner = ${c.owner}, lease_until = ${c.leaseUntil}, finished_at = ${c.finishedAt}
+        WHERE id = ${id} AND owner = ${owner} AND fence = ${held.fence}
+        RETURNING id`
+    );
+    if (!rows.length) {
+      this.#held.delete(id);
+      return false;
+    }
+    if (c.owner === owner) this.#held.set(id, { record: next, fence: held.fence });
+    else {
+      this.#held.delete(id);
+      if (c.open) await this.#announce();
+    }
+    return true;
+  }
+
+  /** Asks the database: the owner and the fencing token must still be this server's. */
+  async holds(id: string, owner: string): Promise<boolean> {
+    const fence = this.#held.get(id)?.fence;
+    if (fence === undefined) return false;
+    const rows = await this.#query((sql) =>
+      sql`SELECT 1 FROM imgserve_jobs WHERE id = ${id} AND owner = ${owner} AND fence = ${fence}`
+    );
+    return rows.length > 0;
+  }
+
+  /** Tells idle servers that a job is free to claim. */
+  async #announce(): Promise<void> {
+    await this.#query((sql) => sql`SELECT pg_notify(${CHANNEL}, '')`).catch(() => {});
+  }
+
+  async sweep(now = Date.now()): Promise<number> {
+    if (now - this.#swept < 10_000) return 0;
+    this.#swept = now;
+    const rows = await this.#query((sql) =>
+      sql`DELETE FROM imgserve_jobs WHERE NOT open AND finished_at < ${now - this.#keepFinishedMs} RETURNING id`
+    );
+    return rows.length;
+  }
+
+  healthy(): Promise<boolean> {
+    return this.#probe();
+  }
+
+  watch(wake: () => void): void {
+    // The driver listens again by itself after a reconnect.
+    this.#listening ??= this.#sql.listen(CHANNEL, () => wake()).catch((err) =>
+      this.#log?.(`journal ${this.location}: LISTEN failed (${(err as Error).message}); claiming by the scan only`)
+    );
+  }
+
+  async queueDepth(): Promise<number> {
+    const [{ n }] = await this.#query((sql) => sql`SELECT count(*)::int AS n FROM imgserve_jobs WHERE open`);
+    return n as number;
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 2 });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
