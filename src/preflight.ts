@@ -7,7 +7,7 @@
  * @module
  */
 import { type Config, secretProblem } from "./config.ts";
-import { isPostgres, type Journal, openJournal as open } from "./journal/mod.ts";
+import { isPostgres, type Journal, openJournal } from "./journal/mod.ts";
 import { maskCredentials } from "./log.ts";
 import { FileRoots } from "./security/files.ts";
 
@@ -86,7 +86,7 @@ export async function loadCaFile(config: Config): Promise<string[]> {
  * Opens the journal: the `--data-dir` must be creatable and writable, the
  * `--kv` location must open. `log` hears when writes fail and recover.
  */
-export async function openJournal(config: Config, log?: (line: string) => void): Promise<Journal> {
+export async function openConfiguredJournal(config: Config, log?: (line: string) => void): Promise<Journal> {
   const { kv, dataDir, keepFinishedMs } = config.jobs;
   if (dataDir !== undefined) {
     try {
@@ -100,7 +100,7 @@ export async function openJournal(config: Config, log?: (line: string) => void):
   }
   if (isPostgres(kv)) {
     try {
-      return await open(kv, { keepFinishedMs, log });
+      return await openJournal(kv, { keepFinishedMs, log });
     } catch (err) {
       throw new ConfigError(
         `--journal ${maskCredentials(kv)}: cannot be reached or set up (${reason(err)}); ` +
@@ -109,7 +109,7 @@ export async function openJournal(config: Config, log?: (line: string) => void):
     }
   }
   try {
-    return await open(kv, { keepFinishedMs, log });
+    return await openJournal(kv, { keepFinishedMs, log });
   } catch (err) {
     const flag = dataDir === undefined ? `--kv ${kv}` : `--data-dir ${dataDir}: the journal ${kv}`;
     throw new ConfigError(`${flag} will not open (${reason(err)}); give a writable file, a KV URL or :memory:`);

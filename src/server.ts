@@ -22,7 +22,7 @@ import {
   listenError,
   loadCaFile,
   loadSecretFiles,
-  openJournal,
+  openConfiguredJournal,
 } from "./preflight.ts";
 import { defaultMaxConnections, type HttpListener, listenHttp, openFileLimit } from "./http/listener.ts";
 
@@ -68,7 +68,7 @@ export async function startServer(given: Config, options: ServerOptions = {}): P
   await checkFontDirs(config);
   const guard = networkGuard(config.access);
   if (!options.noListen) checkListen(config);
-  const journal = await openJournal(config, options.log);
+  const journal = await openConfiguredJournal(config, options.log);
   let pool: WorkerPool | undefined;
   try {
     pool = await WorkerPool.start({
