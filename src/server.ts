@@ -134,6 +134,7 @@ function assemble(
     pool,
     metrics,
     limits: config.limits,
+    idempotencyMs: config.jobs.idempotencyMs,
     token: config.access.token,
     corsOrigins: config.corsOrigins,
     connections: () => http?.connections ?? 0,

@@ -315,7 +315,10 @@ export class KvJournal implements Journal {
   async reserveKey(key: string, digest: string, ttlMs: number): Promise<IdempotencyEntry | undefined> {
     while (true) {
       const entry = await this.#kv.get<IdempotencyEntry & { until: number }>([IDEMPOTENCY, key]);
-      if (entry.value && entry.value.until > Date.now()) return entry.value;
+      if (entry.value && entry.value.until > Date.now()) {
+        const { digest, reply } = entry.value;
+        return { digest, ...(reply ? { reply } : {}) };
+      }
       const value = { digest, until: Date.now() + ttlMs };
       const result = await this.#write(() =>
         this.#kv.atomic().check(entry).set([IDEMPOTENCY, key], value, { expireIn: ttlMs }).commit()

@@ -103,3 +103,28 @@ Deno.test("10,000 finished jobs in the KV journal are paged through, 500 a page,
   assert(allMs < 20_000, `paging took ${allMs.toFixed(0)} ms`);
   assert(deepMs < 2_000, `a deep page took ${deepMs.toFixed(0)} ms`);
 });
+
+/** Ten callers binding one key at once: exactly one holds it, the others see its digest. */
+async function bindsOnce(journal: Journal): Promise<void> {
+  const bound = await Promise.all(Array.from({ length: 10 }, () => journal.reserveKey("k", "d1", 60_000)));
+  assertEquals(bound.filter((entry) => entry === undefined).length, 1);
+  assert(bound.every((entry) => !entry || entry.digest === "d1"));
+  await journal.completeKey("k", { status: 202, body: { id: "x" } });
+  assertEquals(await journal.reserveKey("k", "d2", 60_000), {
+    digest: "d1",
+    reply: { status: 202, body: { id: "x" } },
+  });
+  await journal.releaseKey("k");
+  assertEquals(await journal.reserveKey("k", "d2", 60_000), undefined, "a released key is free");
+}
+
+Deno.test("the KV journal binds an Idempotency-Key once among simultaneous requests", async () => {
+  await using journal = await KvJournal.open(":memory:", 86_400_000);
+  await bindsOnce(journal);
+});
+
+Deno.test("the PostgreSQL journal binds an Idempotency-Key once among simultaneous requests", async () => {
+  await using db = await testDatabase();
+  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
+  await bindsOnce(journal);
+});
