@@ -22,6 +22,7 @@ import { cors } from "hono/cors";
 import { hostOf, type Log, maskCredentials } from "./log.ts";
 import { idempotent } from "./job/idempotency.ts";
 import { jobRoutes } from "./job_routes.ts";
+import type { EventHub } from "./events.ts";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -30,6 +31,8 @@ export interface AppDeps {
   pool: WorkerPool;
   metrics: Metrics;
   limits: Limits;
+  /** What `GET /events` streams; the route answers 404 without it. */
+  events?: EventHub;
   /** How long an Idempotency-Key answers its repeats (--idempotency-ms); one day by default. */
   idempotencyMs?: number;
   /** When set, every request but GET /healthz needs `Authorization: Bearer <token>`. */

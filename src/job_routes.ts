@@ -10,13 +10,21 @@ import { ImgserveError } from "../protocol/error_codes.ts";
 import { JOB_STATES, type JobState, type ListPosition, type ListQuery } from "./journal/mod.ts";
 import { statusBody } from "./job/status.ts";
 import type { AppDeps } from "./app.ts";
+import { SSE_HEADERS } from "./events.ts";
 
 /** The most jobs one page lists. */
 export const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 50;
 
 /** Adds the job-management routes to `app`. */
-export function jobRoutes(app: Hono, deps: Pick<AppDeps, "journal" | "runner">): void {
+export function jobRoutes(app: Hono, deps: Pick<AppDeps, "journal" | "runner" | "events">): void {
+  const { events } = deps;
+  if (events) {
+    app.get("/events", (c) => {
+      return new Response(events.stream(c.req.header("last-event-id")), { headers: SSE_HEADERS });
+    });
+  }
+
   app.get("/jobs", async (c) => {
     const query = listQuery(new URL(c.req.url).searchParams);
     const page = await deps.journal.list(query);
