@@ -1,7 +1,8 @@
 /**
  * The routes that manage jobs: `GET /jobs` (the list, newest first, from
- * the journal's index), `DELETE /jobs/<id>` (cancel) and
- * `POST /jobs/<id>/retry`. See docs/jobs-api.md.
+ * the journal's index), `DELETE /jobs/<id>` (cancel),
+ * `POST /jobs/<id>/retry`, `GET /events`, and `/openapi.json` describing
+ * every route. See docs/jobs-api.md.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { JOB_STATES, type JobState, type ListPosition, type ListQuery } from "./
 import { statusBody } from "./job/status.ts";
 import type { AppDeps } from "./app.ts";
 import { SSE_HEADERS } from "./events.ts";
+import { OPENAPI } from "./openapi.ts";
 
 /** The most jobs one page lists. */
 export const MAX_LIMIT = 500;
@@ -24,6 +26,8 @@ export function jobRoutes(app: Hono, deps: Pick<AppDeps, "journal" | "runner" | 
       return new Response(events.stream(c.req.header("last-event-id")), { headers: SSE_HEADERS });
     });
   }
+
+  app.get("/openapi.json", (c) => c.json(OPENAPI));
 
   app.get("/jobs", async (c) => {
     const query = listQuery(new URL(c.req.url).searchParams);
