@@ -128,3 +128,46 @@ Deno.test("the PostgreSQL journal binds an Idempotency-Key once among simultaneo
   await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
   await bindsOnce(journal);
 });
+
+/** Cancel flags and reopening, alike in both journals. */
+async function cancelsAndReopens(journal: Journal): Promise<void> {
+  const claimed = async (owner: string) => {
+    const ids: string[] = [];
+    for await (const { record } of journal.due(owner, 60_000, new Map(), 10)) ids.push(record.id);
+    return ids;
+  };
+  // Held by server a: the flag reaches it with its next write (a lease renewal).
+  await journal.put({ ...record("held", 1, "running"), owner: "a", leaseUntil: Date.now() + 60_000 });
+  assertEquals((await journal.requestCancel("held"))?.cancelRequested, true);
+  assertEquals(journal.cancelRequested("held"), false, "not seen before a write");
+  assert(await journal.update("held", "a", { leaseUntil: Date.now() + 60_000 }));
+  assertEquals(journal.cancelRequested("held"), true);
+  assertEquals(await claimed("b"), [], "a job held by a live lease is not taken for its cancel");
+
+  // Waiting for a retry an hour away: cancelled, it is due at once.
+  await journal.put({ ...record("waiting", 2, "queued"), retryAt: Date.now() + 3_600_000 });
+  assertEquals(await claimed("b"), []);
+  await journal.requestCancel("waiting");
+  assertEquals(await claimed("b"), ["waiting"]);
+  assert(await journal.update("waiting", "b", { state: "cancelled", finishedAt: Date.now() }));
+  assertEquals((await journal.requestCancel("waiting"))?.state, "cancelled", "an ended job is not flagged");
+  assertEquals(await journal.requestCancel("unknown"), undefined);
+
+  // Reopened: queued, held by nobody, due, and listed as queued again.
+  const reopened = await journal.reopen("waiting", { attempts: 2, retryAt: Date.now(), cancelRequested: undefined });
+  assertEquals([reopened?.state, reopened?.attempts, reopened?.cancelRequested], ["queued", 2, undefined]);
+  assertEquals((await journal.list({ limit: 10, states: ["queued"] })).records.map((r) => r.id), ["waiting"]);
+  assertEquals(await claimed("c"), ["waiting"]);
+  assertEquals((await journal.reopen("held", {}))?.state, "running", "only failed or cancelled jobs reopen");
+}
+
+Deno.test("the KV journal flags cancels for the owner, makes a waiting job due, and reopens a cancelled one", async () => {
+  await using journal = await KvJournal.open(":memory:", 86_400_000);
+  await cancelsAndReopens(journal);
+});
+
+Deno.test("the PostgreSQL journal flags cancels for the owner, makes a waiting job due, and reopens a cancelled one", async () => {
+  await using db = await testDatabase();
+  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
+  await cancelsAndReopens(journal);
+});
