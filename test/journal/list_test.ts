@@ -62,17 +62,6 @@ async function listsLikeAClient(journal: Journal): Promise<void> {
   assertEquals((await journal.list({ limit: 1, states: ["failed"] })).records[0].id, "job-late");
 }
 
-Deno.test("the KV journal lists jobs newest first, by state and since, across pages", async () => {
-  await using journal = await KvJournal.open(":memory:", 86_400_000);
-  await listsLikeAClient(journal);
-});
-
-Deno.test("the PostgreSQL journal lists jobs newest first, by state and since, across pages", async () => {
-  await using db = await testDatabase();
-  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
-  await listsLikeAClient(journal);
-});
-
 Deno.test("10,000 finished jobs in the KV journal are paged through, 500 a page, in bounded time", async () => {
   await using journal = await KvJournal.open(":memory:", 86_400_000);
   const base = Date.now() - 100_000;
@@ -118,17 +107,6 @@ async function bindsOnce(journal: Journal): Promise<void> {
   assertEquals(await journal.reserveKey("k", "d2", 60_000), undefined, "a released key is free");
 }
 
-Deno.test("the KV journal binds an Idempotency-Key once among simultaneous requests", async () => {
-  await using journal = await KvJournal.open(":memory:", 86_400_000);
-  await bindsOnce(journal);
-});
-
-Deno.test("the PostgreSQL journal binds an Idempotency-Key once among simultaneous requests", async () => {
-  await using db = await testDatabase();
-  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
-  await bindsOnce(journal);
-});
-
 /** Cancel flags and reopening, alike in both journals. */
 async function cancelsAndReopens(journal: Journal): Promise<void> {
   const claimed = async (owner: string) => {
@@ -161,13 +139,19 @@ async function cancelsAndReopens(journal: Journal): Promise<void> {
   assertEquals((await journal.reopen("held", {}))?.state, "running", "only failed or cancelled jobs reopen");
 }
 
-Deno.test("the KV journal flags cancels for the owner, makes a waiting job due, and reopens a cancelled one", async () => {
-  await using journal = await KvJournal.open(":memory:", 86_400_000);
-  await cancelsAndReopens(journal);
-});
+/** Runs `check` as a test on each journal: Deno KV in memory, and PostgreSQL on a database of its own. */
+function onBothJournals(behaviour: string, check: (journal: Journal) => Promise<void>): void {
+  Deno.test(`the KV journal ${behaviour}`, async () => {
+    await using journal = await KvJournal.open(":memory:", 86_400_000);
+    await check(journal);
+  });
+  Deno.test(`the PostgreSQL journal ${behaviour}`, async () => {
+    await using db = await testDatabase();
+    await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
+    await check(journal);
+  });
+}
 
-Deno.test("the PostgreSQL journal flags cancels for the owner, makes a waiting job due, and reopens a cancelled one", async () => {
-  await using db = await testDatabase();
-  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 86_400_000 });
-  await cancelsAndReopens(journal);
-});
+onBothJournals("lists jobs newest first, by state and since, across pages", listsLikeAClient);
+onBothJournals("binds an Idempotency-Key once among simultaneous requests", bindsOnce);
+onBothJournals("flags cancels for the owner, makes a waiting job due, and reopens a cancelled one", cancelsAndReopens);
