@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): Hono {
     const reply = key === undefined
       ? await submit(c, body)
       : await idempotent(deps.journal, key, body, ttlMs, () => submit(c, body));
-    end();
+    if (reply.status === 202) end(); // the latency of accepted jobs only, as before
     return reply;
   });
 
