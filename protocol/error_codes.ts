@@ -48,6 +48,16 @@ export const Errors = {
   PARTLY_DONE: kind(120, 500),
   /** The body of POST / is not JSON (the reply keeps its `msg`, "request parse error"). */
   BAD_JSON: kind(121, 400),
+  /** An Idempotency-Key sent again with another body. */
+  IDEMPOTENCY_MISMATCH: kind(122, 422),
+  /** An Idempotency-Key whose first request has not been answered yet. */
+  IDEMPOTENCY_IN_PROGRESS: kind(123, 409, true),
+  /** Cancel of a job that has already ended. */
+  JOB_FINISHED: kind(124, 409),
+  /** Retry of a job that is neither failed nor cancelled. */
+  JOB_NOT_RETRYABLE: kind(125, 409),
+  /** A query parameter or header of a job-management request is invalid (state, since, limit, cursor, Idempotency-Key). */
+  BAD_PARAMETER: kind(126, 400),
 
   // The source
   SOURCE_UNREACHABLE: kind(201, 502, true),
@@ -107,6 +117,8 @@ export const Errors = {
   JOB_NOT_FOUND: kind(605, 404),
   /** The source decodes only with a warning (truncated, corrupt data, bad checksum) and args.failOn is "warning". */
   SOURCE_DAMAGED: kind(606, 422),
+  /** A job error, never a reply: a client cancelled the job (DELETE /jobs/<id>). */
+  CANCELLED: kind(607, 409),
 
   // FTP specifics (reply code and text go in the message)
   FTP_LOGIN_FAILED: kind(701, 502),

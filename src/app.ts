@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Journal } from "./journal/mod.ts";
 import type { Metrics } from "./metrics.ts";
@@ -20,6 +20,9 @@ import type { Limits } from "./config.ts";
 import { limitBody, requireToken } from "./middleware.ts";
 import { cors } from "hono/cors";
 import { hostOf, type Log, maskCredentials } from "./log.ts";
+import { idempotent } from "./job/idempotency.ts";
+import { jobRoutes } from "./job_routes.ts";
+import type { EventHub } from "./events.ts";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -28,6 +31,10 @@ export interface AppDeps {
   pool: WorkerPool;
   metrics: Metrics;
   limits: Limits;
+  /** What `GET /events` streams; the route answers 404 without it. */
+  events?: EventHub;
+  /** How long an Idempotency-Key answers its repeats (--idempotency-ms); one day by default. */
+  idempotencyMs?: number;
   /** When set, every request but GET /healthz needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Browser origins sent CORS headers (--cors-origin); none by default. */
@@ -38,7 +45,12 @@ export interface AppDeps {
 }
 
 /** Refusals that pass by themselves: the reply says when to try again. */
-const RETRY_LATER = new Set<ErrorName>(["QUEUE_FULL", "SHUTTING_DOWN", "JOURNAL_UNAVAILABLE"]);
+const RETRY_LATER = new Set<ErrorName>([
+  "QUEUE_FULL",
+  "SHUTTING_DOWN",
+  "JOURNAL_UNAVAILABLE",
+  "IDEMPOTENCY_IN_PROGRESS",
+]);
 
 /**
  * Builds the app.
@@ -79,6 +91,17 @@ export function createApp(deps: AppDeps): Hono {
     if (!deps.runner.accepting) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
     assertJson(c.req.header("content-type"));
     const body = await c.req.text();
+    const key = c.req.header("idempotency-key");
+    const ttlMs = deps.idempotencyMs ?? 86_400_000;
+    const reply = key === undefined
+      ? await submit(c, body)
+      : await idempotent(deps.journal, key, body, ttlMs, () => submit(c, body));
+    if (reply.status === 202) end(); // the latency of accepted jobs only, as before
+    return reply;
+  });
+
+  /** Accepts one job from a request body: its 202, or a 400 for a body that is not JSON. */
+  async function submit(c: Context, body: string): Promise<Response> {
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -100,9 +123,10 @@ export function createApp(deps: AppDeps): Hono {
     });
     c.header("Location", `/jobs/${accepted.id}`);
     deps.metrics.requests.inc({ outcome: "accepted" });
-    end();
     return c.json(replyBody(accepted), 202);
-  });
+  }
+
+  jobRoutes(app, deps);
 
   app.get("/jobs/:id", async (c) => {
     const record = await deps.journal.get(c.req.param("id"));

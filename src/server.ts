@@ -5,6 +5,7 @@
  * @module
  */
 import { createApp } from "./app.ts";
+import { EventHub, observeJournal } from "./events.ts";
 import type { Log } from "./log.ts";
 import type { Config } from "./config.ts";
 import { isPostgres, type Journal } from "./journal/mod.ts";
@@ -33,6 +34,8 @@ export interface Server {
   pool: WorkerPool;
   runner: JobRunner;
   journal: Journal;
+  /** The job and pool events `GET /events` streams. */
+  events: EventHub;
   /**
    * Stops taking jobs, lets running ones finish within `graceMs` (default
    * --grace-ms), leaves the rest in the journal, and closes everything.
@@ -101,8 +104,18 @@ interface Parts {
 function assemble(
   config: Config,
   options: ServerOptions,
-  { caCerts, transports, guard, journal, pool }: Parts,
+  { caCerts, transports, guard, journal: ownJournal, pool }: Parts,
 ): Server {
+  const events = new EventHub({
+    health: () => ({
+      workers: pool.size,
+      busy: pool.busy,
+      queued: pool.queued,
+      jobs: runner.active,
+      memory: pool.memoryStatus,
+    }),
+  });
+  const journal = observeJournal(ownJournal, events);
   const metrics: Metrics = new Metrics({
     queued: () => pool.queued,
     busyWorkers: () => pool.busy,
@@ -134,6 +147,8 @@ function assemble(
     pool,
     metrics,
     limits: config.limits,
+    idempotencyMs: config.jobs.idempotencyMs,
+    events,
     token: config.access.token,
     corsOrigins: config.corsOrigins,
     connections: () => http?.connections ?? 0,
@@ -169,9 +184,11 @@ function assemble(
     pool,
     runner,
     journal,
+    events,
     fetch,
     async shutdown(graceMs = config.jobs.graceMs) {
       await runner.stop(graceMs);
+      events.close();
       await http?.shutdown();
       pool.close();
       await runner.idle();

@@ -66,6 +66,15 @@ export const JOB_FLAGS = [
     help: "finished jobs stay readable this long (default {default})",
   },
   {
+    name: "idempotency-ms",
+    to: "jobs.idempotencyMs",
+    section: "jobs",
+    kind: "int",
+    arg: "N",
+    default: 24 * 3600 * 1000,
+    help: "an Idempotency-Key answers its repeats this long (default {default})",
+  },
+  {
     name: "grace-ms",
     to: "jobs.graceMs",
     section: "jobs",

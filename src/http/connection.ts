@@ -59,6 +59,8 @@ export class HttpConnection {
   #closing = false;
   /** Waiting for a request that has not begun: safe to close at shutdown. */
   #idle = true;
+  /** The event stream being sent, if any: cancelled at shutdown. */
+  #streaming?: ReadableStreamDefaultReader<Uint8Array>;
 
   constructor(conn: Deno.Conn, options: ConnectionOptions) {
     this.#conn = conn;
@@ -84,6 +86,7 @@ export class HttpConnection {
   closeWhenIdle(): void {
     this.#closing = true;
     if (this.#idle) this.#close();
+    this.#streaming?.cancel().catch(() => {}); // an event stream has no end of its own
   }
 
   #close(): void {
@@ -196,6 +199,10 @@ export class HttpConnection {
     }
     // A body left unread (a refusal before reading it) would be taken for the next request.
     const keep = head.keepAlive && remaining === 0 && !this.#closing && !last;
+    if (response.body && head.method !== "HEAD" && isEventStream(response)) {
+      await this.#stream(response, response.body);
+      return false;
+    }
     const bytes = head.method === "HEAD" || response.status === 204 || response.status === 304
       ? (await response.body?.cancel(), EMPTY)
       : new Uint8Array(await response.arrayBuffer());
@@ -211,6 +218,36 @@ export class HttpConnection {
     return keep;
   }
 
+  /**
+   * Sends an event stream as it comes, chunked, until it ends or the
+   * connection closes (a shutdown closes it between chunks). Each chunk is
+   * written under the same bound as any reply: a client that takes none
+   * in time is disconnected, and the stream's own bound holds what waits.
+   */
+  async #stream(response: Response, body: ReadableStream<Uint8Array>): Promise<void> {
+    let text = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? "Status"}\r\n`;
+    for (const [name, value] of response.headers) {
+      if (name !== "content-length" && name !== "connection" && name !== "transfer-encoding") {
+        text += `${name}: ${value}\r\n`;
+      }
+    }
+    const reader = body.getReader();
+    this.#streaming = reader;
+    try {
+      await this.#send(new TextEncoder().encode(`${text}transfer-encoding: chunked\r\nconnection: close\r\n\r\n`));
+      while (!this.#closing && !this.#closed) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const size = new TextEncoder().encode(`${value.byteLength.toString(16)}\r\n`);
+        await this.#send(concat([size, value, CRLF]));
+      }
+      if (!this.#closed) await this.#send(new TextEncoder().encode("0\r\n\r\n"));
+    } finally {
+      this.#streaming = undefined;
+      await reader.cancel().catch(() => {});
+    }
+  }
+
   /** Writes all of `bytes`, closing the connection if the client will not take them in time. */
   async #send(bytes: Uint8Array): Promise<void> {
     const { headerTimeoutMs, bodyTimeoutMs } = this.#options;
@@ -221,6 +258,13 @@ export class HttpConnection {
       clearTimeout(timer);
     }
   }
+}
+
+const CRLF = new Uint8Array([13, 10]);
+
+/** Whether a reply is an event stream, sent as it comes rather than whole. */
+function isEventStream(response: Response): boolean {
+  return response.headers.get("content-type")?.split(";")[0].trim() === "text/event-stream";
 }
 
 function indexOf(haystack: Uint8Array, needle: number[]): number {

@@ -10,7 +10,8 @@ import { deliverCallback } from "./callback.ts";
 import type { JobContext, JobDeps } from "./context.ts";
 import type { JobRequest } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
-import type { JobRecord } from "../journal/mod.ts";
+import { isFinished, type JobRecord } from "../journal/mod.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { accept, attempt } from "./steps/mod.ts";
 
 /** What a runner needs. */
@@ -64,8 +65,59 @@ export class JobRunner {
     return this.#ctx.scheduler.idle();
   }
 
+  /**
+   * Cancels a job that has not ended, on whichever server runs it: the
+   * request is journaled (see {@linkcode Journal.requestCancel}), and a
+   * job running here is stopped at once. Resolves with the record as it
+   * stands; the job is `cancelled` once its server has ended it.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const record = await this.#ctx.journal.requestCancel(id);
+    if (!record) throw notFound(id);
+    if (isFinished(record.state)) {
+      throw new ImgserveError("JOB_FINISHED", `job ${id} has already ended (${record.state}); it cannot be cancelled`);
+    }
+    this.#ctx.scheduler.cancel(id);
+    return record;
+  }
+
+  /**
+   * Runs a failed or cancelled job again from its source, as a new
+   * attempt: the outputs not delivered are made again, the callback is
+   * sent again once it ends.
+   */
+  async retry(id: string): Promise<JobRecord> {
+    const before = await this.#ctx.journal.get(id);
+    if (!before) throw notFound(id);
+    const record = await this.#ctx.journal.reopen(id, {
+      attempts: before.attempts + 1,
+      retryAt: Date.now(),
+      error: undefined,
+      startedAt: undefined,
+      finishedAt: undefined,
+      cancelRequested: undefined,
+      outputs: before.outputs.map((output) =>
+        output.state === "done" ? output : { ...output, state: "pending", error: undefined, kept: false }
+      ),
+      ...(before.request.callbackURL ? { callback: { pending: true, attempts: 0 } } : {}),
+    });
+    if (!record) throw notFound(id);
+    if (record.state !== "queued") {
+      throw new ImgserveError(
+        "JOB_NOT_RETRYABLE",
+        `job ${id} is ${record.state}; only a failed or cancelled job is retried`,
+      );
+    }
+    this.#ctx.scheduler.wake();
+    return record;
+  }
+
   /** Accepts a job (see {@linkcode accept}); resolves with its record, from which the client's reply is made. */
   accept(request: JobRequest): Promise<JobRecord> {
     return accept(this.#ctx, request);
   }
+}
+
+function notFound(id: string): ImgserveError {
+  return new ImgserveError("JOB_NOT_FOUND", `no job with id ${id.slice(0, 80)}`);
 }

@@ -10,7 +10,12 @@ import type { Log } from "../log.ts";
 import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
+import { isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
+
+/** Why a cancelled job's attempt ended. */
+function cancelled(): ImgserveError {
+  return new ImgserveError("CANCELLED", "the job was cancelled");
+}
 
 /** What the scheduler starts for a job it picked up from the journal. */
 export interface PickUp {
@@ -36,6 +41,9 @@ export class Scheduler {
   #config: Config;
   #log?: Log;
   #active = new Map<string, Promise<void>>();
+  /** The cancel switch of each attempt running here. */
+  #cancels = new Map<string, AbortController>();
+  #pickUpWith?: PickUp;
   /** Requests being validated: they hold a queue slot from their first line on. */
   #admitting = 0;
   #stopping = false;
@@ -108,6 +116,7 @@ export class Scheduler {
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
   start(pickUp: PickUp): void {
+    this.#pickUpWith = pickUp;
     const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
     this.#scan = setInterval(() => this.#pickUp(pickUp), every);
     this.#journal.watch(() => this.#pickUp(pickUp, true));
@@ -139,13 +148,48 @@ export class Scheduler {
     while (this.#active.size > 0) await Promise.allSettled([...this.#active.values()]);
   }
 
-  /** Renews this server's lease on a job until the returned function is called. */
+  /**
+   * Renews this server's lease on a job until the returned function is
+   * called; a cancel request the renewal finds (another server's DELETE)
+   * cancels the attempt.
+   */
   heartbeat(id: string): () => void {
     const { leaseMs } = this.#config.jobs;
     const timer = setInterval(() => {
-      this.#journal.update(id, this.owner, { leaseUntil: Date.now() + leaseMs }).catch(() => {});
+      this.#journal.update(id, this.owner, { leaseUntil: Date.now() + leaseMs })
+        .then(() => this.#journal.cancelRequested(id) && this.cancel(id))
+        .catch(() => {});
     }, Math.max(20, leaseMs / 3));
     return () => clearInterval(timer);
+  }
+
+  /**
+   * The signal that cancels an attempt at job `id` on this server, aborted
+   * at once when its record already asks for it; `using` lets it go.
+   */
+  cancellation(id: string, requested = false): AbortSignal & Disposable {
+    const controller = new AbortController();
+    this.#cancels.set(id, controller);
+    if (requested) controller.abort(cancelled());
+    return Object.assign(controller.signal, {
+      [Symbol.dispose]: () => this.#cancels.get(id) === controller && this.#cancels.delete(id),
+    });
+  }
+
+  /**
+   * Cancels job `id` whose record now asks for it: its attempt here is
+   * stopped, or else the journal is scanned at once, so a job nobody holds
+   * is claimed and ended; a job another server holds ends there.
+   */
+  cancel(id: string): void {
+    const controller = this.#cancels.get(id);
+    if (controller) controller.abort(cancelled());
+    else if (this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
+  }
+
+  /** Scans the journal at once: a job was put back in the queue here. */
+  wake(): void {
+    if (this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
   }
 
   /** Claims and starts every journal job that is due and free. */
@@ -173,7 +217,7 @@ export class Scheduler {
           if (next.done) break;
           const { record, from } = next.value;
           const id = record.id;
-          const finished = record.state === "done" || record.state === "failed";
+          const finished = isFinished(record.state);
           if (finished) this.track(id, pickUp.notify(record));
           else {
             // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CallbackState, JobRecord, OutputRecord } from "../journal/mod.ts";
+import { type CallbackState, isFinished, type JobRecord, type OutputRecord } from "../journal/mod.ts";
 
 /** The 202 reply once every placeholder is in place. */
 export function replyBody(record: JobRecord): Record<string, unknown> {
@@ -17,14 +17,15 @@ export function replyBody(record: JobRecord): Record<string, unknown> {
 }
 
 /**
- * The body of `GET /jobs/<id>`.
+ * The body of `GET /jobs/<id>`; the items of `GET /jobs` leave out the
+ * per-stage times (`withTimes` false).
  *
  * @example
  * ```ts
  * c.json(statusBody(await journal.get(id)));
  * ```
  */
-export function statusBody(record: JobRecord): Record<string, unknown> {
+export function statusBody(record: JobRecord, withTimes = true): Record<string, unknown> {
   const single = record.outputs[0];
   return {
     id: record.id,
@@ -36,9 +37,10 @@ export function statusBody(record: JobRecord): Record<string, unknown> {
     ...(record.startedAt ? { startedAt: new Date(record.startedAt).toISOString() } : {}),
     ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt).toISOString() } : {}),
     ...(record.retryAt && record.state === "queued" ? { retryAt: new Date(record.retryAt).toISOString() } : {}),
-    ...(!record.request.multi && single.times ? { times: single.times } : {}),
+    ...(withTimes && !record.request.multi && single.times ? { times: single.times } : {}),
+    ...(record.cancelRequested && !isFinished(record.state) ? { cancelRequested: true } : {}),
     ...(record.callback ? { callback: callbackStatus(record.callback) } : {}),
-    ...(record.request.multi ? { outputs: record.outputs.map((output) => outputBody(output, true)) } : {}),
+    ...(record.request.multi ? { outputs: record.outputs.map((output) => outputBody(output, withTimes)) } : {}),
   };
 }
 

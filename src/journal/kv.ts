@@ -9,13 +9,34 @@
  */
 import { dirname } from "../../shared/paths.ts";
 import { JournalHealth } from "./health.ts";
-import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
-import type { Claimed, Journal } from "./mod.ts";
+import { isFinished, type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
+import type { Claimed, IdempotencyEntry, Journal, KeptReply } from "./mod.ts";
+import { listPage, listSelectors } from "./kv_list.ts";
+import type { JobPage, ListQuery } from "./mod.ts";
 
 const JOB = "jobs";
 const OPEN = "open";
 /** Finished jobs by finishing time, so old ones are removed in order. */
 const FINISHED = "finished";
+/** Every job by accepted time, and by state then accepted time: the list's indexes. */
+const ACCEPTED = "accepted";
+const BY_STATE = "by_state";
+const IDEMPOTENCY = "idempotency";
+/** Set once the list's indexes hold every job, those journaled before they existed too. */
+const INDEXED = ["meta", "list_indexed"];
+
+/** The list's index keys of a record. */
+function indexKeys(record: JobRecord): Deno.KvKey[] {
+  return [[ACCEPTED, record.acceptedAt, record.id], [BY_STATE, record.state, record.acceptedAt, record.id]];
+}
+
+/** Adds to `op` the list's index keys of `next`, replacing those of `previous`; finished jobs' keys expire with them. */
+function reindex(op: Deno.AtomicOperation, previous: JobRecord | undefined, next: JobRecord, expireIn?: number) {
+  if (previous?.state === next.state && !expireIn) return op;
+  if (previous && previous.state !== next.state) op.delete(indexKeys(previous)[1]);
+  for (const key of indexKeys(next)) op.set(key, true, expireIn ? { expireIn } : {});
+  return op;
+}
 
 /**
  * The embedded journal.
@@ -61,7 +82,20 @@ export class KvJournal implements Journal {
     if (location !== ":memory:" && !/^[a-z]+:\/\//i.test(location)) {
       await Deno.mkdir(dirname(location), { recursive: true });
     }
-    return new KvJournal(await Deno.openKv(location), keepFinishedMs, location, log);
+    const journal = new KvJournal(await Deno.openKv(location), keepFinishedMs, location, log);
+    await journal.#indexOlderJobs();
+    return journal;
+  }
+
+  /** Once per journal: index jobs journaled by a version before the list's indexes, so they are listed too. */
+  async #indexOlderJobs(): Promise<void> {
+    if ((await this.#kv.get(INDEXED)).value) return;
+    for await (const entry of this.#kv.list<JobRecord | SingleOutputRecord>({ prefix: [JOB] })) {
+      await this.#kv.atomic().check(entry).mutate(
+        ...indexKeys(upgraded(entry.value)).map((key) => ({ type: "set" as const, key, value: true })),
+      ).commit();
+    }
+    await this.#kv.set(INDEXED, true);
   }
 
   /**
@@ -98,7 +132,7 @@ export class KvJournal implements Journal {
   /** Records a newly accepted job. */
   async put(record: JobRecord): Promise<void> {
     const result = await this.#write(() =>
-      this.#kv.atomic()
+      reindex(this.#kv.atomic(), undefined, record)
         .set([JOB, record.id], record)
         .set([OPEN, record.id], true)
         .commit()
@@ -152,9 +186,8 @@ export class KvJournal implements Journal {
       const record = await this.claim(id, owner, leaseMs, (r) => {
         from = r.owner;
         const free = !r.owner || (r.leaseUntil ?? 0) < now;
-        const finished = r.state === "done" || r.state === "failed";
-        return free &&
-          (finished ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : (r.retryAt ?? 0) <= now);
+        const due = r.cancelRequested || (r.retryAt ?? 0) <= now;
+        return free && (isFinished(r.state) ? !!r.callback?.pending && (r.callback.nextAt ?? 0) <= now : due);
       });
       if (record) yield { record, from };
     }
@@ -182,10 +215,10 @@ export class KvJournal implements Journal {
         this.#held.delete(id);
         return false;
       }
-      const next: JobRecord = { ...upgraded(entry.value), ...patch };
-      const finished = next.state === "done" || next.state === "failed";
-      const closed = finished && !next.callback?.pending;
-      let op = this.#kv.atomic().check(entry);
+      const previous = upgraded(entry.value);
+      const next: JobRecord = { ...previous, ...patch };
+      const closed = isFinished(next.state) && !next.callback?.pending;
+      let op = reindex(this.#kv.atomic().check(entry), previous, next, closed ? this.#keepFinishedMs : undefined);
       op = closed
         ? op.set([JOB, id], { ...next, owner: undefined, leaseUntil: undefined }, { expireIn: this.#keepFinishedMs })
           .delete([OPEN, id])
@@ -218,10 +251,91 @@ export class KvJournal implements Journal {
     });
     for await (const entry of old) {
       const id = entry.key[2] as string;
-      await this.#write(() => this.#kv.atomic().delete(entry.key).delete([JOB, id]).commit());
+      const record = await this.get(id);
+      const op = this.#kv.atomic().delete(entry.key).delete([JOB, id]);
+      for (const key of record ? indexKeys(record) : []) op.delete(key);
+      await this.#write(() => op.commit());
       removed++;
     }
     return removed;
+  }
+
+  /** Jobs newest first, from the accepted-time index (or the state index, one per state asked for). */
+  async list(query: ListQuery): Promise<JobPage> {
+    const prefixes = query.states?.length ? query.states.map((state) => [BY_STATE, state]) : [[ACCEPTED]];
+    const lists = listSelectors(prefixes, query).map((selector) =>
+      this.#kv.list<boolean>(selector, { reverse: true, limit: query.limit + 1 })
+    );
+    return await listPage(lists, query, (ids) => this.#getMany(ids));
+  }
+
+  /** Records by id, in order; undefined where one is gone (KV reads at most 10 keys at once). */
+  async #getMany(ids: string[]): Promise<(JobRecord | undefined)[]> {
+    const chunks = [];
+    for (let i = 0; i < ids.length; i += 10) {
+      chunks.push(this.#kv.getMany<(JobRecord | SingleOutputRecord)[]>(ids.slice(i, i + 10).map((id) => [JOB, id])));
+    }
+    return (await Promise.all(chunks)).flat().map((entry) => entry.value ? upgraded(entry.value) : undefined);
+  }
+
+  /** Flags the job; a job nobody holds becomes due for the scan at once (see {@linkcode KvJournal.due}). */
+  async requestCancel(id: string): Promise<JobRecord | undefined> {
+    while (true) {
+      const entry = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
+      if (!entry.value) return undefined;
+      const record = upgraded(entry.value);
+      if (isFinished(record.state) || record.cancelRequested) return record;
+      const next = { ...record, cancelRequested: true };
+      const result = await this.#write(() => this.#kv.atomic().check(entry).set([JOB, id], next).commit());
+      if (result.ok) return next;
+    }
+  }
+
+  cancelRequested(id: string): boolean {
+    return this.#held.get(id)?.value.cancelRequested === true;
+  }
+
+  async reopen(id: string, patch: Partial<JobRecord>): Promise<JobRecord | undefined> {
+    while (true) {
+      const entry = await this.#kv.get<JobRecord | SingleOutputRecord>([JOB, id]);
+      if (!entry.value) return undefined;
+      const record = upgraded(entry.value);
+      if (record.state !== "failed" && record.state !== "cancelled") return record;
+      const next: JobRecord = { ...record, ...patch, state: "queued", owner: undefined, leaseUntil: undefined };
+      const op = reindex(this.#kv.atomic().check(entry), record, next)
+        .set([JOB, id], next)
+        .set([OPEN, id], true);
+      if (record.finishedAt !== undefined) op.delete([FINISHED, record.finishedAt, id]);
+      const result = await this.#write(() => op.commit());
+      if (result.ok) return next;
+    }
+  }
+
+  /** The key's entry, written only if absent or past its time: one atomic check, so one of simultaneous requests wins. */
+  async reserveKey(key: string, digest: string, ttlMs: number): Promise<IdempotencyEntry | undefined> {
+    while (true) {
+      const entry = await this.#kv.get<IdempotencyEntry & { until: number }>([IDEMPOTENCY, key]);
+      if (entry.value && entry.value.until > Date.now()) {
+        const { digest, reply } = entry.value;
+        return { digest, ...(reply ? { reply } : {}) };
+      }
+      const value = { digest, until: Date.now() + ttlMs };
+      const result = await this.#write(() =>
+        this.#kv.atomic().check(entry).set([IDEMPOTENCY, key], value, { expireIn: ttlMs }).commit()
+      );
+      if (result.ok) return undefined;
+    }
+  }
+
+  async completeKey(key: string, reply: KeptReply): Promise<void> {
+    const entry = await this.#kv.get<IdempotencyEntry & { until: number }>([IDEMPOTENCY, key]);
+    if (!entry.value) return;
+    const expireIn = Math.max(1, entry.value.until - Date.now());
+    await this.#write(() => this.#kv.set([IDEMPOTENCY, key], { ...entry.value, reply }, { expireIn }));
+  }
+
+  async releaseKey(key: string): Promise<void> {
+    await this.#write(() => this.#kv.delete([IDEMPOTENCY, key]));
   }
 
   /** Whether the database answers and can be written: one small key is written. */

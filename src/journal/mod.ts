@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { JobRecord } from "./record.ts";
+import type { JobRecord, JobState } from "./record.ts";
 import { KvJournal } from "./kv.ts";
 
 export * from "./record.ts";
@@ -16,6 +16,42 @@ export interface Claimed {
   record: JobRecord;
   /** The previous owner: the job is taken over from it. */
   from?: string;
+}
+
+/** A place in the list's order (newest first): a page goes on after the last job of the one before. */
+export interface ListPosition {
+  acceptedAt: number;
+  id: string;
+}
+
+/** Which jobs {@linkcode Journal.list} returns. */
+export interface ListQuery {
+  /** Only jobs in one of these states; every state when absent. */
+  states?: readonly JobState[];
+  /** Only jobs accepted at or after this time, ms. */
+  since?: number;
+  limit: number;
+  /** Only jobs after this one in the order. */
+  after?: ListPosition;
+}
+
+/** One page of the list, and where the next starts when there may be more. */
+export interface JobPage {
+  records: JobRecord[];
+  next?: ListPosition;
+}
+
+/** The reply a request with an Idempotency-Key got, kept to answer its repeats. */
+export interface KeptReply {
+  status: number;
+  body: unknown;
+  location?: string;
+}
+
+/** What an Idempotency-Key is bound to: the request body's digest, and the reply once there is one. */
+export interface IdempotencyEntry {
+  digest: string;
+  reply?: KeptReply;
 }
 
 /** What is journaled, and how a server takes its share; see kv.ts and postgres.ts. */
@@ -51,6 +87,34 @@ export interface Journal extends AsyncDisposable {
   watch(wake: () => void): void;
   /** Jobs not finished, across every server of the journal. */
   queueDepth(): Promise<number>;
+  /** Jobs newest first (by accepted time, then id), read from an index: a page costs its own size, not the journal's. */
+  list(query: ListQuery): Promise<JobPage>;
+  /**
+   * Asks for a job to be cancelled: a flag in its record, seen by the
+   * server holding it at its next write (a step, a lease renewal), and a
+   * job nobody holds becomes due at once so a server claims it and ends
+   * it. Resolves with the record as it now stands (a finished one
+   * unchanged), or undefined for an unknown id.
+   */
+  requestCancel(id: string): Promise<JobRecord | undefined>;
+  /** Whether a job this server holds was asked to be cancelled, as far as its last write of the job saw. */
+  cancelRequested(id: string): boolean;
+  /**
+   * Puts a failed or cancelled job back in the queue, `patch` applied, due
+   * at once and held by nobody. Resolves with the record as it now stands
+   * (one in another state unchanged), or undefined for an unknown id.
+   */
+  reopen(id: string, patch: Partial<JobRecord>): Promise<JobRecord | undefined>;
+  /**
+   * Binds an Idempotency-Key to a body digest for `ttlMs`, atomically:
+   * resolves undefined when this caller now holds the key (unused, or its
+   * time over), else with what the key is bound to.
+   */
+  reserveKey(key: string, digest: string, ttlMs: number): Promise<IdempotencyEntry | undefined>;
+  /** Keeps the reply of the request that holds the key. */
+  completeKey(key: string, reply: KeptReply): Promise<void>;
+  /** Frees a key whose request was refused, so it may be sent again. */
+  releaseKey(key: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,8 +14,8 @@
 import postgres from "postgres";
 import { JournalHealth } from "./health.ts";
 import { maskCredentials } from "../log.ts";
-import { type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
-import type { Claimed, Journal, JournalOptions } from "./mod.ts";
+import { isFinished, type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
+import type { Claimed, IdempotencyEntry, JobPage, Journal, JournalOptions, KeptReply, ListQuery } from "./mod.ts";
 
 type Sql = postgres.Sql;
 
@@ -38,6 +38,19 @@ export const MIGRATIONS: readonly string[] = [
    )`,
   `CREATE INDEX imgserve_jobs_due ON imgserve_jobs (accepted_at) WHERE open;
    CREATE INDEX imgserve_jobs_finished ON imgserve_jobs (finished_at) WHERE NOT open`,
+  // The list of jobs (newest first, by state), cancel requests, Idempotency-Keys. Rows an older server
+  // writes meanwhile have no state: they are listed, but not under a state filter.
+  `ALTER TABLE imgserve_jobs ADD COLUMN state text;
+   UPDATE imgserve_jobs SET state = record->>'state';
+   ALTER TABLE imgserve_jobs ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;
+   CREATE INDEX imgserve_jobs_accepted ON imgserve_jobs (accepted_at, id);
+   CREATE INDEX imgserve_jobs_state ON imgserve_jobs (state, accepted_at, id);
+   CREATE TABLE imgserve_idempotency (
+     key text PRIMARY KEY,
+     digest text NOT NULL,
+     reply jsonb,
+     expires_at double precision NOT NULL
+   )`,
 ];
 
 /**
@@ -63,9 +76,10 @@ export async function migrate(sql: Sql, upTo = MIGRATIONS.length): Promise<numbe
 
 /** The row's columns that follow from a record. */
 function columns(record: JobRecord) {
-  const finished = record.state === "done" || record.state === "failed";
+  const finished = isFinished(record.state);
   const open = !finished || !!record.callback?.pending;
   return {
+    state: record.state,
     open,
     due: finished ? record.callback?.nextAt ?? 0 : record.retryAt ?? 0,
     owner: open ? record.owner ?? null : null,
@@ -80,12 +94,20 @@ interface Row {
   owner: string | null;
   lease_until: number | null;
   fence: number;
+  cancel_requested?: boolean;
   was?: string | null;
 }
 
+/** The columns a record is read with. */
+const ROW = "id, record, owner, lease_until, fence, cancel_requested";
+
 function recordOf(row: Row): JobRecord {
   const { owner: _o, leaseUntil: _l, ...rest } = upgraded(row.record);
-  return { ...rest, ...(row.owner ? { owner: row.owner, leaseUntil: row.lease_until ?? undefined } : {}) };
+  return {
+    ...rest,
+    ...(row.owner ? { owner: row.owner, leaseUntil: row.lease_until ?? undefined } : {}),
+    ...(row.cancel_requested ? { cancelRequested: true } : {}),
+  };
 }
 
 /**
@@ -182,18 +204,17 @@ export class PostgresJournal implements Journal {
   async put(record: JobRecord): Promise<void> {
     const c = columns(record);
     await this.#query((sql) =>
-      sql`INSERT INTO imgserve_jobs (id, record, open, due_at, owner, lease_until, fence, accepted_at, finished_at)
-        VALUES (${record.id}, ${sql.json(record as never)}, ${c.open}, ${c.due}, ${c.owner}, ${c.leaseUntil}, 1,
-          ${record.acceptedAt}, ${c.finishedAt})`
+      sql`INSERT INTO imgserve_jobs
+          (id, record, state, open, due_at, owner, lease_until, fence, accepted_at, finished_at)
+        VALUES (${record.id}, ${sql.json(record as never)}, ${c.state}, ${c.open}, ${c.due}, ${c.owner},
+          ${c.leaseUntil}, 1, ${record.acceptedAt}, ${c.finishedAt})`
     );
     if (c.owner) this.#held.set(record.id, { record, fence: 1 });
     else await this.#announce();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const rows = await this.#query((sql) =>
-      sql<Row[]>`SELECT id, record, owner, lease_until, fence FROM imgserve_jobs WHERE id = ${id}`
-    );
+    const rows = await this.#query((sql) => sql<Row[]>`SELECT ${sql.unsafe(ROW)} FROM imgserve_jobs WHERE id = ${id}`);
     return rows.length ? recordOf(rows[0]) : undefined;
   }
 
@@ -214,7 +235,7 @@ export class PostgresJournal implements Journal {
           FOR UPDATE SKIP LOCKED)
         UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1
         FROM c WHERE j.id = c.id
-        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, c.was`
+        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was`
     );
     for (const row of rows) {
       const record = recordOf(row);
@@ -239,23 +260,27 @@ export class PostgresJournal implements Journal {
       const rows = await this.#query((sql) =>
         sql<
           Row[]
-        >`SELECT id, record, owner, lease_until, fence FROM imgserve_jobs WHERE id = ${id} AND owner = ${owner}`
+        >`SELECT ${sql.unsafe(ROW)} FROM imgserve_jobs WHERE id = ${id} AND owner = ${owner}`
       );
       if (!rows.length) return false;
       held = { record: recordOf(rows[0]), fence: rows[0].fence };
     }
     const next: JobRecord = { ...held.record, ...patch };
     const c = columns(next);
+    // A cancel request is a column of its own, so this server's write of the record never undoes it.
     const rows = await this.#query((sql) =>
-      sql`UPDATE imgserve_jobs SET record = ${sql.json(next as never)}, open = ${c.open}, due_at = ${c.due},
+      sql<{ cancel_requested: boolean }[]>`UPDATE imgserve_jobs SET record = ${sql.json(next as never)},
+          state = ${c.state}, open = ${c.open},
+          due_at = CASE WHEN cancel_requested AND ${c.open} THEN 0 ELSE ${c.due}::double precision END,
           owner = ${c.owner}, lease_until = ${c.leaseUntil}, finished_at = ${c.finishedAt}
         WHERE id = ${id} AND owner = ${owner} AND fence = ${held.fence}
-        RETURNING id`
+        RETURNING cancel_requested`
     );
     if (!rows.length) {
       this.#held.delete(id);
       return false;
     }
+    if (rows[0].cancel_requested) next.cancelRequested = true;
     if (c.owner === owner) this.#held.set(id, { record: next, fence: held.fence });
     else {
       this.#held.delete(id);
@@ -285,6 +310,7 @@ export class PostgresJournal implements Journal {
     const rows = await this.#query((sql) =>
       sql`DELETE FROM imgserve_jobs WHERE NOT open AND finished_at < ${now - this.#keepFinishedMs} RETURNING id`
     );
+    await this.#query((sql) => sql`DELETE FROM imgserve_idempotency WHERE expires_at < ${now}`);
     return rows.length;
   }
 
@@ -302,6 +328,86 @@ export class PostgresJournal implements Journal {
   async queueDepth(): Promise<number> {
     const [{ n }] = await this.#query((sql) => sql`SELECT count(*)::int AS n FROM imgserve_jobs WHERE open`);
     return n as number;
+  }
+
+  /** Newest first along the (accepted_at, id) index, or the (state, accepted_at, id) one under a state filter. */
+  async list(query: ListQuery): Promise<JobPage> {
+    const { states, since, after, limit } = query;
+    const rows = await this.#query((sql) =>
+      sql<Row[]>`SELECT ${sql.unsafe(ROW)}, accepted_at FROM imgserve_jobs
+        WHERE true
+          ${states?.length ? sql`AND state = ANY(${states as string[]}::text[])` : sql``}
+          ${since !== undefined ? sql`AND accepted_at >= ${since}` : sql``}
+          ${after ? sql`AND (accepted_at, id) < (${after.acceptedAt}::double precision, ${after.id}::text)` : sql``}
+        ORDER BY accepted_at DESC, id DESC
+        LIMIT ${limit + 1}`
+    );
+    const records = rows.slice(0, limit).map(recordOf);
+    const last = records.at(-1);
+    return { records, ...(rows.length > limit && last ? { next: { acceptedAt: last.acceptedAt, id: last.id } } : {}) };
+  }
+
+  /** Sets the cancel column; a job nobody holds becomes due at once, and idle servers are told. */
+  async requestCancel(id: string): Promise<JobRecord | undefined> {
+    const rows = await this.#query((sql) =>
+      sql<Row[]>`UPDATE imgserve_jobs SET cancel_requested = true, due_at = CASE WHEN open THEN 0 ELSE due_at END
+        WHERE id = ${id} AND state NOT IN ('done', 'failed', 'cancelled')
+        RETURNING ${sql.unsafe(ROW)}`
+    );
+    if (!rows.length) return await this.get(id);
+    await this.#announce();
+    return recordOf(rows[0]);
+  }
+
+  cancelRequested(id: string): boolean {
+    return this.#held.get(id)?.record.cancelRequested === true;
+  }
+
+  async reopen(id: string, patch: Partial<JobRecord>): Promise<JobRecord | undefined> {
+    const reopened = await this.#query((sql) =>
+      sql.begin(async (tx) => {
+        const [row] = await tx<Row[]>`SELECT ${tx.unsafe(ROW)} FROM imgserve_jobs WHERE id = ${id} FOR UPDATE`;
+        if (!row) return undefined;
+        const record = recordOf(row);
+        if (record.state !== "failed" && record.state !== "cancelled") return { record, changed: false };
+        const next: JobRecord = { ...record, ...patch, state: "queued", owner: undefined, leaseUntil: undefined };
+        delete next.cancelRequested;
+        await tx`UPDATE imgserve_jobs SET record = ${tx.json(next as never)}, state = 'queued', open = true,
+            due_at = 0, owner = NULL, lease_until = NULL, finished_at = NULL, cancel_requested = false
+          WHERE id = ${id}`;
+        return { record: next, changed: true };
+      }) as Promise<{ record: JobRecord; changed: boolean } | undefined>
+    );
+    if (reopened?.changed) await this.#announce();
+    return reopened?.record;
+  }
+
+  /** One INSERT: the primary key makes simultaneous requests with one key bind it once. */
+  async reserveKey(key: string, digest: string, ttlMs: number): Promise<IdempotencyEntry | undefined> {
+    const now = Date.now();
+    const taken = await this.#query((sql) =>
+      sql`INSERT INTO imgserve_idempotency (key, digest, expires_at) VALUES (${key}, ${digest}, ${now + ttlMs})
+        ON CONFLICT (key) DO UPDATE SET digest = EXCLUDED.digest, reply = NULL, expires_at = EXCLUDED.expires_at
+          WHERE imgserve_idempotency.expires_at < ${now}
+        RETURNING key`
+    );
+    if (taken.length) return undefined;
+    const [row] = await this.#query((sql) =>
+      sql<{ digest: string; reply: KeptReply | null }[]>`SELECT digest, reply FROM imgserve_idempotency
+        WHERE key = ${key}`
+    );
+    // Freed between the two statements: the caller tries again as if it had lost the race.
+    return row ? { digest: row.digest, ...(row.reply ? { reply: row.reply } : {}) } : { digest };
+  }
+
+  async completeKey(key: string, reply: KeptReply): Promise<void> {
+    await this.#query((sql) =>
+      sql`UPDATE imgserve_idempotency SET reply = ${sql.json(reply as never)} WHERE key = ${key}`
+    );
+  }
+
+  async releaseKey(key: string): Promise<void> {
+    await this.#query((sql) => sql`DELETE FROM imgserve_idempotency WHERE key = ${key}`);
   }
 
   async close(): Promise<void> {

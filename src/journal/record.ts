@@ -11,7 +11,15 @@ import type { ContentDigest } from "../transport/mod.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 
 /** The states a job moves through. */
-export type JobState = "queued" | "running" | "done" | "failed";
+export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
+
+/** Every state, for parsing a client's filter. */
+export const JOB_STATES: readonly JobState[] = ["queued", "running", "done", "failed", "cancelled"];
+
+/** Whether a job in `state` has ended: it runs no more unless retried. */
+export function isFinished(state: JobState): boolean {
+  return state === "done" || state === "failed" || state === "cancelled";
+}
 
 /** The states of one output: pending until its result is delivered or it has failed for good. */
 export type OutputState = "pending" | "done" | "failed";
@@ -78,6 +86,8 @@ export interface JobRecord {
   owner?: string;
   leaseUntil?: number;
   callback?: CallbackState;
+  /** A client asked to cancel it: whichever server holds it ends it as cancelled at its next step or lease renewal. */
+  cancelRequested?: boolean;
 }
 
 /**

@@ -145,11 +145,40 @@ export class WorkerPool {
     if (this.#closed) return Promise.reject(new ImgserveError("SHUTTING_DOWN", "the worker pool is closed"));
     if (outputs.length === 0) return Promise.resolve([]);
     const timeoutMs = options.timeoutMs ?? this.#options.taskTimeoutMs;
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const task = newTask(this.#nextId++, source, outputs, { ...options, timeoutMs }, resolve, reject);
+      const cancel = () => this.#cancel(task, signal!.reason);
+      const settled = () => signal?.removeEventListener("abort", cancel);
+      const task = newTask(this.#nextId++, source, outputs, { ...options, timeoutMs }, (results) => {
+        settled();
+        resolve(results);
+      }, (err) => {
+        settled();
+        reject(err);
+      });
+      signal?.addEventListener("abort", cancel, { once: true });
       this.#queue.push(task);
       this.#dispatch();
     });
+  }
+
+  /**
+   * A cancelled task: off the queue if it waits; its worker ended (render
+   * processes killed, as on a timeout) if it runs; if it was sent ahead to
+   * a busy worker, that worker is ended when it reaches it.
+   */
+  #cancel(task: Task, reason: ImgserveError): void {
+    const queued = this.#queue.indexOf(task);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      return task.reject(reason);
+    }
+    const slot = this.#slots.find((s) => s.tasks.includes(task));
+    if (!slot) return;
+    if (slot.tasks[0] === task) return this.#replace(slot, reason);
+    task.cancelled = true;
+    task.reject(reason);
   }
 
   /** Terminates every worker; queued jobs fail with SHUTTING_DOWN. */
@@ -250,7 +279,8 @@ export class WorkerPool {
     const { requeue, sound } = settleTask(task, reply);
     if (!sound) slot.retiring = true;
     if (requeue) this.#queue.unshift(task);
-    if (slot.tasks.length > 0) this.#startDeadline(slot);
+    if (slot.tasks[0]?.cancelled) this.#replace(slot, new ImgserveError("CANCELLED", "the job was cancelled"));
+    else if (slot.tasks.length > 0) this.#startDeadline(slot);
     else if (slot.retiring) this.#retire(slot);
     this.#dispatch();
   }

@@ -36,6 +36,8 @@ export interface OutputsOptions {
   alone?: boolean;
   /** Told of each output as soon as it is made, in list order. */
   onOutput?: (index: number, result: OutputResult) => void;
+  /** Cancels the task: taken off the queue if waiting, its worker ended if running; it rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 /** A task as the worker is sent it (protocol/work.ts), and what the pool keeps track of while it runs. */
@@ -50,6 +52,8 @@ export interface Task extends Omit<RunRequest, "type"> {
   /** What became of the outputs made so far. */
   results: OutputResult[];
   onOutput?: (index: number, result: OutputResult) => void;
+  /** Cancelled while sent ahead to a busy worker: that worker is ended when it reaches it. */
+  cancelled?: boolean;
   resolve: () => void;
   reject: (err: ImgserveError) => void;
 }

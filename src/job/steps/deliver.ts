@@ -41,6 +41,7 @@ async function deliverOne(
 ): Promise<void> {
   try {
     if (!result.ok) throw result.error;
+    attempt.signal?.throwIfAborted(); // made before the cancel, not yet delivered: not delivered
     // A server that lost the job (paused past its lease) must not put its result over the new owner's.
     if (attempt.lost || !(await ctx.journal.holds(attempt.record.id, ctx.scheduler.owner))) {
       attempt.lost = true;

@@ -47,6 +47,8 @@ export interface Attempt {
   readonly failures: Map<Output, ImgserveError>;
   /** The lease went to another server: this attempt changes nothing more. */
   lost?: boolean;
+  /** Aborted when a client cancels the job (DELETE /jobs/<id>), with the CANCELLED error. */
+  readonly signal?: AbortSignal;
   /** From run on: the outputs as the pool makes them, for deliver. */
   made?: MadeOutputs;
 }

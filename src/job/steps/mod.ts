@@ -108,10 +108,15 @@ async function abandon(ctx: JobContext, job: Admission): Promise<void> {
  */
 export async function attempt(ctx: JobContext, record: JobRecord, source?: JobSource): Promise<void> {
   const stopBeating = ctx.scheduler.heartbeat(record.id);
-  const job: Attempt = { record, outputs: [], fresh: source !== undefined, source, failures: new Map() };
+  using signal = ctx.scheduler.cancellation(record.id, record.cancelRequested);
+  const job: Attempt = { record, outputs: [], fresh: source !== undefined, source, failures: new Map(), signal };
   try {
     job.outputs.push(...outputsOf(record));
-    for (const step of ATTEMPT) if (await step(ctx, job) === STOP) return;
+    for (const step of ATTEMPT) {
+      // A cancelled job stops between steps; run's work in the pool stops at once (its worker ended).
+      signal.throwIfAborted();
+      if (await step(ctx, job) === STOP) return;
+    }
   } catch (err) {
     await retryOrFail(ctx, job, err);
   } finally {

@@ -72,7 +72,10 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
     return STOP;
   }
   const error = jobError(outputs, record.request.multi === true, whole);
-  const end: Partial<JobRecord> = error
+  // Cancelled: the outputs not delivered ended as a failed job's do, the job is told apart by its state and code.
+  const end: Partial<JobRecord> = whole?.name === "CANCELLED" && error
+    ? { state: "cancelled", finishedAt: Date.now(), error: { code: whole!.code, message: whole!.message } }
+    : error
     ? { state: "failed", finishedAt: Date.now(), error }
     : { state: "done", finishedAt: Date.now(), error: undefined };
   if (!(await ctx.journal.update(id, ctx.scheduler.owner, { ...end, outputs }))) return STOP;

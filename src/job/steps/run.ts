@@ -51,6 +51,7 @@ async function makeAll(
       await ctx.pool.runOutputs(attempt.input!, left.map((k) => ({ plan: pending[k].plan, ...sinks[k].local })), {
         timeoutMs,
         alone: again > 0,
+        signal: attempt.signal,
         onOutput: (j, result) => {
           made.add(j);
           const k = left[j];
