@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { OutputFormat, Plan, SourceFormat } from "./plan.ts";
+import type { ImageHeader, OutputFormat, Plan, SourceFormat } from "./plan.ts";
 import { DECODE_MARGIN, scaleEighths } from "./decode_scale.ts";
 import { ImgserveError } from "./error_codes.ts";
 
@@ -117,6 +117,33 @@ export function planMemoryBytes(plan: Plan): number {
 function decodePerPixel(format: Exclude<SourceFormat, "jpeg">, hasAlpha: boolean): number {
   if (format === "svg") return 0;
   return format === "avif" && hasAlpha ? AVIF_ALPHA_PER_PIXEL : DECODE_PER_PIXEL[format];
+}
+
+/** The costliest decode a pixel among the formats `--max-source-pixels` is set for: a lossless WebP. */
+const COSTLIEST_PER_PIXEL = Math.max(
+  DECODE_PER_PIXEL.png,
+  DECODE_PER_PIXEL.webp,
+  DECODE_PER_PIXEL.gif,
+  DECODE_PER_PIXEL.bmp,
+);
+
+/**
+ * The most pixels a source of this kind may have when other sources may
+ * have `maxSourcePixels`. An AVIF's decoder (libaom's) needs about twice
+ * what the costliest other decode does, four times with alpha, so an AVIF
+ * may have only as many pixels as need no more memory than that decode at
+ * `maxSourcePixels` (22 MP, 11 MP with alpha, at the default 40 MP): a
+ * larger one is refused from its header (TOO_MANY_PIXELS) rather than
+ * admitted by the pixel limit and refused by the memory check.
+ *
+ * @example
+ * ```ts
+ * sourcePixelLimit({ format: "avif", hasAlpha: true }, 40_000_000); // 11_000_000
+ * ```
+ */
+export function sourcePixelLimit(source: Pick<ImageHeader, "format" | "hasAlpha">, maxSourcePixels: number): number {
+  if (source.format !== "avif") return maxSourcePixels;
+  return Math.floor(maxSourcePixels * COSTLIEST_PER_PIXEL / decodePerPixel("avif", source.hasAlpha));
 }
 
 /**
