@@ -40,8 +40,9 @@ const COEFFICIENT_BYTES = 2.1;
  * Every other decoder's growth per source pixel, the copied source
  * included: RGBA plus its own buffers, measured on 5000x5000 sources, the
  * costliest kind of each format: a palette PNG 9.1 (RGBA 4.0, grey 5.0), a
- * lossless WebP 10.0 (lossy 7.3), a GIF 4.2, a 32-bit BMP 8.0, an 8-bit
- * 4:4:4 AVIF 18.6 (4:2:0 15.5).
+ * lossless WebP 10.0 (lossy 7.3), a GIF 5.0 (RGBA and an index a pixel,
+ * outside WebAssembly: gif_decode.ts), a 32-bit BMP 8.0, an 8-bit 4:4:4
+ * AVIF 18.6 (4:2:0 15.5).
  */
 const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
   png: 10,
