@@ -25,6 +25,8 @@ import { lastDecodeGrowth, setDecoderBudget } from "../../workers/ops/decoder_me
 import { StageTimer } from "../../workers/ops/timer.ts";
 
 const MiB = 1024 * 1024;
+/** ImageMagick's arguments that give an image an alpha channel of one half. */
+const HALF_ALPHA = ["-alpha", "set", "-channel", "A", "-evaluate", "set", "50%", "+channel"];
 
 function plan(source: ImageHeader, args: Partial<JobArgs>): Plan {
   const { limits } = testConfig();
@@ -103,17 +105,7 @@ Deno.test("an AVIF over its own pixel limit (what its decoder can have within th
   // At 4 MP, an AVIF may have 2.2 MP, 1.1 MP with alpha: this 1.5 MP one is refused with alpha, made without.
   await using imgserve = await serve(["--max-source-pixels", "4000000"]);
   await tool("convert", ["-size", "1500x1000", "gradient:red-blue", `PNG24:${dir.path}/opaque.png`]);
-  await tool("convert", [
-    `${dir.path}/opaque.png`,
-    "-alpha",
-    "set",
-    "-channel",
-    "A",
-    "-evaluate",
-    "set",
-    "50%",
-    `PNG32:${dir.path}/alpha.png`,
-  ]);
+  await tool("convert", [`${dir.path}/opaque.png`, ...HALF_ALPHA, `PNG32:${dir.path}/alpha.png`]);
   for (const name of ["opaque", "alpha"]) {
     await tool("avifenc", ["-s", "10", `${dir.path}/${name}.png`, `${dir.path}/${name}.avif`]);
   }
@@ -168,7 +160,6 @@ async function largestSources(dir: string): Promise<string[]> {
   const at = (name: string) => `${dir}/${name}`;
   const most = testConfig().limits.maxSourcePixels;
   const full = square(most);
-  const halfAlpha = ["-alpha", "set", "-channel", "A", "-evaluate", "set", "50%", "+channel"];
   // Quantized small and scaled up: quantizing 40 MP takes minutes.
   await tool("convert", [
     "-size",
@@ -180,7 +171,7 @@ async function largestSources(dir: string): Promise<string[]> {
     full,
     `PNG8:${at("palette.png")}`,
   ]);
-  await tool("convert", ["-size", full, "gradient:red-blue", ...halfAlpha, `PNG32:${at("alpha.png")}`]);
+  await tool("convert", ["-size", full, "gradient:red-blue", ...HALF_ALPHA, `PNG32:${at("alpha.png")}`]);
   await tool("convert", [
     ...["-size", full, "gradient:red-blue", "-quality", "90", "-sampling-factor", "1x1", "-interlace", "JPEG"],
     at("progressive.jpg"),
@@ -191,7 +182,7 @@ async function largestSources(dir: string): Promise<string[]> {
   const avif = square(sourcePixelLimit({ format: "avif", hasAlpha: false }, most));
   const avifAlpha = square(sourcePixelLimit({ format: "avif", hasAlpha: true }, most));
   await tool("convert", ["-size", avif, "gradient:red-blue", `PNG24:${at("opaque-avif.png")}`]);
-  await tool("convert", ["-size", avifAlpha, "gradient:red-blue", ...halfAlpha, `PNG32:${at("alpha-avif.png")}`]);
+  await tool("convert", ["-size", avifAlpha, "gradient:red-blue", ...HALF_ALPHA, `PNG32:${at("alpha-avif.png")}`]);
   await tool("avifenc", ["-s", "10", "-y", "444", at("opaque-avif.png"), at("opaque.avif")]);
   await tool("avifenc", ["-s", "10", "-y", "444", at("alpha-avif.png"), at("alpha.avif")]);
   return ["progressive.jpg", "palette.png", "lossless.webp", "palette.gif", "alpha.bmp", "opaque.avif", "alpha.avif"];
@@ -239,7 +230,7 @@ Deno.test("with the default flags, a progressive 4:4:4 JPEG at --max-source-pixe
   ]);
   const avif = square(sourcePixelLimit({ format: "avif", hasAlpha: true }, limits.maxSourcePixels));
   await tool("convert", [
-    ...["-size", avif, "gradient:red-blue", "-alpha", "set", "-channel", "A", "-evaluate", "set", "50%", "+channel"],
+    ...["-size", avif, "gradient:red-blue", ...HALF_ALPHA],
     `PNG32:${dir.path}/large.png`,
   ]);
   await tool("avifenc", ["-s", "10", "-y", "444", `${dir.path}/large.png`, `${dir.path}/large.avif`]);
