@@ -158,3 +158,21 @@ Deno.test("a 4000x4000 GIF (over the 48 MiB libnsgif was built to allow) and an 
     assert(db > 35, `${name}: PSNR ${db.toFixed(1)} dB`);
   }
 });
+
+Deno.test("a GIF whose first frame goes past its screen (65535x65535 in 41x23) is refused as corrupt, nothing allocated for it", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve();
+  await tool("convert", ["-size", "41x23", "xc:red", `${dir.path}/small.gif`]);
+  const bytes = await Deno.readFile(`${dir.path}/small.gif`);
+  // The image descriptor: 2C, left 0, top 0, width 41, height 23.
+  const at = bytes.findIndex((_, i) => [0x2c, 0, 0, 0, 0, 41, 0, 23, 0].every((b, j) => bytes[i + j] === b));
+  assert(at > 0, "no image descriptor found");
+  bytes.set([0xff, 0xff, 0xff, 0xff], at + 5);
+  await Deno.writeFile(`${dir.path}/past.gif`, bytes);
+  const reply = await imgserve.post(
+    resizeJob(`file://${dir.path}/past.gif`, `file://${dir.path}/past.png`, { width: 20 }),
+  );
+  assertEquals(reply.status, 202, JSON.stringify(reply.json));
+  const job = await imgserve.finished(reply.json.id as string);
+  assertEquals([job.state, job.code], ["failed", 601], JSON.stringify(job));
+});

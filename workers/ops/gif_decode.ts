@@ -9,7 +9,8 @@
  * WebAssembly, and decodes about as fast.
  *
  * As libnsgif does for a first frame: the screen starts transparent, the
- * frame is drawn at its offset (clipped to the screen), its transparent
+ * frame is drawn at its offset (one that goes past the screen is
+ * refused), its transparent
  * index leaves the screen as it is, and an interlaced frame's rows are put
  * in their places. A frame whose data ends early keeps what it has (the
  * rest stays transparent); a code that no table holds is corrupt.
@@ -63,6 +64,13 @@ export function decodeGifFrame(bytes: Uint8Array): Pixels {
         height: view.getUint16(7, true),
         interlaced: (bytes[at + 9] & 0x40) !== 0,
       };
+      // libnsgif grew the screen to fit such a frame, which then failed the header's size; refusing it also bounds
+      // the indices by the screen, which the header check bounded.
+      if (frame.left + frame.width > width || frame.top + frame.height > height) {
+        throw new GifCorruptError(
+          `its first frame (${frame.width}x${frame.height} at ${frame.left},${frame.top}) goes past its ${width}x${height} screen`,
+        );
+      }
       const local = tableSize(bytes[at + 9]);
       if (local) palette = bytes.subarray(at + 10, at + 10 + local);
       const codeSize = bytes[at + 10 + local];
@@ -70,7 +78,7 @@ export function decodeGifFrame(bytes: Uint8Array): Pixels {
       const indices = new Uint8Array(frame.width * frame.height);
       const filled = lzwDecode(joinSubBlocks(bytes, at + 11 + local), codeSize, indices);
       const data = new Uint8ClampedArray(width * height * 4);
-      draw(data, width, height, frame, indices, filled, palette, transparent);
+      draw(data, width, frame, indices, filled, palette, transparent);
       return { data, width, height };
     } else {
       break;
@@ -214,7 +222,6 @@ function rowOrder(frame: Frame): (n: number) => number {
 function draw(
   data: Uint8ClampedArray,
   width: number,
-  height: number,
   frame: Frame,
   indices: Uint8Array,
   filled: number,
@@ -223,12 +230,10 @@ function draw(
 ): void {
   const colours = palette.length / 3;
   const rowOf = rowOrder(frame);
-  const columns = Math.max(0, Math.min(frame.width, width - frame.left));
   for (let n = 0; n * frame.width < filled; n++) {
     const y = frame.top + rowOf(n);
-    if (y >= height) continue;
     const from = n * frame.width;
-    const count = Math.min(columns, filled - from);
+    const count = Math.min(frame.width, filled - from);
     let o = (y * width + frame.left) * 4;
     for (let x = 0; x < count; x++, o += 4) {
       const index = indices[from + x];
