@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { OutputFormat, Plan, SourceFormat } from "./plan.ts";
+import type { ImageHeader, OutputFormat, Plan, SourceFormat } from "./plan.ts";
 import { DECODE_MARGIN, scaleEighths } from "./decode_scale.ts";
 import { ImgserveError } from "./error_codes.ts";
 
@@ -40,8 +40,9 @@ const COEFFICIENT_BYTES = 2.1;
  * Every other decoder's growth per source pixel, the copied source
  * included: RGBA plus its own buffers, measured on 5000x5000 sources, the
  * costliest kind of each format: a palette PNG 9.1 (RGBA 4.0, grey 5.0), a
- * lossless WebP 10.0 (lossy 7.3), a GIF 4.2, a 32-bit BMP 8.0, an 8-bit
- * 4:4:4 AVIF 18.6 (4:2:0 15.5).
+ * lossless WebP 10.0 (lossy 7.3), a GIF 5.0 (RGBA and an index a pixel,
+ * outside WebAssembly: gif_decode.ts), a 32-bit BMP 8.0, an 8-bit 4:4:4
+ * AVIF 18.6 (4:2:0 15.5).
  */
 const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
   png: 10,
@@ -117,6 +118,33 @@ export function planMemoryBytes(plan: Plan): number {
 function decodePerPixel(format: Exclude<SourceFormat, "jpeg">, hasAlpha: boolean): number {
   if (format === "svg") return 0;
   return format === "avif" && hasAlpha ? AVIF_ALPHA_PER_PIXEL : DECODE_PER_PIXEL[format];
+}
+
+/** The costliest decode a pixel among the formats `--max-source-pixels` is set for: a lossless WebP. */
+const COSTLIEST_PER_PIXEL = Math.max(
+  DECODE_PER_PIXEL.png,
+  DECODE_PER_PIXEL.webp,
+  DECODE_PER_PIXEL.gif,
+  DECODE_PER_PIXEL.bmp,
+);
+
+/**
+ * The most pixels a source of this kind may have when other sources may
+ * have `maxSourcePixels`. An AVIF's decoder (libaom's) needs about twice
+ * what the costliest other decode does, four times with alpha, so an AVIF
+ * may have only as many pixels as need no more memory than that decode at
+ * `maxSourcePixels` (22 MP, 11 MP with alpha, at the default 40 MP): a
+ * larger one is refused from its header (TOO_MANY_PIXELS) rather than
+ * admitted by the pixel limit and refused by the memory check.
+ *
+ * @example
+ * ```ts
+ * sourcePixelLimit({ format: "avif", hasAlpha: true }, 40_000_000); // 11_000_000
+ * ```
+ */
+export function sourcePixelLimit(source: Pick<ImageHeader, "format" | "hasAlpha">, maxSourcePixels: number): number {
+  if (source.format !== "avif") return maxSourcePixels;
+  return Math.floor(maxSourcePixels * COSTLIEST_PER_PIXEL / decodePerPixel("avif", source.hasAlpha));
 }
 
 /**

@@ -26,7 +26,6 @@ export interface LazyModules {
   webpEnc: WebAssembly.Module;
   avifDec: WebAssembly.Module;
   avifEnc: WebAssembly.Module;
-  gif: WebAssembly.Module;
   bmp: WebAssembly.Module;
   /** LittleCMS, for embedded ICC profiles and CMYK. */
   lcms: WebAssembly.Module;

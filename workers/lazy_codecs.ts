@@ -1,5 +1,5 @@
 /**
- * The codecs only some jobs need (WebP, AVIF, GIF, BMP): compiled once in
+ * The codecs only some jobs need (WebP, AVIF, BMP): compiled once in
  * the pool with the others, but instantiated in a worker only when its
  * first job needs one, so a format no job uses costs no memory or start-up
  * time in the workers. Each Emscripten codec is given the compiled module,
@@ -23,16 +23,15 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 
 /** Compiles the optional codecs (in the pool, once). */
 export async function compileLazyCodecs(): Promise<LazyModules> {
-  const [webpDec, webpEnc, avifDec, avifEnc, gif, bmp, lcms] = await Promise.all([
+  const [webpDec, webpEnc, avifDec, avifEnc, bmp, lcms] = await Promise.all([
     compile("@jsquash/webp/codec/dec/webp_dec.wasm"),
     compile("@jsquash/webp/codec/enc/webp_enc_simd.wasm"),
     compile("@jsquash/avif/codec/dec/avif_dec.wasm"),
     compile("@jsquash/avif/codec/enc/avif_enc.wasm"),
-    compile("@cwasm/nsgif/nsgif.wasm"),
     compile("@cwasm/nsbmp/nsbmp.wasm"),
     compile("lcms-wasm/dist/lcms.wasm"),
   ]);
-  return { webpDec, webpEnc, avifDec, avifEnc, gif, bmp, lcms };
+  return { webpDec, webpEnc, avifDec, avifEnc, bmp, lcms };
 }
 
 let modules: LazyModules | undefined;
@@ -183,15 +182,14 @@ const AVIF_DEFAULTS: AvifOptions = {
   bitDepth: 8,
 };
 
-interface NsExports {
+interface BmpExports {
   memory: WebAssembly.Memory;
   malloc(size: number): number;
   free(pointer: number): void;
-  decode_gif?(out: number, width: number, height: number, input: number, size: number): number;
-  decode_bmp?(out: number, width: number, height: number, input: number, size: number): number;
+  decode_bmp(out: number, width: number, height: number, input: number, size: number): number;
 }
 
-function nsInstance(module: WebAssembly.Module): NsExports {
+function bmpInstance(module: WebAssembly.Module): BmpExports {
   const refuse = (name: string) => () => {
     throw new Error(`${name} is not available (corrupt or unsupported image)`);
   };
@@ -203,37 +201,36 @@ function nsInstance(module: WebAssembly.Module): NsExports {
       fd_seek: refuse("fd_seek"),
       fd_write: refuse("fd_write"),
     },
-  }).exports as unknown as NsExports;
+  }).exports as unknown as BmpExports;
 }
 
-/** A NetSurf decoder's refusal, with its result code. */
-export class NsDecodeError extends Error {
-  constructor(readonly format: "gif" | "bmp", readonly result: number) {
-    super(`the ${format.toUpperCase()} decoder rejected the data as corrupt`);
+/** libnsbmp's refusal, with its result code. */
+export class BmpDecodeError extends Error {
+  constructor(readonly result: number) {
+    super("the BMP decoder rejected the data as corrupt");
   }
 
-  /** The data ended before the image did: libnsbmp's BMP_INSUFFICIENT_DATA, libnsgif's GIF_INSUFFICIENT_(FRAME_)DATA. */
+  /** The data ended before the image did: libnsbmp's BMP_INSUFFICIENT_DATA. */
   get cut(): boolean {
-    return this.format === "bmp" ? this.result === 2 : this.result === -1 || this.result === -3;
+    return this.result === 2;
   }
 }
 
 /**
- * The NetSurf decoders (libnsgif, libnsbmp) through their one C entry
- * point, as @cwasm's CommonJS wrappers call it (those read the .wasm with
- * `fs` at import, so they are not used).
+ * A BMP to RGBA, by the NetSurf decoder (libnsbmp) through its one C entry
+ * point, as @cwasm's CommonJS wrapper calls it (that reads the .wasm with
+ * `fs` at import, so it is not used).
  */
-function nsDecode(name: "gif" | "bmp", bytes: Uint8Array): Promise<Pixels> {
-  return guarded(name, async () => {
-    const e = await lazy(name, (m) => Promise.resolve(nsInstance(m)));
+export function decodeBmp(bytes: Uint8Array): Promise<Pixels> {
+  return guarded("bmp", async () => {
+    const e = await lazy("bmp", (m) => Promise.resolve(bmpInstance(m)));
     const input = e.malloc(bytes.byteLength);
     const meta = e.malloc(12);
-    if (!input || !meta) throw new Error(`the ${name.toUpperCase()} decoder ran out of memory`);
+    if (!input || !meta) throw new Error("the BMP decoder ran out of memory");
     try {
       new Uint8Array(e.memory.buffer, input, bytes.byteLength).set(bytes);
-      const decodeFn = name === "gif" ? e.decode_gif! : e.decode_bmp!;
-      const result = decodeFn(meta, meta + 4, meta + 8, input, bytes.byteLength);
-      if (result !== 0) throw new NsDecodeError(name, result);
+      const result = e.decode_bmp(meta, meta + 4, meta + 8, input, bytes.byteLength);
+      if (result !== 0) throw new BmpDecodeError(result);
       const [out, width, height] = new Uint32Array(e.memory.buffer, meta, 3);
       const data = new Uint8ClampedArray(width * height * 4);
       data.set(new Uint8Array(e.memory.buffer, out, data.length));
@@ -244,14 +241,4 @@ function nsDecode(name: "gif" | "bmp", bytes: Uint8Array): Promise<Pixels> {
       e.free(input);
     }
   });
-}
-
-/** The first frame of a GIF, on its logical screen. */
-export function decodeGif(bytes: Uint8Array): Promise<Pixels> {
-  return nsDecode("gif", bytes);
-}
-
-/** A BMP to RGBA. */
-export function decodeBmp(bytes: Uint8Array): Promise<Pixels> {
-  return nsDecode("bmp", bytes);
 }

@@ -7,7 +7,9 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import decodePng from "@jsquash/png/decode.js";
 import encodePng from "@jsquash/png/encode.js";
 import { loadCodecs } from "../../workers/wasm.ts";
-import { decodeAvif, decodeBmp, decodeGif, decodeWebp } from "../../workers/lazy_codecs.ts";
+import { decodeAvif, decodeBmp, decodeWebp } from "../../workers/lazy_codecs.ts";
+import { decodeGifFrame } from "../../workers/ops/gif_decode.ts";
+import { firstGifFrame } from "../../workers/ops/gif_frame.ts";
 import { readHeader } from "../../src/image/header.ts";
 import type { SourceFormat } from "../../protocol/plan.ts";
 import { pngChunk } from "../../shared/png_file.ts";
@@ -61,7 +63,7 @@ export async function decode(bytes: Uint8Array): Promise<ImageData> {
     : magic.slice(4, 8) === "ftyp"
     ? await decodeAvif(bytes)
     : magic.startsWith("GIF8")
-    ? await decodeGif(bytes)
+    ? decodeGifFrame(firstGifFrame(bytes).bytes)
     : magic.startsWith("BM")
     ? await decodeBmp(bytes)
     : undefined;

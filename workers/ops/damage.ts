@@ -5,8 +5,9 @@
  * `failOn` does; then it is taken with whatever of it could be decoded.
  *
  * Each decoder tells damage its own way: libjpeg-turbo and MozJPEG report
- * warnings (see jpeg_scaled.ts and {@linkcode noteJpegWarning}), libnsgif
- * and libnsbmp return "insufficient data". The PNG, WebP and AVIF decoders
+ * warnings (see jpeg_scaled.ts and {@linkcode noteJpegWarning}), libnsbmp
+ * returns "insufficient data", a GIF's first frame is cut (gif_frame.ts).
+ * The PNG, WebP and AVIF decoders
  * cannot tell: the PNG one ignores CRCs and a missing IEND, the WebP and
  * AVIF ones refuse a cut file outright. For them the file's own structure
  * is checked (png_damage.ts, {@linkcode webpDamage}, {@linkcode avifDamage}).

@@ -7,9 +7,11 @@
  * @module
  */
 import type { FailOn, ImageHeader } from "../../protocol/plan.ts";
-import { decodeAvif, decodeBmp, decodeGif, decodeWebp, NsDecodeError } from "../lazy_codecs.ts";
+import { BmpDecodeError, decodeAvif, decodeBmp, decodeWebp } from "../lazy_codecs.ts";
 import { avifDamage, damaged, webpDamage, zeroPadded } from "./damage.ts";
 import { firstGifFrame } from "./gif_frame.ts";
+import { decodeGifFrame } from "./gif_decode.ts";
+import { endRleAtLastRow } from "./bmp_rle.ts";
 import { swapsSides } from "../pipeline/orient.ts";
 import type { Pixels } from "./pixels.ts";
 
@@ -37,7 +39,7 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn:
     case "gif": {
       const frame = firstGifFrame(bytes);
       if (frame.cut) damaged("gif", "it ends inside its first frame (cut short)", failOn);
-      image = await decodeGif(frame.bytes);
+      image = decodeGifFrame(frame.bytes);
       break;
     }
     case "bmp":
@@ -63,13 +65,13 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn:
  */
 async function decodeBmpChecked(bytes: Uint8Array, source: ImageHeader, failOn: FailOn, cap: number) {
   try {
-    return await decodeBmp(bytes);
+    return await decodeBmp(endRleAtLastRow(bytes));
   } catch (err) {
-    if (!(err instanceof NsDecodeError) || !err.cut) throw err;
+    if (!(err instanceof BmpDecodeError) || !err.cut) throw err;
     damaged("bmp", "its pixel data ends early (cut short)", failOn);
     const padded = zeroPadded(bytes, bytes.length + source.width * source.height * 4 + 2 * source.height + 2, cap);
     // An RLE end-of-bitmap as the last two bytes.
     padded[padded.length - 1] = 1;
-    return await decodeBmp(padded);
+    return await decodeBmp(endRleAtLastRow(padded));
   }
 }

@@ -100,7 +100,7 @@ export async function freeGrownDecoders(before: number, encodeNeed: number): Pro
   resetJpegScaled();
   resetPngDecoder();
   await resetJpegDecode();
-  for (const name of ["webpDec", "avifDec", "gif", "bmp", "lcms"] as const) drop(name);
+  for (const name of ["webpDec", "avifDec", "bmp", "lcms"] as const) drop(name);
   // Reading the memories kept them alive to the end of this task (WeakRef's rule): collect on the next one.
   await new Promise((resolve) => setTimeout(resolve, 0));
   collect();

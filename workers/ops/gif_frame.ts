@@ -1,8 +1,8 @@
 /**
- * The first frame of a GIF, cut out of the file before libnsgif sees it:
- * libnsgif scans every frame before decoding one and refuses a GIF of over
- * 4096 frames as corrupt, and a long animation would cost a scan of all
- * its frames for a result that only shows the first. The blocks are walked
+ * The first frame of a GIF, cut out of the file before it is decoded
+ * (gif_decode.ts): a long animation would cost a scan of all its frames
+ * for a result that only shows the first (libnsgif, the decoder before,
+ * also refused a GIF of over 4096 frames as corrupt). The blocks are walked
  * up to the end of the first image's data and a trailer put after them, so
  * the decoder sees a GIF of one frame, whatever followed.
  *

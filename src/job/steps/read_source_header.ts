@@ -9,19 +9,22 @@ import { concat } from "../../../shared/bytes.ts";
 import { ImgserveError } from "../../../protocol/error_codes.ts";
 import { assertSafeSvg, NeedMoreBytes, readHeader } from "../../image/header.ts";
 import type { ImageHeader } from "../../../protocol/plan.ts";
+import { sourcePixelLimit } from "../../../protocol/plan_memory.ts";
 import { readAll } from "../../transport/mod.ts";
 import type { JobContext } from "../context.ts";
 import type { Admission } from "./job.ts";
 
-/** Reads the source's header, checking its pixels against --max-source-pixels. */
+/** Reads the source's header, checking its pixels against --max-source-pixels (less for an AVIF: sourcePixelLimit). */
 export async function readSourceHeader(ctx: JobContext, job: Admission): Promise<void> {
   const { limits } = ctx.config;
   const download = job.download!;
   const { header, prefix } = await headerOf(download.stream, limits.maxSourceBytes);
-  if (header.width * header.height > limits.maxSourcePixels) {
+  const limit = sourcePixelLimit(header, limits.maxSourcePixels);
+  if (header.width * header.height > limit) {
+    const kind = limit < limits.maxSourcePixels ? ` for an AVIF${header.hasAlpha ? " with alpha" : ""}` : "";
     throw new ImgserveError(
       "TOO_MANY_PIXELS",
-      `the source is ${header.width}x${header.height}, over the limit of ${limits.maxSourcePixels} pixels`,
+      `the source is ${header.width}x${header.height}, over the limit of ${limit} pixels${kind}`,
     );
   }
   download.prefix = header.format === "svg"
