@@ -44,6 +44,7 @@ export class Scheduler {
   #scan?: ReturnType<typeof setInterval>;
   #scanning = false;
   #again = false;
+  #pickUpWith?: PickUp;
   /** Jobs this server has taken from the journal: retries and takeovers. */
   claims = 0;
   /** Of those, jobs whose previous server's lease had lapsed. */
@@ -103,11 +104,17 @@ export class Scheduler {
   track(id: string, work: Promise<void>): void {
     this.#active.set(id, work);
     work.catch((err) => unwritableJournal(err) || this.#log?.(`job ${id}: ${err?.stack ?? err}`))
-      .finally(() => this.#active.delete(id));
+      .finally(() => {
+        this.#active.delete(id);
+        // A worker is free: on a shared journal the jobs left there while this server was busy wait for it, and
+        // the next NOTIFY or scan (up to a second) left the worker idle meanwhile.
+        if (this.#journal.shared && this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
+      });
   }
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
   start(pickUp: PickUp): void {
+    this.#pickUpWith = pickUp;
     const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
     this.#scan = setInterval(() => this.#pickUp(pickUp), every);
     this.#journal.watch(() => this.#pickUp(pickUp, true));
@@ -186,7 +193,8 @@ export class Scheduler {
               this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
             } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
             this.claims++;
-            await journal.update(id, this.owner, { attempts, retryAt: undefined });
+            // The claim wrote owner and lease; a job handed over has nothing more to write (one commit fewer).
+            if (!handedOver) await journal.update(id, this.owner, { attempts, retryAt: undefined });
             this.track(id, pickUp.run({ ...record, attempts }));
           }
         }
