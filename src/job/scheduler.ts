@@ -111,7 +111,12 @@ export class Scheduler {
   track(id: string, work: Promise<void>): void {
     this.#active.set(id, work);
     work.catch((err) => unwritableJournal(err) || this.#log?.(`job ${id}: ${err?.stack ?? err}`))
-      .finally(() => this.#active.delete(id));
+      .finally(() => {
+        this.#active.delete(id);
+        // A worker is free: on a shared journal the jobs left there while this server was busy wait for it, and
+        // the next NOTIFY or scan (up to a second) left the worker idle meanwhile.
+        if (this.#journal.shared && this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
+      });
   }
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
@@ -230,7 +235,8 @@ export class Scheduler {
               this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
             } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
             this.claims++;
-            await journal.update(id, this.owner, { attempts, retryAt: undefined });
+            // The claim wrote owner and lease; a job handed over has nothing more to write (one commit fewer).
+            if (!handedOver) await journal.update(id, this.owner, { attempts, retryAt: undefined });
             this.track(id, pickUp.run({ ...record, attempts }));
           }
         }

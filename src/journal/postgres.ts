@@ -88,6 +88,17 @@ function columns(record: JobRecord) {
   };
 }
 
+/**
+ * Whether a query failed because the database could not be reached or did
+ * not answer in time (the driver's and Node's connection errors, our time
+ * bound; SQLSTATE classes 08 connection, 53 resources, 57 operator
+ * intervention: shutdown, statement timeout), rather than for its own sake.
+ */
+export function lostConnection(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  return /^(E[A-Z]+|CONNECTION_[A-Z]+|CONNECT_TIMEOUT|TIMEOUT)$/.test(code) || /^(08|53|57)[0-9A-Z]{3}$/.test(code);
+}
+
 interface Row {
   id: string;
   record: JobRecord | SingleOutputRecord;
@@ -154,6 +165,10 @@ export class PostgresJournal implements Journal {
       idle_timeout: 60,
       onnotice: () => {},
       connection: { statement_timeout: timeoutMs, application_name: "imgserve" },
+      // The driver's default waits up to 20 s between connection attempts once several have failed, and queues
+      // every query meanwhile: during an outage each request then hung until its timeout, and after it the
+      // server took seconds to notice the database was back. Retrying at least every 250 ms costs nothing.
+      backoff: (retries: number) => Math.min(0.02 * 2 ** retries, 0.25),
     });
     try {
       await migrate(sql);
@@ -174,6 +189,12 @@ export class PostgresJournal implements Journal {
     try {
       result = await this.#bounded(run(this.#sql));
     } catch (err) {
+      // A lost connection is an outage even when a probe just after it answers (the database came back, another
+      // connection of the pool works): thrown as anything else, it failed the job it was written for.
+      if (lostConnection(err)) {
+        this.#health.failed(err);
+        throw this.#health.refusal();
+      }
       if (!(await this.#probe())) throw this.#health.refusal();
       throw err;
     }
@@ -184,7 +205,10 @@ export class PostgresJournal implements Journal {
   async #bounded<T>(work: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${this.#timeoutMs} ms`), { code: "TIMEOUT" })),
+        this.#timeoutMs,
+      );
     });
     try {
       return await Promise.race([work, late]);

@@ -15,7 +15,7 @@ import { testDatabase } from "../fixtures/postgres.ts";
 
 const LEASE_MS = 1500;
 
-function flags(url: string, dir: string): string[] {
+function flags(url: string, dir: string, leaseMs = LEASE_MS): string[] {
   return [
     "--journal",
     url,
@@ -24,7 +24,7 @@ function flags(url: string, dir: string): string[] {
     "--shared-file-roots",
     "--allow-private-networks",
     "--lease-ms",
-    String(LEASE_MS),
+    String(leaseMs),
     "--workers",
     "1",
     "--max-queue",
@@ -97,6 +97,36 @@ Deno.test("three servers: jobs posted to one are read on the others; killed, its
   } finally {
     for (const server of servers) await server.stop("SIGKILL");
   }
+});
+
+Deno.test("a server whose worker frees claims the next job left in the journal at once, not at its next scan", async () => {
+  await using db = await testDatabase();
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(300, 200)));
+  await using src = heldSource({ "/first.png": await png(thirds(300, 200)) });
+  // A long lease: the scan comes every second, so a claim that waits for it leaves the worker idle that long.
+  await using server = await spawnServer(flags(db.url, dir.path, 60_000));
+  const first = await post(
+    server.base,
+    resizeJob(`${src.base}/first.png`, `file://${dir.path}/out/0.png`, { width: 30 }),
+  );
+  // The one worker is taken: these are journaled unowned, and only this server can claim them.
+  const left: string[] = [];
+  for (let n = 1; n <= 5; n++) {
+    left.push(
+      await post(server.base, resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out/${n}.png`, { width: 30 })),
+    );
+  }
+  src.release();
+  const finished = [await waitFinished(server.base, first, 15_000)];
+  for (const id of left) finished.push(await waitFinished(server.base, id, 15_000));
+  const instant = (value: unknown) => typeof value === "number" ? value : Date.parse(String(value));
+  const gaps = finished.slice(1).map((job, n) => instant(job.startedAt) - instant(finished[n].finishedAt));
+  for (const job of finished) assertEquals(job.state, "done", JSON.stringify(job));
+  console.log(`from one job's end to the next one's start: ${gaps.join(", ")} ms`);
+  // Waiting for the scan: 0 to 1000 ms each, 2.5 s in all on average. Bound loose: a loaded machine.
+  const sum = gaps.reduce((a, b) => a + b, 0);
+  assert(sum < 1000, `the worker sat idle ${sum} ms between jobs: ${gaps.join(", ")} ms`);
 });
 
 Deno.test("a server paused past its lease and resumed writes nothing over the job's new owner", async () => {

@@ -1,7 +1,8 @@
 import postgres from "postgres";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { testDatabase } from "../fixtures/postgres.ts";
-import { migrate, MIGRATIONS, PostgresJournal } from "../../src/journal/postgres.ts";
+import { freePort } from "../helpers/ports.ts";
+import { lostConnection, migrate, MIGRATIONS, PostgresJournal } from "../../src/journal/postgres.ts";
 import type { JobRecord } from "../../src/journal/mod.ts";
 
 function job(id: string, owner?: string): JobRecord {
@@ -115,4 +116,26 @@ Deno.test("a job handed back is announced: a listening server is woken at once (
   assert(at > 0, "b was not woken");
   assert(at - start < 500, `woken after ${(at - start).toFixed(0)} ms`);
   assertEquals(await claimAll(b, "b"), ["j"]);
+});
+
+Deno.test("a lost connection is told from a query's own error, by the driver's real errors", async () => {
+  await using db = await testDatabase();
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const other = postgres(db.url, { max: 1, onnotice: () => {} });
+  const nowhere = postgres(`postgres://u@127.0.0.1:${freePort()}/db`, { max: 1 });
+  const error = (run: () => Promise<unknown>) => run().then(() => undefined, (err) => err);
+  try {
+    const own = await error(() => sql`SELEC 1`);
+    assert(own && !lostConnection(own), `a syntax error (${own?.code}) is the query's own`);
+    const [{ pid }] = await sql`SELECT pg_backend_pid() AS pid`;
+    await other`SELECT pg_terminate_backend(${pid})`;
+    const terminated = await error(() => sql`SELECT 1`);
+    assert(terminated && lostConnection(terminated), `a terminated backend (${terminated?.code}) is a lost connection`);
+    const refused = await error(() => nowhere`SELECT 1`);
+    assert(refused && lostConnection(refused), `a refused connection (${refused?.code}) is a lost connection`);
+  } finally {
+    await sql.end({ timeout: 1 });
+    await other.end({ timeout: 1 });
+    await nowhere.end({ timeout: 1 });
+  }
 });
