@@ -1,0 +1,123 @@
+/**
+ * The S3 client (the AWS SDK's, loaded on first use: it costs ~0.3 s and
+ * ~25 MB, which a server that never sees `s3://` should not pay) and what
+ * its failures mean, each as one code and one sentence.
+ *
+ * @module
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
+import { connectionError, networkReason } from "../mod.ts";
+import type { S3Settings } from "./settings.ts";
+import type { S3Object } from "./url.ts";
+
+/** The SDK module, imported once. */
+export type Sdk = typeof import("@aws-sdk/client-s3");
+
+let sdk: Promise<Sdk> | undefined;
+
+/** The SDK, imported on the first `s3://` transfer. */
+export function loadSdk(): Promise<Sdk> {
+  return sdk ??= import("@aws-sdk/client-s3");
+}
+
+/**
+ * Makes the one client of a server (per transfer timeout). Retries are
+ * the job's (retry.ts), so the SDK tries once; checksums only where S3
+ * requires them, since several S3-compatible stores refuse the newer
+ * checksum headers.
+ */
+export async function makeClient(settings: S3Settings, timeoutMs: number): Promise<S3Client> {
+  const { S3Client } = await loadSdk();
+  return new S3Client({
+    endpoint: settings.endpoint,
+    // A non-AWS endpoint without a region must not stall on looking one up.
+    region: settings.region ?? (settings.endpoint ? "us-east-1" : undefined),
+    forcePathStyle: settings.pathStyle,
+    credentials: settings.credentials,
+    profile: settings.profile,
+    maxAttempts: 1,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+  });
+}
+
+type Side = "source" | "destination";
+
+/** Each S3 error code (or HEAD's bare status name) → our error, by side, and what it means. */
+const S3_CODES: Record<string, [source: ErrorName, destination: ErrorName, meaning: string]> = {
+  NoSuchKey: ["SOURCE_NOT_FOUND", "DESTINATION_NOT_WRITABLE", "no such key"],
+  NotFound: ["SOURCE_NOT_FOUND", "DESTINATION_NOT_WRITABLE", "not found"],
+  NoSuchBucket: ["SOURCE_BUCKET_NOT_FOUND", "DESTINATION_BUCKET_NOT_FOUND", "the bucket does not exist"],
+  AccessDenied: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied"],
+  AllAccessDisabled: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied"],
+  Forbidden: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied (or bad credentials)"],
+  InvalidAccessKeyId: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the access key is not known"],
+  SignatureDoesNotMatch: [
+    "SOURCE_BAD_CREDENTIALS",
+    "DESTINATION_BAD_CREDENTIALS",
+    "the signature does not match (wrong secret key)",
+  ],
+  ExpiredToken: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the session token has expired"],
+  InvalidToken: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the session token is not valid"],
+  CredentialsProviderError: [
+    "SOURCE_BAD_CREDENTIALS",
+    "DESTINATION_BAD_CREDENTIALS",
+    "no credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)",
+  ],
+  PermanentRedirect: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
+  AuthorizationHeaderMalformed: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
+  IncorrectEndpoint: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
+  SlowDown: ["SOURCE_THROTTLED", "DESTINATION_THROTTLED", "the store asks to slow down"],
+  ServiceUnavailable: ["SOURCE_THROTTLED", "DESTINATION_THROTTLED", "the store is busy (503)"],
+};
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * An SDK failure as our error: the S3 error code decides where it has
+ * one; otherwise the HTTP status, a timeout, or the connection's reason.
+ */
+export function s3Error(err: unknown, side: Side, object: S3Object, signal?: AbortSignal): ImgserveError {
+  if (err instanceof ImgserveError) return err;
+  const where = `s3://${object.bucket}/${object.key}`;
+  if (signal?.aborted) {
+    const reason = signal.reason;
+    return reason instanceof ImgserveError ? reason : connectionError(side, `the transfer of ${where} was aborted`);
+  }
+  const e = (err ?? {}) as SdkError;
+  const message = e.message ?? String(err);
+  const status = e.$metadata?.httpStatusCode;
+  const known = S3_CODES[e.name ?? ""] ??
+    (/region is missing/i.test(message)
+      ? ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "no region is set (--s3-region or AWS_REGION)"] as const
+      : status === 301
+      ? S3_CODES.PermanentRedirect
+      : undefined);
+  if (known) return new ImgserveError(side === "source" ? known[0] : known[1], `${where}: ${known[2]}`, { cause: err });
+  if (e.name === "TimeoutError" || /timed? ?out/i.test(message) || e.code === "ETIMEDOUT") {
+    return new ImgserveError(
+      side === "source" ? "SOURCE_TIMEOUT" : "DESTINATION_TIMEOUT",
+      `${where}: the S3 endpoint did not answer in time`,
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new ImgserveError(
+      side === "source" ? "SOURCE_SERVER_ERROR" : "DESTINATION_SERVER_ERROR",
+      `${where}: the S3 endpoint answered ${status} (${e.name})`,
+    );
+  }
+  if (status !== undefined) {
+    return new ImgserveError(
+      side === "source" ? "SOURCE_REFUSED" : "DESTINATION_REFUSED",
+      `${where}: the S3 endpoint answered ${status} (${e.name}: ${message})`,
+    );
+  }
+  return connectionError(side, `${where}: cannot reach the S3 endpoint: ${networkReason(message)}`, err);
+}
