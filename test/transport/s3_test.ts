@@ -45,10 +45,8 @@ Deno.test("an object written through s3:// is stored with its Content-Type and r
   const transports = await transportsFor(bucket.endpoint);
   const url = new URL(bucket.url("photos/a%20b%2525.png"));
   await transports.write(url, new TextEncoder().encode("pixels"), { ...options, contentType: "image/png" });
-  assertEquals(await bucket.get("photos/a b%25.png"), {
-    bytes: new TextEncoder().encode("pixels"),
-    contentType: "image/png",
-  });
+  const stored = await bucket.get("photos/a b%25.png");
+  assertEquals([stored?.bytes, stored?.contentType], [new TextEncoder().encode("pixels"), "image/png"]);
   assertEquals(await readText(transports, url), "pixels");
   assertEquals(
     transports.identity(url, "source"),
@@ -100,4 +98,24 @@ Deno.test("missing key, missing bucket, wrong secret, unreachable endpoint and a
   await bucket.put("big.png", new Uint8Array(5000));
   assertEquals(await codeOf(transports.read(new URL(bucket.url("big.png")), { ...options, maxBytes: 4999 })), 203);
   assertEquals(await codeOf(transports.read(new URL("s3://bad_bucket/a.png"), options)), 106);
+});
+
+Deno.test("throttling is a passing failure with its own code, and a wrong region names itself", async () => {
+  const { s3Error } = await import("../../src/transport/s3/client.ts");
+  const { Errors } = await import("../../protocol/error_codes.ts");
+  const object = { bucket: "b", key: "k.png" };
+  const slowDown = {
+    name: "SlowDown",
+    message: "Please reduce your request rate.",
+    $metadata: { httpStatusCode: 503 },
+  };
+  assertEquals([s3Error(slowDown, "source", object).code, s3Error(slowDown, "destination", object).code], [219, 311]);
+  assert(Errors.SOURCE_THROTTLED.transient && Errors.DESTINATION_THROTTLED.transient, "retried");
+  const moved = { name: "PermanentRedirect", message: "…", $metadata: { httpStatusCode: 301 } };
+  assertEquals([s3Error(moved, "source", object).code, s3Error(moved, "destination", object).code], [218, 310]);
+  const noRegion = new Error("Region is missing");
+  assertEquals(
+    s3Error(noRegion, "source", object).message,
+    "s3://b/k.png: no region is set (--s3-region or AWS_REGION)",
+  );
 });
