@@ -7,7 +7,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertImage, GREEN, isImage, PLACEHOLDER_GREY, png, thirds, undecodablePng } from "../helpers/images.ts";
 import { freePort } from "../helpers/ports.ts";
-import { heldSource, serve, tempDir } from "../helpers/server.ts";
+import { heldSource, serve, tempDir, type TestServer } from "../helpers/server.ts";
 import { jobState, spawnServer, waitFinished } from "../helpers/process.ts";
 import { postJob } from "../helpers/jobs.ts";
 import { readHeader } from "../../src/image/header.ts";
@@ -23,6 +23,13 @@ const PHOTO = "/usr/share/backgrounds/mate/abstract/Elephants.jpg";
 const greenSvg = new TextEncoder().encode(
   `<svg xmlns="http://www.w3.org/2000/svg" width="30" height="20"><rect width="30" height="20" fill="#00ff00"/></svg>`,
 );
+
+/** Posts a job, which must be accepted, and resolves with its final state. */
+async function accepted(imgserve: TestServer, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const reply = await imgserve.post(body);
+  assertEquals(reply.status, 202, JSON.stringify(reply.json));
+  return await imgserve.finished(reply.json.id as string);
+}
 
 Deno.test({
   name:
@@ -41,9 +48,7 @@ Deno.test({
     ];
     for (const { srcURL, dstURL, format } of jobs) {
       const args = { width: 30, height: 20, format };
-      const reply = await imgserve.post({ operationType: "resize", srcURL, dstURL, args });
-      assertEquals(reply.status, 202, JSON.stringify(reply.json));
-      assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
+      assertEquals((await accepted(imgserve, { operationType: "resize", srcURL, dstURL, args })).state, "done");
     }
     await assertImage(await Deno.readFile(`${dir.path}/from-s3.png`), { width: 30, height: 20, centre: GREEN });
     const webp = (await bucket.get("out/from-file.webp"))!;
@@ -100,14 +105,13 @@ Deno.test({
     await using bucket = await testBucket();
     await bucket.put("in/logo.svg", greenSvg, "image/svg+xml");
     await using imgserve = await serve(bucket.flags);
-    const reply = await imgserve.post({
+    const state = await accepted(imgserve, {
       operationType: "rasterize",
       srcURL: bucket.url("in/logo.svg"),
       dstURL: bucket.url("out/logo.png"),
       args: { width: 60 },
     });
-    assertEquals(reply.status, 202, JSON.stringify(reply.json));
-    assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
+    assertEquals(state.state, "done");
     const out = (await bucket.get("out/logo.png"))!;
     assertEquals(out.contentType, "image/png");
     await assertImage(out.bytes, { width: 60, height: 40, centre: GREEN, tolerance: 0 });
@@ -142,14 +146,12 @@ Deno.test({
     await bucket.put("out/a.png", earlier, "text/plain");
     await bucket.put("in/bad.png", undecodablePng(await png(thirds(90, 60))), "image/png");
     await using imgserve = await serve(bucket.flags);
-    const reply = await imgserve.post({
+    const state = await accepted(imgserve, {
       operationType: "resize",
       srcURL: bucket.url("in/bad.png"),
       dstURL: bucket.url("out/a.png"),
       args: { width: 30, height: 20 },
     });
-    assertEquals(reply.status, 202, JSON.stringify(reply.json));
-    const state = await imgserve.finished(reply.json.id as string);
     assertEquals([state.state, state.code], ["failed", 601], JSON.stringify(state));
     const back = (await bucket.get("out/a.png"))!;
     assertEquals([back.bytes, back.contentType], [earlier, "text/plain"]);
@@ -218,14 +220,12 @@ Deno.test({
     await using bucket = await testBucket();
     await bucket.put("in/noise.png", await noisePng(3500, 3000), "image/png");
     await using imgserve = await serve([...bucket.flags, "--max-result-pixels", "20000000"]);
-    const reply = await imgserve.post({
+    const state = await accepted(imgserve, {
       operationType: "resize",
       srcURL: bucket.url("in/noise.png"),
       dstURL: bucket.url("out/big.png"),
       args: { width: 3500, height: 3000 },
     });
-    assertEquals(reply.status, 202, JSON.stringify(reply.json));
-    const state = await imgserve.finished(reply.json.id as string);
     assertEquals(state.state, "done", JSON.stringify(state));
     const out = (await bucket.get("out/big.png"))!;
     assert(out.bytes.byteLength > 30_000_000, `${out.bytes.byteLength} bytes`);

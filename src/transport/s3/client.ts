@@ -45,33 +45,39 @@ export async function makeClient(settings: S3Settings, timeoutMs: number): Promi
 
 type Side = "source" | "destination";
 
-/** Each S3 error code (or HEAD's bare status name) → our error, by side, and what it means. */
-const S3_CODES: Record<string, [source: ErrorName, destination: ErrorName, meaning: string]> = {
-  NoSuchKey: ["SOURCE_NOT_FOUND", "DESTINATION_NOT_WRITABLE", "no such key"],
-  NotFound: ["SOURCE_NOT_FOUND", "DESTINATION_NOT_WRITABLE", "not found"],
-  NoSuchBucket: ["SOURCE_BUCKET_NOT_FOUND", "DESTINATION_BUCKET_NOT_FOUND", "the bucket does not exist"],
-  AccessDenied: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied"],
-  AllAccessDisabled: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied"],
-  Forbidden: ["SOURCE_ACCESS_DENIED", "DESTINATION_ACCESS_DENIED", "access denied (or bad credentials)"],
-  InvalidAccessKeyId: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the access key is not known"],
-  SignatureDoesNotMatch: [
-    "SOURCE_BAD_CREDENTIALS",
-    "DESTINATION_BAD_CREDENTIALS",
-    "the signature does not match (wrong secret key)",
-  ],
-  ExpiredToken: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the session token has expired"],
-  InvalidToken: ["SOURCE_BAD_CREDENTIALS", "DESTINATION_BAD_CREDENTIALS", "the session token is not valid"],
+/** What an S3 failure is; each has a source code and a destination code (`SOURCE_` or `DESTINATION_` + it). */
+type Failure = "NOT_FOUND" | "BUCKET_NOT_FOUND" | "ACCESS_DENIED" | "BAD_CREDENTIALS" | "WRONG_REGION" | "THROTTLED";
+
+const OTHER_REGION = ["WRONG_REGION", "the bucket is in another region"] as const;
+
+/** Each S3 error code (or HEAD's bare status name) → what it is, and what it means in words. */
+const S3_CODES: Record<string, readonly [Failure, string]> = {
+  NoSuchKey: ["NOT_FOUND", "no such key"],
+  NotFound: ["NOT_FOUND", "not found"],
+  NoSuchBucket: ["BUCKET_NOT_FOUND", "the bucket does not exist"],
+  AccessDenied: ["ACCESS_DENIED", "access denied"],
+  AllAccessDisabled: ["ACCESS_DENIED", "access denied"],
+  Forbidden: ["ACCESS_DENIED", "access denied (or bad credentials)"],
+  InvalidAccessKeyId: ["BAD_CREDENTIALS", "the access key is not known"],
+  SignatureDoesNotMatch: ["BAD_CREDENTIALS", "the signature does not match (wrong secret key)"],
+  ExpiredToken: ["BAD_CREDENTIALS", "the session token has expired"],
+  InvalidToken: ["BAD_CREDENTIALS", "the session token is not valid"],
   CredentialsProviderError: [
-    "SOURCE_BAD_CREDENTIALS",
-    "DESTINATION_BAD_CREDENTIALS",
+    "BAD_CREDENTIALS",
     "no credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)",
   ],
-  PermanentRedirect: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
-  AuthorizationHeaderMalformed: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
-  IncorrectEndpoint: ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "the bucket is in another region"],
-  SlowDown: ["SOURCE_THROTTLED", "DESTINATION_THROTTLED", "the store asks to slow down"],
-  ServiceUnavailable: ["SOURCE_THROTTLED", "DESTINATION_THROTTLED", "the store is busy (503)"],
+  PermanentRedirect: OTHER_REGION,
+  AuthorizationHeaderMalformed: OTHER_REGION,
+  IncorrectEndpoint: OTHER_REGION,
+  SlowDown: ["THROTTLED", "the store asks to slow down"],
+  ServiceUnavailable: ["THROTTLED", "the store is busy (503)"],
 };
+
+/** The code of a failure on one side; a key missing at a destination (a copy's source gone) is not writable there. */
+function codeOf(failure: Failure, side: Side): ErrorName {
+  if (side === "source") return `SOURCE_${failure}` as const;
+  return failure === "NOT_FOUND" ? "DESTINATION_NOT_WRITABLE" : `DESTINATION_${failure}` as const;
+}
 
 interface SdkError {
   name?: string;
@@ -96,11 +102,11 @@ export function s3Error(err: unknown, side: Side, object: S3Object, signal?: Abo
   const status = e.$metadata?.httpStatusCode;
   const known = S3_CODES[e.name ?? ""] ??
     (/region is missing/i.test(message)
-      ? ["SOURCE_WRONG_REGION", "DESTINATION_WRONG_REGION", "no region is set (--s3-region or AWS_REGION)"] as const
+      ? ["WRONG_REGION", "no region is set (--s3-region or AWS_REGION)"] as const
       : status === 301
-      ? S3_CODES.PermanentRedirect
+      ? OTHER_REGION
       : undefined);
-  if (known) return new ImgserveError(side === "source" ? known[0] : known[1], `${where}: ${known[2]}`, { cause: err });
+  if (known) return new ImgserveError(codeOf(known[0], side), `${where}: ${known[1]}`, { cause: err });
   if (e.name === "TimeoutError" || /timed? ?out/i.test(message) || e.code === "ETIMEDOUT") {
     return new ImgserveError(
       side === "source" ? "SOURCE_TIMEOUT" : "DESTINATION_TIMEOUT",
