@@ -127,6 +127,27 @@ Deno.test({
   },
 });
 
+Deno.test("an endpoint that accepts and never answers times out after --transfer-timeout-ms: 206 reading, 304 writing", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const transports = await transportsFor(`http://127.0.0.1:${listener.addr.port}`);
+    const quick = { ...options, timeoutMs: 500 };
+    const started = performance.now();
+    assertEquals(await codeOf(transports.read(new URL("s3://bucket/a.png"), quick)), 206);
+    const write = transports.write(new URL("s3://bucket/a.png"), new Uint8Array(3), { ...quick, contentType: "x" });
+    assertEquals(await codeOf(write), 304);
+    assert(performance.now() - started < 10_000, "both within the timeout, not the SDK's default");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+  }
+});
+
 Deno.test("throttling is a passing failure with its own code, and a wrong region names itself", async () => {
   const { s3Error } = await import("../../src/transport/s3/client.ts");
   const { Errors } = await import("../../protocol/error_codes.ts");

@@ -39,7 +39,8 @@ export async function makeClient(settings: S3Settings, timeoutMs: number): Promi
     maxAttempts: 1,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+    // Without throwOnRequestTimeout the handler only logs a warning and waits on.
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
   });
 }
 
