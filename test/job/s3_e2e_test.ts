@@ -57,6 +57,14 @@ Deno.test({
     const jpeg = (await bucket.get("out/from s3.jpg"))!;
     assertEquals(jpeg.contentType, "image/jpeg");
     await assertImage(jpeg.bytes, { width: 30, height: 20, format: "jpeg", centre: GREEN });
+    // The endpoint is open to s3:// only: the same object over http:// is still a private address.
+    const direct = await imgserve.post({
+      operationType: "resize",
+      srcURL: `${bucket.endpoint}/${bucket.name}/in/a.png`,
+      dstURL: `file://${dir.path}/direct.png`,
+      args: { width: 30 },
+    });
+    assertEquals([direct.status, direct.json.code], [403, 404], JSON.stringify(direct.json));
   },
 });
 
