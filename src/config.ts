@@ -13,7 +13,7 @@ import { envName, type Flag, type FlagEntry, flagNamed, FLAGS, type FlagValues, 
 import type { ValueOf } from "./flags/flag.ts";
 import { maskCredentials } from "./log.ts";
 import { isPostgres } from "./journal/mod.ts";
-import { type S3Settings, s3Settings } from "./transport/s3/settings.ts";
+import { type S3Settings, s3Settings } from "./transport/s3/s3_settings.ts";
 
 /** The CLI commands. */
 export type Command = "start" | "stop" | "status" | "restart" | "run";

@@ -11,7 +11,7 @@ import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "../../shared/keep.ts";
 import type { FileRoots } from "../security/files.ts";
 import type { ContentDigest } from "./digest.ts";
-import type { S3Settings } from "./s3/settings.ts";
+import type { S3Settings } from "./s3/s3_settings.ts";
 
 export { type ContentDigest, digestOf, sameContent } from "./digest.ts";
 export { boundedDownload, type DownloadBounds } from "./bounded_download.ts";

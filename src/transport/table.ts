@@ -15,7 +15,7 @@ import { fileTransport } from "./file.ts";
 import { ftpTransport } from "./ftp/mod.ts";
 import { httpTransport } from "./http.ts";
 import { s3Transport } from "./s3/mod.ts";
-import type { S3Settings } from "./s3/settings.ts";
+import type { S3Settings } from "./s3/s3_settings.ts";
 import type { Transport, TransportFactory, Transports } from "./mod.ts";
 import { urlIdentity } from "./mod.ts";
 

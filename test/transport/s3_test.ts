@@ -8,11 +8,12 @@ import { freePort } from "../helpers/ports.ts";
 import { FileRoots } from "../../src/security/files.ts";
 import { openGuard, type Transports } from "../../src/transport/mod.ts";
 import { builtinTransports } from "../../src/transport/table.ts";
-import { ImgserveError } from "../../protocol/error_codes.ts";
+import { Errors, ImgserveError } from "../../protocol/error_codes.ts";
+import { s3Error } from "../../src/transport/s3/s3_client.ts";
 import { readAtMost } from "../../src/streams.ts";
 import { RGW, RGW_KEYS, testBucket } from "../fixtures/rgw.ts";
 import { skipped } from "../helpers/requirements.ts";
-import type { S3Settings } from "../../src/transport/s3/settings.ts";
+import type { S3Settings } from "../../src/transport/s3/s3_settings.ts";
 
 const options = { timeoutMs: 10_000, caCerts: [], guard: openGuard };
 
@@ -148,9 +149,7 @@ Deno.test("an endpoint that accepts and never answers times out after --transfer
   }
 });
 
-Deno.test("throttling is a passing failure with its own code, and a wrong region names itself", async () => {
-  const { s3Error } = await import("../../src/transport/s3/client.ts");
-  const { Errors } = await import("../../protocol/error_codes.ts");
+Deno.test("throttling is a passing failure with its own code, and a wrong region names itself", () => {
   const object = { bucket: "b", key: "k.png" };
   const slowDown = {
     name: "SlowDown",

@@ -13,9 +13,9 @@
  */
 import type { S3Client } from "@aws-sdk/client-s3";
 import { checkDeclaredSize, type TransferOptions, type Transport, type TransportSetup } from "../mod.ts";
-import { loadSdk, makeClient, s3Error } from "./client.ts";
-import type { S3Settings } from "./settings.ts";
-import { keptObject, objectOf, type S3Object } from "./url.ts";
+import { loadSdk, makeClient, s3Error } from "./s3_client.ts";
+import type { S3Settings } from "./s3_settings.ts";
+import { keptObject, objectOf, type S3Object } from "./s3_object.ts";
 
 /** Results above this go up in parts of this size (S3's minimum part is 5 MiB). */
 export const PART_BYTES = 8 * 1024 * 1024;

@@ -17,7 +17,7 @@ export interface S3Flags {
 export interface S3Settings {
   /** `http(s)://host[:port]`, or undefined for AWS itself. */
   endpoint: string | undefined;
-  /** Undefined: the profile's region, else us-east-1 with an endpoint (see client.ts). */
+  /** Undefined: the profile's region, else us-east-1 with an endpoint (see s3_client.ts). */
   region: string | undefined;
   pathStyle: boolean;
   /** Static credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN). */

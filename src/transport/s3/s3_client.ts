@@ -8,8 +8,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { connectionError, networkReason } from "../mod.ts";
-import type { S3Settings } from "./settings.ts";
-import type { S3Object } from "./url.ts";
+import type { S3Settings } from "./s3_settings.ts";
+import type { S3Object } from "./s3_object.ts";
 
 /** The SDK module, imported once. */
 export type Sdk = typeof import("@aws-sdk/client-s3");
