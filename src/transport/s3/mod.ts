@@ -163,19 +163,28 @@ export const s3Transport = ({ s3 }: TransportSetup): Transport => {
         const kept = job?.stage === "placeholder"
           ? await copyIfThere(client, object, keptObject(object, job.id), options.signal)
           : false;
-        if (bytes.byteLength > PART_BYTES) {
-          await putInParts(client, object, bytes, options.contentType, options.signal);
-        } else {
-          await client.send(
-            new sdk.PutObjectCommand({
-              Bucket: object.bucket,
-              Key: object.key,
-              Body: bytes,
-              ContentType: options.contentType,
-              ContentLength: bytes.byteLength,
-            }),
-            { abortSignal: options.signal },
-          );
+        try {
+          if (bytes.byteLength > PART_BYTES) {
+            await putInParts(client, object, bytes, options.contentType, options.signal);
+          } else {
+            await client.send(
+              new sdk.PutObjectCommand({
+                Bucket: object.bucket,
+                Key: object.key,
+                Body: bytes,
+                ContentType: options.contentType,
+                ContentLength: bytes.byteLength,
+              }),
+              { abortSignal: options.signal },
+            );
+          }
+        } catch (err) {
+          // The earlier object is still in place; its copy would be left behind, as nobody learns of it.
+          if (kept) {
+            const copy = keptObject(object, job!.id);
+            await client.send(new sdk.DeleteObjectCommand({ Bucket: copy.bucket, Key: copy.key })).catch(() => {});
+          }
+          throw err;
         }
         return { kept };
       }),
