@@ -72,6 +72,16 @@ export const Errors = {
   SOURCE_NOT_REGULAR_FILE: kind(210, 422),
   SOURCE_HEAD_TOO_LARGE: kind(211, 502),
   SOURCE_IS_PLACEHOLDER: kind(214, 409),
+  /** S3: the source's bucket does not exist (a missing key is SOURCE_NOT_FOUND). */
+  SOURCE_BUCKET_NOT_FOUND: kind(215, 404),
+  /** S3: the credentials are valid but may not read the object. */
+  SOURCE_ACCESS_DENIED: kind(216, 403),
+  /** S3: the access key is unknown, the secret wrong, the token expired, or no credentials were found. */
+  SOURCE_BAD_CREDENTIALS: kind(217, 403),
+  /** S3: the bucket lives in another region than the one configured (or none is configured). */
+  SOURCE_WRONG_REGION: kind(218, 502),
+  /** S3: the store asked us to slow down (503 SlowDown); retried. */
+  SOURCE_THROTTLED: kind(219, 503, true),
 
   // The destination
   DESTINATION_NOT_WRITABLE: kind(301, 502),
@@ -80,6 +90,16 @@ export const Errors = {
   DESTINATION_TIMEOUT: kind(304, 504, true),
   DESTINATION_SERVER_ERROR: kind(305, 502, true),
   DESTINATION_HEAD_TOO_LARGE: kind(306, 502),
+  /** S3: the destination's bucket does not exist. */
+  DESTINATION_BUCKET_NOT_FOUND: kind(307, 404),
+  /** S3: the credentials are valid but may not write the object. */
+  DESTINATION_ACCESS_DENIED: kind(308, 403),
+  /** S3: the access key is unknown, the secret wrong, the token expired, or no credentials were found. */
+  DESTINATION_BAD_CREDENTIALS: kind(309, 403),
+  /** S3: the bucket lives in another region than the one configured (or none is configured). */
+  DESTINATION_WRONG_REGION: kind(310, 502),
+  /** S3: the store asked us to slow down (503 SlowDown); retried. */
+  DESTINATION_THROTTLED: kind(311, 503, true),
 
   // Access and policy
   UNAUTHORIZED: kind(401, 401),

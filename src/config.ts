@@ -13,6 +13,7 @@ import { envName, type Flag, type FlagEntry, flagNamed, FLAGS, type FlagValues, 
 import type { ValueOf } from "./flags/flag.ts";
 import { maskCredentials } from "./log.ts";
 import { isPostgres } from "./journal/mod.ts";
+import { type S3Settings, s3Settings } from "./transport/s3/s3_settings.ts";
 
 /** The CLI commands. */
 export type Command = "start" | "stop" | "status" | "restart" | "run";
@@ -47,6 +48,8 @@ export interface Config extends FlagConfig {
     /** The `--data-dir` the KV file lives in, when neither `--kv` nor `--journal` was given. */
     dataDir?: string;
   };
+  /** The S3 endpoint, region and credentials: the `--s3-*` flags, then the AWS variables. */
+  s3: S3Settings;
 }
 
 /** Limits that protect the server. */
@@ -168,6 +171,7 @@ export function parseConfig(args: string[], env: Environment): Config | undefine
     extraFontDirs,
     logToFile: given.has("log-file"),
     jobs: { ...fromFlags.jobs, kv: journal ?? v.kv ?? `${dataDir}/jobs.kv`, dataDir },
+    s3: s3Settings(fromFlags.s3, env.vars),
   };
 }
 

@@ -19,7 +19,7 @@ Deno.test("every flag has a usage line, a parser option and an IMGSERVE_ variabl
     assert(option, `--${flag.name} missing from the parser options`);
     assertEquals(option.type, flag.kind === "bool" ? "boolean" : "string", flag.name);
     assertEquals(option.multiple ?? false, flag.kind === "list", flag.name);
-    assert(/^IMGSERVE_[A-Z_]+$/.test(envName(flag.name)), envName(flag.name));
+    assert(/^IMGSERVE_[A-Z][A-Z0-9_]+$/.test(envName(flag.name)), envName(flag.name)); // digits: IMGSERVE_S3_ENDPOINT
     assertEquals(envName(flag.name).slice("IMGSERVE_".length).toLowerCase().replaceAll("_", "-"), flag.name);
   }
   assertEquals(Object.keys(OPTIONS).length, table.length + 1, "the table's flags and --help, nothing else");

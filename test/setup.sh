@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
-# real fonts, real photos, openssl for test certificates), only those missing.
+# real fonts, real photos, openssl for test certificates, Ceph's S3 gateway),
+# only those missing.
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
-  imagemagick libavif-bin webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql; do
+  imagemagick libavif-bin webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
+  radosgw ceph-mon ceph-osd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 # The PostgreSQL cluster the journal tests share (test/fixtures/postgres.ts)
@@ -15,6 +17,13 @@ if [ -f "$pg_dir/data/postmaster.pid" ]; then
   else /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; fi
 fi
 rm -rf "$pg_dir"
+# Likewise the S3 gateway's cluster (test/fixtures/rgw.ts): its daemons are
+# stopped by their pid files and its in-memory storage goes with them.
+rgw_dir=/tmp/imgserve-test-rgw
+for pid_file in "$rgw_dir"/run/*.pid; do
+  [ -f "$pid_file" ] && kill -9 "$(cat "$pid_file")" 2>/dev/null || true
+done
+rm -rf "$rgw_dir"
 # ProFTPD with mod_tls (proftpd-core, proftpd-mod-crypto) conflicts with vsftpd
 # as a package, so it is unpacked into a folder of its own, with its libraries.
 proftpd_dir=/opt/imgserve-test/proftpd

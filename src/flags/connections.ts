@@ -52,4 +52,30 @@ export const CONNECTION_FLAGS = [
     help:
       "send CORS headers to this browser origin (repeatable;\nnone by default, so browsers cannot post cross-origin)",
   },
+  {
+    name: "s3-endpoint",
+    to: "s3.endpoint",
+    section: "connections",
+    kind: "string",
+    arg: "URL",
+    help:
+      "the S3 endpoint of s3:// URLs (default: AWS_ENDPOINT_URL_S3,\nAWS_ENDPOINT_URL, else AWS); allowed on private networks",
+    check: (value, source) =>
+      /^https?:\/\/[^/]+\/?$/.test(value) ? undefined : `${source} must be http(s)://host[:port]`,
+  },
+  {
+    name: "s3-region",
+    to: "s3.region",
+    section: "connections",
+    kind: "string",
+    arg: "REGION",
+    help: "the S3 region (default: AWS_REGION, the profile's, else\nus-east-1 with an endpoint)",
+  },
+  {
+    name: "s3-path-style",
+    to: "s3.pathStyle",
+    section: "connections",
+    kind: "bool",
+    help: "address buckets as ENDPOINT/BUCKET/KEY, not BUCKET.ENDPOINT/KEY",
+  },
 ] as const satisfies readonly Flag[];

@@ -11,6 +11,7 @@ import { readAtMost } from "../streams.ts";
 import type { JobWrite } from "../../shared/keep.ts";
 import type { FileRoots } from "../security/files.ts";
 import type { ContentDigest } from "./digest.ts";
+import type { S3Settings } from "./s3/s3_settings.ts";
 
 export { type ContentDigest, digestOf, sameContent } from "./digest.ts";
 export { boundedDownload, type DownloadBounds } from "./bounded_download.ts";
@@ -219,11 +220,13 @@ export interface Transports {
 export interface TransportSetup {
   /** The folders file:// may read and write. */
   roots: FileRoots;
+  /** Where s3:// URLs go and as whom (the `--s3-*` flags and the AWS variables). */
+  s3?: S3Settings;
 }
 
 /**
  * How every scheme's module makes its transport, in one form:
- * `fileTransport`, `httpTransport`, `ftpTransport`.
+ * `fileTransport`, `httpTransport`, `ftpTransport`, `s3Transport`.
  */
 export type TransportFactory = (setup: TransportSetup) => Transport;
 

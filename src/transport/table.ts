@@ -14,6 +14,8 @@ import { sameContent } from "./digest.ts";
 import { fileTransport } from "./file.ts";
 import { ftpTransport } from "./ftp/mod.ts";
 import { httpTransport } from "./http.ts";
+import { s3Transport } from "./s3/mod.ts";
+import type { S3Settings } from "./s3/s3_settings.ts";
 import type { Transport, TransportFactory, Transports } from "./mod.ts";
 import { urlIdentity } from "./mod.ts";
 
@@ -22,6 +24,7 @@ const BUILTIN: [schemes: string[], make: TransportFactory][] = [
   [["file"], fileTransport],
   [["http", "https"], httpTransport],
   [["ftp", "ftps", "ftpes"], ftpTransport],
+  [["s3"], s3Transport],
 ];
 
 /**
@@ -83,9 +86,9 @@ export class TransportTable implements Transports {
   localDestination: Transports["localDestination"] = (url, job) => this.for(url).localDestination?.(url, job);
 }
 
-/** Every built-in transport; local files confined to `roots`. */
-export function builtinTransports(roots: FileRoots): TransportTable {
+/** Every built-in transport; local files confined to `roots`, s3:// with the `s3` settings. */
+export function builtinTransports(roots: FileRoots, s3?: S3Settings): TransportTable {
   const table = new TransportTable();
-  for (const [schemes, make] of BUILTIN) table.register(schemes, make({ roots }));
+  for (const [schemes, make] of BUILTIN) table.register(schemes, make({ roots, s3 }));
   return table;
 }
