@@ -31,7 +31,7 @@ export interface PickUp {
  * @example
  * ```ts
  * const scheduler = new Scheduler(journal, config);
- * using _slot = scheduler.reserve();
+ * using _slot = await scheduler.reserve();
  * ```
  */
 export class Scheduler {
@@ -44,6 +44,8 @@ export class Scheduler {
   /** The cancel switch of each attempt running here. */
   #cancels = new Map<string, AbortController>();
   #pickUpWith?: PickUp;
+  /** While the journal scan holds a queue slot for a claim: settles with the claim. */
+  #claiming?: Promise<void>;
   /** Requests being validated: they hold a queue slot from their first line on. */
   #admitting = 0;
   #stopping = false;
@@ -80,16 +82,22 @@ export class Scheduler {
 
   /**
    * Takes a queue slot for a request, or throws SHUTTING_DOWN or
-   * QUEUE_FULL. Synchronous, so simultaneous requests cannot all pass the
-   * check: the caller holds it until its job is tracked.
+   * QUEUE_FULL. The check and the hold are synchronous, so simultaneous
+   * requests cannot all pass it: the caller holds the slot until its job is
+   * tracked. A queue that is full only while the journal scan holds a slot
+   * for a claim is checked once more when that claim settles: a scan that
+   * claimed nothing must not turn a request away.
    */
-  reserve(): Disposable {
-    if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
-    const unfinished = this.#active.size + this.#admitting;
-    if (unfinished >= this.#config.limits.maxQueue) {
-      throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
+  async reserve(): Promise<Disposable> {
+    for (let waited = false;; waited = true) {
+      if (this.#stopping) throw new ImgserveError("SHUTTING_DOWN", "the server is shutting down; try another");
+      const unfinished = this.#active.size + this.#admitting;
+      if (unfinished < this.#config.limits.maxQueue) return this.#holdSlot();
+      if (waited || !this.#claiming) {
+        throw new ImgserveError("QUEUE_FULL", `the server has ${unfinished} unfinished jobs; try again shortly`);
+      }
+      await this.#claiming;
     }
-    return this.#holdSlot();
   }
 
   /**
@@ -217,27 +225,36 @@ export class Scheduler {
       const due = journal.due(this.owner, jobs.leaseMs, this.#active, free());
       try {
         while (!this.#stopping && free() > 0) {
-          using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
-          const next = await due.next();
-          if (next.done) break;
-          const { record, from } = next.value;
-          const id = record.id;
-          const finished = isFinished(record.state);
-          if (finished) this.track(id, pickUp.notify(record));
-          else {
-            // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job
-            // another server accepted and left to an idle one (shared journal) starts its first attempt here.
-            const handedOver = journal.shared && !from && record.retryAt === undefined && !record.startedAt;
-            const attempts = record.retryAt === undefined && !handedOver ? record.attempts + 1 : record.attempts;
-            if (handedOver) this.#log?.(jobEvent("job claimed", { ...record, attempts }));
-            else if (record.retryAt === undefined) {
-              if (from) this.takeovers++;
-              this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
-            } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
-            this.claims++;
-            // The claim wrote owner and lease; a job handed over has nothing more to write (one commit fewer).
-            if (!handedOver) await journal.update(id, this.owner, { attempts, retryAt: undefined });
-            this.track(id, pickUp.run({ ...record, attempts }));
+          // A request the queue turns away only for this slot waits for it (see reserve), until the slot is
+          // let go or the job it claimed is tracked.
+          const settled = Promise.withResolvers<void>();
+          this.#claiming = settled.promise;
+          try {
+            using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
+            const next = await due.next();
+            if (next.done) break;
+            const { record, from } = next.value;
+            const id = record.id;
+            const finished = isFinished(record.state);
+            if (finished) this.track(id, pickUp.notify(record));
+            else {
+              // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job
+              // another server accepted and left to an idle one (shared journal) starts its first attempt here.
+              const handedOver = journal.shared && !from && record.retryAt === undefined && !record.startedAt;
+              const attempts = record.retryAt === undefined && !handedOver ? record.attempts + 1 : record.attempts;
+              if (handedOver) this.#log?.(jobEvent("job claimed", { ...record, attempts }));
+              else if (record.retryAt === undefined) {
+                if (from) this.takeovers++;
+                this.#log?.(jobEvent("job taken over", { ...record, attempts }, from ? { from } : {}));
+              } else this.#log?.(`retrying job ${id} (attempt ${attempts})`);
+              this.claims++;
+              // The claim wrote owner and lease; a job handed over has nothing more to write (one commit fewer).
+              if (!handedOver) await journal.update(id, this.owner, { attempts, retryAt: undefined });
+              this.track(id, pickUp.run({ ...record, attempts }));
+            }
+          } finally {
+            this.#claiming = undefined;
+            settled.resolve();
           }
         }
       } finally {

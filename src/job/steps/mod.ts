@@ -78,11 +78,11 @@ export const ATTEMPT: AttemptStep[] = [
 
 /**
  * Accepts a job and starts its first attempt; resolves with its record,
- * every placeholder in place. The queue slot is taken before the first await, so
- * simultaneous requests cannot all pass the check.
+ * every placeholder in place. The queue slot is taken before any work (see
+ * Scheduler.reserve), so simultaneous requests cannot all pass the check.
  */
 export async function accept(ctx: JobContext, request: JobRequest): Promise<JobRecord> {
-  using _slot = ctx.scheduler.reserve();
+  using _slot = await ctx.scheduler.reserve();
   const job: Admission = { id: crypto.randomUUID(), request, outputs: [] };
   try {
     for (const step of ACCEPT) await step(ctx, job);
