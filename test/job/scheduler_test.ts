@@ -6,34 +6,7 @@ import { Scheduler } from "../../src/job/scheduler.ts";
 import { testConfig } from "../helpers/server.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { JobRecord } from "../../src/journal/mod.ts";
-import type { Plan } from "../../protocol/plan.ts";
-
-const PLAN: Plan = {
-  op: "resize",
-  source: { format: "png", width: 1, height: 1, orientation: 1, hasAlpha: false },
-  width: 1,
-  height: 1,
-  format: "png",
-  quality: 80,
-  mode: "cover",
-  crop: { x: 0, y: 0, width: 1, height: 1 },
-};
-
-/** A queued job nobody holds: the scan claims it. */
-function freeJob(id: string): JobRecord {
-  return {
-    id,
-    state: "queued",
-    outputs: [{ dstURL: "file:///tmp/x.png", width: 1, height: 1, plan: PLAN, state: "pending" }],
-    request: {
-      operationType: "resize",
-      srcURL: "file:///a.png",
-      outputs: [{ dstTemplate: "file:///x.png", args: { mode: "cover", quality: 80 } }],
-    },
-    attempts: 1,
-    acceptedAt: Date.now(),
-  };
-}
+import { jobRecord } from "../helpers/records.ts";
 
 /** The real journal, whose scan for due jobs waits at a gate the test opens. */
 function gated(journal: KvJournal): { journal: Journal; scanning: Promise<void>; open: () => void } {
@@ -96,7 +69,7 @@ Deno.test("a request is not turned away while the journal scan holds a slot but 
 });
 
 Deno.test("a request is refused (505) when the claim the scan was making fills the queue", async () => {
-  await using w = await world([freeJob("j1")]);
+  await using w = await world([jobRecord("j1")]);
   using _first = await w.scheduler.reserve();
   w.start();
   await w.scanning;

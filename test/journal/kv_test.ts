@@ -1,41 +1,13 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
-import type { JobRecord, SingleOutputRecord } from "../../src/journal/mod.ts";
+import type { SingleOutputRecord } from "../../src/journal/mod.ts";
 import { KvJournal as Journal } from "../../src/journal/kv.ts";
-import type { Plan } from "../../protocol/plan.ts";
 import { tempDir } from "../helpers/server.ts";
+import { jobRecord, TINY_PLAN } from "../helpers/records.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-
-const PLAN: Plan = {
-  op: "resize",
-  source: { format: "png", width: 1, height: 1, orientation: 1, hasAlpha: false },
-  width: 1,
-  height: 1,
-  format: "png",
-  quality: 80,
-  mode: "cover",
-  crop: { x: 0, y: 0, width: 1, height: 1 },
-};
-
-function record(id: string, owner?: string): JobRecord {
-  return {
-    id,
-    state: "queued",
-    outputs: [{ dstURL: "file:///tmp/x.png", width: 1, height: 1, plan: PLAN, state: "pending" }],
-    request: {
-      operationType: "resize",
-      srcURL: "file:///a.png",
-      outputs: [{ dstTemplate: "file:///x.png", args: { mode: "cover", quality: 80 } }],
-    },
-    attempts: 1,
-    acceptedAt: Date.now(),
-    owner,
-    leaseUntil: owner ? Date.now() + 60_000 : undefined,
-  };
-}
 
 Deno.test("of many servers claiming one free job at once, exactly one gets it", async () => {
   await using journal = await Journal.open(":memory:", 60_000);
-  await journal.put(record("j1"));
+  await journal.put(jobRecord("j1"));
   const claims = await Promise.all(
     Array.from({ length: 10 }, (_, i) => journal.claim("j1", `server${i}`, 10_000, (r) => !r.owner)),
   );
@@ -46,7 +18,7 @@ Deno.test("of many servers claiming one free job at once, exactly one gets it", 
 
 Deno.test("a server that lost its lease can no longer change the job", async () => {
   await using journal = await Journal.open(":memory:", 60_000);
-  await journal.put(record("j2", "a"));
+  await journal.put(jobRecord("j2", { owner: "a" }));
   assertEquals(await journal.claim("j2", "b", 1000, (r) => (r.leaseUntil ?? 0) < Date.now()), undefined);
   assertEquals(await journal.update("j2", "a", { leaseUntil: 0 }), true);
   assert(await journal.claim("j2", "b", 1000, (r) => (r.leaseUntil ?? 0) < Date.now()));
@@ -58,7 +30,7 @@ Deno.test("a server's remembered version of a job does not outlive another serve
   await using dir = await tempDir();
   await using a = await Journal.open(`${dir.path}/journal.sqlite`, 60_000);
   await using b = await Journal.open(`${dir.path}/journal.sqlite`, 60_000);
-  await a.put({ ...record("j4", "a"), leaseUntil: Date.now() - 1 });
+  await a.put({ ...jobRecord("j4", { owner: "a" }), leaseUntil: Date.now() - 1 });
   assertEquals(await a.update("j4", "a", { attempts: 2 }), true);
   assert(await b.claim("j4", "b", 60_000, (r) => (r.leaseUntil ?? 0) < Date.now()));
   assertEquals(await a.update("j4", "a", { state: "done" }), false);
@@ -69,8 +41,8 @@ Deno.test("a server's remembered version of a job does not outlive another serve
 
 Deno.test("finished jobs leave the open list and are removed after the keep time", async () => {
   await using journal = await Journal.open(":memory:", 50);
-  await journal.put(record("j3", "a"));
-  await journal.put(record("j4", "a"));
+  await journal.put(jobRecord("j3", { owner: "a" }));
+  await journal.put(jobRecord("j4", { owner: "a" }));
   assertEquals((await journal.openIds()).sort(), ["j3", "j4"]);
   await journal.update("j3", "a", { state: "done", finishedAt: Date.now() });
   assertEquals(await journal.openIds(), ["j4"]);
@@ -90,7 +62,7 @@ Deno.test("a job journaled by the version before outputs is read as one output a
     dstURL: "file:///tmp/x.png",
     width: 1,
     height: 1,
-    plan: PLAN,
+    plan: TINY_PLAN,
     placeholder: { size: 10, sha256: "ab" },
     kept: true,
     request: {
@@ -113,7 +85,7 @@ Deno.test("a job journaled by the version before outputs is read as one output a
     dstURL: "file:///tmp/x.png",
     width: 1,
     height: 1,
-    plan: PLAN,
+    plan: TINY_PLAN,
     state: "pending",
     placeholder: { size: 10, sha256: "ab" },
     kept: true,
@@ -128,7 +100,7 @@ Deno.test("a job journaled by the version before outputs is read as one output a
 Deno.test("a write refused for its own record is thrown as it is; the journal stays writable and says nothing", async () => {
   const lines: string[] = [];
   await using journal = await Journal.open(":memory:", 60_000, (line) => lines.push(line));
-  const huge = { ...record("j9"), error: { code: 604, message: "x".repeat(70_000) } };
+  const huge = { ...jobRecord("j9"), error: { code: 604, message: "x".repeat(70_000) } };
   const err = await journal.put(huge).then(() => undefined, (e) => e);
   assert(err instanceof Error && !(err instanceof ImgserveError), String(err));
   assertEquals(await journal.healthy(), true);

@@ -3,24 +3,10 @@ import type { JobRecord, JobState, Journal } from "../../src/journal/mod.ts";
 import { KvJournal } from "../../src/journal/kv.ts";
 import { PostgresJournal } from "../../src/journal/postgres.ts";
 import { testDatabase } from "../fixtures/postgres.ts";
-import type { Plan } from "../../protocol/plan.ts";
-
-const PLAN = { format: "png" } as Plan;
+import { jobRecord } from "../helpers/records.ts";
 
 function record(id: string, acceptedAt: number, state: JobState = "done"): JobRecord {
-  return {
-    id,
-    state,
-    outputs: [{ dstURL: `file:///tmp/${id}.png`, width: 1, height: 1, plan: PLAN, state: "pending" }],
-    request: {
-      operationType: "resize",
-      srcURL: "file:///a.png",
-      outputs: [{ dstTemplate: "file:///x.png", args: { mode: "cover", quality: 80 } }],
-    },
-    attempts: 1,
-    acceptedAt,
-    ...(state === "done" || state === "failed" ? { finishedAt: acceptedAt + 1 } : {}),
-  };
+  return jobRecord(id, { acceptedAt, state });
 }
 
 /** Every page of a query, following the cursor, at most `maxPages`. */
