@@ -133,7 +133,11 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   }
   return { data: out, width, height };
 
-  /** Source row `row` of the rect, in linear light, filtered across into its slot of the ring. */
+  /**
+   * Source row `row` of the rect, in linear light, filtered across into its slot of the ring. Written out twice,
+   * for 4 and for 3 channels: it is the resampler's innermost loop, and a loop over the channels inside it would
+   * run for every tap of every pixel.
+   */
   function filterRow(row: number): void {
     let s = ((rect.y + row) * src.width + rect.x) * 4;
     const at = (row % downSpan) * rowFloats;
