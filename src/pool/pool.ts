@@ -15,7 +15,9 @@ import { dispatch } from "./dispatch.ts";
 import { type MemoryStatus, memoryStatus, watchMemory } from "./recycle.ts";
 import { type EndReply, type OutputReply, outputResult, settleTask } from "./replies.ts";
 import {
+  cancelTask,
   CODEC_WORKER,
+  endAll,
   endWorker,
   failTasks,
   sendTask,
@@ -148,7 +150,10 @@ export class WorkerPool {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const cancel = () => this.#cancel(task, signal!.reason);
+      const cancel = () => {
+        const running = cancelTask(task, this.#queue, this.#slots, signal!.reason);
+        if (running) this.#replace(running, signal!.reason);
+      };
       const settled = () => signal?.removeEventListener("abort", cancel);
       const task = newTask(this.#nextId++, source, outputs, { ...options, timeoutMs }, (results) => {
         settled();
@@ -163,36 +168,11 @@ export class WorkerPool {
     });
   }
 
-  /**
-   * A cancelled task: off the queue if it waits; its worker ended (render
-   * processes killed, as on a timeout) if it runs; if it was sent ahead to
-   * a busy worker, that worker is ended when it reaches it.
-   */
-  #cancel(task: Task, reason: ImgserveError): void {
-    const queued = this.#queue.indexOf(task);
-    if (queued >= 0) {
-      this.#queue.splice(queued, 1);
-      return task.reject(reason);
-    }
-    const slot = this.#slots.find((s) => s.tasks.includes(task));
-    if (!slot) return;
-    if (slot.tasks[0] === task) return this.#replace(slot, reason);
-    task.cancelled = true;
-    task.reject(reason);
-  }
-
   /** Terminates every worker; queued jobs fail with SHUTTING_DOWN. */
   close(): void {
     this.#closed = true;
     clearTimeout(this.#heavyTimer);
-    for (const task of this.#queue.splice(0)) {
-      task.reject(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
-    }
-    for (const slot of this.#slots) {
-      endWorker(slot);
-      for (const task of slot.tasks) task.reject(new ImgserveError("SHUTTING_DOWN", "the server is shutting down"));
-    }
-    this.#slots = [];
+    endAll(this.#queue.splice(0), this.#slots.splice(0));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -257,10 +237,7 @@ export class WorkerPool {
   /** One output of the running task, handed off: passed on at once, and the next output gets its own time. */
   #output(slot: Slot, reply: OutputReply): void {
     const task = slot.tasks[0];
-    if (!task || task.id !== reply.id || reply.index !== task.results.length) {
-      this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
-      return;
-    }
+    if (!task || task.id !== reply.id || reply.index !== task.results.length) return this.#outOfTurn(slot);
     const { result, sound } = outputResult(reply);
     // A codec that failed may have corrupted its memory: the worker finishes this task and is replaced.
     if (!sound) slot.retiring = true;
@@ -271,10 +248,7 @@ export class WorkerPool {
 
   #finish(slot: Slot, reply: EndReply): void {
     const task = slot.tasks.shift();
-    if (!task || task.id !== reply.id) {
-      this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
-      return;
-    }
+    if (!task || task.id !== reply.id) return this.#outOfTurn(slot);
     clearTimeout(slot.timer);
     const { requeue, sound } = settleTask(task, reply);
     if (!sound) slot.retiring = true;
@@ -283,6 +257,10 @@ export class WorkerPool {
     else if (slot.tasks.length > 0) this.#startDeadline(slot);
     else if (slot.retiring) this.#retire(slot);
     this.#dispatch();
+  }
+
+  #outOfTurn(slot: Slot): void {
+    this.#replace(slot, new ImgserveError("WORKER_CRASHED", "the image worker answered out of turn"));
   }
 
   #memoryReport(slot: Slot, memory: WorkerMemory): void {

@@ -173,6 +173,34 @@ export function failTasks(tasks: Task[], reason: ImgserveError): void {
 }
 
 /**
+ * Cancels `task` where it is: taken off `queue` if it waits there (and
+ * rejected), or, if a worker runs it, that worker's slot is returned to be
+ * ended (render processes killed, as on a timeout). A task sent ahead to a
+ * busy worker is rejected and marked, and that worker is ended when it
+ * reaches it.
+ *
+ * @example
+ * ```ts
+ * const running = cancelTask(task, queue, slots, reason);
+ * if (running) replace(running, reason);
+ * ```
+ */
+export function cancelTask(task: Task, queue: Task[], slots: Slot[], reason: ImgserveError): Slot | undefined {
+  const queued = queue.indexOf(task);
+  if (queued >= 0) {
+    queue.splice(queued, 1);
+    task.reject(reason);
+    return undefined;
+  }
+  const slot = slots.find((s) => s.tasks.includes(task));
+  if (!slot) return undefined;
+  if (slot.tasks[0] === task) return slot;
+  task.cancelled = true;
+  task.reject(reason);
+  return undefined;
+}
+
+/**
  * Ends a worker and its render processes. Deno's terminate() does not stop
  * a busy worker (measured: a worker in a chain of PNG decodes ran on at full
  * speed); the shared flag stops it at its next stage. The processes get
@@ -198,4 +226,22 @@ export function endWorker(slot: Slot): void {
     }
   }
   slot.renderers.clear();
+}
+
+/**
+ * Ends every worker of a pool that closes; each task waiting in `queue`
+ * or held by a worker fails with SHUTTING_DOWN.
+ *
+ * @example
+ * ```ts
+ * endAll(queue.splice(0), slots.splice(0));
+ * ```
+ */
+export function endAll(queue: Task[], slots: Slot[]): void {
+  const closing = () => new ImgserveError("SHUTTING_DOWN", "the server is shutting down");
+  for (const task of queue) task.reject(closing());
+  for (const slot of slots) {
+    endWorker(slot);
+    for (const task of slot.tasks) task.reject(closing());
+  }
 }
