@@ -184,6 +184,25 @@ export const OPENAPI = {
         },
       },
     },
+    "/jobs/{id}/outputs/{n}": {
+      get: {
+        summary: "A finished output's bytes, read back from its destination (the dashboard's preview)",
+        parameters: [jobId, { name: "n", in: "path", required: true, schema: { type: "integer", minimum: 0 } }],
+        responses: {
+          200: { description: "the image", content: { "image/*": { schema: { type: "string" } } } },
+          400: errors([126], "no output n"),
+          401: unauthorized,
+          404: errors([605, 202], "no such job, the output is not done, or its file is gone"),
+        },
+      },
+    },
+    "/ui": {
+      get: {
+        summary: "The dashboard page (no token needed: it holds no data)",
+        security: [],
+        responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
+      },
+    },
     "/healthz": {
       get: {
         summary: "Health (no token needed)",
