@@ -2,7 +2,7 @@
  * The dashboard at `/ui`: served without the token and self-contained, the
  * preview route behind it, and the page itself in a real headless Chromium.
  */
-import type { Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { heldSource, serve, tempDir } from "./helpers/server.ts";
 import { resizeJob } from "./helpers/jobs.ts";
@@ -67,6 +67,14 @@ async function until(page: Page, predicate: string, what: string): Promise<void>
   }
 }
 
+/** A tab of `browser` at the dashboard of the server at `base`. */
+async function openDashboard(browser: Browser, base: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1100, height: 820 });
+  await page.goto(`${base}/ui`, { timeout: 20_000 });
+  return page;
+}
+
 const rowOf = (id: string, state?: string) =>
   `document.querySelector('#jobs tr[data-id="${id}"] [data-field="state"]')` +
   (state ? `?.textContent === "${state}"` : "");
@@ -79,9 +87,7 @@ Deno.test({
     await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
     await using imgserve = await serve();
     await using chrome = await chromium();
-    const page = await chrome.browser.newPage();
-    await page.setViewport({ width: 1100, height: 820 });
-    await page.goto(`${imgserve.base}/ui`, { timeout: 20_000 });
+    const page = await openDashboard(chrome.browser, imgserve.base);
     await until(page, `document.querySelector("#live").textContent === "live"`, "the event stream connecting");
     assert(await page.evaluate(`document.querySelector("#login").hidden`), "no token asked for");
 
@@ -99,7 +105,10 @@ Deno.test({
     assertEquals(natural, width);
     assertEquals(natural, 160);
     assert(await page.evaluate(`document.querySelector("#retry").disabled`), "a done job has no retry");
-    await page.screenshot({ path: new URL("../docs/dashboard.png", import.meta.url).pathname });
+    // A test artifact; IMGSERVE_TEST_SCREENSHOT=docs/dashboard.png renews the README's image.
+    const path = Deno.env.get("IMGSERVE_TEST_SCREENSHOT") ??
+      `${Deno.env.get("TMPDIR") ?? "/tmp"}/imgserve-dashboard.png`;
+    await page.screenshot({ path: path as `${string}.png` });
   },
 });
 
@@ -114,8 +123,7 @@ Deno.test({
       width: 50,
     }));
     await using chrome = await chromium();
-    const page = await chrome.browser.newPage();
-    await page.goto(`${imgserve.base}/ui`, { timeout: 20_000 });
+    const page = await openDashboard(chrome.browser, imgserve.base);
     await until(page, `!document.querySelector("#login").hidden`, "the token asked for");
     await page.type("#token", TOKEN);
     await page.keyboard.press("Enter");
@@ -139,14 +147,15 @@ Deno.test({
     }));
     const id = json.id as string;
     await using chrome = await chromium();
-    const page = await chrome.browser.newPage();
-    await page.goto(`${imgserve.base}/ui`, { timeout: 20_000 });
+    const page = await openDashboard(chrome.browser, imgserve.base);
     await until(page, rowOf(id), "the held job listed");
-    // Keyboard only: focus the job's button, open it, then tab to Cancel.
+    // Keyboard only: the job's button opens the detail and moves focus to it; Tab reaches Cancel.
     await page.focus(`#jobs tr[data-id="${id}"] button`);
     await page.keyboard.press("Enter");
-    await until(page, `document.querySelector("#detail-id").textContent === "${id}"`, "the detail shown");
-    await page.focus("#cancel");
+    await until(page, `document.activeElement.id === "detail-title"`, "the detail shown and focused");
+    assertEquals(await page.evaluate(`document.querySelector("#detail-id").textContent`), id);
+    await page.keyboard.press("Tab");
+    assertEquals(await page.evaluate(`document.activeElement.id`), "cancel");
     await page.keyboard.press("Enter");
     await until(
       page,

@@ -23,6 +23,7 @@ button{font:inherit;padding:.15rem .6rem}button:focus-visible,a:focus-visible,se
 .failed,.cancelled{color:#c92a2a}.done{color:#2b8a3e}.running{color:#e67700}
 #detail img{max-width:240px;max-height:240px;border:1px solid #ccc;display:block;margin-top:.3rem}
 pre{background:#f8f9fa;padding:.4rem;overflow:auto;margin:.2rem 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem}dd{margin:0;word-break:break-all}
 [hidden]{display:none!important}#status{min-height:1.2em;color:#555}
 `;
 
@@ -100,7 +101,7 @@ async function loadList() {
     open.className = "link";
     open.textContent = job.id;
     open.setAttribute("aria-label", "details of job " + job.id);
-    open.onclick = () => showJob(job.id);
+    open.onclick = () => showJob(job.id).then(() => $("detail-title").focus(), (e) => say(e.message));
     row.insertCell().append(open);
     cell(row, job.state, job.state).dataset.field = "state";
     cell(row, job.acceptedAt.replace("T", " ").replace(/\\..*/, ""));
@@ -120,7 +121,7 @@ function outputsOf(job) {
 }
 
 function times(t) {
-  return Object.entries(t || {}).map(([k, v]) => k + " " + v + " ms").join(", ");
+  return Object.entries(t || {}).map(([k, v]) => k + " " + Number(v).toFixed(1) + " ms").join(", ");
 }
 
 async function showJob(id) {
@@ -310,7 +311,7 @@ const HTML = `<!doctype html>
 <p id="empty" hidden>No jobs.</p>
 <p><button id="first" type="button">First page</button> <button id="next" type="button">Next page</button> <span id="page"></span></p>
 <section id="detail" hidden aria-labelledby="detail-title">
-<h2 id="detail-title">Job <code id="detail-id"></code></h2>
+<h2 id="detail-title" tabindex="-1">Job <code id="detail-id"></code></h2>
 <p><button id="cancel" type="button">Cancel job</button> <button id="retry" type="button">Retry job</button>
 <button id="close" type="button">Close</button></p>
 <dl id="facts"></dl>
