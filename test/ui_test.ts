@@ -34,11 +34,11 @@ Deno.test("GET /ui is served without the token, holds no data and loads nothing 
   }
 });
 
-Deno.test("GET /jobs/<id>/outputs/<n> reads back a finished output's bytes, and only a finished one", async () => {
+Deno.test("GET /jobs/<id>/outputs/<n> reads back a finished output's bytes, only a finished one, within --max-source-bytes", async () => {
   await using dir = await tempDir();
   await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
   await using source = heldSource({ "/held.png": await png(thirds(600, 400)) });
-  await using imgserve = await serve(["--token", TOKEN], { token: TOKEN });
+  await using imgserve = await serve(["--token", TOKEN, "--max-source-bytes", String(1 << 20)], { token: TOKEN });
   const { json } = await imgserve.post(resizeJob(`file://${dir.path}/flower.jpg`, `file://${dir.path}/s.png`, {
     width: 120,
     format: "png",
@@ -49,6 +49,11 @@ Deno.test("GET /jobs/<id>/outputs/<n> reads back a finished output's bytes, and 
   assertEquals(new Uint8Array(await response.arrayBuffer()), await Deno.readFile(`${dir.path}/s.png`));
   const beyond = await fetch(`${imgserve.base}/jobs/${json.id}/outputs/1`, { headers: AUTH });
   assertEquals([beyond.status, (await beyond.json()).code], [400, 126]);
+
+  // Read back as a source is: a file grown past --max-source-bytes since is refused, not streamed.
+  await Deno.writeFile(`${dir.path}/s.png`, new Uint8Array(2 << 20));
+  const large = await fetch(`${imgserve.base}/jobs/${json.id}/outputs/0`, { headers: AUTH });
+  assertEquals([large.status, (await large.json()).code], [413, 203]);
 
   const held = await imgserve.post(resizeJob(`${source.base}/held.png`, `file://${dir.path}/h.png`, { width: 90 }));
   const pending = await fetch(`${imgserve.base}/jobs/${held.json.id}/outputs/0`, { headers: AUTH });
@@ -105,6 +110,8 @@ Deno.test({
     assertEquals(natural, width);
     assertEquals(natural, 160);
     assert(await page.evaluate(`document.querySelector("#retry").disabled`), "a done job has no retry");
+    const facts = await page.evaluate(`document.querySelector("#facts").innerText`) as string;
+    assert(facts.includes(`file://${dir.path}/flower.jpg`) && facts.includes('"width":160'), facts);
     // A test artifact; IMGSERVE_TEST_SCREENSHOT=docs/dashboard.png renews the README's image.
     const path = Deno.env.get("IMGSERVE_TEST_SCREENSHOT") ??
       `${Deno.env.get("TMPDIR") ?? "/tmp"}/imgserve-dashboard.png`;

@@ -139,6 +139,11 @@ async function showJob(id) {
     dd.textContent = typeof value === "object" ? JSON.stringify(value) : String(value);
     facts.append(dt, dd);
   };
+  const request = job.request || {};
+  fact("operation", request.operationType);
+  fact("source", request.srcURL);
+  (request.outputs || []).forEach((o, n) => fact("asked output " + (n + 1), o.dstURL + " " + JSON.stringify(o.args)));
+  fact("callback URL", request.callbackURL);
   fact("state", job.state);
   fact("attempts", job.attempts);
   fact("accepted", job.acceptedAt);
@@ -147,7 +152,7 @@ async function showJob(id) {
   fact("next retry", job.retryAt);
   fact("error", job.code ? job.code + " " + job.error : undefined);
   fact("cancel requested", job.cancelRequested ? "yes" : undefined);
-  fact("callback", job.callback);
+  fact("callback delivery", job.callback);
   const list = $("outputs");
   list.replaceChildren();
   outputsOf(job).forEach((output, n) => {
