@@ -8,13 +8,21 @@ import { heldSource, serve, tempDir } from "./helpers/server.ts";
 import { resizeJob } from "./helpers/jobs.ts";
 import { pollUntil } from "./helpers/poll.ts";
 import { png, thirds } from "./helpers/images.ts";
-import { chromium } from "./fixtures/chromium.ts";
+import { chromium, CHROMIUM_NEEDED } from "./fixtures/chromium.ts";
+import { skipped } from "./helpers/requirements.ts";
 
 const PHOTO = "/usr/share/backgrounds/mate/nature/FreshFlower.jpg";
 const TOKEN = "t0ken";
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-/** Puppeteer keeps timers and pipes of its own between steps. */
-const BROWSER_TEST = { sanitizeOps: false, sanitizeResources: false };
+/** Puppeteer keeps timers and pipes of its own between steps; without Chromium these fail unless skipped by name. */
+const BROWSER_TEST = { sanitizeOps: false, sanitizeResources: false, ignore: skipped(CHROMIUM_NEEDED) };
+
+/** A temporary folder holding the photo as flower.jpg. */
+async function photoDir(): Promise<Awaited<ReturnType<typeof tempDir>>> {
+  const dir = await tempDir();
+  await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
+  return dir;
+}
 
 Deno.test("GET /ui is served without the token, holds no data and loads nothing from elsewhere", async () => {
   await using imgserve = await serve(["--token", TOKEN]);
@@ -35,8 +43,7 @@ Deno.test("GET /ui is served without the token, holds no data and loads nothing 
 });
 
 Deno.test("GET /jobs/<id>/outputs/<n> reads back a finished output's bytes, only a finished one, within --max-source-bytes", async () => {
-  await using dir = await tempDir();
-  await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
+  await using dir = await photoDir();
   await using source = heldSource({ "/held.png": await png(thirds(600, 400)) });
   await using imgserve = await serve(["--token", TOKEN, "--max-source-bytes", String(1 << 20)], { token: TOKEN });
   const { json } = await imgserve.post(resizeJob(`file://${dir.path}/flower.jpg`, `file://${dir.path}/s.png`, {
@@ -88,8 +95,7 @@ Deno.test({
   name: "in Chromium: a job posted by another client appears without a reload, and its detail shows the preview",
   ...BROWSER_TEST,
   fn: async () => {
-    await using dir = await tempDir();
-    await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
+    await using dir = await photoDir();
     await using imgserve = await serve();
     await using chrome = await chromium();
     const page = await openDashboard(chrome.browser, imgserve.base);
@@ -123,8 +129,7 @@ Deno.test({
   name: "in Chromium with --token: the page asks once, keeps it for the tab, and lists the jobs",
   ...BROWSER_TEST,
   fn: async () => {
-    await using dir = await tempDir();
-    await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
+    await using dir = await photoDir();
     await using imgserve = await serve(["--token", TOKEN], { token: TOKEN });
     const { json } = await imgserve.post(resizeJob(`file://${dir.path}/flower.jpg`, `file://${dir.path}/s.jpg`, {
       width: 50,
