@@ -126,7 +126,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "in Chromium with --token: the page asks once, keeps it for the tab, and lists the jobs",
+  name:
+    "in Chromium with --token: the page asks, asks again after a wrong one, keeps it for the tab, and lists the jobs",
   ...BROWSER_TEST,
   fn: async () => {
     await using dir = await photoDir();
@@ -137,6 +138,9 @@ Deno.test({
     await using chrome = await chromium();
     const page = await openDashboard(chrome.browser, imgserve.base);
     await until(page, `!document.querySelector("#login").hidden`, "the token asked for");
+    await page.type("#token", "wrong");
+    await page.keyboard.press("Enter");
+    await until(page, `document.querySelector("#token-why").textContent.includes("refused")`, "a wrong token refused");
     await page.type("#token", TOKEN);
     await page.keyboard.press("Enter");
     await until(page, rowOf(json.id as string), "the job listed");

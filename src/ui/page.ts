@@ -49,15 +49,16 @@ function say(text) { $("status").textContent = text; }
 
 async function api(path, init) {
   const response = await fetch(path, Object.assign({ headers: headers() }, init || {}));
-  if (response.status === 401) { askToken("The server needs a token."); throw new Error("401"); }
+  if (response.status === 401) { askToken(); throw new Error("401"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : undefined;
   if (!response.ok) throw new Error((body && body.error) || ("HTTP " + response.status));
   return body;
 }
 
-function askToken(why) {
+function askToken() {
+  const refused = sessionStorage.getItem(TOKEN_KEY) !== null;
   sessionStorage.removeItem(TOKEN_KEY);
-  $("token-why").textContent = why;
+  $("token-why").textContent = refused ? "The server refused that token." : "This server needs a token.";
   $("login").hidden = false;
   $("main").hidden = true;
   $("token").focus();
@@ -228,7 +229,7 @@ async function listen() {
       const h = headers();
       if (lastId) h["last-event-id"] = lastId;
       const response = await fetch("/events", { headers: h });
-      if (response.status === 401) { askToken("The server needs a token."); return; }
+      if (response.status === 401) { askToken(); return; }
       if (!response.ok) throw new Error("HTTP " + response.status);
       $("live").textContent = "live";
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -299,7 +300,7 @@ const HTML = `<!doctype html>
 <p>The token is kept for this tab only.</p>
 </form>
 <main id="main" hidden>
-<section id="stats" aria-label="server" aria-live="polite">
+<section id="stats" aria-label="server">
 <div>queued<b id="queued">?</b></div><div>busy workers<b id="busy">?</b></div>
 <div>jobs running<b id="jobs-active">?</b></div><div>worker memory<b id="memory">?</b></div>
 <div>finished<b id="throughput">0 / min</b></div><div>events<b id="live">connecting</b></div>
