@@ -23,6 +23,8 @@ import { hostOf, type Log, maskCredentials } from "./log.ts";
 import { idempotent } from "./job/idempotency.ts";
 import { jobRoutes } from "./job_routes.ts";
 import type { EventHub } from "./events.ts";
+import { dashboardRoute } from "./ui/page.ts";
+import { outputRoute } from "./ui/output_route.ts";
 
 /** What the routes need. */
 export interface AppDeps {
@@ -127,6 +129,8 @@ export function createApp(deps: AppDeps): Hono {
   }
 
   jobRoutes(app, deps);
+  outputRoute(app, deps);
+  dashboardRoute(app);
 
   app.get("/jobs/:id", async (c) => {
     const record = await deps.journal.get(c.req.param("id"));

@@ -12,7 +12,8 @@ import { ImgserveError } from "../protocol/error_codes.ts";
 
 /**
  * Needs `Authorization: Bearer <token>` on every request but `GET /healthz`
- * (probes carry no secrets). Hono compares the token in constant time
+ * (probes carry no secrets) and `GET /ui` (the dashboard's page holds no
+ * data; what it reads keeps the rule). Hono compares the token in constant time
  * (SHA-256 of both sides, then a constant-time string compare).
  *
  * @example
@@ -23,7 +24,7 @@ import { ImgserveError } from "../protocol/error_codes.ts";
 export function requireToken(token: string): MiddlewareHandler {
   const check = bearerAuth({ token, realm: "imgserve" });
   return async (c, next) => {
-    if (c.req.method === "GET" && c.req.path === "/healthz") return await next();
+    if (c.req.method === "GET" && (c.req.path === "/healthz" || c.req.path === "/ui")) return await next();
     try {
       await check(c, next);
     } catch (err) {

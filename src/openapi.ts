@@ -76,6 +76,17 @@ export const OPENAPI = {
           cancelRequested: { type: "boolean" },
           callback: { type: "object" },
           outputs: { type: "array", items: { type: "object", required: ["dstURL", "state"] } },
+          request: {
+            type: "object",
+            required: ["operationType", "srcURL", "outputs"],
+            properties: {
+              operationType: { type: "string" },
+              srcURL: { type: "string" },
+              outputs: { type: "array", items: { type: "object", required: ["dstURL", "args"] } },
+              callbackURL: { type: "string" },
+            },
+            additionalProperties: false,
+          },
         },
         additionalProperties: false,
       },
@@ -182,6 +193,26 @@ export const OPENAPI = {
           200: { description: "an event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
           401: unauthorized,
         },
+      },
+    },
+    "/jobs/{id}/outputs/{n}": {
+      get: {
+        summary: "A finished output's bytes, read back from its destination (the dashboard's preview)",
+        parameters: [jobId, { name: "n", in: "path", required: true, schema: { type: "integer", minimum: 0 } }],
+        responses: {
+          200: { description: "the image", content: { "image/*": { schema: { type: "string" } } } },
+          400: errors([126], "no output n"),
+          401: unauthorized,
+          404: errors([605, 202], "no such job, the output is not done, or its file is gone"),
+          413: errors([203], "the file is now over --max-source-bytes"),
+        },
+      },
+    },
+    "/ui": {
+      get: {
+        summary: "The dashboard page (no token needed: it holds no data)",
+        security: [],
+        responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
       },
     },
     "/healthz": {

@@ -7,7 +7,7 @@
  * @module
  */
 import { deliverCallback } from "./callback.ts";
-import type { JobContext, JobDeps } from "./context.ts";
+import { downloadSource, type JobContext, type JobDeps } from "./context.ts";
 import type { JobRequest } from "./request.ts";
 import { Scheduler } from "./scheduler.ts";
 import { isFinished, type JobRecord } from "../journal/mod.ts";
@@ -115,6 +115,14 @@ export class JobRunner {
   /** Accepts a job (see {@linkcode accept}); resolves with its record, from which the client's reply is made. */
   accept(request: JobRequest): Promise<JobRecord> {
     return accept(this.#ctx, request);
+  }
+
+  /**
+   * Reads back a finished output for the dashboard's preview, as a source is
+   * read: the same file roots and network rules, --max-source-bytes and timeouts.
+   */
+  readOutput(url: URL): Promise<ReadableStream<Uint8Array>> {
+    return downloadSource(this.#ctx, url);
   }
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { type CallbackState, isFinished, type JobRecord, type OutputRecord } from "../journal/mod.ts";
+import { maskCredentials } from "../log.ts";
 
 /** The 202 reply once every placeholder is in place. */
 export function replyBody(record: JobRecord): Record<string, unknown> {
@@ -18,7 +19,7 @@ export function replyBody(record: JobRecord): Record<string, unknown> {
 
 /**
  * The body of `GET /jobs/<id>`; the items of `GET /jobs` leave out the
- * per-stage times (`withTimes` false).
+ * per-stage times and the request (`withTimes` false).
  *
  * @example
  * ```ts
@@ -41,6 +42,17 @@ export function statusBody(record: JobRecord, withTimes = true): Record<string, 
     ...(record.cancelRequested && !isFinished(record.state) ? { cancelRequested: true } : {}),
     ...(record.callback ? { callback: callbackStatus(record.callback) } : {}),
     ...(record.request.multi ? { outputs: record.outputs.map((output) => outputBody(output, withTimes)) } : {}),
+    ...(withTimes ? { request: requestBody(record) } : {}),
+  };
+}
+
+/** The request as posted, for the dashboard's detail; passwords in its URLs masked. */
+function requestBody({ request }: JobRecord): Record<string, unknown> {
+  return {
+    operationType: request.operationType,
+    srcURL: maskCredentials(request.srcURL),
+    outputs: request.outputs.map(({ dstTemplate, args }) => ({ dstURL: maskCredentials(dstTemplate), args })),
+    ...(request.callbackURL ? { callbackURL: maskCredentials(request.callbackURL) } : {}),
   };
 }
 
