@@ -188,3 +188,35 @@ Deno.test("a job waiting for its retry is cancelled without starting again; retr
   const listed = await request(imgserve.base, "GET", "/jobs?state=done&state=cancelled");
   assertEquals((listed.json.jobs as { id: string }[]).map((job) => job.id), [id]);
 });
+
+Deno.test("a failed job retried runs again and is done, and is no longer listed as failed", async () => {
+  const uploads: number[] = [];
+  let accepting = false;
+  // The placeholder is taken; the result refused with 403, a permanent failure: the job fails at once.
+  await using destination = httpServer(async (req) => {
+    await req.body?.cancel();
+    const status = uploads.length === 0 || accepting ? 201 : 403;
+    uploads.push(status);
+    return new Response(null, { status });
+  });
+  await using dir = await tempDir();
+  await Deno.copyFile(PHOTO, `${dir.path}/flower.jpg`);
+  await using imgserve = await serve();
+  const { status, json } = await imgserve.post(
+    resizeJob(`file://${dir.path}/flower.jpg`, `${destination.base}/flower.jpg`, { width: 120 }),
+  );
+  assertEquals(status, 202, JSON.stringify(json));
+  const id = json.id as string;
+  const failed = await ended(imgserve.base, id);
+  assertEquals([failed.state, failed.code, failed.attempts], ["failed", 303, 1]);
+
+  accepting = true;
+  const retried = await request(imgserve.base, "POST", `/jobs/${id}/retry`);
+  assertEquals([retried.status, retried.json.state, retried.json.attempts], [202, "queued", 2]);
+  const done = await ended(imgserve.base, id);
+  assertEquals([done.state, done.attempts, done.code], ["done", 2, undefined]);
+  assertEquals(uploads.at(-1), 201, "the result arrived");
+  assert(uploads.length >= 3, `uploads ${uploads}`);
+  const listed = await request(imgserve.base, "GET", "/jobs?state=failed");
+  assertEquals(listed.json.jobs, [], "no longer listed as failed");
+});
