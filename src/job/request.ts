@@ -8,6 +8,7 @@
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
 import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
+import { parseS3Args, type S3ObjectArgs } from "../transport/s3/s3_args.ts";
 
 /** The checked `args` of a job. */
 export interface JobArgs {
@@ -23,6 +24,8 @@ export interface JobArgs {
   fieldName?: string;
   /** Absent in jobs journaled before it existed: "warning". */
   failOn?: FailOn;
+  /** s3:// destinations: the object's Cache-Control and user metadata. */
+  s3?: S3ObjectArgs;
 }
 
 /** One result of a job: where it goes and how it is made. */
@@ -48,7 +51,7 @@ export interface JobRequest {
 export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn"]);
+const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn", "s3"]);
 const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
 
 /**
@@ -151,8 +154,12 @@ function parseOutput(dstURL: unknown, args: unknown, op: Operation, maxSide: num
     }
     checkTags(dstURL);
     // The template must already be a URL with a scheme, tags aside.
-    parseUrl("dstURL", withTagsStoodIn(dstURL));
-    return { dstTemplate: dstURL, args: parseArgs(args as Record<string, unknown>, op, maxSide) };
+    const url = parseUrl("dstURL", withTagsStoodIn(dstURL));
+    const parsed = parseArgs(args as Record<string, unknown>, op, maxSide);
+    if (parsed.s3 && url.protocol !== "s3:") {
+      throw new ImgserveError("BAD_ARGS", `args.s3 applies to s3:// destinations, not ${url.protocol}`);
+    }
+    return { dstTemplate: dstURL, args: parsed };
   });
 }
 
@@ -261,5 +268,16 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   if (failOn !== "warning" && failOn !== "none") {
     throw new ImgserveError("BAD_ARGS", `args.failOn must be "warning" (the default) or "none"`);
   }
-  return { width, height, mode, format: format as OutputFormat | undefined, quality, lossless, fieldName, failOn };
+  const s3 = parseS3Args(args.s3, "args.s3");
+  return {
+    width,
+    height,
+    mode,
+    format: format as OutputFormat | undefined,
+    quality,
+    lossless,
+    fieldName,
+    failOn,
+    ...(s3 ? { s3 } : {}),
+  };
 }
