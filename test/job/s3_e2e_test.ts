@@ -14,6 +14,7 @@ import { readHeader } from "../../src/image/header.ts";
 import { RGW, RGW_KEYS, testBucket } from "../fixtures/rgw.ts";
 import { skipped } from "../helpers/requirements.ts";
 import { pollUntil } from "../helpers/poll.ts";
+import { throttlingFront } from "../fixtures/throttling_front.ts";
 
 // The in-process servers read the credentials from the environment, as a deployment would.
 Deno.env.set("AWS_ACCESS_KEY_ID", RGW_KEYS.accessKeyId);
@@ -332,5 +333,41 @@ Deno.test({
     const after = (await bucket.get("out/first.png"))!;
     assertEquals([after.etag, after.lastModified], [first!.etag, first!.lastModified], "not written again");
     assertEquals(await bucket.keys(), ["in/photo.png", ...outputs.map((o) => o.key)].sort());
+  },
+});
+
+Deno.test({
+  name: "a store that answers 503 SlowDown to the result's PUT: a passing failure (311): the job is retried and done",
+  ignore: skipped(RGW),
+  fn: async () => {
+    await using bucket = await testBucket();
+    await using dir = await tempDir();
+    await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(90, 60)));
+    let puts = 0;
+    await using front = throttlingFront(
+      new URL(bucket.endpoint).host,
+      (method, path) => method === "PUT" && path.startsWith(`/${bucket.name}/out/a.png`) && ++puts === 2,
+    );
+    const flags = [
+      "--s3-endpoint",
+      front.endpoint,
+      "--s3-path-style",
+      "--file-root",
+      dir.path,
+      "--retry-base-ms",
+      "100",
+    ];
+    await using imgserve = await serve(flags, { open: false });
+    const state = await accepted(imgserve, {
+      operationType: "resize",
+      srcURL: `file://${dir.path}/a.png`,
+      dstURL: bucket.url("out/a.png"),
+      args: { width: 30, height: 20 },
+    });
+    assertEquals([state.state, state.attempts], ["done", 2], JSON.stringify(state));
+    assertEquals(front.seen.filter((r) => r.throttled).map((r) => r.request), [
+      `PUT /${bucket.name}/out/a.png?x-id=PutObject`,
+    ]);
+    await assertImage((await bucket.get("out/a.png"))!.bytes, { width: 30, height: 20, centre: GREEN });
   },
 });
