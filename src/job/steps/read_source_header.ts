@@ -27,6 +27,12 @@ export async function readSourceHeader(ctx: JobContext, job: Admission): Promise
       `the source is ${header.width}x${header.height}, over the limit of ${limit} pixels${kind}`,
     );
   }
+  if ((header.codedPixels ?? 0) > limit) {
+    throw new ImgserveError(
+      "TOO_MANY_PIXELS",
+      `the source's grid tiles are ${header.codedPixels} pixels in all, over the limit of ${limit} pixels`,
+    );
+  }
   download.prefix = header.format === "svg"
     ? [await readWholeSvg(download.stream, prefix, limits.maxSvgBytes)]
     : prefix;
