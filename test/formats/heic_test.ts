@@ -180,6 +180,17 @@ Deno.test("cut and bit-flipped HEICs get clear codes, and the server goes on ser
   const taken = await resized(imgserve, `${d}/cut.heic`, `${d}/out/cut.jpg`, { width: 40, failOn: "none" });
   assertEquals([taken.state, taken.code], ["failed", 601], JSON.stringify(taken));
 
+  // A grid tile libheif cannot decode is a decoding warning: 606; with failOn none the rest of the picture is made.
+  const zeroed = grid.slice();
+  const data0 = payloadOf(grid, "mdat");
+  zeroed.fill(0, data0, data0 + 300);
+  await Deno.writeFile(`${d}/tile.heic`, zeroed);
+  const tile = await resized(imgserve, `${d}/tile.heic`, `${d}/out/tile.jpg`, { width: 40 });
+  assertEquals([tile.state, tile.code], ["failed", 606], JSON.stringify(tile));
+  assert(/HEIC is damaged: .*end of file/i.test(String(tile.error)), String(tile.error));
+  const rest = await resized(imgserve, `${d}/tile.heic`, `${d}/out/tile.jpg`, { width: 40, failOn: "none" });
+  assertEquals(rest.state, "done", JSON.stringify(rest));
+
   // Flipped bits anywhere: a header code, a decode failure or a result, never a crash or a hang.
   const seen = new Set<string>();
   // Most flips land in the boxes before the coded data (a grid's meta box), some in the data.
@@ -210,4 +221,39 @@ Deno.test("cut and bit-flipped HEICs get clear codes, and the server goes on ser
   await assertHealthy(imgserve.base);
   const after = await resized(imgserve, `${d}/s.heic`, `${d}/out/after.jpg`, { width: 30 });
   assertEquals(after.state, "done", JSON.stringify(after));
+});
+
+Deno.test("a 10-bit HEIC decodes to 8 bits, and one with alpha keeps it in a PNG by default", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve();
+  const d = dir.path;
+  await tool("convert", [PHOTO, "-resize", `${W}x${H}!`, "-depth", "16", `PNG48:${d}/deep.png`]);
+  await tool("heif-enc", ["-q", "90", "-b", "10", "-p", "preset=ultrafast", "-o", `${d}/deep.heic`, `${d}/deep.png`]);
+  const expected = await reference(`${d}/deep.heic`, false);
+  const deep = await resized(imgserve, `${d}/deep.heic`, `${d}/out/deep.png`, { width: W, format: "png" });
+  assertEquals(deep.state, "done", JSON.stringify(deep));
+  const db = psnr(await decode(await Deno.readFile(`${d}/out/deep.png`)), expected);
+  assert(db >= 35, `10-bit: ${db.toFixed(1)} dB against heif-convert`);
+
+  await tool("convert", [
+    "-size",
+    "64x32",
+    "xc:none",
+    "-fill",
+    "red",
+    "-draw",
+    "rectangle 0,0 31,31",
+    `PNG32:${d}/half.png`,
+  ]);
+  await tool("heif-enc", ["-q", "90", "-p", "preset=ultrafast", "-o", `${d}/half.heic`, `${d}/half.png`]);
+  assertEquals(readHeader(await Deno.readFile(`${d}/half.heic`), true).hasAlpha, true);
+  const reply = await imgserve.post(
+    resizeJob(`file://${d}/half.heic`, `file://${d}/out/half.{$format}`, { width: 32 }),
+  );
+  assertEquals(reply.json.dstURL, `file://${d}/out/half.png`);
+  assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
+  const half = await decode(await Deno.readFile(`${d}/out/half.png`));
+  assertEquals([half.width, half.height], [32, 16]);
+  const alpha = (x: number) => half.data[(8 * 32 + x) * 4 + 3];
+  assert(alpha(4) > 240 && alpha(28) < 15, `alpha ${alpha(4)} ${alpha(28)}`);
 });
