@@ -60,6 +60,9 @@ function codedImage(file: Uint8Array): Coded {
   const meta = readHeifMeta(file, short);
   if (!meta) throw new Error("the tile file has no meta box");
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  if (meta.itemTypes.get(meta.primary) !== "hvc1") {
+    throw new Error("heif-enc did not write one HEVC image (it wraps images under 64 pixels a side): use larger tiles");
+  }
   const properties = itemProperties(meta, meta.primary);
   const hvcC = properties.find((p) => p.type === "hvcC")!;
   const ispe = properties.find((p) => p.type === "ispe")!;
