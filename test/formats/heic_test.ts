@@ -258,3 +258,15 @@ Deno.test("a 10-bit HEIC decodes to 8 bits, and one with alpha keeps it in a PNG
   const alpha = (x: number) => half.data[(8 * 32 + x) * 4 + 3];
   assert(alpha(4) > 240 && alpha(28) < 15, `alpha ${alpha(4)} ${alpha(28)}`);
 });
+
+Deno.test("a HEIC decode runs under --task-timeout-ms: a slow one fails with 603 and the server stays healthy", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve(["--task-timeout-ms", "150", "--max-attempts", "1"]);
+  const d = dir.path;
+  await tool("convert", [PHOTO, "-resize", "2400x1600!", `${d}/large.png`]);
+  await heifEnc(`${d}/large.png`, `${d}/large.heic`);
+  const slow = await resized(imgserve, `${d}/large.heic`, `${d}/out/large.jpg`, { width: 100 });
+  assertEquals([slow.state, slow.code], ["failed", 603], JSON.stringify(slow));
+  // The ended worker is replaced; any job here would race the same short limit, so health is what is asked.
+  await assertHealthy(imgserve.base);
+});
