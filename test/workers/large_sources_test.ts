@@ -187,7 +187,8 @@ async function largestSources(dir: string): Promise<string[]> {
   await tool("avifenc", ["-s", "10", "-y", "444", at("opaque-avif.png"), at("opaque.avif")]);
   await tool("avifenc", ["-s", "10", "-y", "444", at("alpha-avif.png"), at("alpha.avif")]);
   // 10-bit is HEIC's costliest kind: libheif holds 16-bit planes before it makes 8-bit RGBA.
-  await tool("convert", ["-size", full, "gradient:red-blue", "-depth", "16", `PNG48:${at("deep-heic.png")}`]);
+  const heic = square(sourcePixelLimit({ format: "heic", hasAlpha: false }, most));
+  await tool("convert", ["-size", heic, "gradient:red-blue", "-depth", "16", `PNG48:${at("deep-heic.png")}`]);
   await tool("heif-enc", [
     "-q",
     "50",
