@@ -65,6 +65,25 @@ export function* boxes(bytes: Uint8Array, from: number, to: number, short: () =>
 }
 
 /**
+ * The major and compatible brands of the `ftyp` box the file starts with;
+ * undefined while the bytes at hand end inside it.
+ *
+ * @example
+ * ```ts
+ * heifBrands(bytes)?.includes("heic");
+ * ```
+ */
+export function heifBrands(bytes: Uint8Array): string[] | undefined {
+  if (bytes.length < 8) return undefined;
+  const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  if (ascii(bytes, 4, 4) !== "ftyp" || size < 16) throw new HeifCorrupt("it has no ftyp box first");
+  if (size > bytes.length) return undefined;
+  const brands = [ascii(bytes, 8, 4)];
+  for (let at = 16; at + 4 <= size; at += 4) brands.push(ascii(bytes, at, 4));
+  return brands;
+}
+
+/**
  * Reads the file's brands and `meta` box; undefined when the bytes at hand
  * end before the `meta` box does (`short` decides whether more may come).
  *

@@ -13,6 +13,7 @@ import type { ImageHeader } from "../../protocol/plan.ts";
 import {
   type Box,
   HEIF_HEADER_LIMIT,
+  heifBrands,
   HeifCorrupt,
   type HeifMeta,
   itemProperties,
@@ -45,6 +46,14 @@ const ascii = (bytes: Uint8Array, at: number, n: number) => String.fromCharCode(
 export function readHeif(bytes: Uint8Array, short: () => never): ImageHeader {
   let meta: HeifMeta | undefined;
   try {
+    // A video (MP4, QuickTime) is told by its brands before its meta box, which it may not have.
+    const brands = heifBrands(bytes);
+    if (brands && !brands.some((b) => IMAGE_BRANDS.has(b))) {
+      throw new ImgserveError(
+        "SOURCE_FORMAT_UNSUPPORTED",
+        "the source is an ISO media file but not an AVIF or HEIC image",
+      );
+    }
     meta = readHeifMeta(bytes, short);
   } catch (err) {
     if (err instanceof HeifCorrupt) corrupt("HEIF", err.message);
@@ -53,12 +62,6 @@ export function readHeif(bytes: Uint8Array, short: () => never): ImageHeader {
   if (!meta) {
     if (bytes.length >= HEIF_HEADER_LIMIT) corrupt("HEIF", "no image header in its first MiB");
     return short();
-  }
-  if (!meta.brands.some((b) => IMAGE_BRANDS.has(b))) {
-    throw new ImgserveError(
-      "SOURCE_FORMAT_UNSUPPORTED",
-      "the source is an ISO media file but not an AVIF or HEIC image",
-    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = meta.itemTypes.get(meta.primary);

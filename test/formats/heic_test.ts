@@ -5,7 +5,8 @@
  * hostile ones (cut, bit-flipped, a huge claimed size, tiles beyond the
  * image) get clear codes and the server goes on serving.
  */
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
+import { ImgserveError } from "../../protocol/error_codes.ts";
 import { decode } from "../helpers/images.ts";
 import { assertHealthy, serve, tempDir, type TestServer } from "../helpers/server.ts";
 import { magickPixels, psnr, tool } from "../helpers/tools.ts";
@@ -60,6 +61,11 @@ Deno.test("a HEIC's header gives the primary image's size, a grid's whole, turne
     hasAlpha: false,
     codedPixels: 6 * TILE * TILE,
   });
+  // An MP4 video is an ISO media file too: refused (205) by its brands, before any meta box.
+  const mp4 = new Uint8Array(4096);
+  mp4.set([0, 0, 0, 24, ...new TextEncoder().encode("ftypisom"), 0, 0, 2, 0, ...new TextEncoder().encode("isommp42")]);
+  mp4.set([0, 1, 0, 0, ...new TextEncoder().encode("mdat")], 24);
+  assertEquals(assertThrows(() => readHeader(mp4, false), ImgserveError).code, 205);
   // Every prefix asks for more bytes or reads the same header; none throws anything else.
   for (let n = 0; n < grid.length; n += 7) {
     try {
