@@ -1,7 +1,8 @@
 /**
- * The output formats and the WebP sources, in this process: 200x120 cover
- * thumbnails of the corpus's JPEG photos written as JPEG, WebP and AVIF
- * (time per image and bytes), and the GNOME WebP wallpapers as sources.
+ * The output formats and the WebP and HEIC sources, in this process:
+ * 200x120 cover thumbnails of the corpus's JPEG photos written as JPEG,
+ * WebP and AVIF (time per image and bytes), the GNOME WebP wallpapers as
+ * sources, and a few photos as HEIC against the same pixels as PNG.
  *
  * @module
  */
@@ -21,6 +22,8 @@ export interface FormatResult {
   output: Record<string, { ms: number; bytes: number; images: number }>;
   /** The WebP wallpapers to a 200x120 JPEG: decode and whole-job ms per image. */
   webpSources: { name: string; size: string; decodeMs: number; totalMs: number }[];
+  /** Photos as HEIC and as PNG to a 200x120 JPEG: decode and whole-job ms per image (median); empty without heif-enc. */
+  heicSources: { name: string; size: string; format: "heic" | "png"; decodeMs: number; totalMs: number }[];
 }
 
 function planOf(source: Plan["source"], format: OutputFormat): Plan {
@@ -82,7 +85,57 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
       totalMs: performance.now() - t,
     });
   }
-  return { output, webpSources };
+  return { output, webpSources, heicSources: await compareHeicSources(jpegs, reps) };
+}
+
+/** Photos of at most this many pixels are made into HEICs: x265 takes seconds a megapixel. */
+const HEIC_MAX_PIXELS = 12_000_000;
+
+/**
+ * Up to three of the photos written as HEIC (heif-enc q80, x265's
+ * ultrafast preset) and as PNG by Debian's tools, each resized to a
+ * 200x120 JPEG `reps` times after a warm-up (which loads libheif).
+ */
+export async function compareHeicSources(jpegs: CorpusImage[], reps: number): Promise<FormatResult["heicSources"]> {
+  const photos = jpegs.filter((i) => i.width * i.height <= HEIC_MAX_PIXELS).slice(0, 3);
+  const dir = await Deno.makeTempDir({ prefix: "imgserve-bench-heic-" });
+  const rows: FormatResult["heicSources"] = [];
+  try {
+    for (const photo of photos) {
+      const png = `${dir}/${photo.name}.png`;
+      const heic = `${dir}/${photo.name}.heic`;
+      // EXIF orientation applied, so both sources hold the same upright pixels.
+      if (!await run("convert", [photo.path, "-auto-orient", `PNG24:${png}`])) return [];
+      if (!await run("heif-enc", ["-q", "80", "-p", "preset=ultrafast", "-o", heic, png])) return [];
+      for (const [format, path] of [["heic", heic], ["png", png]] as const) {
+        const bytes = await Deno.readFile(path);
+        const source = readHeader(bytes, true);
+        const decode: number[] = [], total: number[] = [];
+        for (let rep = 0; rep <= reps; rep++) {
+          const timer = new StageTimer();
+          const t = performance.now();
+          await makeOne(bytes, planOf(source, "jpeg"), timer);
+          if (rep === 0) continue;
+          total.push(performance.now() - t);
+          decode.push(timer.times.decode ?? 0);
+        }
+        const size = `${source.width}x${source.height}`;
+        rows.push({ name: photo.name, size, format, decodeMs: median(decode), totalMs: median(total) });
+      }
+    }
+    return rows;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs a Debian tool; false when it is missing or fails (the bench then leaves its row out). */
+async function run(command: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
 }
 
 function median(values: number[]): number {
