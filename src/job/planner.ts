@@ -22,9 +22,11 @@ export function extensionOf(format: OutputFormat): string {
 }
 
 /** Quality when args.quality is not given: each encoder's usual middle ground. */
-export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 85, webp: 80, avif: 60 };
+export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 85, webp: 80, avif: 60, gif: 100 };
 
 const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
+/** The formats a result can be animated in. */
+const ANIMATED = new Set<string>(["gif", "webp"]);
 
 /**
  * Plans one output of a job.
@@ -39,6 +41,7 @@ export function planJob(
   source: ImageHeader,
   maxSide: number,
   maxResultPixels = Number.MAX_SAFE_INTEGER,
+  maxAnimationPixels = Number.MAX_SAFE_INTEGER,
 ): Plan {
   const { args } = job;
   if (job.operationType === "resize" && source.format === "svg") {
@@ -82,8 +85,9 @@ export function planJob(
       `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
-  // GIF, BMP and SVG cannot be written: their results are PNG.
-  const format = args.format ?? (WRITABLE.has(source.format) ? source.format as OutputFormat : "png");
+  // An animation keeps its own format; a still GIF, a BMP and an SVG become PNG.
+  const format = args.format ??
+    (WRITABLE.has(source.format) || source.frames !== undefined ? source.format as OutputFormat : "png");
   if (format === "webp" && Math.max(width, height) > WEBP_MAX_SIDE) {
     throw new ImgserveError(
       "RESULT_TOO_LARGE",
@@ -92,7 +96,44 @@ export function planJob(
   }
   const quality = args.quality ?? DEFAULT_QUALITY[format];
   const failOn = args.failOn ?? "warning";
-  return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop, failOn };
+  const plan: Plan = {
+    op: job.operationType,
+    source,
+    width,
+    height,
+    format,
+    quality,
+    lossless: args.lossless,
+    mode,
+    crop,
+    failOn,
+  };
+  return { ...plan, ...framesOf(args, plan, maxAnimationPixels) };
+}
+
+/**
+ * Which frames of the source the plan takes: all of an animation for a GIF
+ * or WebP result (unless args ask for one), else one, the first by default.
+ */
+function framesOf(args: JobArgs, plan: Plan, maxAnimationPixels: number): Pick<Plan, "animated" | "frame"> {
+  const frames = plan.source.frames ?? 1;
+  if (args.frame !== undefined && args.frame >= frames) {
+    throw new ImgserveError(
+      "FRAME_OUT_OF_RANGE",
+      `args.frame is ${args.frame}, but the source has ${frames} frame${frames === 1 ? "" : "s"} (0 to ${frames - 1})`,
+    );
+  }
+  const animated = plan.source.frames !== undefined && args.frame === undefined && args.animated !== false &&
+    ANIMATED.has(plan.format);
+  if (!animated) return plan.source.frames === undefined ? {} : { frame: args.frame ?? 0 };
+  if (frames * plan.width * plan.height > maxAnimationPixels) {
+    throw new ImgserveError(
+      "ANIMATION_TOO_MANY_PIXELS",
+      `the result would be ${frames} frames of ${plan.width}x${plan.height}, over the limit of ` +
+        `${maxAnimationPixels} pixels for all frames`,
+    );
+  }
+  return { animated: true };
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

@@ -24,6 +24,7 @@ export function planOutputs(ctx: JobContext, job: Admission): void {
         header,
         limits.maxSide,
         limits.maxResultPixels,
+        limits.maxAnimationPixels,
       );
       // Each output on its own: outputs are made one after another from the one decode, the largest output's.
       assertFitsWorker(planned, ctx.config.workerMemory, ctx.pool.fresh?.wasm ?? 0);
