@@ -37,7 +37,7 @@ const ANIMATED = new Set<string>(["gif", "webp"]);
  * ```
  */
 export function planJob(
-  job: { operationType: Operation; args: JobArgs },
+  job: { operationType: Operation; args: JobArgs; dstTemplate?: string },
   source: ImageHeader,
   maxSide: number,
   maxResultPixels = Number.MAX_SAFE_INTEGER,
@@ -85,9 +85,7 @@ export function planJob(
       `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
-  // An animation keeps its own format; a still GIF, a BMP and an SVG become PNG.
-  const format = args.format ??
-    (WRITABLE.has(source.format) || source.frames !== undefined ? source.format as OutputFormat : "png");
+  const format = args.format ?? defaultFormat(source, job.dstTemplate);
   if (format === "webp" && Math.max(width, height) > WEBP_MAX_SIDE) {
     throw new ImgserveError(
       "RESULT_TOO_LARGE",
@@ -134,6 +132,19 @@ function framesOf(args: JobArgs, plan: Plan, maxAnimationPixels: number): Pick<P
     );
   }
   return { animated: true };
+}
+
+/**
+ * The result's format when args name none: the source's when it can be
+ * written; an animated GIF's own when the destination's name ends in
+ * `.gif`, in a tag (`{$ext}`, `{$format}`) or has no extension, else PNG,
+ * as for a still GIF, a BMP or an SVG.
+ */
+function defaultFormat(source: ImageHeader, dstTemplate = ""): OutputFormat {
+  if (WRITABLE.has(source.format)) return source.format as OutputFormat;
+  if (source.format !== "gif" || source.frames === undefined) return "png";
+  const name = dstTemplate.split(/[/?#]/).filter((part) => part !== "").pop() ?? "";
+  return /\.gif$|\}$|^[^.]*$/i.test(name) ? "gif" : "png";
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

@@ -207,15 +207,20 @@ function animation(frames: number): Uint8Array {
   return out;
 }
 
-Deno.test("a GIF of 5000 frames resizes to its first frame, which is all the decoder is given", async () => {
+Deno.test("a GIF of 5000 frames is over --max-frames (516); under a higher one its first frame is made", async () => {
   await using dir = await tempDir();
-  await using imgserve = await serve();
+  await using refusing = await serve();
   const gif = animation(5000);
   await Deno.writeFile(`${dir.path}/many.gif`, gif);
+  const refused = await refusing.post(resizeJob(`file://${dir.path}/many.gif`, `file://${dir.path}/x.png`, {
+    width: 32,
+  }));
+  assertEquals([refused.status, refused.json.code], [413, 516], JSON.stringify(refused.json));
+  await using imgserve = await serve(["--max-frames", "5000"]);
   // A valid animation: ImageMagick reads its last frame as blue.
   assert(near(pixel(await magickPixels(`${dir.path}/many.gif[4999]`), 10, 10), BLUE, 2), "the last frame");
   // Screen, palette and the first frame, then a trailer.
-  assertEquals(firstGifFrame(gif).bytes, animation(1), "what the decoder is given");
+  assertEquals(firstGifFrame(gif).bytes, animation(1), "what a one-frame decode is given");
   const job = await outcome(imgserve, dir.path, "many.gif", { width: 32 });
   assertEquals(job.state, "done", JSON.stringify(job));
   const result = await decode(await Deno.readFile(`${dir.path}/out/many.gif.png`));

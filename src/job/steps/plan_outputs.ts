@@ -20,7 +20,7 @@ export function planOutputs(ctx: JobContext, job: Admission): void {
   for (const [index, { dstTemplate, args }] of request.outputs.entries()) {
     const planned = atOutput(placeOf(request, index), () => {
       const planned = planJob(
-        { operationType: request.operationType, args },
+        { operationType: request.operationType, args, dstTemplate },
         header,
         limits.maxSide,
         limits.maxResultPixels,
