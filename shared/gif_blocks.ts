@@ -39,7 +39,7 @@ export interface GifWalk {
    */
   plays: number;
   frames: GifFrameBlock[];
-  /** The file ends inside a block (its last frame's data may be short). */
+  /** The file ends inside a block (its last frame's data may be short, or a frame missing). */
   cut: boolean;
 }
 
@@ -131,7 +131,8 @@ export function walkGif(bytes: Uint8Array, maxFrames: number): GifWalk {
       return { width, height, plays, frames, cut: false };
     }
   }
-  return { width, height, plays, frames, cut: true };
+  // Whole blocks, then the end of the file: only the trailer is missing, which decoders do not need.
+  return { width, height, plays, frames, cut: false };
 }
 
 /** Where the data sub-blocks starting at `at` end (after the zero-length one); undefined when the file ends first. */

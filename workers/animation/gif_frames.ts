@@ -27,6 +27,7 @@ import type { AnimationFrames } from "./frames.ts";
  */
 export function gifFrames(bytes: Uint8Array, maxFrames: number, failOn: FailOn): AnimationFrames {
   const walk = walkGif(bytes, maxFrames);
+  if (walk.cut) damaged("gif", `it ends inside a block after ${walk.frames.length} frames (cut short)`, failOn);
   if (walk.frames.length === 0) throw new GifCorruptError("it has no image");
   return { plays: walk.plays, count: walk.frames.length, frames: drawn(bytes, walk, failOn) };
 }
