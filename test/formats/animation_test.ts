@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, near, pixel } from "../helpers/images.ts";
-import { serve, tempDir } from "../helpers/server.ts";
+import { httpServer, serve, tempDir } from "../helpers/server.ts";
 import { tool } from "../helpers/tools.ts";
 import { resizeJob } from "../helpers/jobs.ts";
 import { readHeader } from "../../src/image/header.ts";
@@ -233,4 +233,31 @@ Deno.test("several outputs of one animation come from one pass: GIF, WebP and a 
   assertEquals((await webpmuxInfo(`${dir.path}/out/b-3.webp`)).frames, ["16 12 100", "16 12 200", "16 12 300"]);
   const still = await decode(await Deno.readFile(`${dir.path}/out/c-1.png`));
   assert(near(pixel(still, 4, 3), BLUE as never, 8), `${pixel(still, 4, 3)}`);
+});
+
+Deno.test("an animation fetched over HTTP is counted and made from the one download, and uploaded by PUT", async () => {
+  await using dir = await tempDir();
+  const webp = await Deno.readFile(await animatedWebp(dir.path));
+  const uploads: { type: string | null; bytes: Uint8Array }[] = [];
+  await using site = httpServer(async (request) => {
+    if (request.method === "PUT") {
+      uploads.push({ type: request.headers.get("content-type"), bytes: new Uint8Array(await request.arrayBuffer()) });
+      return new Response(null, { status: 201 });
+    }
+    return new Response(webp, { headers: { "content-type": "image/webp" } });
+  });
+  await using imgserve = await serve();
+  const reply = await imgserve.post(
+    resizeJob(`${site.base}/anim.webp`, `${site.base}/up/{$basename}-{$frames}.gif`, { width: 32, format: "gif" }),
+  );
+  assertEquals(reply.status, 202, JSON.stringify(reply.json));
+  assertEquals(reply.json.dstURL, `${site.base}/up/anim-3.gif`);
+  assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
+  // The placeholder first, a one-frame GIF of the result's size, then the result.
+  assertEquals(uploads.map((u) => u.type), ["image/gif", "image/gif"]);
+  await Deno.writeFile(`${dir.path}/placeholder.gif`, uploads[0].bytes);
+  await Deno.writeFile(`${dir.path}/result.gif`, uploads[1].bytes);
+  assertEquals(await magickFrames(`${dir.path}/placeholder.gif`), ["32 24 0"]);
+  assertEquals(await magickFrames(`${dir.path}/result.gif`), ["32 24 10", "32 24 20", "32 24 30"]);
+  assertEquals(await magickLoop(`${dir.path}/result.gif`), "3");
 });

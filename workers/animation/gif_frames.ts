@@ -13,7 +13,7 @@ import { walkGif } from "../../shared/gif_blocks.ts";
 import { damaged } from "../ops/damage.ts";
 import { draw, GifCorruptError, lzwDecode } from "../ops/gif_decode.ts";
 import type { Pixels } from "../ops/pixels.ts";
-import type { AnimationFrames } from "./frames.ts";
+import type { AnimationFrames } from "./canvas_frames.ts";
 
 /**
  * The frames of `bytes`, at most `maxFrames` (the count checked before

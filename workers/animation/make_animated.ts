@@ -18,7 +18,7 @@ import type { Pixels } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
 import type { StageTimer } from "../ops/timer.ts";
 import { makeOutput, resizeDecoded, type SourceImage } from "../pipeline/mod.ts";
-import type { AnimationFrames } from "./frames.ts";
+import type { AnimationFrames } from "./canvas_frames.ts";
 import { gifFrames } from "./gif_frames.ts";
 import { webpFrames } from "./webp_frames.ts";
 import { WebpAnimationWriter } from "./webp_writer.ts";

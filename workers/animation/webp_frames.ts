@@ -15,7 +15,7 @@ import { damaged } from "../ops/damage.ts";
 import type { Pixels } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
 import { clearRect } from "./gif_frames.ts";
-import type { AnimationFrames, CanvasFrame } from "./frames.ts";
+import type { AnimationFrames, CanvasFrame } from "./canvas_frames.ts";
 
 /**
  * The frames of `bytes`, at most `maxFrames` (the count checked before the
