@@ -23,8 +23,8 @@ export interface AnimationResult {
   gifMs: number;
   pngMs: number;
   frames: number;
-  /** The 500-frame GIF: ms, and the growth of the process's peak resident memory in bytes. */
-  long: { frames: number; ms: number; peakGrowth: number };
+  /** The 500-frame GIF: ms (and by stage), and the growth of the process's peak resident memory in bytes. */
+  long: { frames: number; ms: number; stages: Record<string, number>; peakGrowth: number };
 }
 
 const LIMITS = { maxFrames: 100_000, maxAnimationPixels: Number.MAX_SAFE_INTEGER };
@@ -35,9 +35,9 @@ function planFor(bytes: Uint8Array, args: { width: number; height: number; forma
 }
 
 /** One output of an animated source, made as a worker makes it. */
-async function madeFrom(bytes: Uint8Array, plan: Plan): Promise<ArrayBuffer> {
+async function madeFrom(bytes: Uint8Array, plan: Plan, timer = new StageTimer()): Promise<ArrayBuffer> {
   let made: ArrayBuffer | undefined;
-  await makeAnimatedOutputs(bytes, [plan], new StageTimer(), (_, result) => {
+  await makeAnimatedOutputs(bytes, [plan], timer, (_, result) => {
     if (!result.ok) throw new Error(result.message);
     made = result.bytes;
   });
@@ -80,7 +80,8 @@ export async function benchAnimation(reps: number): Promise<AnimationResult> {
   Deno.writeTextFileSync("/proc/self/clear_refs", "5");
   const peakBefore = peakResident();
   const t = performance.now();
-  await madeFrom(long, longPlan);
+  const timer = new StageTimer();
+  await madeFrom(long, longPlan, timer);
   const ms = performance.now() - t;
   return {
     gifMs,
@@ -89,6 +90,7 @@ export async function benchAnimation(reps: number): Promise<AnimationResult> {
     long: {
       frames: longFrames,
       ms,
+      stages: timer.times,
       peakGrowth: peakResident() - peakBefore,
     },
   };

@@ -130,7 +130,9 @@ async function measureInProcess() {
   );
   console.log(
     `${animation.long.frames}-frame 1000x1000 GIF to 200x200 GIF: ${(animation.long.ms / 1000).toFixed(1)} s, ` +
-      `peak resident memory grew ${(animation.long.peakGrowth / 1048576).toFixed(0)} MiB`,
+      `peak resident memory grew ${(animation.long.peakGrowth / 1048576).toFixed(0)} MiB; ms by stage: ${
+        Object.entries(animation.long.stages).map(([stage, ms]) => `${stage} ${ms.toFixed(0)}`).join(", ")
+      }`,
   );
   return { pipelines, speedup, formats, animation };
 }
