@@ -16,7 +16,7 @@ import { GifWriter } from "../../shared/gif_writer.ts";
 import { plainFailure } from "../ops/failure.ts";
 import type { Pixels } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
-import type { StageTimer } from "../ops/timer.ts";
+import { type StageTimer, Stopped } from "../ops/timer.ts";
 import { makeOutput, resizeDecoded, type SourceImage } from "../pipeline/mod.ts";
 import type { AnimationFrames } from "./canvas_frames.ts";
 import { gifFrames } from "./gif_frames.ts";
@@ -82,6 +82,8 @@ export async function makeAnimatedOutputs(
         await timer.time("encode", () => state.writer!.add(pixels, frame.delayMs));
         if (pixels.data !== frame.image.data) release(pixels.data);
       } catch (err) {
+        // A job given up stops here, as between any two steps.
+        if (err instanceof Stopped) throw err;
         state.failed = failure(err, plan);
       }
     }

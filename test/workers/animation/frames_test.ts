@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../helpers/assert.ts";
 import { codecs, decode } from "../../helpers/images.ts";
 import { tempDir } from "../../helpers/server.ts";
 import { tool } from "../../helpers/tools.ts";
+import { walkGif } from "../../../shared/gif_blocks.ts";
 import { gifFrames } from "../../../workers/animation/gif_frames.ts";
 import { webpFrames } from "../../../workers/animation/webp_frames.ts";
 import type { AnimationFrames } from "../../../workers/animation/canvas_frames.ts";
@@ -45,12 +46,17 @@ async function farthest(animation: AnimationFrames, reference: ImageData[]): Pro
   return worst;
 }
 
-Deno.test("GIF frames are drawn, cleared and put back exactly as ImageMagick coalesces them", async () => {
+Deno.test("GIF frames, interlaced or not, are drawn, cleared and put back exactly as ImageMagick coalesces them", async () => {
   await using dir = await tempDir();
   const gif = await disposingGif(dir.path);
-  const animation = gifFrames(await Deno.readFile(gif), 5, "warning");
-  assertEquals([animation.count, animation.plays], [5, 2]);
-  assertEquals(await farthest(animation, await coalesced(gif, 5)), [0, 0, 0, 0, 0]);
+  const interlaced = `${dir.path}/interlaced.gif`;
+  await tool("convert", [gif, "-interlace", "Line", interlaced]);
+  for (const path of [gif, interlaced]) {
+    const animation = gifFrames(await Deno.readFile(path), 5, "warning");
+    assertEquals([animation.count, animation.plays], [5, 2]);
+    assertEquals(await farthest(animation, await coalesced(path, 5)), [0, 0, 0, 0, 0], path);
+  }
+  assertEquals(walkGif(await Deno.readFile(interlaced), 5).frames.map((f) => f.interlaced), Array(5).fill(true));
 });
 
 Deno.test("WebP frames are blended and replaced to show what the GIF gif2webp made them from shows", async () => {
