@@ -107,11 +107,42 @@ export function walkWebpAnimation(bytes: Uint8Array, maxFrames: number): WebpWal
             `${width}x${height} canvas`,
         );
       }
+      // The decoder sizes its memory from the coded header, so a frame claiming more than its ANMF is refused here.
+      const coded = codedSize(frame.data);
+      if (coded && (coded.width !== frame.width || coded.height !== frame.height)) {
+        const n = frames.length + 1;
+        corrupt(`frame ${n} is coded as ${coded.width}x${coded.height} in its ${frame.width}x${frame.height} ANMF`);
+      }
       frames.push(frame);
     }
     at = start + size + (size & 1);
   }
   return { width, height, loop, frames, cut: bytes.length < riffEnd };
+}
+
+/**
+ * The size a frame's VP8 or VP8L header gives (after an ALPH chunk, if
+ * any); undefined when the data end before it or hold neither, which the
+ * decoder then refuses.
+ */
+function codedSize(data: Uint8Array): { width: number; height: number } | undefined {
+  let at = 0;
+  if (data.length >= 8 && fourcc(data, 0) === "ALPH") {
+    const size = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(4, true);
+    at = 8 + size + (size & 1);
+  }
+  if (at + 18 > data.length) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset + at, 18);
+  const type = fourcc(data, at);
+  // VP8: a 3-byte frame tag and the start code 9d 01 2a, then 14-bit sides.
+  if (type === "VP8 " && data[at + 11] === 0x9d && data[at + 12] === 0x01 && data[at + 13] === 0x2a) {
+    return { width: view.getUint16(14, true) & 0x3fff, height: view.getUint16(16, true) & 0x3fff };
+  }
+  if (type === "VP8L" && data[at + 8] === 0x2f) {
+    const bits = view.getUint32(9, true);
+    return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+  }
+  return undefined;
 }
 
 /**

@@ -37,3 +37,22 @@ Deno.test("the walk stops at the frame past --max-frames and checks all frames' 
   const pixels = assertThrows(() => withFrames(header, gif, { ...LIMITS, maxAnimationPixels: 299_999 }), ImgserveError);
   assertEquals(pixels.name, "ANIMATION_TOO_MANY_PIXELS");
 });
+
+Deno.test("a WebP frame coded larger than its ANMF rectangle is refused before anything is decoded", async () => {
+  await using dir = await tempDir();
+  await tool("convert", ["-size", "30x20", "xc:red", `${dir.path}/red.png`]);
+  await tool("convert", ["-size", "30x20", "xc:blue", `${dir.path}/blue.png`]);
+  const webp = `${dir.path}/two.webp`;
+  await tool("img2webp", ["-lossless", `${dir.path}/red.png`, `${dir.path}/blue.png`, "-o", webp]);
+  const bytes = await Deno.readFile(webp);
+  const header = readHeader(bytes, true);
+  assertEquals(withFrames(header, bytes, LIMITS).frames, 2);
+  // The last frame's VP8L header: signature 2f, then its width less one in 14 bits, made 16383.
+  const vp8l = new TextDecoder("latin1").decode(bytes).lastIndexOf("VP8L");
+  const bigger = bytes.slice();
+  bigger[vp8l + 9] = 0xff;
+  bigger[vp8l + 10] |= 0x3f;
+  const refused = assertThrows(() => withFrames(header, bigger, LIMITS), ImgserveError);
+  assertEquals(refused.name, "SOURCE_NOT_IMAGE");
+  assertEquals(/coded as 16384x20 in its \d+x\d+ ANMF/.test(refused.message), true, refused.message);
+});
