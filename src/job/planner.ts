@@ -135,16 +135,20 @@ function framesOf(args: JobArgs, plan: Plan, maxAnimationPixels: number): Pick<P
 }
 
 /**
- * The result's format when args name none: the source's when it can be
- * written; an animated GIF's own when the destination's name ends in
- * `.gif`, in a tag (`{$ext}`, `{$format}`) or has no extension, else PNG,
- * as for a still GIF, a BMP or an SVG.
+ * The result's format when args name none. An animation stays animated in
+ * the format its destination's name ends in (`.gif`, `.webp`), else in its
+ * own when the name ends in a tag (`{$ext}`, `{$format}`) or has no
+ * extension; otherwise, and for a still, the source's format when it can be
+ * written, else PNG (an animated GIF to `x.png` is a PNG of its first frame).
  */
 function defaultFormat(source: ImageHeader, dstTemplate = ""): OutputFormat {
-  if (WRITABLE.has(source.format)) return source.format as OutputFormat;
-  if (source.format !== "gif" || source.frames === undefined) return "png";
-  const name = dstTemplate.split(/[/?#]/).filter((part) => part !== "").pop() ?? "";
-  return /\.gif$|\}$|^[^.]*$/i.test(name) ? "gif" : "png";
+  if (source.frames !== undefined) {
+    const name = dstTemplate.split(/[/?#]/).filter((part) => part !== "").pop() ?? "";
+    const named = /\.(gif|webp)$/i.exec(name)?.[1].toLowerCase();
+    if (named) return named as OutputFormat;
+    if (/\}$|^[^.]*$/.test(name)) return source.format as OutputFormat;
+  }
+  return WRITABLE.has(source.format) ? source.format as OutputFormat : "png";
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

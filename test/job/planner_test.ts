@@ -80,6 +80,10 @@ Deno.test("an animation stays animated in GIF or WebP, its own format by default
   assertEquals(pick(planned(webp, { width: 30 }, "file:///o/x.webp")), ["webp", true, undefined]);
   assertEquals(pick(planned(webp, { width: 30, format: "gif" }, "file:///o/x")), ["gif", true, undefined]);
   assertEquals(pick(planned(webp, { width: 30, format: "avif" }, "file:///o/x")), ["avif", false, 0]);
+  // Without a format, an animation takes the other animated format its destination is named for.
+  assertEquals(pick(planned(gif, { width: 30 }, "file:///o/x.webp")), ["webp", true, undefined]);
+  assertEquals(pick(planned(webp, { width: 30 }, "file:///o/x.gif")), ["gif", true, undefined]);
+  assertEquals(pick(planned(webp, { width: 30 }, "file:///o/x.png")), ["webp", true, undefined]);
   assertEquals(pick(planned(gif, { width: 30, frame: 11 }, "file:///o/x.gif")), ["gif", false, 11]);
   assertEquals(pick(planned(gif, { width: 30, animated: false }, "file:///o/x.gif")), ["gif", false, 0]);
   const past = assertThrows(() => planned(gif, { width: 30, frame: 12 }, "file:///o/x.gif"), ImgserveError);
