@@ -38,6 +38,7 @@ import { loadTable, machine, multiOutputTable, pipelineTable, table, writeResult
 import { startServerProcess } from "./server_process.ts";
 import { idleReplyLatency } from "./idle_latency.ts";
 import { compareFormats } from "./formats.ts";
+import { benchAnimation } from "./animation.ts";
 import { compareMultiOutput } from "./multi_output.ts";
 import { compareMultiOutputServer, serverMultiOutputTable } from "./multi_output_server.ts";
 import { type Sample, Timeline } from "./timeline.ts";
@@ -134,7 +135,29 @@ async function measureInProcess() {
       `HEIC sources: ${(mean("heic") / mean("png")).toFixed(2)}x the time per image of the same photos as PNG`,
     );
   }
-  return { pipelines, speedup, formats };
+  console.log(`\n== animated GIF: 24 frames 640x480 to a 200x120 cover GIF, vs its first frame as PNG to PNG ==`);
+  const animation = await benchAnimation(reps);
+  console.log(
+    table(
+      ["row", "ms per image (median)", "ms per frame", "vs PNG"],
+      [
+        ["PNG 640x480 to PNG", animation.pngMs.toFixed(1), animation.pngMs.toFixed(1), "1.00x"],
+        [
+          `GIF ${animation.frames} frames to GIF`,
+          animation.gifMs.toFixed(1),
+          (animation.gifMs / animation.frames).toFixed(1),
+          `${(animation.gifMs / animation.pngMs).toFixed(2)}x`,
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `${animation.long.frames}-frame 1000x1000 GIF to 200x200 GIF: ${(animation.long.ms / 1000).toFixed(1)} s, ` +
+      `peak resident memory grew ${(animation.long.peakGrowth / 1048576).toFixed(0)} MiB; ms by stage: ${
+        Object.entries(animation.long.stages).map(([stage, ms]) => `${stage} ${ms.toFixed(0)}`).join(", ")
+      }`,
+  );
+  return { pipelines, speedup, formats, animation };
 }
 
 // 1c. Several outputs of one photo: in one pool task, then through a running server.

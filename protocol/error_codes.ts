@@ -58,6 +58,8 @@ export const Errors = {
   JOB_NOT_RETRYABLE: kind(125, 409),
   /** A query parameter or header of a job-management request is invalid (state, since, limit, cursor, Idempotency-Key). */
   BAD_PARAMETER: kind(126, 400),
+  /** `args.frame` names a frame the source does not have. */
+  FRAME_OUT_OF_RANGE: kind(128, 400),
 
   // The source
   SOURCE_UNREACHABLE: kind(201, 502, true),
@@ -126,6 +128,10 @@ export const Errors = {
   METADATA_TOO_LARGE: kind(514, 413),
   /** A JPEG with more scans than any encoder writes: each costs a pass over the image. */
   TOO_MANY_SCANS: kind(515, 413),
+  /** An animation with more frames than `--max-frames`, counted from its blocks before any decoding. */
+  TOO_MANY_FRAMES: kind(516, 413),
+  /** An animation whose frames together have more pixels than `--max-animation-pixels` (source or result). */
+  ANIMATION_TOO_MANY_PIXELS: kind(517, 413),
 
   // Processing after the reply
   /** A reply, never a job error: a failure no other code names (a bug); the server's log has its details. */

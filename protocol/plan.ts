@@ -21,12 +21,14 @@ export interface ImageHeader {
   progressiveSamples?: number;
   /** HEIF grids: the pixels of all the tiles the decoder makes before it crops them to the image's size. */
   codedPixels?: number;
+  /** An animation's frame count (an animated WebP, a GIF of more than one frame): counted from its blocks. */
+  frames?: number;
 }
 
 /** The operations imgserve runs. */
 export type Operation = "resize" | "rasterize";
 /** Output formats. */
-export type OutputFormat = "png" | "jpeg" | "webp" | "avif";
+export type OutputFormat = "png" | "jpeg" | "webp" | "avif" | "gif";
 /** How a resize fills a width x height box. */
 export type ResizeMode = "cover" | "fit" | "stretch";
 /**
@@ -75,4 +77,8 @@ export interface Plan {
   crop: Rect;
   /** What a damaged source does: the same in every output of a job (absent: "warning"). */
   failOn?: FailOn;
+  /** Every frame of an animated source, each resized the same way (a GIF or WebP result). */
+  animated?: boolean;
+  /** The source frame a still result is made from (0 when absent). */
+  frame?: number;
 }

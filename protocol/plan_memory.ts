@@ -61,11 +61,18 @@ const AVIF_ALPHA_PER_PIXEL = 40;
 const MiB = 1024 * 1024;
 /**
  * Each encoder, per result pixel: its copy of the RGBA plus its own buffers
- * (measured at 3840x2160: mozjpeg 14.6, PNG 10.8, WebP 11.6, libaom 30.1).
+ * (measured at 3840x2160: mozjpeg 14.6, PNG 10.8, WebP 11.6, libaom 30.1; GIF, in JavaScript: a
+ * palette index a pixel and the quantizer's copies, counted as 6).
  */
-const ENCODE_PER_PIXEL: Record<OutputFormat, number> = { jpeg: 16, png: 12, webp: 13, avif: 32 };
+const ENCODE_PER_PIXEL: Record<OutputFormat, number> = { jpeg: 16, png: 12, webp: 13, avif: 32, gif: 6 };
 /** What an encoder needs whatever the size (libaom: 19 MiB for 640x480). */
-const ENCODE_FIXED: Record<OutputFormat, number> = { jpeg: 0, png: 0, webp: 0, avif: 12 * MiB };
+const ENCODE_FIXED: Record<OutputFormat, number> = { jpeg: 0, png: 0, webp: 0, avif: 12 * MiB, gif: 0 };
+/**
+ * An animation is decoded a frame at a time onto one canvas; a second
+ * canvas keeps what a GIF frame disposed "to previous" puts back (a WebP's
+ * frame decode needs its own decoder memory, DECODE_PER_PIXEL, beside it).
+ */
+const ANIMATION_CANVAS_PER_PIXEL = 8;
 /** Lossy WebP with alpha: the alpha plane is coded losslessly beside it (measured 23.7 at 3840x2160 and 3000x2000). */
 const WEBP_ALPHA_PER_PIXEL = 26;
 /** Lossless WebP: measured 45.9 bytes a pixel at 1920x1080, 38.1 at 3840x2160. */
@@ -118,6 +125,7 @@ export function planMemoryBytes(plan: Plan): number {
     // A grid's tiles are decoded whole before they are cropped to the image.
     const pixels = Math.max(width * height, source.codedPixels ?? 0);
     decode = pixels * decodePerPixel(source.format, source.hasAlpha) + (source.format === "heic" ? HEIC_FIXED : 0);
+    if (source.frames !== undefined) decode += width * height * ANIMATION_CANVAS_PER_PIXEL;
   }
   return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);
 }

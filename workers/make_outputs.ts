@@ -3,7 +3,8 @@
  * (the pixel pipeline's DECODE steps; an SVG's text prepared once, in the
  * render process) and each output is made from it (the RESIZE and ENCODE
  * steps, once per output), then handed off before the next is made, so
- * only one encoded result is held.
+ * only one encoded result is held. An animated source goes through its
+ * frames once instead (animation/make_animated.ts).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { decodeSource, makeOutput } from "./pipeline/mod.ts";
 import { StageTimer } from "./ops/timer.ts";
 import type { Renderer } from "./renderer.ts";
 import { release } from "./ops/release.ts";
+import { makeAnimatedOutputs } from "./animation/make_animated.ts";
 
 /** What making outputs needs from its worker. */
 export interface OutputContext {
@@ -53,6 +55,12 @@ export async function makeOutputs(
       const times = first ? { ...context.timer.times, ...made.times } : made.times;
       first = false;
       hand(index, store(orders[index], ownBuffer(made.bytes), times));
+    });
+    return;
+  }
+  if (plans[0].source.frames !== undefined) {
+    await makeAnimatedOutputs(bytes, plans, context.timer, (index, made) => {
+      hand(index, made.ok ? store(orders[index], made.bytes, made.times) : made);
     });
     return;
   }

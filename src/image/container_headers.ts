@@ -38,10 +38,8 @@ export function readWebp(bytes: Uint8Array, short: Short): ImageHeader {
     return header((bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1, ((bits >>> 28) & 1) === 1);
   }
   if (chunk === "VP8X") {
+    // An animated one (flag 0x02) has its frames counted from the whole file (src/image/animation_header.ts).
     const flags = bytes[20];
-    if (flags & 0x02) {
-      throw new ImgserveError("SOURCE_FORMAT_UNSUPPORTED", "animated WebP is not supported; use a still image");
-    }
     const width = (bytes[24] | (bytes[25] << 8) | (bytes[26] << 16)) + 1;
     const height = (bytes[27] | (bytes[28] << 8) | (bytes[29] << 16)) + 1;
     return header(width, height, (flags & 0x10) !== 0);

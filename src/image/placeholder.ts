@@ -11,6 +11,7 @@ import type { OutputFormat } from "../../protocol/plan.ts";
 import { flatAvif } from "./placeholder_avif.ts";
 import { concat } from "../../shared/bytes.ts";
 import { PngColour, pngFile } from "../../shared/png_file.ts";
+import { flatGif } from "../../shared/gif_writer.ts";
 
 /**
  * A flat grey image of `width` x `height` in `format`.
@@ -28,6 +29,8 @@ export function placeholderFor(format: OutputFormat, width: number, height: numb
       return Promise.resolve(flatWebp(width, height));
     case "avif":
       return Promise.resolve(flatAvif(width, height));
+    case "gif":
+      return Promise.resolve(flatGif(width, height));
     default:
       return Promise.resolve(flatJpeg(width, height));
   }

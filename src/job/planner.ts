@@ -22,9 +22,11 @@ export function extensionOf(format: OutputFormat): string {
 }
 
 /** Quality when args.quality is not given: each encoder's usual middle ground. */
-export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 85, webp: 80, avif: 60 };
+export const DEFAULT_QUALITY: Record<OutputFormat, number> = { png: 100, jpeg: 85, webp: 80, avif: 60, gif: 100 };
 
 const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
+/** The formats a result can be animated in. */
+const ANIMATED = new Set<string>(["gif", "webp"]);
 
 /**
  * Plans one output of a job.
@@ -35,10 +37,11 @@ const WRITABLE = new Set<string>(["png", "jpeg", "webp", "avif"]);
  * ```
  */
 export function planJob(
-  job: { operationType: Operation; args: JobArgs },
+  job: { operationType: Operation; args: JobArgs; dstTemplate?: string },
   source: ImageHeader,
   maxSide: number,
   maxResultPixels = Number.MAX_SAFE_INTEGER,
+  maxAnimationPixels = Number.MAX_SAFE_INTEGER,
 ): Plan {
   const { args } = job;
   if (job.operationType === "resize" && source.format === "svg") {
@@ -82,7 +85,7 @@ export function planJob(
       `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
-  const format = args.format ?? defaultFormat(source);
+  const format = args.format ?? defaultFormat(source, job.dstTemplate);
   if (format === "webp" && Math.max(width, height) > WEBP_MAX_SIDE) {
     throw new ImgserveError(
       "RESULT_TOO_LARGE",
@@ -91,15 +94,61 @@ export function planJob(
   }
   const quality = args.quality ?? DEFAULT_QUALITY[format];
   const failOn = args.failOn ?? "warning";
-  return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop, failOn };
+  const plan: Plan = {
+    op: job.operationType,
+    source,
+    width,
+    height,
+    format,
+    quality,
+    lossless: args.lossless,
+    mode,
+    crop,
+    failOn,
+  };
+  return { ...plan, ...framesOf(args, plan, maxAnimationPixels) };
 }
 
 /**
- * The result's format when args.format is not given: the source's own when
- * it can be written; a HEIC's (a camera's photo) JPEG, PNG when it has
- * alpha; GIF, BMP and SVG's PNG.
+ * Which frames of the source the plan takes: all of an animation for a GIF
+ * or WebP result (unless args ask for one), else one, the first by default.
  */
-function defaultFormat(source: ImageHeader): OutputFormat {
+function framesOf(args: JobArgs, plan: Plan, maxAnimationPixels: number): Pick<Plan, "animated" | "frame"> {
+  const frames = plan.source.frames ?? 1;
+  if (args.frame !== undefined && args.frame >= frames) {
+    throw new ImgserveError(
+      "FRAME_OUT_OF_RANGE",
+      `args.frame is ${args.frame}, but the source has ${frames} frame${frames === 1 ? "" : "s"} (0 to ${frames - 1})`,
+    );
+  }
+  const animated = plan.source.frames !== undefined && args.frame === undefined && args.animated !== false &&
+    ANIMATED.has(plan.format);
+  if (!animated) return plan.source.frames === undefined ? {} : { frame: args.frame ?? 0 };
+  if (frames * plan.width * plan.height > maxAnimationPixels) {
+    throw new ImgserveError(
+      "ANIMATION_TOO_MANY_PIXELS",
+      `the result would be ${frames} frames of ${plan.width}x${plan.height}, over the limit of ` +
+        `${maxAnimationPixels} pixels for all frames`,
+    );
+  }
+  return { animated: true };
+}
+
+/**
+ * The result's format when args name none. An animation stays animated in
+ * the format its destination's name ends in (`.gif`, `.webp`), else in its
+ * own when the name ends in a tag (`{$ext}`, `{$format}`) or has no
+ * extension; otherwise, and for a still, the source's format when it can be
+ * written, a HEIC's (a camera's photo) JPEG, or PNG when it has alpha, else
+ * PNG (an animated GIF to `x.png` is a PNG of its first frame).
+ */
+function defaultFormat(source: ImageHeader, dstTemplate = ""): OutputFormat {
+  if (source.frames !== undefined) {
+    const name = dstTemplate.split(/[/?#]/).filter((part) => part !== "").pop() ?? "";
+    const named = /\.(gif|webp)$/i.exec(name)?.[1].toLowerCase();
+    if (named) return named as OutputFormat;
+    if (/\}$|^[^.]*$/.test(name)) return source.format as OutputFormat;
+  }
   if (WRITABLE.has(source.format)) return source.format as OutputFormat;
   return source.format === "heic" && !source.hasAlpha ? "jpeg" : "png";
 }

@@ -26,6 +26,10 @@ export interface JobArgs {
   failOn?: FailOn;
   /** s3:// destinations: the object's Cache-Control and user metadata. */
   s3?: S3ObjectArgs;
+  /** An animated source's frame (from 0) a still result is made of. */
+  frame?: number;
+  /** false: an animated source gives a still of its first frame. */
+  animated?: boolean;
 }
 
 /** One result of a job: where it goes and how it is made. */
@@ -51,8 +55,20 @@ export interface JobRequest {
 export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn", "s3"]);
-const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
+const ARG_KEYS = new Set([
+  "width",
+  "height",
+  "mode",
+  "format",
+  "quality",
+  "lossless",
+  "field_name",
+  "failOn",
+  "frame",
+  "animated",
+  "s3",
+]);
+const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif", "gif"];
 
 /**
  * Checks a parsed JSON body.
@@ -250,7 +266,7 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   let format = args.format;
   if (format === "jpg") format = "jpeg";
   if (format !== undefined && !OUTPUT_FORMATS.includes(format as OutputFormat)) {
-    throw new ImgserveError("BAD_ARGS", `args.format must be "png", "jpeg", "webp" or "avif"`);
+    throw new ImgserveError("BAD_ARGS", `args.format must be "png", "jpeg", "webp", "avif" or "gif"`);
   }
   const quality = args.quality ?? undefined;
   if (
@@ -268,6 +284,17 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   if (failOn !== "warning" && failOn !== "none") {
     throw new ImgserveError("BAD_ARGS", `args.failOn must be "warning" (the default) or "none"`);
   }
+  const frame = args.frame ?? undefined;
+  if (frame !== undefined && (typeof frame !== "number" || !Number.isInteger(frame) || frame < 0)) {
+    throw new ImgserveError("BAD_ARGS", "args.frame must be a whole number from 0 (the first frame)");
+  }
+  const animated = args.animated ?? undefined;
+  if (animated !== undefined && typeof animated !== "boolean") {
+    throw new ImgserveError("BAD_ARGS", "args.animated must be true or false");
+  }
+  if (animated === true && frame !== undefined) {
+    throw new ImgserveError("BAD_ARGS", "args.frame takes one frame, so args.animated cannot be true beside it");
+  }
   const s3 = parseS3Args(args.s3, "args.s3");
   return {
     width,
@@ -279,5 +306,7 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
     fieldName,
     failOn,
     ...(s3 ? { s3 } : {}),
+    ...(frame !== undefined ? { frame } : {}),
+    ...(animated !== undefined ? { animated } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * dstURL tags: `{$width}`, `{$height}` of the result, `{$basename}`,
  * `{$extension}` (alias `{$ext}`) of the source file name, `{$format}`: the
- * result's extension.
+ * result's extension, `{$frames}`: the result's frame count.
  *
  * @module
  */
@@ -13,12 +13,14 @@ export interface TagValues {
   height: number;
   basename: string;
   extension: string;
-  /** The result format's extension (`jpg`, `png`, `webp`, `avif`). */
+  /** The result format's extension (`jpg`, `png`, `webp`, `avif`, `gif`). */
   format: string;
+  /** The result's frames: 1 unless it is animated. */
+  frames?: number;
 }
 
 const TAG = /\{\$([^}]*)\}/g;
-const KNOWN = new Set(["width", "height", "basename", "extension", "ext", "format"]);
+const KNOWN = new Set(["width", "height", "basename", "extension", "ext", "format", "frames"]);
 
 /**
  * The template with every tag, known or not, stood in by `x`: what the
@@ -39,7 +41,7 @@ export function checkTags(template: string): void {
     if (!KNOWN.has(name)) {
       throw new ImgserveError(
         "UNKNOWN_TAG",
-        `dstURL has an unknown tag {$${name}}; known tags are {$width}, {$height}, {$basename}, {$extension}, {$ext} and {$format}`,
+        `dstURL has an unknown tag {$${name}}; known tags are {$width}, {$height}, {$basename}, {$extension}, {$ext}, {$format} and {$frames}`,
       );
     }
   }
@@ -74,6 +76,8 @@ export function substituteTags(template: string, values: TagValues): string {
         return values.basename;
       case "format":
         return values.format;
+      case "frames":
+        return String(values.frames ?? 1);
       default:
         return values.extension;
     }

@@ -121,6 +121,42 @@ Deno.test("cut WebP, GIF, BMP and AVIF sources fail with 606; failOn none makes 
   assertEquals([none.state, none.code], ["failed", 601], JSON.stringify(none));
 });
 
+Deno.test("cut animated GIF and WebP fail with 606; failOn none makes the frames there are, still animated", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve();
+  const small = `${dir.path}/small.png`;
+  await tool("convert", [PHOTO, "-resize", "200x150!", small]);
+  await tool("convert", ["-delay", "10", small, "-negate", small, "-flip", small, `${dir.path}/anim.gif`]);
+  await tool("img2webp", ["-lossy", "-d", "100", small, small, "-o", `${dir.path}/anim.webp`]);
+  const counts: Record<string, number> = {};
+  for (const ext of ["gif", "webp"]) {
+    const bytes = await Deno.readFile(`${dir.path}/anim.${ext}`);
+    // Inside the last frame's data.
+    await Deno.writeFile(`${dir.path}/cut.${ext}`, bytes.subarray(0, bytes.length - 600));
+    const run = async (failOn: string) => {
+      const reply = await imgserve.post(
+        resizeJob(`file://${dir.path}/cut.${ext}`, `file://${dir.path}/out/cut-${failOn}.${ext}`, {
+          width: 100,
+          failOn,
+        }),
+      );
+      assertEquals(reply.status, 202, JSON.stringify(reply.json));
+      return await imgserve.finished(reply.json.id as string);
+    };
+    const refused = await run("warning");
+    assertEquals([refused.state, refused.code], ["failed", 606], JSON.stringify(refused));
+    assertEquals((await run("none")).state, "done", ext);
+    const { stdout } = await new Deno.Command("identify", {
+      args: ["-format", "%w %h\n", `${dir.path}/out/cut-none.${ext}`],
+    }).output();
+    const frames = new TextDecoder().decode(stdout).trim().split("\n");
+    assert(frames.every((f) => f === "100 75"), frames.join(","));
+    counts[ext] = frames.length;
+  }
+  // The GIF's last frame is drawn as far as its data go; the WebP's cut frame is left out.
+  assertEquals(counts, { gif: 3, webp: 1 });
+});
+
 Deno.test("failOn is one value for every output of a job, and a damaged source fails them all", async () => {
   await using dir = await tempDir();
   await using imgserve = await serve();
@@ -207,15 +243,20 @@ function animation(frames: number): Uint8Array {
   return out;
 }
 
-Deno.test("a GIF of 5000 frames resizes to its first frame, which is all the decoder is given", async () => {
+Deno.test("a GIF of 5000 frames is over --max-frames (516); under a higher one its first frame is made", async () => {
   await using dir = await tempDir();
-  await using imgserve = await serve();
+  await using refusing = await serve();
   const gif = animation(5000);
   await Deno.writeFile(`${dir.path}/many.gif`, gif);
+  const refused = await refusing.post(resizeJob(`file://${dir.path}/many.gif`, `file://${dir.path}/x.png`, {
+    width: 32,
+  }));
+  assertEquals([refused.status, refused.json.code], [413, 516], JSON.stringify(refused.json));
+  await using imgserve = await serve(["--max-frames", "5000"]);
   // A valid animation: ImageMagick reads its last frame as blue.
   assert(near(pixel(await magickPixels(`${dir.path}/many.gif[4999]`), 10, 10), BLUE, 2), "the last frame");
   // Screen, palette and the first frame, then a trailer.
-  assertEquals(firstGifFrame(gif).bytes, animation(1), "what the decoder is given");
+  assertEquals(firstGifFrame(gif).bytes, animation(1), "what a one-frame decode is given");
   const job = await outcome(imgserve, dir.path, "many.gif", { width: 32 });
   assertEquals(job.state, "done", JSON.stringify(job));
   const result = await decode(await Deno.readFile(`${dir.path}/out/many.gif.png`));

@@ -20,7 +20,7 @@ Deno.test("GIF and BMP sizes come from the logical screen and the info header", 
   }
 });
 
-Deno.test("an animated GIF gives its first frame, with transparency kept, as PNG named by {$format}", async () => {
+Deno.test("an animated GIF to PNG gives its first frame, with transparency kept, named by {$format}", async () => {
   await using dir = await tempDir();
   await using imgserve = await serve();
   // Frame one: left half red, right half transparent; frame two: all blue.
@@ -29,7 +29,10 @@ Deno.test("an animated GIF gives its first frame, with transparency kept, as PNG
     ...["-draw", "rectangle 0,0 19,29", ")", "(", "-size", "40x30", "xc:blue", ")", `${dir.path}/anim.gif`],
   ]);
   const reply = await imgserve.post(
-    resizeJob(`file://${dir.path}/anim.gif`, `file://${dir.path}/out/{$basename}.{$format}`, { width: 40 }),
+    resizeJob(`file://${dir.path}/anim.gif`, `file://${dir.path}/out/{$basename}.{$format}`, {
+      width: 40,
+      format: "png",
+    }),
   );
   assertEquals(reply.status, 202, JSON.stringify(reply.json));
   assertEquals(reply.json.dstURL, `file://${dir.path}/out/anim.png`);
@@ -159,7 +162,7 @@ Deno.test("a 4000x4000 GIF (over the 48 MiB libnsgif was built to allow) and an 
   }
 });
 
-Deno.test("a GIF whose first frame goes past its screen (65535x65535 in 41x23) is refused as corrupt, nothing allocated for it", async () => {
+Deno.test("a GIF whose first frame goes past its screen (65535x65535 in 41x23) is refused as corrupt before the reply", async () => {
   await using dir = await tempDir();
   await using imgserve = await serve();
   await tool("convert", ["-size", "41x23", "xc:red", `${dir.path}/small.gif`]);
@@ -172,7 +175,6 @@ Deno.test("a GIF whose first frame goes past its screen (65535x65535 in 41x23) i
   const reply = await imgserve.post(
     resizeJob(`file://${dir.path}/past.gif`, `file://${dir.path}/past.png`, { width: 20 }),
   );
-  assertEquals(reply.status, 202, JSON.stringify(reply.json));
-  const job = await imgserve.finished(reply.json.id as string);
-  assertEquals([job.state, job.code], ["failed", 601], JSON.stringify(job));
+  // The walk that counts its frames finds it, so nothing is decoded or allocated for it.
+  assertEquals([reply.status, reply.json.code], [422, 204], JSON.stringify(reply.json));
 });

@@ -16,7 +16,7 @@ for (const format of ["png", "jpeg", "webp", "avif"] as const) {
 }
 
 Deno.test("a 16384x16384 placeholder stays small", async () => {
-  for (const format of ["png", "jpeg", "webp", "avif"] as const) {
+  for (const format of ["png", "jpeg", "webp", "avif", "gif"] as const) {
     const bytes = await placeholderFor(format, 16384, 16384);
     assertEquals([readHeader(bytes, true).width, readHeader(bytes, true).height], [16384, 16384]);
     assertEquals(bytes.length < 2_000_000, true, format);
@@ -36,5 +36,18 @@ Deno.test("WebP and AVIF placeholders decode with libwebp's and libavif's own to
     const image = await decode(await Deno.readFile(`${dir.path}/p.png`));
     assertEquals([image.width, image.height], [1025, 513]);
     assertEquals(pixel(image, 1024, 512), [128, 128, 128, 255]);
+  }
+});
+
+Deno.test("the GIF placeholder is one flat grey frame of exactly the asked size, as ImageMagick reads it", async () => {
+  await using dir = await tempDir();
+  for (const [width, height] of [[1, 1], [203, 121], [3000, 2900]]) {
+    const bytes = await placeholderFor("gif", width, height);
+    assertEquals(readHeader(bytes, true).format, "gif");
+    await Deno.writeFile(`${dir.path}/p.gif`, bytes);
+    const { stdout } = await new Deno.Command("identify", {
+      args: ["-format", "%w %h %[fx:mean*255] %[fx:standard_deviation]\n", `${dir.path}/p.gif`],
+    }).output();
+    assertEquals(new TextDecoder().decode(stdout).trim(), `${width} ${height} 128 0`);
   }
 });

@@ -34,7 +34,12 @@ Deno.test("each cause of an invalid request has its own code", () => {
   assertEquals(code({ ...good, args: {} }), 104);
   assertEquals(code({ ...good, args: { width: 10, widht: 3 } }), 104);
   assertEquals(code({ ...good, args: { width: 10, quality: 101 } }), 104);
-  assertEquals(code({ ...good, args: { width: 10, format: "gif" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, format: "bmp" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, frame: -1 } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, frame: 1.5 } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, frame: "2" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, animated: "no" } }), 104);
+  assertEquals(code({ ...good, args: { width: 10, animated: true, frame: 2 } }), 104);
   assertEquals(code({ ...good, args: { width: 10, format: "tiff" } }), 104);
   assertEquals(code({ ...good, args: { width: 10, lossless: "yes" } }), 104);
   assertEquals(code({ ...good, dstURL: "file:///x/{$size}.png" }), 105);

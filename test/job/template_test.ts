@@ -22,6 +22,12 @@ Deno.test("{$format} is the result format's extension, apart from the source's {
   );
 });
 
+Deno.test("{$frames} is the result's frame count, 1 for a still", () => {
+  const values = { width: 1, height: 1, ...nameParts(new URL("http://host/a/Ex.gif")), format: "gif" };
+  assertEquals(substituteTags("file:///t/{$basename}-{$frames}.gif", { ...values, frames: 12 }), "file:///t/Ex-12.gif");
+  assertEquals(substituteTags("file:///t/{$basename}-{$frames}.gif", values), "file:///t/Ex-1.gif");
+});
+
 Deno.test("a name without a dot has an empty extension; encoded names stay encoded", () => {
   assertEquals(nameParts(new URL("http://h/dir/README")), { basename: "README", extension: "" });
   assertEquals(nameParts(new URL("http://h/a%20b.tar.jpg")), { basename: "a%20b.tar", extension: "jpg" });

@@ -30,9 +30,16 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   await tool("convert", [`${dir.path}/good.png`, `${dir.path}/good.gif`]);
   await tool("convert", [`${dir.path}/good.png`, `BMP3:${dir.path}/good.bmp`]);
   await tool("convert", [`${dir.path}/good.png`, "-colorspace", "CMYK", `${dir.path}/good-cmyk.jpg`]);
+  // Animations: three frames, the last two smaller and offset (GIF), and that GIF as an animated WebP.
+  await tool("convert", [
+    ...["-delay", "10", "-loop", "0", `${dir.path}/good.png`, "-dispose", "previous", "-page", "+10+5"],
+    ...[`${dir.path}/good.png[60x40+0+0]`, "-page", "+30+20", `${dir.path}/good.png[50x30+20+20]`],
+    `${dir.path}/good-anim.gif`,
+  ]);
+  await tool("gif2webp", ["-quiet", "-lossy", `${dir.path}/good-anim.gif`, "-o", `${dir.path}/good-anim.webp`]);
   const more = await Promise.all(
-    ["webp", "avif", "gif", "bmp", "cmyk.jpg"].map(async (ext) =>
-      [ext, await Deno.readFile(`${dir.path}/good${ext === "cmyk.jpg" ? "-cmyk.jpg" : `.${ext}`}`)] as const
+    ["webp", "avif", "gif", "bmp", "cmyk.jpg", "anim.gif", "anim.webp"].map(async (ext) =>
+      [ext, await Deno.readFile(`${dir.path}/good${/^(cmyk|anim)\./.test(ext) ? `-${ext}` : `.${ext}`}`)] as const
     ),
   );
   const images: [string, Uint8Array][] = [];
@@ -61,6 +68,27 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     })(),
   ]);
   images.push(["ünïcödé name.png", goodPng]);
+  // Animations whose frames claim what they do not have: a frame past the screen or canvas, a frame huge.
+  const animGif = more.find(([ext]) => ext === "anim.gif")![1];
+  const animWebp = more.find(([ext]) => ext === "anim.webp")![1];
+  const lastDescriptor = animGif.findLastIndex((b, i) => b === 0x2c && animGif[i - 1] === 0 && i > 13);
+  const pastScreen = animGif.slice();
+  pastScreen.set([0xf0, 0x00], lastDescriptor + 1);
+  const hugeFrame = animGif.slice();
+  hugeFrame.set([0xff, 0xff, 0xff, 0xff], lastDescriptor + 5);
+  const anmf = new TextDecoder("latin1").decode(animWebp).lastIndexOf("ANMF");
+  const pastCanvas = animWebp.slice();
+  pastCanvas.set([0xff, 0x7f], anmf + 8);
+  const hugeAnmf = animWebp.slice();
+  hugeAnmf.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], anmf + 14);
+  const midFrame = animGif.slice(0, lastDescriptor + 40);
+  images.push(
+    ["past-screen.anim.gif", pastScreen],
+    ["huge-frame.anim.gif", hugeFrame],
+    ["past-canvas.anim.webp", pastCanvas],
+    ["huge-anmf.anim.webp", hugeAnmf],
+    ["mid-frame.anim.gif", midFrame],
+  );
   // Images hidden inside SVGs: each claims more pixels than --max-source-pixels, in a different disguise.
   const claim = (() => {
     const b = goodPng.slice(0, 33);
@@ -92,12 +120,18 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   const requests: unknown[] = [];
   for (const [name] of images) {
     const op = name.endsWith(".svg") ? "rasterize" : "resize";
-    requests.push(
-      jobBody(op, `file://${dir.path}/${encodeURIComponent(name)}`, `file://${dir.path}/out/{$basename}-{$width}.png`, {
-        width: 1 + Math.floor(rand() * 64),
-        format: "png",
-      }),
-    );
+    // An animation is made whole, in its own format, as well as taken as a still.
+    const formats = name.includes("anim.") ? ["png", name.split(".").pop()!] : ["png"];
+    for (const format of formats) {
+      requests.push(
+        jobBody(
+          op,
+          `file://${dir.path}/${encodeURIComponent(name)}`,
+          `file://${dir.path}/out/{$basename}-{$width}.{$format}`,
+          { width: 1 + Math.floor(rand() * 64), format },
+        ),
+      );
+    }
   }
   const src = `file://${dir.path}/cut0.png`;
   const base = resizeJob(src, `file://${dir.path}/out/x.png`);
@@ -220,9 +254,11 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   for await (const entry of Deno.readDir(`${dir.path}/out`)) {
     assert(!entry.name.startsWith("."), `stray ${entry.name}`);
     const bytes = await Deno.readFile(`${dir.path}/out/${entry.name}`);
-    assertEquals(readHeader(bytes, true).format, "png");
+    assertEquals(readHeader(bytes, true).format, entry.name.split(".").pop(), entry.name);
   }
-  // Every hidden image and every oversized result was refused before any work, with its own code.
+  // Every hidden image and every oversized result was refused before any work, with its own code; so was
+  // every animation frame outside its screen or canvas.
+  assert((refused.get("204") ?? 0) >= 4, `204: ${refused.get("204")}`);
   assert((refused.get("502") ?? 0) >= 6, `502: ${refused.get("502")}`);
   assert((refused.get("507") ?? 0) >= 4, `507: ${refused.get("507")}`);
   const grown = await rss() - before;

@@ -109,8 +109,13 @@ function joinSubBlocks(bytes: Uint8Array, at: number): Uint8Array {
 /**
  * Decodes the LZW stream `data` into `out` and says how many indices it
  * gave (fewer than `out` holds when the data end early).
+ *
+ * @example
+ * ```ts
+ * const filled = lzwDecode(data, 8, new Uint8Array(width * height));
+ * ```
  */
-function lzwDecode(data: Uint8Array, minSize: number, out: Uint8Array): number {
+export function lzwDecode(data: Uint8Array, minSize: number, out: Uint8Array): number {
   const clear = 1 << minSize;
   const end = clear + 1;
   const prefix = new Uint16Array(MAX_CODES);
@@ -195,7 +200,8 @@ function putString(
   return Math.min(stop, out.length);
 }
 
-interface Frame {
+/** Where a frame goes on the screen, and whether its rows come interlaced. */
+export interface FrameRect {
   left: number;
   top: number;
   width: number;
@@ -204,7 +210,7 @@ interface Frame {
 }
 
 /** The frame's row that the `n`th decoded row is: interlaced frames come in four passes. */
-function rowOrder(frame: Frame): (n: number) => number {
+function rowOrder(frame: FrameRect): (n: number) => number {
   if (!frame.interlaced) return (n) => n;
   const h = frame.height;
   const pass1 = Math.ceil(h / 8), pass2 = Math.ceil((h - 4) / 8), pass3 = Math.ceil((h - 2) / 4);
@@ -218,11 +224,19 @@ function rowOrder(frame: Frame): (n: number) => number {
   };
 }
 
-/** The first `filled` decoded indices of `frame` as RGBA on the screen. */
-function draw(
+/**
+ * The first `filled` decoded indices of `frame` as RGBA on the screen;
+ * the transparent index leaves the screen as it is.
+ *
+ * @example
+ * ```ts
+ * draw(canvas.data, canvas.width, frame, indices, filled, palette, -1);
+ * ```
+ */
+export function draw(
   data: Uint8ClampedArray,
   width: number,
-  frame: Frame,
+  frame: FrameRect,
   indices: Uint8Array,
   filled: number,
   palette: Uint8Array,

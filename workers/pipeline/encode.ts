@@ -1,5 +1,5 @@
 /**
- * encode: the output's pixels as PNG, JPEG, WebP or AVIF bytes. Nothing
+ * encode: the output's pixels as PNG, JPEG, WebP, AVIF or (one frame) GIF bytes. Nothing
  * but pixels goes in, so results carry no EXIF, XMP or ICC data.
  *
  * @module
@@ -8,6 +8,7 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import type { Plan } from "../../protocol/plan.ts";
 import { encodeAvif, encodeWebp } from "../lazy_codecs.ts";
 import { encodePng } from "../ops/png.ts";
+import { GifWriter } from "../../shared/gif_writer.ts";
 import { type Pixels, toImageData } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
 import type { OutputImage } from "./step.ts";
@@ -38,5 +39,10 @@ async function encodeAs(pixels: Pixels, plan: Plan): Promise<ArrayBuffer> {
     return await encodeWebp(pixels, plan.lossless ? { lossless: 1, quality: 75, exact: 0 } : { quality: plan.quality });
   }
   if (plan.format === "avif") return await encodeAvif(pixels, { quality: plan.quality, speed: AVIF_SPEED });
+  if (plan.format === "gif") {
+    const gif = new GifWriter();
+    gif.add(pixels, 0);
+    return gif.finish().buffer;
+  }
   return await encodeJpeg(toImageData(pixels), { quality: plan.quality, progressive: false });
 }

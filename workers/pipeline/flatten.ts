@@ -1,7 +1,7 @@
 /**
  * flatten: JPEG has no alpha, so its pixels are composited on white; PNG,
  * WebP and AVIF keep their alpha (the PNG encoder drops the channel when no
- * pixel uses it).
+ * pixel uses it), GIF as its one transparent index (shared/gif_writer.ts).
  *
  * @module
  */

@@ -65,6 +65,16 @@ export async function makeOutput(source: SourceImage, plan: Plan, timer: StageTi
 }
 
 /**
+ * One output's pixels from the decoded source, not yet encoded (an
+ * animation's frame, which its writer encodes); they may be the source's own.
+ */
+export async function resizeDecoded(source: SourceImage, plan: Plan, timer: StageTimer): Promise<Pixels> {
+  const output: OutputImage = { plan, source };
+  await runSteps(RESIZE, output, timer);
+  return output.pixels!;
+}
+
+/**
  * One plan's pixels, everything but the encode: what the tests and the
  * bench hold against reference tools. The decoded pixels are freed.
  */

@@ -18,6 +18,7 @@ export function fillTags(_ctx: JobContext, job: Admission, output: Output): void
     height: plan.height,
     ...nameParts(job.request.srcURL),
     format: extensionOf(plan.format),
+    frames: plan.animated ? plan.source.frames : 1,
   });
   output.dstURL = parseDestination(output.dst);
 }

@@ -20,10 +20,11 @@ export function planOutputs(ctx: JobContext, job: Admission): void {
   for (const [index, { dstTemplate, args }] of request.outputs.entries()) {
     const planned = atOutput(placeOf(request, index), () => {
       const planned = planJob(
-        { operationType: request.operationType, args },
+        { operationType: request.operationType, args, dstTemplate },
         header,
         limits.maxSide,
         limits.maxResultPixels,
+        limits.maxAnimationPixels,
       );
       // Each output on its own: outputs are made one after another from the one decode, the largest output's.
       assertFitsWorker(planned, ctx.config.workerMemory, ctx.pool.fresh?.wasm ?? 0);

@@ -1,7 +1,8 @@
 /**
  * The accept step that reads the opened source only as far as its header
- * needs (an SVG whole, to cost and check it), and refuses a source over
- * the pixel limit before anything is decoded.
+ * needs (an SVG whole, to cost and check it; a GIF or an animated WebP
+ * whole, to count its frames), and refuses a source over the pixel, frame
+ * or animation limits before anything is decoded.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { concat } from "../../../shared/bytes.ts";
 import { ImgserveError } from "../../../protocol/error_codes.ts";
 import { assertSafeSvg, NeedMoreBytes, readHeader } from "../../image/header.ts";
 import type { ImageHeader } from "../../../protocol/plan.ts";
+import { mayBeAnimated, withFrames } from "../../image/animation_header.ts";
 import { sourcePixelLimit } from "../../../protocol/plan_memory.ts";
 import { readAll } from "../../transport/mod.ts";
 import type { JobContext } from "../context.ts";
@@ -34,9 +36,17 @@ export async function readSourceHeader(ctx: JobContext, job: Admission): Promise
       `the source's grid tiles are ${header.codedPixels} pixels in all, over the limit of ${limit} pixels`,
     );
   }
-  download.prefix = header.format === "svg"
-    ? [await readWholeSvg(download.stream, prefix, limits.maxSvgBytes)]
-    : prefix;
+  if (header.format === "svg") {
+    download.prefix = [await readWholeSvg(download.stream, prefix, limits.maxSvgBytes)];
+  } else if (mayBeAnimated(header, prefix.length === 1 ? prefix[0] : concat(prefix))) {
+    // Frames are only counted by walking the whole file; the walk skips their data.
+    const whole = await readAll(download.stream, limits.maxSourceBytes, prefix);
+    download.prefix = [whole];
+    job.header = withFrames(header, whole, limits);
+    return;
+  } else {
+    download.prefix = prefix;
+  }
   job.header = header;
 }
 
