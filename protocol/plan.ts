@@ -6,7 +6,7 @@
  */
 
 /** The formats imgserve reads. */
-export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp";
+export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp" | "tiff";
 
 /** What the header says. `width`/`height` are as displayed (orientation applied). */
 export interface ImageHeader {
@@ -19,6 +19,8 @@ export interface ImageHeader {
   hasAlpha: boolean;
   /** Progressive JPEGs: DCT coefficients per pixel held while decoding (see `coefficientSamples`). */
   progressiveSamples?: number;
+  /** A TIFF's page (IFD) the header is of: 0, the first, when absent. */
+  page?: number;
 }
 
 /** The operations imgserve runs. */

@@ -7,6 +7,7 @@
  */
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
+import { MAX_PAGES } from "../../shared/tiff_ifd.ts";
 import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
 
 /** The checked `args` of a job. */
@@ -23,6 +24,8 @@ export interface JobArgs {
   fieldName?: string;
   /** Absent in jobs journaled before it existed: "warning". */
   failOn?: FailOn;
+  /** A multi-page TIFF's page, 0 (the first) when absent. */
+  page?: number;
 }
 
 /** One result of a job: where it goes and how it is made. */
@@ -48,7 +51,7 @@ export interface JobRequest {
 export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn"]);
+const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn", "page"]);
 const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
 
 /**
@@ -127,14 +130,17 @@ function parseOutputs(value: unknown, op: Operation, maxSide: number): OutputReq
     }
     return parseOutput(entry.dstURL, entry.args, op, maxSide, `${at}.`);
   });
-  // The source is decoded once for every output, so one answer to "is it damaged?" must serve them all.
-  const disagreeing = outputs.findIndex((o) => o.args.failOn !== outputs[0].args.failOn);
-  if (disagreeing > 0) {
-    throw new ImgserveError(
-      "BAD_ARGS",
-      `outputs[${disagreeing}].args.failOn is "${outputs[disagreeing].args.failOn}" but outputs[0]'s is ` +
-        `"${outputs[0].args.failOn}"; the source is decoded once for all outputs, so give every output the same failOn`,
-    );
+  // The source is decoded once for every output, so one answer to "is it damaged?" and "which page?" must serve them all.
+  for (const key of ["failOn", "page"] as const) {
+    const disagreeing = outputs.findIndex((o) => o.args[key] !== outputs[0].args[key]);
+    if (disagreeing > 0) {
+      throw new ImgserveError(
+        "BAD_ARGS",
+        `outputs[${disagreeing}].args.${key} is ${JSON.stringify(outputs[disagreeing].args[key] ?? null)} but ` +
+          `outputs[0]'s is ${JSON.stringify(outputs[0].args[key] ?? null)}; the source is decoded once for all ` +
+          `outputs, so give every output the same ${key}`,
+      );
+    }
   }
   return outputs;
 }
@@ -261,5 +267,19 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   if (failOn !== "warning" && failOn !== "none") {
     throw new ImgserveError("BAD_ARGS", `args.failOn must be "warning" (the default) or "none"`);
   }
-  return { width, height, mode, format: format as OutputFormat | undefined, quality, lossless, fieldName, failOn };
+  const page = args.page ?? undefined;
+  if (page !== undefined && (typeof page !== "number" || !Number.isInteger(page) || page < 0 || page >= MAX_PAGES)) {
+    throw new ImgserveError("BAD_ARGS", `args.page must be a whole number from 0 (the first page) to ${MAX_PAGES - 1}`);
+  }
+  return {
+    width,
+    height,
+    mode,
+    format: format as OutputFormat | undefined,
+    quality,
+    lossless,
+    fieldName,
+    failOn,
+    ...(page ? { page } : {}),
+  };
 }
