@@ -13,9 +13,11 @@ import { decodeSource } from "../../../workers/pipeline/mod.ts";
 import { StageTimer } from "../../../workers/ops/timer.ts";
 import type { Plan } from "../../../protocol/plan.ts";
 import { ImgserveError } from "../../../protocol/error_codes.ts";
+import { greyPage, tiffFile, zlibZeros } from "../../helpers/hostile.ts";
 
 /** 1600x1203, many colours. */
 const FLOWER = "/usr/share/backgrounds/mate/nature/FreshFlower.jpg";
+const WIDE = "/usr/share/color/icc/colord/WideGamutRGB.icc";
 
 /** The file's first page (or `page`) decoded at full size, upright, in sRGB. */
 export async function decodeTiffFile(path: string, page = 0, failOn: "warning" | "none" = "warning") {
@@ -146,4 +148,142 @@ for (
     await assertTiffinfo(path, facts);
     await assertLikeMagick(path, 45, 0, name.includes("alpha"));
   });
+}
+
+Deno.test("a TIFF's orientation tag turns it upright, as ImageMagick's -auto-orient does", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/turned.tif`;
+  await tool("convert", [FLOWER, "-resize", "160x90!", "-compress", "lzw", path]);
+  for (const orientation of [3, 6, 8]) {
+    await tool("tiffset", ["-s", "274", String(orientation), path]);
+    const ours = await decodeTiffFile(path);
+    const theirs = await magickPixels(path, "-auto-orient");
+    assertEquals([ours.width, ours.height], [theirs.width, theirs.height], `orientation ${orientation}`);
+    const db = psnr(ours, theirs);
+    assert(db >= 50, `orientation ${orientation}: PSNR ${db.toFixed(1)} dB`);
+  }
+});
+
+Deno.test("a TIFF's embedded ICC profile (tag 34675) is converted to sRGB, as lcms2 converts it", async () => {
+  await using dir = await tempDir();
+  const srgb = "/usr/share/color/icc/colord/sRGB.icc";
+  const path = `${dir.path}/wide.tif`;
+  await tool("convert", [FLOWER, "-resize", "128x80!", "-profile", srgb, "-profile", WIDE, "-compress", "zip", path]);
+  await assertTiffinfo(path, ["ICC Profile"]);
+  const ours = await decodeTiffFile(path);
+  const reference = await magickPixels(path, "-profile", srgb);
+  const untransformed = await magickPixels(path, "+profile", "*");
+  const db = psnr(ours, reference);
+  assert(db >= 38, `PSNR ${db.toFixed(1)} dB against the converted reference`);
+  assert(psnr(ours, untransformed) < db - 5, "the profile made no difference");
+});
+
+Deno.test("args.page decodes the second page of a multi-page TIFF", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/pages.tif`;
+  await tool("convert", [
+    ...[FLOWER, "-resize", "64x48!", "(", FLOWER, "-resize", "90x70!", "-flip", "-colorspace", "gray", ")"],
+    ...["-compress", "lzw", path],
+  ]);
+  const second = await decodeTiffFile(path, 1);
+  assertEquals([second.width, second.height], [90, 70]);
+  await assertLikeMagick(path, 50, 1);
+  await assertLikeMagick(path, 50, 0);
+});
+
+Deno.test("a corrupt or cut TIFF is damaged (606), and with failOn none decodes what is there", async () => {
+  await using dir = await tempDir();
+  for (const compression of ["lzw", "zip", "none", "rle"]) {
+    const path = `${dir.path}/${compression}.tif`;
+    await tool("convert", [FLOWER, "-resize", "200x150!", "-compress", compression, path]);
+    const bytes = await Deno.readFile(path);
+    const view = new DataView(bytes.buffer);
+    const ifd = view.getUint32(4, true);
+    const entries = view.getUint16(ifd, true);
+    const entry = (tag: number) => {
+      for (let i = 0; i < entries; i++) if (view.getUint16(ifd + 2 + i * 12, true) === tag) return ifd + 2 + i * 12;
+      throw new Error(`no tag ${tag}`);
+    };
+    const strips = view.getUint32(entry(273) + 4, true);
+    const lastOffset = strips === 1 ? entry(273) + 8 : view.getUint32(entry(273) + 8, true) + 4 * (strips - 1);
+    const cases: [string, Uint8Array][] = [];
+    // The last strip moved to the file's last bytes: its count runs past the end, as in a cut download.
+    const cut = bytes.slice();
+    new DataView(cut.buffer).setUint32(lastOffset, cut.length - 16, true);
+    cases.push(["cut", cut]);
+    if (compression === "lzw" || compression === "zip") {
+      // Garbage over the middle of the compressed data (which ImageMagick puts before its IFD).
+      const garbled = bytes.slice();
+      for (let i = Math.floor(ifd * 0.4); i < Math.floor(ifd * 0.6); i++) garbled[i] = (i * 131) & 255;
+      cases.push(["garbled", garbled]);
+    }
+    for (const [name, damagedBytes] of cases) {
+      const file = `${dir.path}/${compression}-${name}.tif`;
+      await Deno.writeFile(file, damagedBytes);
+      const err = await assertRejects(() => decodeTiffFile(file), ImgserveError);
+      assertEquals(err.name, "SOURCE_DAMAGED", `${compression} ${name}: ${err.message}`);
+      assert(/TIFF is damaged/.test(err.message), err.message);
+      const taken = await decodeTiffFile(file, 0, "none");
+      assertEquals([taken.width, taken.height], [200, 150], `${compression} ${name}`);
+    }
+  }
+});
+
+Deno.test("a Deflate strip that inflates past its rows is a bomb stopped at their size (608)", async () => {
+  await codecs();
+  // 16x16 grey needs 256 bytes; the strip holds 64 MiB of zeros.
+  const strip = zlibZeros(64);
+  const bytes = tiffFile(strip, [greyPage(16, 16, strip.length, 8)]);
+  const path = `${Deno.makeTempFileSync({ suffix: ".tif" })}`;
+  try {
+    await Deno.writeFile(path, bytes);
+    const started = performance.now();
+    const err = await assertRejects(() => decodeTiffFile(path), ImgserveError);
+    assertEquals([err.name, err.code], ["TIFF_STRIP_TOO_LARGE", 608]);
+    assert(performance.now() - started < 2000, "the bomb was inflated further than its strip");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("an LZW strip of a bomb's length stops at the strip's size; corrupt codes are damage", async () => {
+  const lzw = await import("../../../workers/ops/tiff/lzw.ts");
+  // Clear, then 'A' and the ever-longer strings of A's: each code one longer than the last.
+  const codes = [256, 65];
+  for (let c = 258; c < 4000; c++) codes.push(c);
+  const out = new Uint8Array(1000);
+  assertEquals(lzw.decodeLzw(packCodes(codes), out), 1000);
+  assert(out.every((b) => b === 65));
+  assertThrowsLzw(() => lzw.decodeLzw(packCodes([256, 65, 3000]), new Uint8Array(100)), lzw.LzwError);
+});
+
+/** LZW codes packed MSB-first at TIFF's widths (one code early). */
+function packCodes(codes: number[]): Uint8Array {
+  const bits: number[] = [];
+  let next = 258, width = 9;
+  for (const code of codes) {
+    for (let b = width - 1; b >= 0; b--) bits.push((code >> b) & 1);
+    if (code === 256) {
+      next = 258;
+      width = 9;
+      continue;
+    }
+    if (bits.length > width) next++;
+    if (next + 1 >= 511 && width === 9) width = 10;
+    if (next + 1 >= 1023 && width === 10) width = 11;
+    if (next + 1 >= 2047 && width === 11) width = 12;
+  }
+  const out = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((bit, i) => out[i >> 3] |= bit << (7 - (i & 7)));
+  return out;
+}
+
+function assertThrowsLzw(fn: () => unknown, type: new (...args: never[]) => Error): void {
+  let threw = false;
+  try {
+    fn();
+  } catch (err) {
+    threw = err instanceof type;
+  }
+  assert(threw, "corrupt LZW codes were accepted");
 }
