@@ -111,6 +111,19 @@ async function measureInProcess() {
       formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
     ),
   );
+  const png = formats.tiffSources[0];
+  console.log(
+    table(
+      ["source coding (one photo)", "size", "bytes", "decode ms (median)", "vs PNG"],
+      formats.tiffSources.map((r) => [
+        r.name,
+        r.size,
+        String(r.bytes),
+        r.decodeMs.toFixed(1),
+        `${(r.decodeMs / png.decodeMs).toFixed(2)}x`,
+      ]),
+    ),
+  );
   return { pipelines, speedup, formats };
 }
 

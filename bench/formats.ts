@@ -1,7 +1,8 @@
 /**
  * The output formats and the WebP sources, in this process: 200x120 cover
  * thumbnails of the corpus's JPEG photos written as JPEG, WebP and AVIF
- * (time per image and bytes), and the GNOME WebP wallpapers as sources.
+ * (time per image and bytes), the GNOME WebP wallpapers as sources, and
+ * TIFF sources against PNG (tiff_sources.ts).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { readHeader } from "../src/image/header.ts";
 import { makeOne } from "./pipelines.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { type CorpusImage, GNOME_DIR } from "./corpus.ts";
+import { compareTiffSources, type TiffSourceResult } from "./tiff_sources.ts";
 
 const WIDTH = 200;
 const HEIGHT = 120;
@@ -21,6 +23,8 @@ export interface FormatResult {
   output: Record<string, { ms: number; bytes: number; images: number }>;
   /** The WebP wallpapers to a 200x120 JPEG: decode and whole-job ms per image. */
   webpSources: { name: string; size: string; decodeMs: number; totalMs: number }[];
+  /** One photo as PNG and as TIFF in several codings: decode ms per image (tiff_sources.ts). */
+  tiffSources: TiffSourceResult[];
 }
 
 function planOf(source: Plan["source"], format: OutputFormat): Plan {
@@ -82,7 +86,10 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
       totalMs: performance.now() - t,
     });
   }
-  return { output, webpSources };
+  // The largest photo of the corpus, so the decode dominates the time.
+  const largest = jpegs.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+  const tiffSources = await compareTiffSources(largest.path, Math.max(reps, 5));
+  return { output, webpSources, tiffSources };
 }
 
 function median(values: number[]): number {

@@ -39,11 +39,12 @@ export function decodeLzw(src: Uint8Array, out: Uint8Array): number {
     length[i] = 1;
   }
   const end = out.length;
+  const srcEnd = src.length;
   let bits = 0, held = 0, at = 0, o = 0;
   let width = 9, next = 258, old = -1;
   while (o < end) {
     while (held < width) {
-      if (at >= src.length) return o;
+      if (at >= srcEnd) return o;
       bits = ((bits << 8) | src[at++]) & 0xffffff;
       held += 8;
     }
@@ -76,11 +77,19 @@ export function decodeLzw(src: Uint8Array, out: Uint8Array): number {
     // Written from its end back; the bytes past `out` are skipped.
     const len = length[code];
     let c = code;
-    for (let i = o + len - 1; i >= o; i--) {
-      if (i < end) out[i] = last[c];
-      c = prefix[c];
+    if (o + len <= end) {
+      for (let i = o + len - 1; i >= o; i--) {
+        out[i] = last[c];
+        c = prefix[c];
+      }
+      o += len;
+    } else {
+      for (let i = o + len - 1; i >= o; i--) {
+        if (i < end) out[i] = last[c];
+        c = prefix[c];
+      }
+      o = end;
     }
-    o = Math.min(end, o + len);
     old = code;
   }
   return o;
