@@ -101,7 +101,8 @@ export function describePage(ifd: Ifd): TiffPage {
   const orientation = ifd.value(Tag.orientation, 1);
   const tiled = ifd.has(Tag.tileWidth) || ifd.has(Tag.tileOffsets);
   const tile = tiled ? { width: ifd.value(Tag.tileWidth, 0), height: ifd.value(Tag.tileLength, 0) } : undefined;
-  if (tile && (tile.width === 0 || tile.height === 0 || tile.width * tile.height > 1 << 26)) {
+  // A tile may overhang the image, but not by more than a tile's worth of a small image: its buffer is allocated whole.
+  if (tile && (tile.width === 0 || tile.height === 0 || tile.width * tile.height > 4 * width * height + (1 << 20))) {
     throw new ImgserveError("SOURCE_NOT_IMAGE", `the TIFF's tiles are ${tile.width}x${tile.height}`);
   }
   const rowsPerStrip = Math.min(height, Math.max(1, ifd.value(Tag.rowsPerStrip, height)));

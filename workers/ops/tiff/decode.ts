@@ -18,6 +18,7 @@ import { Compression, describePage, Photometric, type TiffPage } from "../../../
 import { damaged } from "../damage.ts";
 import type { ColourInfo } from "../icc.ts";
 import { decodeJpegScaled } from "../jpeg_scaled.ts";
+import { isStartOfFrame, walkJpegSegments } from "../../../shared/jpeg_segments.ts";
 import type { Pixels } from "../pixels.ts";
 import { decodeLzw, LzwError } from "./lzw.ts";
 import { decodePackBits } from "./packbits.ts";
@@ -270,6 +271,11 @@ function decodeJpegBlock(
     jpeg.set(tables.subarray(0, tables.length - 2));
     jpeg.set(src.subarray(2), tables.length - 2);
   }
+  // The JPEG's own frame size, not the tile's, decides what libjpeg-turbo allocates: it is checked first.
+  const frame = jpegFrameSize(jpeg);
+  if (!frame || frame.width > block.fullWidth || frame.height > block.fullHeight) {
+    return `${what}'s JPEG data ${frame ? `is ${frame.width}x${frame.height}, larger than its tile` : "has no frame"}`;
+  }
   let decoded;
   try {
     decoded = decodeJpegScaled(jpeg, block.fullWidth, block.fullHeight);
@@ -286,6 +292,18 @@ function decodeJpegBlock(
   if (decoded.warned) return `${what}'s JPEG data is damaged`;
   if (rows < block.height || columns < block.width) return `${what}'s JPEG is smaller than the tile it fills`;
   return undefined;
+}
+
+/** The width and height of a JPEG's frame header (SOF), if it has one. */
+function jpegFrameSize(jpeg: Uint8Array): { width: number; height: number } | undefined {
+  let size: { width: number; height: number } | undefined;
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
+  walkJpegSegments(jpeg, ({ marker, body }) => {
+    if (!isStartOfFrame(marker)) return false;
+    if (body.length >= 5) size = { height: (body[1] << 8) | body[2], width: (body[3] << 8) | body[4] };
+    return true;
+  });
+  return size;
 }
 
 /** ColorMap: 2^bits reds, then greens, then blues, 16 bits each, as 8-bit RGB triples. */
