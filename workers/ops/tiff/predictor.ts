@@ -24,6 +24,20 @@ export function undoPredictor(
   bits: number,
   little: boolean,
 ): void {
+  if (bits === 8 && samples === 3) {
+    // RGB, the common case: the running sums stay in locals instead of being read back.
+    for (let r = 0; r < rows; r++) {
+      let i = r * rowBytes;
+      const end = i + rowBytes - 2;
+      let red = data[i], green = data[i + 1], blue = data[i + 2];
+      for (i += 3; i < end; i += 3) {
+        data[i] = red = (red + data[i]) & 255;
+        data[i + 1] = green = (green + data[i + 1]) & 255;
+        data[i + 2] = blue = (blue + data[i + 2]) & 255;
+      }
+    }
+    return;
+  }
   if (bits === 8) {
     for (let r = 0; r < rows; r++) {
       const start = r * rowBytes;
