@@ -21,6 +21,8 @@ export interface ImageHeader {
   progressiveSamples?: number;
   /** A TIFF's page (IFD) the header is of: 0, the first, when absent. */
   page?: number;
+  /** A TIFF's largest strip or tile, decompressed (for JPEG, as decoded RGBA): held beside the image while it decodes. */
+  blockBytes?: number;
 }
 
 /** The operations imgserve runs. */

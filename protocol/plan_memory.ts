@@ -42,9 +42,10 @@ const COEFFICIENT_BYTES = 2.1;
  * costliest kind of each format: a palette PNG 9.1 (RGBA 4.0, grey 5.0), a
  * lossless WebP 10.0 (lossy 7.3), a GIF 5.0 (RGBA and an index a pixel,
  * outside WebAssembly: gif_decode.ts), a 32-bit BMP 8.0, an 8-bit 4:4:4
- * AVIF 18.6 (4:2:0 15.5). A TIFF is decoded outside WebAssembly (but its
- * JPEG tiles): RGBA plus, at worst, one strip holding the whole image as
- * 16-bit RGBA samples, 12.
+ * AVIF 18.6 (4:2:0 15.5). A TIFF, decoded by our own code outside
+ * WebAssembly but for its JPEG tiles: its RGBA, 4, plus its largest strip
+ * or tile twice (the decompressed block, and a copy when Deflate gives it
+ * short), from the header's `blockBytes`.
  */
 const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
   png: 10,
@@ -52,7 +53,7 @@ const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = 
   gif: 5,
   bmp: 9,
   avif: 20,
-  tiff: 12,
+  tiff: 4,
 };
 /** An AVIF's alpha is a second AV1 image, decoded beside the first: 33.9 at 5000x5000, 38.6 at 2500x2500. */
 const AVIF_ALPHA_PER_PIXEL = 40;
@@ -113,7 +114,7 @@ export function planMemoryBytes(plan: Plan): number {
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +
       ((source.progressiveSamples ?? 0) * COEFFICIENT_BYTES + SOURCE_PER_PIXEL) * width * height;
   } else {
-    decode = width * height * decodePerPixel(source.format, source.hasAlpha);
+    decode = width * height * decodePerPixel(source.format, source.hasAlpha) + 2 * (source.blockBytes ?? 0);
   }
   return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);
 }

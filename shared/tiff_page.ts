@@ -11,6 +11,24 @@ import { ImgserveError } from "../protocol/error_codes.ts";
 import type { Ifd } from "./tiff_ifd.ts";
 import { Tag } from "./tiff_ifd.ts";
 
+/**
+ * The bytes of the page's largest strip or tile once decompressed (a JPEG
+ * one as the RGBA libjpeg-turbo gives): what the decoder holds beside the
+ * image's RGBA while it decodes.
+ *
+ * @example
+ * ```ts
+ * largestBlockBytes(describePage(ifd)); // 5640 * 3 for one-row strips of 8-bit RGB
+ * ```
+ */
+export function largestBlockBytes(page: TiffPage): number {
+  const width = page.tile?.width ?? page.width;
+  const rows = page.tile?.height ?? page.rowsPerStrip;
+  if (page.compression === Compression.jpeg) return width * rows * 4;
+  const samples = page.planar === 2 ? 1 : page.samplesPerPixel;
+  return Math.ceil(width * samples * page.bits / 8) * rows;
+}
+
 /** Compression values the decoder reads. */
 export const Compression = { none: 1, lzw: 5, oldJpeg: 6, jpeg: 7, deflate: 8, packBits: 32773, adobeDeflate: 32946 };
 /** Photometric interpretations the decoder reads. */

@@ -10,7 +10,7 @@
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";
 import { findPage, isBigTiff, isTiff, MAX_PAGES, tiffFile, TiffLayoutError } from "../../shared/tiff_ifd.ts";
-import { describePage } from "../../shared/tiff_page.ts";
+import { describePage, largestBlockBytes } from "../../shared/tiff_page.ts";
 import { displayedSize } from "./container_headers.ts";
 
 /**
@@ -52,6 +52,7 @@ export function readTiff(
       orientation: facts.orientation,
       hasAlpha: facts.alpha !== "none",
       ...(page > 0 ? { page } : {}),
+      blockBytes: largestBlockBytes(facts),
     };
   } catch (err) {
     if (!(err instanceof TiffLayoutError)) throw err;

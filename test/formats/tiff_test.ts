@@ -141,6 +141,17 @@ Deno.test("hostile TIFFs fail with clear codes, and the server keeps serving", a
     ],
     ["old-style JPEG", tiffFile(strip, [page.map((e) => e.tag === 259 ? { ...e, values: [6] } : e)]), 609],
     [
+      "one 16-bit RGBA strip of 6000x6000 (the plan's memory)",
+      tiffFile(strip, [[
+        ...greyPage(6000, 6000, 64).filter((e) => ![258, 262, 277].includes(e.tag)),
+        { tag: 258, type: 3, values: [16, 16, 16, 16] },
+        { tag: 262, type: 3, values: [2] },
+        { tag: 277, type: 3, values: [4] },
+        { tag: 338, type: 3, values: [2] },
+      ]]),
+      508,
+    ],
+    [
       "a palette without its colour map",
       tiffFile(strip, [page.map((e) => e.tag === 262 ? { ...e, values: [3] } : e)]),
       601,
@@ -158,6 +169,7 @@ Deno.test("hostile TIFFs fail with clear codes, and the server keeps serving", a
       assert(/TIFF/.test(String(job.error)), `${name}: ${job.error}`);
     } else {
       assertEquals(reply.json.code, code, `${name}: ${JSON.stringify(reply.json)}`);
+      assert(/TIFF|tiff/.test(String(reply.json.error)), `${name}: ${reply.json.error}`);
     }
     await assertHealthy(imgserve.base);
   }
