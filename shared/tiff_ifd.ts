@@ -42,7 +42,7 @@ export const Tag = {
   iccProfile: 34675,
 } as const;
 
-/** Bytes per value of each TIFF field type (1 BYTE … 12 DOUBLE, 16-18 BigTIFF's 8-byte integers). */
+/** Bytes per value of each classic TIFF field type (1 BYTE … 12 DOUBLE); entries of other types are skipped. */
 const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
 
 /** Why an IFD could not be read: more bytes may help (`needed`), or the file is corrupt. */

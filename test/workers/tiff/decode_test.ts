@@ -287,3 +287,34 @@ function assertThrowsLzw(fn: () => unknown, type: new (...args: never[]) => Erro
   }
   assert(threw, "corrupt LZW codes were accepted");
 }
+
+/** Sets the value count and value offset of the first IFD's entry for `tag`. */
+function patchEntry(bytes: Uint8Array, tag: number, count: number, offset: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ifd = view.getUint32(4, true);
+  for (let i = 0; i < view.getUint16(ifd, true); i++) {
+    const entry = ifd + 2 + i * 12;
+    if (view.getUint16(entry, true) !== tag) continue;
+    view.setUint32(entry + 4, count, true);
+    view.setUint32(entry + 8, offset, true);
+    return;
+  }
+  throw new Error(`no tag ${tag}`);
+}
+
+Deno.test("a TIFF's ICC profile over 4 MiB is 514; one past the end of the file is ignored", async () => {
+  await using dir = await tempDir();
+  const strip = new Uint8Array(16).fill(200);
+  const withProfile = () =>
+    tiffFile(strip, [[...greyPage(4, 4, 16), { tag: 34675, type: 7, values: [1, 2, 3, 4, 5] }]]);
+  const huge = withProfile();
+  patchEntry(huge, 34675, 5 << 20, 8);
+  await Deno.writeFile(`${dir.path}/huge.tif`, huge);
+  const err = await assertRejects(() => decodeTiffFile(`${dir.path}/huge.tif`), ImgserveError);
+  assertEquals([err.name, err.code], ["METADATA_TOO_LARGE", 514]);
+  const gone = withProfile();
+  patchEntry(gone, 34675, 3000, 1 << 20);
+  await Deno.writeFile(`${dir.path}/gone.tif`, gone);
+  const image = await decodeTiffFile(`${dir.path}/gone.tif`);
+  assertEquals([image.width, image.height, image.data[0]], [4, 4, 200]);
+});

@@ -72,12 +72,22 @@ export function decodeTiff(bytes: Uint8Array, header: ImageHeader, failOn: FailO
     damaged("tiff", problems[0] + more, failOn, canvas.data);
   }
   if (page.alpha === "associated") unpremultiply(canvas.data);
-  const icc = ifd.bytes(Tag.iccProfile, Infinity);
-  if (icc && icc.length > MAX_PROFILE_BYTES) throw profileTooLarge("TIFF", false);
+  const icc = iccProfile(ifd);
   return {
     image: { data: canvas.data as Uint8ClampedArray<ArrayBuffer>, width, height },
     colour: { icc, ...(page.photometric === Photometric.separated ? { components: 4, adobe: false } : {}) },
   };
+}
+
+/** The page's ICC profile; one over the cap is METADATA_TOO_LARGE, one past the end of the file is ignored. */
+function iccProfile(ifd: Ifd): Uint8Array | undefined {
+  try {
+    return ifd.bytes(Tag.iccProfile, MAX_PROFILE_BYTES);
+  } catch (err) {
+    if (!(err instanceof TiffLayoutError)) throw err;
+    if (err.needed === undefined) throw profileTooLarge("TIFF", false);
+    return undefined;
+  }
 }
 
 /** One strip or tile: where its bytes are and where its pixels go. */
