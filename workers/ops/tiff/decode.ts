@@ -54,6 +54,10 @@ export function decodeTiff(bytes: Uint8Array, header: ImageHeader, failOn: FailO
     throw new ImgserveError("DECODE_FAILED", `the TIFF's directory could not be read again: ${err.message}`);
   }
   const { width, height } = page;
+  const [shownWidth, shownHeight] = page.orientation >= 5 ? [height, width] : [width, height];
+  if (shownWidth !== header.width || shownHeight !== header.height) {
+    throw new Error(`the TIFF page is ${shownWidth}x${shownHeight}, its header said ${header.width}x${header.height}`);
+  }
   const canvas: Canvas = {
     data: new Uint8ClampedArray(width * height * 4),
     width,
