@@ -174,3 +174,41 @@ Deno.test("hostile TIFFs fail with clear codes, and the server keeps serving", a
     await assertHealthy(imgserve.base);
   }
 });
+
+Deno.test("a CMYK TIFF goes through the server's CMYK profile as a CMYK JPEG of the same pixels does", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve();
+  await tool("convert", [
+    FLOWER,
+    "-resize",
+    "240x180!",
+    "-colorspace",
+    "CMYK",
+    "-compress",
+    "lzw",
+    `${dir.path}/c.tif`,
+  ]);
+  await tool("convert", [`${dir.path}/c.tif`, "-quality", "100", "-sampling-factor", "1x1", `${dir.path}/c.jpg`]);
+  const results = [];
+  for (const name of ["c.tif", "c.jpg"]) {
+    const reply = await imgserve.post(
+      resizeJob(`file://${dir.path}/${name}`, `file://${dir.path}/out/${name}.png`, { width: 120, format: "png" }),
+    );
+    assertEquals(reply.status, 202, JSON.stringify(reply.json));
+    assertEquals((await imgserve.finished(reply.json.id as string)).state, "done");
+    results.push(await decode(await Deno.readFile(`${dir.path}/out/${name}.png`)));
+  }
+  const db = psnr(results[0], results[1]);
+  assert(db >= 35, `PSNR ${db.toFixed(1)} dB between the TIFF's and the JPEG's results`);
+  // Not the plain formula: the profile's conversion differs from ImageMagick's R = (1-C)(1-K).
+  const formula = await magickPixels(
+    `${dir.path}/c.tif`,
+    "-colorspace",
+    "sRGB",
+    "-filter",
+    "Lanczos",
+    "-resize",
+    "120x90!",
+  );
+  assert(psnr(results[0], formula) < db, "the CMYK TIFF was converted by the plain formula");
+});
