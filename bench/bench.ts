@@ -18,7 +18,10 @@
  * --warmup S (load before measuring each server, default 30), --memory-only
  * (only the default server's warm-up, load phase and idle after it, and the
  * second load), --large-only (only the second load),
- * --server DIR (run the imgserve checkout in DIR, to compare commits).
+ * --server DIR (run the imgserve checkout in DIR, to compare commits),
+ * --s3-only (only the S3 row: the photos' thumbnails from and to a Ceph
+ * RADOS Gateway on loopback against file://, per-job overhead; part of the
+ * full run, and skipped, saying so, where radosgw is not installed).
  *
  * The default server is sampled every second from its start to 20 s after
  * the load phase (RSS with and without its render processes, jobs finished,
@@ -39,6 +42,7 @@ import { compareMultiOutput } from "./multi_output.ts";
 import { compareMultiOutputServer, serverMultiOutputTable } from "./multi_output_server.ts";
 import { type Sample, Timeline } from "./timeline.ts";
 import { timelineChart } from "./chart.ts";
+import { compareS3, type S3Row, s3Unavailable } from "./s3.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -50,6 +54,7 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "30" },
     "memory-only": { type: "boolean", default: false },
     "large-only": { type: "boolean", default: false },
+    "s3-only": { type: "boolean", default: false },
     server: { type: "string" },
   },
 });
@@ -60,6 +65,7 @@ const reps = Number(flags.reps);
 const warmupSeconds = Number(flags.warmup);
 const largeOnly = flags["large-only"];
 const memoryOnly = flags["memory-only"] || largeOnly;
+const s3Only = flags["s3-only"];
 /** Idle time sampled after the load phase, and when after its end RSS is compared with the fresh server's. */
 const IDLE_AFTER_S = 20;
 const SETTLED_AFTER_S = 15;
@@ -77,7 +83,7 @@ console.log(
 );
 
 // 1. In-process pipelines.
-const inProcess = memoryOnly ? undefined : await measureInProcess();
+const inProcess = memoryOnly || s3Only ? undefined : await measureInProcess();
 async function measureInProcess() {
   console.log(`\n== thumbnails 200x120 cover, JPEG q80, in process: naive vs ours (median of ${reps}) ==`);
   const pipelines = await comparePipelines(jpegs, reps);
@@ -111,6 +117,23 @@ async function measureInProcess() {
       formats.webpSources.map((r) => [r.name, r.size, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
     ),
   );
+  const heic = formats.heicSources;
+  if (heic.length === 0) console.log("HEIC sources: left out (heif-enc is missing: apt-get install libheif-examples)");
+  else {
+    const mean = (format: string) => {
+      const rows = heic.filter((r) => r.format === format);
+      return rows.reduce((sum, r) => sum + r.totalMs, 0) / rows.length;
+    };
+    console.log(
+      table(
+        ["photo to 200x120 JPEG", "size", "source", "decode ms", "job ms"],
+        heic.map((r) => [r.name, r.size, r.format, r.decodeMs.toFixed(0), r.totalMs.toFixed(0)]),
+      ),
+    );
+    console.log(
+      `HEIC sources: ${(mean("heic") / mean("png")).toFixed(2)}x the time per image of the same photos as PNG`,
+    );
+  }
   const png = formats.tiffSources[0];
   console.log(
     table(
@@ -128,7 +151,7 @@ async function measureInProcess() {
 }
 
 // 1c. Several outputs of one photo: in one pool task, then through a running server.
-const multi = memoryOnly ? undefined : await measureMultiOutput();
+const multi = memoryOnly || s3Only ? undefined : await measureMultiOutput();
 async function measureMultiOutput() {
   const baselinePhotos = jpegs.filter((i) => i.coding === "baseline");
   console.log(`\n== 1280 fit JPEG + 400x300 cover WebP + 200x120 cover JPEG, baseline photos, one task vs separate ==`);
@@ -143,6 +166,46 @@ async function measureMultiOutput() {
   });
   console.log(serverMultiOutputTable(serverMultiOutput));
   return { multiOutput, serverMultiOutput };
+}
+
+// 1d. s3:// against file:// through a running server.
+const s3 = memoryOnly ? undefined : await measureS3();
+async function measureS3(): Promise<S3Row | undefined> {
+  const why = s3Unavailable();
+  if (why) {
+    console.log(`\n== S3 row SKIPPED: ${why} ==`);
+    return undefined;
+  }
+  console.log(
+    `\n== ${jpegs.length} photos to 200x120 JPEG thumbnails, s3:// to s3:// (Ceph RGW) vs file:// to file:// ==`,
+  );
+  await using scratch = await tempDir();
+  const row = await compareS3(jpegs, {
+    seconds: s3Only ? 20 : 10,
+    turns: 2,
+    work: scratch.path,
+    flags: await journalFlagsFor(scratch.path),
+    checkout: flags.server,
+  });
+  const turns = (results: LoadResult[]) => results.map((r) => (1000 / r.windowJobsPerSecond).toFixed(1)).join(", ");
+  console.log(
+    table(["path", "ms per job, one client (each turn)", "mean"], [
+      ["file:// -> file://", turns(row.turns.file), row.fileMs.toFixed(1)],
+      ["s3:// -> s3://", turns(row.turns.s3), row.s3Ms.toFixed(1)],
+    ]),
+  );
+  console.log(`s3:// overhead: ${row.overheadMs.toFixed(1)} ms per job (${(row.s3Ms / row.fileMs).toFixed(2)}x)`);
+  return row;
+}
+if (s3Only) {
+  const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
+    date: new Date().toISOString(),
+    commit: await gitCommit(),
+    machine: host,
+    s3,
+  });
+  console.log(`\nresults written to ${path}`);
+  Deno.exit(s3 ? 0 : 1);
 }
 
 // 2. The server over HTTP.
@@ -373,6 +436,7 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds, memoryOnly },
   ...inProcess,
   ...multi,
+  s3,
   idleReplyByFormat: idleByFormat,
   servers: runs,
   largeImageLoad: large,

@@ -1,8 +1,9 @@
 /**
- * The output formats and the WebP sources, in this process: 200x120 cover
- * thumbnails of the corpus's JPEG photos written as JPEG, WebP and AVIF
- * (time per image and bytes), the GNOME WebP wallpapers as sources, and
- * TIFF sources against PNG (tiff_sources.ts).
+ * The output formats and the WebP and HEIC sources, in this process:
+ * 200x120 cover thumbnails of the corpus's JPEG photos written as JPEG,
+ * WebP and AVIF (time per image and bytes), the GNOME WebP wallpapers as
+ * sources, a few photos as HEIC against the same pixels as PNG, and TIFF
+ * sources against PNG (tiff_sources.ts).
  *
  * @module
  */
@@ -23,6 +24,8 @@ export interface FormatResult {
   output: Record<string, { ms: number; bytes: number; images: number }>;
   /** The WebP wallpapers to a 200x120 JPEG: decode and whole-job ms per image. */
   webpSources: { name: string; size: string; decodeMs: number; totalMs: number }[];
+  /** Photos as HEIC and as PNG to a 200x120 JPEG: decode and whole-job ms per image (median); empty without heif-enc. */
+  heicSources: { name: string; size: string; format: "heic" | "png"; decodeMs: number; totalMs: number }[];
   /** One photo as PNG and as TIFF in several codings: decode ms per image (tiff_sources.ts). */
   tiffSources: TiffSourceResult[];
 }
@@ -86,10 +89,61 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
       totalMs: performance.now() - t,
     });
   }
+  const heicSources = await compareHeicSources(jpegs, reps);
   // The largest photo of the corpus, so the decode dominates the time.
   const largest = jpegs.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
   const tiffSources = await compareTiffSources(largest.path, Math.max(reps, 5));
-  return { output, webpSources, tiffSources };
+  return { output, webpSources, heicSources, tiffSources };
+}
+
+/** Photos of at most this many pixels are made into HEICs: x265 takes seconds a megapixel. */
+const HEIC_MAX_PIXELS = 12_000_000;
+
+/**
+ * Up to three of the photos written as HEIC (heif-enc q80, x265's
+ * ultrafast preset) and as PNG by Debian's tools, each resized to a
+ * 200x120 JPEG `reps` times after a warm-up (which loads libheif).
+ */
+export async function compareHeicSources(jpegs: CorpusImage[], reps: number): Promise<FormatResult["heicSources"]> {
+  const photos = jpegs.filter((i) => i.width * i.height <= HEIC_MAX_PIXELS).slice(0, 3);
+  const dir = await Deno.makeTempDir({ prefix: "imgserve-bench-heic-" });
+  const rows: FormatResult["heicSources"] = [];
+  try {
+    for (const photo of photos) {
+      const png = `${dir}/${photo.name}.png`;
+      const heic = `${dir}/${photo.name}.heic`;
+      // EXIF orientation applied, so both sources hold the same upright pixels.
+      if (!await run("convert", [photo.path, "-auto-orient", `PNG24:${png}`])) return [];
+      if (!await run("heif-enc", ["-q", "80", "-p", "preset=ultrafast", "-o", heic, png])) return [];
+      for (const [format, path] of [["heic", heic], ["png", png]] as const) {
+        const bytes = await Deno.readFile(path);
+        const source = readHeader(bytes, true);
+        const decode: number[] = [], total: number[] = [];
+        for (let rep = 0; rep <= reps; rep++) {
+          const timer = new StageTimer();
+          const t = performance.now();
+          await makeOne(bytes, planOf(source, "jpeg"), timer);
+          if (rep === 0) continue;
+          total.push(performance.now() - t);
+          decode.push(timer.times.decode ?? 0);
+        }
+        const size = `${source.width}x${source.height}`;
+        rows.push({ name: photo.name, size, format, decodeMs: median(decode), totalMs: median(total) });
+      }
+    }
+    return rows;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs a Debian tool; false when it is missing or fails (the bench then leaves its row out). */
+async function run(command: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
 }
 
 function median(values: number[]): number {

@@ -6,19 +6,21 @@
  */
 
 /** The formats imgserve reads. */
-export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "gif" | "bmp" | "tiff";
+export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "heic" | "gif" | "bmp" | "tiff";
 
 /** What the header says. `width`/`height` are as displayed (orientation applied). */
 export interface ImageHeader {
   format: SourceFormat;
   width: number;
   height: number;
-  /** EXIF orientation 1-8 (JPEG's EXIF tag, AVIF's irot/imir; 1 when absent). */
+  /** EXIF orientation 1-8 (JPEG's EXIF tag, AVIF's and HEIC's irot/imir; 1 when absent). */
   orientation: number;
   /** Whether the image may have transparent pixels. */
   hasAlpha: boolean;
   /** Progressive JPEGs: DCT coefficients per pixel held while decoding (see `coefficientSamples`). */
   progressiveSamples?: number;
+  /** HEIF grids: the pixels of all the tiles the decoder makes before it crops them to the image's size. */
+  codedPixels?: number;
   /** A TIFF's page (IFD) the header is of: 0, the first, when absent. */
   page?: number;
   /** A TIFF's largest strip or tile, decompressed (for JPEG, as decoded RGBA): held beside the image while it decodes. */

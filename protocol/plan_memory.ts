@@ -42,10 +42,12 @@ const COEFFICIENT_BYTES = 2.1;
  * costliest kind of each format: a palette PNG 9.1 (RGBA 4.0, grey 5.0), a
  * lossless WebP 10.0 (lossy 7.3), a GIF 5.0 (RGBA and an index a pixel,
  * outside WebAssembly: gif_decode.ts), a 32-bit BMP 8.0, an 8-bit 4:4:4
- * AVIF 18.6 (4:2:0 15.5). A TIFF, decoded by our own code outside
- * WebAssembly but for its JPEG tiles: its RGBA, 4, plus its largest strip
- * or tile twice (the decompressed block, and a copy when Deflate gives it
- * short), from the header's `blockBytes`.
+ * AVIF 18.6 (4:2:0 15.5), a 10-bit HEIC 10.8 (8-bit 5.6 to 8.7), on top
+ * of libheif's own memory (HEIC_FIXED), and a byte for its copy of a fine
+ * photo's coded data. A TIFF, decoded by our own code outside WebAssembly
+ * but for its JPEG tiles: its RGBA, 4, plus its largest strip or tile twice
+ * (the decompressed block, and a copy when Deflate gives it short), from the
+ * header's `blockBytes`.
  */
 const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
   png: 10,
@@ -53,8 +55,11 @@ const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = 
   gif: 5,
   bmp: 9,
   avif: 20,
+  heic: 12,
   tiff: 4,
 };
+/** libheif's memory before its first decode (16 MiB), made when a worker's first HEIC arrives. */
+const HEIC_FIXED = 16 * 1024 * 1024;
 /** An AVIF's alpha is a second AV1 image, decoded beside the first: 33.9 at 5000x5000, 38.6 at 2500x2500. */
 const AVIF_ALPHA_PER_PIXEL = 40;
 const MiB = 1024 * 1024;
@@ -114,7 +119,10 @@ export function planMemoryBytes(plan: Plan): number {
     decode = Math.ceil(width * scale) * Math.ceil(height * scale) * 4 +
       ((source.progressiveSamples ?? 0) * COEFFICIENT_BYTES + SOURCE_PER_PIXEL) * width * height;
   } else {
-    decode = width * height * decodePerPixel(source.format, source.hasAlpha) + 2 * (source.blockBytes ?? 0);
+    // A grid's tiles are decoded whole before they are cropped to the image.
+    const pixels = Math.max(width * height, source.codedPixels ?? 0);
+    decode = pixels * decodePerPixel(source.format, source.hasAlpha) + (source.format === "heic" ? HEIC_FIXED : 0) +
+      2 * (source.blockBytes ?? 0);
   }
   return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);
 }
@@ -139,7 +147,10 @@ const COSTLIEST_PER_PIXEL = Math.max(
  * may have only as many pixels as need no more memory than that decode at
  * `maxSourcePixels` (22 MP, 11 MP with alpha, at the default 40 MP): a
  * larger one is refused from its header (TOO_MANY_PIXELS) rather than
- * admitted by the pixel limit and refused by the memory check.
+ * admitted by the pixel limit and refused by the memory check. A 10-bit
+ * HEIC's decoder needs 12 bytes a pixel and libheif's 16 MiB: as many
+ * pixels as fit what the costliest decode needs (35.3 MP at 40 MP), and
+ * never less than half the limit, where that fixed part would decide.
  *
  * @example
  * ```ts
@@ -147,6 +158,10 @@ const COSTLIEST_PER_PIXEL = Math.max(
  * ```
  */
 export function sourcePixelLimit(source: Pick<ImageHeader, "format" | "hasAlpha">, maxSourcePixels: number): number {
+  if (source.format === "heic") {
+    const fits = Math.floor((maxSourcePixels * COSTLIEST_PER_PIXEL - HEIC_FIXED) / DECODE_PER_PIXEL.heic);
+    return Math.max(fits, Math.floor(maxSourcePixels / 2));
+  }
   if (source.format !== "avif") return maxSourcePixels;
   return Math.floor(maxSourcePixels * COSTLIEST_PER_PIXEL / decodePerPixel("avif", source.hasAlpha));
 }

@@ -67,7 +67,7 @@ export async function startServer(given: Config, options: ServerOptions = {}): P
   const config = await loadSecretFiles(given);
   const caCerts = await loadCaFile(config);
   const cmykProfile = await loadCmykProfile(config.cmykProfile);
-  const transports = builtinTransports(await checkFileRoots(config), config.s3);
+  const transports = builtinTransports(await checkFileRoots(config), { ...config.s3, caCerts });
   await checkFontDirs(config);
   const guard = networkGuard(config.access);
   if (!options.noListen) checkListen(config);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Flag } from "./flag.ts";
+import { cacheControlProblem } from "../transport/s3/s3_args.ts";
 
 /** The "Connections" section of the usage text, in its order. */
 export const CONNECTION_FLAGS = [
@@ -77,5 +78,14 @@ export const CONNECTION_FLAGS = [
     section: "connections",
     kind: "bool",
     help: "address buckets as ENDPOINT/BUCKET/KEY, not BUCKET.ENDPOINT/KEY",
+  },
+  {
+    name: "s3-cache-control",
+    to: "s3.cacheControl",
+    section: "connections",
+    kind: "string",
+    arg: "VALUE",
+    help: "the Cache-Control of every s3:// result (a job's args.s3.cacheControl\nwins); default none",
+    check: (value, source) => cacheControlProblem(value) && `${source} ${cacheControlProblem(value)}`,
   },
 ] as const satisfies readonly Flag[];

@@ -1,8 +1,8 @@
 /**
- * Dimensions of WebP, AVIF, GIF and BMP sources from their first bytes:
- * WebP's VP8/VP8L/VP8X chunk, AVIF's `ispe` property of the primary item
- * (turned by `irot`, mirrors by `imir` noted), GIF's logical screen, BMP's
- * info header. Like the PNG and JPEG readers, nothing here decodes pixels.
+ * Dimensions of WebP, GIF and BMP sources from their first bytes: WebP's
+ * VP8/VP8L/VP8X chunk, GIF's logical screen, BMP's info header (AVIF and
+ * HEIC: heif_header.ts). Like the PNG and JPEG readers, nothing here
+ * decodes pixels.
  *
  * @module
  */
@@ -82,136 +82,6 @@ export function readBmp(bytes: Uint8Array, short: Short): ImageHeader {
   }
   if (width < 1 || height < 1) corrupt("BMP", "its header gives a zero or negative dimension");
   return { format: "bmp", width, height, orientation: 1, hasAlpha: bpp === 32 };
-}
-
-/** How many bytes of an AVIF we read at most to find its header. */
-const AVIF_HEADER_LIMIT = 1 << 20;
-
-interface Box {
-  type: string;
-  /** Payload start and end (exclusive). */
-  start: number;
-  end: number;
-}
-
-function* boxes(bytes: Uint8Array, from: number, to: number, short: Short): Generator<Box> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = from;
-  while (at + 8 <= to) {
-    let size = view.getUint32(at);
-    const type = ascii(bytes, at + 4, 4);
-    let start = at + 8;
-    if (size === 1) {
-      if (at + 16 > bytes.length) short();
-      size = Number(view.getBigUint64(at + 8));
-      start = at + 16;
-    } else if (size === 0) size = to - at;
-    if (size < start - at) corrupt("AVIF", `box "${type}" has an impossible size`);
-    yield { type, start, end: at + size };
-    at += size;
-  }
-  if (at > to && to < bytes.length) corrupt("AVIF", "a box runs past its parent");
-}
-
-/**
- * ISOBMFF with an AVIF brand: the primary item's `ispe`, turned a quarter
- * by `irot` as decoders display it. The result's `orientation` is the EXIF
- * value with the same effect as the item's `irot` then `imir`, which the
- * worker applies to the decoded pixels.
- */
-export function readAvif(bytes: Uint8Array, short: Short): ImageHeader {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const need = (end: number) => {
-    if (end > bytes.length) {
-      if (bytes.length >= AVIF_HEADER_LIMIT) corrupt("AVIF", "no image header in its first MiB");
-      short();
-    }
-  };
-  let meta: Box | undefined;
-  for (const box of boxes(bytes, 0, bytes.length, short)) {
-    if (box.type === "ftyp") {
-      need(box.end);
-      const brands = [ascii(bytes, box.start, 4)];
-      for (let at = box.start + 8; at + 4 <= box.end; at += 4) brands.push(ascii(bytes, at, 4));
-      if (!brands.includes("avif") && !brands.includes("avis")) {
-        throw new ImgserveError(
-          "SOURCE_FORMAT_UNSUPPORTED",
-          "the source is an ISO media file but not AVIF (HEIC and others are not supported)",
-        );
-      }
-    } else if (box.type === "meta") {
-      need(box.end);
-      meta = box;
-      break;
-    }
-  }
-  if (!meta) return short();
-  let primary = 1;
-  const props: Box[] = [];
-  const assoc = new Map<number, number[]>();
-  let alpha = false;
-  // meta is a FullBox: 4 bytes of version and flags first.
-  for (const box of boxes(bytes, meta.start + 4, meta.end, short)) {
-    if (box.type === "pitm") {
-      primary = bytes[box.start] === 0 ? view.getUint16(box.start + 4) : view.getUint32(box.start + 4);
-    }
-    if (box.type === "iprp") {
-      for (const sub of boxes(bytes, box.start, box.end, short)) {
-        if (sub.type === "ipco") props.push(...boxes(bytes, sub.start, sub.end, short));
-        if (sub.type === "ipma") readIpma(view, sub, assoc);
-      }
-    }
-  }
-  for (const p of props) {
-    if (p.type === "auxC" && ascii(bytes, p.start + 4, 44).startsWith("urn:mpeg:mpegB:cicp:systems:auxiliary:alpha")) {
-      alpha = true;
-    }
-  }
-  const mine = (assoc.get(primary) ?? []).map((i) => props[i - 1]).filter((p) => p !== undefined);
-  const ispe = mine.find((p) => p.type === "ispe");
-  if (!ispe) return corrupt("AVIF", "its primary image has no ispe (size) property");
-  const storedWidth = view.getUint32(ispe.start + 4);
-  const storedHeight = view.getUint32(ispe.start + 8);
-  if (storedWidth < 1 || storedHeight < 1) corrupt("AVIF", "its ispe gives a zero dimension");
-  const irot = mine.find((p) => p.type === "irot");
-  const imir = mine.find((p) => p.type === "imir");
-  const orientation = exifOrientationOf(
-    irot ? bytes[irot.start] & 3 : 0,
-    imir ? bytes[imir.start] & 1 : undefined,
-  );
-  return { format: "avif", ...displayedSize(storedWidth, storedHeight, orientation), orientation, hasAlpha: alpha };
-}
-
-function readIpma(view: DataView, box: Box, assoc: Map<number, number[]>): void {
-  const version = view.getUint8(box.start);
-  const wide = (view.getUint8(box.start + 3) & 1) === 1;
-  let at = box.start + 4;
-  const count = view.getUint32(at);
-  at += 4;
-  for (let i = 0; i < count && at < box.end; i++) {
-    const item = version < 1 ? view.getUint16(at) : view.getUint32(at);
-    at += version < 1 ? 2 : 4;
-    const n = view.getUint8(at++);
-    const list: number[] = [];
-    for (let k = 0; k < n; k++) {
-      list.push(wide ? view.getUint16(at) & 0x7fff : view.getUint8(at) & 0x7f);
-      at += wide ? 2 : 1;
-    }
-    assoc.set(item, list);
-  }
-}
-
-/**
- * The EXIF orientation that displays stored pixels as HEIF's `irot`
- * (quarter turns anticlockwise) followed by `imir` (axis 0: top and
- * bottom exchanged, axis 1: left and right) would.
- */
-export function exifOrientationOf(quarterTurns: number, mirrorAxis: number | undefined): number {
-  const turned = [1, 8, 3, 6][quarterTurns & 3];
-  if (mirrorAxis === undefined) return turned;
-  // [axis 0: top and bottom exchanged, axis 1: left and right], as libavif and libheif read it.
-  const table: Record<number, [number, number]> = { 1: [4, 2], 8: [5, 7], 3: [2, 4], 6: [7, 5] };
-  return table[turned][mirrorAxis];
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * Image dimensions from the first bytes of a file: PNG IHDR, JPEG SOF (and
- * the EXIF orientation before it), SVG width/height/viewBox. Nothing here
+ * the EXIF orientation before it), SVG width/height/viewBox; the others'
+ * in container_headers.ts and heif_header.ts. Nothing here
  * decodes pixels, so validation stays cheap whatever the image's size.
  *
  * @module
  */
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { displayedSize, readAvif, readBmp, readGif, readWebp } from "./container_headers.ts";
+import { displayedSize, readBmp, readGif, readWebp } from "./container_headers.ts";
+import { readHeif } from "./heif_header.ts";
 import { isStartOfFrame, walkJpegSegments } from "../../shared/jpeg_segments.ts";
 import { assertFewScans } from "../../shared/decode_limits.ts";
 import { PNG_SIGNATURE } from "../../shared/png_file.ts";
@@ -69,7 +71,7 @@ export function readHeader(bytes: Uint8Array, complete: boolean, page = 0): Imag
     const info = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(14, true);
     if (info === 12 || (info >= 40 && info <= 124)) return readSafely(readBmp, bytes, short);
   }
-  if (tag(4) === "ftyp") return readSafely(readAvif, bytes, short);
+  if (tag(4) === "ftyp") return readSafely(readHeif, bytes, short);
   if (/^(II|MM)/.test(head)) {
     return readTiff(bytes, complete, page, (needed) => {
       throw new NeedMoreBytes(needed);
@@ -78,10 +80,13 @@ export function readHeader(bytes: Uint8Array, complete: boolean, page = 0): Imag
   if (/^RIFF/.test(head)) {
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
-      "the source image format is not supported; use PNG, JPEG, WebP, AVIF, GIF, BMP, TIFF or SVG",
+      "the source image format is not supported; use PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP, TIFF or SVG",
     );
   }
-  throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG, WebP, AVIF, GIF, BMP, TIFF or SVG image");
+  throw new ImgserveError(
+    "SOURCE_NOT_IMAGE",
+    "the source is not a PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP, TIFF or SVG image",
+  );
 }
 
 /**

@@ -82,8 +82,7 @@ export function planJob(
       `the result would be ${width}x${height}, over the limit of ${maxResultPixels} pixels`,
     );
   }
-  // GIF, BMP and SVG cannot be written: their results are PNG.
-  const format = args.format ?? (WRITABLE.has(source.format) ? source.format as OutputFormat : "png");
+  const format = args.format ?? defaultFormat(source);
   if (format === "webp" && Math.max(width, height) > WEBP_MAX_SIDE) {
     throw new ImgserveError(
       "RESULT_TOO_LARGE",
@@ -93,6 +92,16 @@ export function planJob(
   const quality = args.quality ?? DEFAULT_QUALITY[format];
   const failOn = args.failOn ?? "warning";
   return { op: job.operationType, source, width, height, format, quality, lossless: args.lossless, mode, crop, failOn };
+}
+
+/**
+ * The result's format when args.format is not given: the source's own when
+ * it can be written; a HEIC's (a camera's photo) JPEG, PNG when it has
+ * alpha; GIF, BMP and SVG's PNG.
+ */
+function defaultFormat(source: ImageHeader): OutputFormat {
+  if (WRITABLE.has(source.format)) return source.format as OutputFormat;
+  return source.format === "heic" && !source.hasAlpha ? "jpeg" : "png";
 }
 
 /** The centred part of a sw x sh image with the aspect ratio of w x h. */

@@ -9,6 +9,7 @@ import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
 import { MAX_PAGES } from "../../shared/tiff_ifd.ts";
 import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
+import { parseS3Args, type S3ObjectArgs } from "../transport/s3/s3_args.ts";
 
 /** The checked `args` of a job. */
 export interface JobArgs {
@@ -24,6 +25,8 @@ export interface JobArgs {
   fieldName?: string;
   /** Absent in jobs journaled before it existed: "warning". */
   failOn?: FailOn;
+  /** s3:// destinations: the object's Cache-Control and user metadata. */
+  s3?: S3ObjectArgs;
   /** A multi-page TIFF's page, 0 (the first) when absent. */
   page?: number;
 }
@@ -51,7 +54,18 @@ export interface JobRequest {
 export const MAX_OUTPUTS = 16;
 
 const OPERATIONS: readonly Operation[] = ["resize", "rasterize"];
-const ARG_KEYS = new Set(["width", "height", "mode", "format", "quality", "lossless", "field_name", "failOn", "page"]);
+const ARG_KEYS = new Set([
+  "width",
+  "height",
+  "mode",
+  "format",
+  "quality",
+  "lossless",
+  "field_name",
+  "failOn",
+  "s3",
+  "page",
+]);
 const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif"];
 
 /**
@@ -157,8 +171,12 @@ function parseOutput(dstURL: unknown, args: unknown, op: Operation, maxSide: num
     }
     checkTags(dstURL);
     // The template must already be a URL with a scheme, tags aside.
-    parseUrl("dstURL", withTagsStoodIn(dstURL));
-    return { dstTemplate: dstURL, args: parseArgs(args as Record<string, unknown>, op, maxSide) };
+    const url = parseUrl("dstURL", withTagsStoodIn(dstURL));
+    const parsed = parseArgs(args as Record<string, unknown>, op, maxSide);
+    if (parsed.s3 && url.protocol !== "s3:") {
+      throw new ImgserveError("BAD_ARGS", `args.s3 applies to s3:// destinations, not ${url.protocol}`);
+    }
+    return { dstTemplate: dstURL, args: parsed };
   });
 }
 
@@ -267,6 +285,7 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
   if (failOn !== "warning" && failOn !== "none") {
     throw new ImgserveError("BAD_ARGS", `args.failOn must be "warning" (the default) or "none"`);
   }
+  const s3 = parseS3Args(args.s3, "args.s3");
   const page = args.page ?? undefined;
   if (page !== undefined && (typeof page !== "number" || !Number.isInteger(page) || page < 0 || page >= MAX_PAGES)) {
     throw new ImgserveError("BAD_ARGS", `args.page must be a whole number from 0 (the first page) to ${MAX_PAGES - 1}`);
@@ -280,6 +299,7 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
     lossless,
     fieldName,
     failOn,
+    ...(s3 ? { s3 } : {}),
     ...(page ? { page } : {}),
   };
 }

@@ -158,6 +158,10 @@ Deno.test("deno task compile builds, and the executable embeds every worker modu
   assertEquals(missing, [], "every file loaded at run time is inside the executable");
   // The S3 client is imported on the first s3:// transfer, which no run here makes: it must be inside all the same.
   assert([...embedded].some((name) => name.startsWith("@aws-sdk/client-s3@")), "the S3 client is embedded");
+  // So is libheif, imported and compiled by a worker on its first HEIC.
+  for (const file of ["libheif-wasm/libheif.js", "libheif-wasm/libheif.wasm"]) {
+    assert([...embedded].some((name) => /^libheif-js@/.test(name) && name.endsWith(file)), `${file} is embedded`);
+  }
   const unused = [...embedded].filter((name) => name.endsWith(".wasm") && !loaded.has(name)).sort();
   console.log(
     `embedded and loaded: ${wasm.length} WebAssembly files, ${fonts.length} fonts, ${workerModules.length} worker modules; ` +

@@ -3,6 +3,7 @@ import { NeedMoreBytes, readHeader } from "../../src/image/header.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { jpeg, painted, png, RED, withOrientation } from "../helpers/images.ts";
 import { tempDir } from "../helpers/server.ts";
+import { gridHeic } from "../helpers/heif_grid.ts";
 import { tool } from "../helpers/tools.ts";
 
 Deno.test("PNG size comes from IHDR, alpha from the colour type", async () => {
@@ -45,24 +46,33 @@ Deno.test("a TIFF without IFD entries is not an image, a BigTIFF unsupported, ra
   assertEquals(assertThrows(() => readHeader(junk, true), ImgserveError).code, 204);
 });
 
-Deno.test("every prefix and many bit flips of WebP, AVIF, GIF, BMP and TIFF headers give a header or a clear code", async () => {
+Deno.test("every prefix and many bit flips of WebP, AVIF, HEIC, GIF, BMP and TIFF headers give a header or a clear code", async () => {
   await using dir = await tempDir();
   await tool("convert", ["-size", "40x30", "gradient:red-blue", `${dir.path}/g.png`]);
   await tool("cwebp", ["-quiet", "-lossless", `${dir.path}/g.png`, "-o", `${dir.path}/g.webp`]);
   await tool("avifenc", ["-s", "10", "--irot", "1", `${dir.path}/g.png`, `${dir.path}/g.avif`]);
+  // A phone's layout: a grid of tiles, turned, with a profile.
+  const icc = await Deno.readFile("/usr/share/color/icc/colord/sRGB.icc");
+  await tool("convert", ["-size", "150x100", "gradient:red-blue", `${dir.path}/h.png`]);
+  await Deno.writeFile(
+    `${dir.path}/g.heic`,
+    await gridHeic(dir.path, `${dir.path}/h.png`, 150, 100, 64, { irot: 1, icc }),
+  );
   await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.gif`]);
   await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.bmp`]);
   await tool("convert", [`${dir.path}/g.png`, "-compress", "lzw", `${dir.path}/g.tif`]);
   let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  for (const ext of ["webp", "avif", "gif", "bmp", "tif"]) {
+  for (const ext of ["webp", "avif", "heic", "gif", "bmp", "tif"]) {
     const good = await Deno.readFile(`${dir.path}/g.${ext}`);
     const header = readHeader(good, true);
-    assertEquals([header.width * header.height], [1200], ext);
+    assertEquals([header.width * header.height], [ext === "heic" ? 15000 : 1200], ext);
     const cases = [];
-    for (let n = 0; n < Math.min(good.length, 600); n++) cases.push(good.subarray(0, n));
+    // The HEIC's meta box, with six tiles' properties, is longer than the others' headers.
+    const span = ext === "heic" ? 2000 : 600;
+    for (let n = 0; n < Math.min(good.length, span); n++) cases.push(good.subarray(0, n));
     for (let i = 0; i < 300; i++) {
-      const flipped = good.slice(0, 600);
+      const flipped = good.slice(0, span);
       flipped[Math.floor(rand() * flipped.length)] ^= 1 << Math.floor(rand() * 8);
       cases.push(flipped);
     }

@@ -104,6 +104,24 @@ Deno.test("the single form's messages name no index", () => {
   assertEquals(refusal({ ...good, args: { width: -1 } }).message, "args.width must be a positive whole number");
 });
 
+Deno.test("args.s3 is checked before anything is written: s3:// destinations only, header-safe values, 2 KB", () => {
+  const s3Job = { ...good, dstURL: "s3://bucket/thumbs/{$basename}.png" };
+  const s3 = { cacheControl: "public, max-age=600", metadata: { owner: "shop-7" } };
+  assertEquals(parseJobRequest({ ...s3Job, args: { width: 10, s3 } }, 16384).outputs[0].args.s3, s3);
+  const message = (body: unknown) => assertThrows(() => parseJobRequest(body, 16384), ImgserveError).message;
+  assertEquals(message({ ...good, args: { width: 10, s3 } }), "args.s3 applies to s3:// destinations, not ftp:");
+  assertEquals(code({ ...s3Job, args: { width: 10, s3: "max-age=1" } }), 104);
+  assertEquals(code({ ...s3Job, args: { width: 10, s3: { acl: "public-read" } } }), 104);
+  assertEquals(code({ ...s3Job, args: { width: 10, s3: { cacheControl: "a\r\nx-amz-acl: public" } } }), 104);
+  assertEquals(code({ ...s3Job, args: { width: 10, s3: { metadata: { "Owner Name": "x" } } } }), 104);
+  assertEquals(code({ ...s3Job, args: { width: 10, s3: { metadata: { owner: 7 } } } }), 104);
+  const big = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, "v".repeat(250)]));
+  assertEquals(
+    message({ ...s3Job, args: { width: 10, s3: { metadata: big } } }),
+    "args.s3.metadata is over S3's 2048 bytes",
+  );
+});
+
 Deno.test("args.page is a whole number from 0 to 9999, kept only when above 0, and one value for all outputs", () => {
   const page = (value: unknown) => ({ ...good, args: { ...good.args, page: value } });
   assertEquals(parseJobRequest(page(3), 16384).outputs[0].args.page, 3);

@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { png, thirds } from "../helpers/images.ts";
 import { heldSource, httpServer, serve, tempDir, validatingApp } from "../helpers/server.ts";
 import { placeholderFor } from "../../src/image/placeholder.ts";
-import { postJob, rasterizeJob, resizeJob } from "../helpers/jobs.ts";
+import { postJob, rasterizeJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 
 const resize = (srcURL: string, dstURL: string, args: Record<string, unknown> = { width: 10 }) =>
   resizeJob(srcURL, dstURL, args);
@@ -167,7 +167,8 @@ Deno.test("a worker that runs out of memory fails its job only and is replaced",
   ]);
   const huge = await imgserve.post(resize(`file://${dir.path}/huge.png`, `file://${dir.path}/huge-out.png`));
   assertEquals(huge.status, 202);
-  const failed = await imgserve.finished(huge.json.id as string);
+  // Inflating 4 GB before the codec gives up takes 8-15 s alone, and over 60 s on a machine loaded 12-15 deep.
+  const failed = await waitFinished(imgserve.base, huge.json.id as string, 180_000);
   assertEquals([failed.state, failed.code], ["failed", 601]);
   assert(String(failed.error).includes("memory"), String(failed.error));
   const next = await imgserve.post(resize(`file://${dir.path}/a.png`, `file://${dir.path}/a-out.png`));

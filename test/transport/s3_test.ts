@@ -14,16 +14,24 @@ import { readAtMost } from "../../src/streams.ts";
 import { RGW, RGW_KEYS, testBucket } from "../fixtures/rgw.ts";
 import { skipped } from "../helpers/requirements.ts";
 import type { S3Settings } from "../../src/transport/s3/s3_settings.ts";
+import { makeTestCerts } from "../fixtures/certs.ts";
+import { tlsFront } from "../fixtures/tls_front.ts";
 
 const options = { timeoutMs: 10_000, caCerts: [], guard: openGuard };
 
-async function transportsFor(endpoint: string, secret = RGW_KEYS.secretAccessKey): Promise<Transports> {
+async function transportsFor(
+  endpoint: string,
+  secret = RGW_KEYS.secretAccessKey,
+  more: Partial<S3Settings> = {},
+): Promise<Transports> {
   const s3: S3Settings = {
     endpoint,
     region: undefined,
     pathStyle: true,
+    cacheControl: undefined,
     credentials: { accessKeyId: RGW_KEYS.accessKeyId, secretAccessKey: secret },
     profile: undefined,
+    ...more,
   };
   return builtinTransports(await FileRoots.resolve([]), s3);
 }
@@ -57,6 +65,54 @@ Deno.test({
       transports.identity(url, "source"),
       transports.identity(new URL(bucket.url("photos/a b%2525.png")), "destination"),
     );
+  },
+});
+
+Deno.test({
+  name: "every object gets --s3-cache-control, unless the job's args.s3 names its own; args.s3 metadata is stored",
+  ignore: skipped(RGW),
+  fn: async () => {
+    await using bucket = await testBucket();
+    const transports = await transportsFor(bucket.endpoint, undefined, { cacheControl: "public, max-age=60" });
+    const bytes = new TextEncoder().encode("pixels");
+    await transports.write(new URL(bucket.url("plain.png")), bytes, { ...options, contentType: "image/png" });
+    const jobArgs = { width: 3, s3: { cacheControl: "no-store", metadata: { owner: "shop-7", "batch-id": "42" } } };
+    await transports.write(new URL(bucket.url("asked.png")), bytes, { ...options, contentType: "image/png", jobArgs });
+    const plain = await bucket.get("plain.png");
+    assertEquals([plain?.cacheControl, plain?.metadata], ["public, max-age=60", {}]);
+    const asked = await bucket.get("asked.png");
+    assertEquals([asked?.cacheControl, asked?.metadata], ["no-store", { owner: "shop-7", "batch-id": "42" }]);
+    // A result in parts carries them too.
+    const large = new Uint8Array(9 * 1024 * 1024);
+    await transports.write(new URL(bucket.url("large.png")), large, { ...options, contentType: "image/png", jobArgs });
+    const parts = await bucket.get("large.png");
+    assert(parts?.etag.endsWith('-2"'), `uploaded in parts: ${parts?.etag}`);
+    assertEquals([parts?.cacheControl, parts?.metadata.owner], ["no-store", "shop-7"]);
+  },
+});
+
+Deno.test({
+  name:
+    "an https endpoint signed by a private CA: reached with --ca-file's roots, refused without them as for HTTPS (207/303, naming --ca-file)",
+  ignore: skipped(RGW),
+  fn: async () => {
+    await using bucket = await testBucket();
+    await using dir = await Deno.makeTempDir().then((path) => ({
+      path,
+      [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+    }));
+    const certs = await makeTestCerts(dir.path);
+    await using front = tlsFront(certs, new URL(bucket.endpoint).host);
+    const endpoint = `https://127.0.0.1:${front.port}`;
+    const trusting = await transportsFor(endpoint, undefined, { caCerts: [certs.caPem] });
+    const url = new URL(bucket.url("over-tls.png"));
+    await trusting.write(url, new TextEncoder().encode("secret pixels"), { ...options, contentType: "image/png" });
+    assertEquals(await readText(trusting, url), "secret pixels");
+    const untrusting = await transportsFor(endpoint);
+    const refusal = await untrusting.read(url, options).then(() => undefined, (err) => err as ImgserveError);
+    assertEquals(refusal?.code, 207, String(refusal));
+    assert(refusal?.message.includes("--ca-file"), refusal?.message);
+    assertEquals(await codeOf(untrusting.write(url, new Uint8Array(3), { ...options, contentType: "x" })), 303);
   },
 });
 

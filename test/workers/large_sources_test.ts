@@ -62,6 +62,7 @@ function sources(): ImageHeader[] {
     { format: "tiff", orientation: 1, hasAlpha: true, blockBytes: 65536 },
     { format: "avif", orientation: 1, hasAlpha: false },
     { format: "avif", orientation: 1, hasAlpha: true },
+    { format: "heic", orientation: 1, hasAlpha: false },
   ];
   const headers: ImageHeader[] = [];
   for (const kind of kinds) {
@@ -187,7 +188,30 @@ async function largestSources(dir: string): Promise<string[]> {
   await tool("convert", ["-size", avifAlpha, "gradient:red-blue", ...HALF_ALPHA, `PNG32:${at("alpha-avif.png")}`]);
   await tool("avifenc", ["-s", "10", "-y", "444", at("opaque-avif.png"), at("opaque.avif")]);
   await tool("avifenc", ["-s", "10", "-y", "444", at("alpha-avif.png"), at("alpha.avif")]);
-  return ["progressive.jpg", "palette.png", "lossless.webp", "palette.gif", "alpha.bmp", "opaque.avif", "alpha.avif"];
+  // 10-bit is HEIC's costliest kind: libheif holds 16-bit planes before it makes 8-bit RGBA.
+  const heic = square(sourcePixelLimit({ format: "heic", hasAlpha: false }, most));
+  await tool("convert", ["-size", heic, "gradient:red-blue", "-depth", "16", `PNG48:${at("deep-heic.png")}`]);
+  await tool("heif-enc", [
+    "-q",
+    "50",
+    "-b",
+    "10",
+    "-p",
+    "preset=ultrafast",
+    "-o",
+    at("deep.heic"),
+    at("deep-heic.png"),
+  ]);
+  return [
+    "progressive.jpg",
+    "palette.png",
+    "lossless.webp",
+    "palette.gif",
+    "alpha.bmp",
+    "opaque.avif",
+    "alpha.avif",
+    "deep.heic",
+  ];
 }
 
 Deno.test("each format at the most pixels it may have becomes a thumbnail and the largest result, growing no more than the 508 check estimated", async () => {

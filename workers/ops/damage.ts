@@ -7,10 +7,11 @@
  * Each decoder tells damage its own way: libjpeg-turbo and MozJPEG report
  * warnings (see jpeg_scaled.ts and {@linkcode noteJpegWarning}), libnsbmp
  * returns "insufficient data", a GIF's first frame is cut (gif_frame.ts).
- * The PNG, WebP and AVIF decoders
- * cannot tell: the PNG one ignores CRCs and a missing IEND, the WebP and
- * AVIF ones refuse a cut file outright. For them the file's own structure
- * is checked (png_damage.ts, {@linkcode webpDamage}, {@linkcode avifDamage}).
+ * The PNG, WebP, AVIF and HEIC decoders
+ * cannot tell: the PNG one ignores CRCs and a missing IEND, the others
+ * refuse a cut file outright. For them the file's own structure is checked
+ * (png_damage.ts, {@linkcode webpDamage}, {@linkcode heifDamage}); libheif
+ * also warns of a grid tile it could not decode (heic_decode.ts).
  *
  * @module
  */
@@ -85,11 +86,11 @@ export function webpDamage(bytes: Uint8Array): number | undefined {
 }
 
 /**
- * An AVIF (ISOBMFF) whose top-level boxes run past its end: the length it
- * should have, else undefined. AV1 data has no checksum, so damage inside
- * a complete file is left to the decoder.
+ * An AVIF or HEIC (ISOBMFF) whose top-level boxes run past its end: the
+ * length it should have, else undefined. AV1 and HEVC data have no
+ * checksum, so damage inside a complete file is left to the decoder.
  */
-export function avifDamage(bytes: Uint8Array): number | undefined {
+export function heifDamage(bytes: Uint8Array): number | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   // Each box is at least 8 bytes: at most length / 8 rounds.

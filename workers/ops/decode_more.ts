@@ -1,21 +1,22 @@
 /**
- * Decoding of the formats beyond PNG and JPEG (WebP, AVIF, GIF's first
- * frame, BMP) to RGBA pixels as stored, checked against the header's size
- * (an AVIF's irot/imir is left to the pipeline's orient step).
+ * Decoding of the formats beyond PNG and JPEG (WebP, AVIF, HEIC, GIF's
+ * first frame, BMP) to RGBA pixels as stored, checked against the header's
+ * size (an AVIF's or HEIC's irot/imir is left to the pipeline's orient step).
  * A damaged source is refused unless `failOn` is "none" (see damage.ts).
  *
  * @module
  */
 import type { FailOn, ImageHeader } from "../../protocol/plan.ts";
 import { BmpDecodeError, decodeAvif, decodeBmp, decodeWebp } from "../lazy_codecs.ts";
-import { avifDamage, damaged, webpDamage, zeroPadded } from "./damage.ts";
+import { damaged, heifDamage, webpDamage, zeroPadded } from "./damage.ts";
+import { decodeHeic } from "./heic_decode.ts";
 import { firstGifFrame } from "./gif_frame.ts";
 import { decodeGifFrame } from "./gif_decode.ts";
 import { endRleAtLastRow } from "./bmp_rle.ts";
 import { swapsSides } from "../pipeline/orient.ts";
 import type { Pixels } from "./pixels.ts";
 
-/** Decodes a WebP, AVIF, GIF or BMP source as stored. */
+/** Decodes a WebP, AVIF, HEIC, GIF or BMP source as stored. */
 export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn: FailOn = "warning"): Promise<Pixels> {
   let image: Pixels;
   // Zero padding for a cut file never makes it longer than its decoded pixels would be.
@@ -29,11 +30,20 @@ export async function decodeMore(bytes: Uint8Array, source: ImageHeader, failOn:
       break;
     }
     case "avif": {
-      const length = avifDamage(bytes);
+      const length = heifDamage(bytes);
       if (length !== undefined) damaged("avif", `it is ${bytes.length} bytes, its boxes say ${length}`, failOn);
       // libavif's AV1 decoder refuses a cut frame even when padded, so there is nothing more to try.
       // libavif leaves irot/imir to the caller; the header turned them into an EXIF orientation.
       image = await decodeAvif(bytes);
+      break;
+    }
+    case "heic": {
+      const length = heifDamage(bytes);
+      if (length !== undefined) damaged("heic", `it is ${bytes.length} bytes, its boxes say ${length}`, failOn);
+      // libheif too refuses data cut short, padded or not.
+      const decoded = await decodeHeic(bytes);
+      if (decoded.warning !== undefined) damaged("heic", decoded.warning, failOn, decoded.image.data);
+      image = decoded.image;
       break;
     }
     case "gif": {

@@ -25,6 +25,7 @@ import { drop } from "../lazy_codecs.ts";
 import { resetJpegScaled } from "./jpeg_scaled.ts";
 import { resetJpegDecode } from "../wasm.ts";
 import { resetPngDecoder } from "./png_decoder.ts";
+import { resetHeicDecoder } from "./heic_decode.ts";
 
 /** Growth kept for the next job when the budget allows: the corpus's 17.9 MP progressive JPEG needs 85 MiB. */
 export const KEPT_AT_MOST = 96 * 1024 * 1024;
@@ -99,6 +100,7 @@ export async function freeGrownDecoders(before: number, encodeNeed: number): Pro
   if (!collect) return;
   resetJpegScaled();
   resetPngDecoder();
+  resetHeicDecoder();
   await resetJpegDecode();
   for (const name of ["webpDec", "avifDec", "bmp", "lcms"] as const) drop(name);
   // Reading the memories kept them alive to the end of this task (WeakRef's rule): collect on the next one.

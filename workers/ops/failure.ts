@@ -20,6 +20,7 @@ export const FORMAT_NAMES: Record<Format, string> = {
   svg: "SVG",
   webp: "WebP",
   avif: "AVIF",
+  heic: "HEIC",
   gif: "GIF",
   bmp: "BMP",
   tiff: "TIFF",

@@ -1,7 +1,7 @@
 /**
  * What a source file says about its colours: the embedded ICC profile
- * (JPEG APP2 ICC_PROFILE segments, PNG iCCP, WebP ICCP, AVIF `colr` of type
- * `prof`/`rICC`), and for JPEGs the number of components and whether an
+ * (JPEG APP2 ICC_PROFILE segments, PNG iCCP, WebP ICCP, the primary image's
+ * `colr` of type `prof`/`rICC` in an AVIF or HEIC), and for JPEGs the number of components and whether an
  * Adobe APP14 segment is present (Photoshop's CMYK JPEGs store inverted
  * values, and by convention the marker is what says so).
  *
@@ -12,6 +12,7 @@ import { concat } from "../../shared/bytes.ts";
 import { isStartOfFrame, walkJpegSegments } from "../../shared/jpeg_segments.ts";
 import { MAX_PROFILE_BYTES, profileTooLarge } from "../../shared/decode_limits.ts";
 import { walkPngChunks } from "./png_chunks.ts";
+import { HEIF_HEADER_LIMIT, HeifCorrupt, primaryIcc, readHeifMeta } from "../../shared/heif_meta.ts";
 import { inflateSync } from "node:zlib";
 
 /** Colour facts of a source. */
@@ -36,7 +37,7 @@ export function colourInfo(bytes: Uint8Array, format: SourceFormat): ColourInfo 
   return info;
 }
 
-const NAMES: Partial<Record<SourceFormat, string>> = { jpeg: "JPEG", webp: "WebP", avif: "AVIF" };
+const NAMES: Partial<Record<SourceFormat, string>> = { jpeg: "JPEG", webp: "WebP", avif: "AVIF", heic: "HEIC" };
 
 function readColourInfo(bytes: Uint8Array, format: SourceFormat): ColourInfo {
   switch (format) {
@@ -47,7 +48,8 @@ function readColourInfo(bytes: Uint8Array, format: SourceFormat): ColourInfo {
     case "webp":
       return { icc: webpIcc(bytes) };
     case "avif":
-      return { icc: avifIcc(bytes) };
+    case "heic":
+      return { icc: heifIcc(bytes) };
     default:
       return {};
   }
@@ -109,25 +111,16 @@ function webpIcc(bytes: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-/** The first `colr` property holding a profile; AVIFs carry one for their single image. */
-function avifIcc(bytes: Uint8Array): Uint8Array | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const limit = Math.min(bytes.length, 1 << 20);
-  const walk = (from: number, to: number): Uint8Array | undefined => {
-    for (let at = from; at + 8 <= to;) {
-      const size = view.getUint32(at);
-      const type = ascii(bytes, at + 4, 4);
-      if (size < 8 || at + size > bytes.length) return undefined;
-      if (type === "meta") return walk(at + 12, at + size);
-      if (type === "iprp" || type === "ipco") return walk(at + 8, at + size);
-      if (type === "colr") {
-        const kind = ascii(bytes, at + 8, 4);
-        if (kind === "prof" || kind === "rICC") return bytes.subarray(at + 12, at + size);
-      }
-      if (type === "mdat") return undefined;
-      at += size;
-    }
-    return undefined;
-  };
-  return walk(0, limit);
+/** The primary image's `colr` profile (a grid's, else its first tile's); none when the meta box cannot be read. */
+function heifIcc(bytes: Uint8Array): Uint8Array | undefined {
+  const head = bytes.subarray(0, Math.min(bytes.length, HEIF_HEADER_LIMIT));
+  try {
+    const meta = readHeifMeta(head, () => {
+      throw new HeifCorrupt("cut short");
+    });
+    return meta && primaryIcc(head, meta);
+  } catch (err) {
+    if (err instanceof HeifCorrupt || err instanceof RangeError) return undefined;
+    throw err;
+  }
 }

@@ -14,7 +14,7 @@ import { readAll } from "../../transport/mod.ts";
 import type { JobContext } from "../context.ts";
 import type { Admission } from "./job.ts";
 
-/** Reads the source's header, checking its pixels against --max-source-pixels (less for an AVIF: sourcePixelLimit). */
+/** Reads the source's header, checking its pixels against --max-source-pixels (less for AVIF and HEIC: sourcePixelLimit). */
 export async function readSourceHeader(ctx: JobContext, job: Admission): Promise<void> {
   const { limits } = ctx.config;
   const download = job.download!;
@@ -28,10 +28,17 @@ export async function readSourceHeader(ctx: JobContext, job: Admission): Promise
   }
   const limit = sourcePixelLimit(header, limits.maxSourcePixels);
   if (header.width * header.height > limit) {
-    const kind = limit < limits.maxSourcePixels ? ` for an AVIF${header.hasAlpha ? " with alpha" : ""}` : "";
+    const name = header.format === "heic" ? "a HEIC" : "an AVIF";
+    const kind = limit < limits.maxSourcePixels ? ` for ${name}${header.hasAlpha ? " with alpha" : ""}` : "";
     throw new ImgserveError(
       "TOO_MANY_PIXELS",
       `the source is ${header.width}x${header.height}, over the limit of ${limit} pixels${kind}`,
+    );
+  }
+  if ((header.codedPixels ?? 0) > limit) {
+    throw new ImgserveError(
+      "TOO_MANY_PIXELS",
+      `the source's grid tiles are ${header.codedPixels} pixels in all, over the limit of ${limit} pixels`,
     );
   }
   download.prefix = header.format === "svg"

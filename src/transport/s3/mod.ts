@@ -16,6 +16,7 @@ import { checkDeclaredSize, type TransferOptions, type Transport, type Transport
 import { loadSdk, makeClient, s3Error } from "./s3_client.ts";
 import type { S3Settings } from "./s3_settings.ts";
 import { keptObject, objectOf, type S3Object } from "./s3_object.ts";
+import { s3ArgsOf } from "./s3_args.ts";
 
 /** Results above this go up in parts of this size (S3's minimum part is 5 MiB). */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -72,18 +73,25 @@ async function copyIfThere(client: S3Client, from: S3Object, to: S3Object, signa
   }
 }
 
+/** What an object is stored with besides its bytes. */
+interface ObjectHeaders {
+  ContentType: string;
+  CacheControl?: string;
+  Metadata?: Record<string, string>;
+}
+
 /** Uploads `bytes` in parts of PART_BYTES, PARALLEL_PARTS at a time; the object appears when all are in. */
 async function putInParts(
   client: S3Client,
   object: S3Object,
   bytes: Uint8Array<ArrayBuffer>,
-  contentType: string,
+  headers: ObjectHeaders,
   signal?: AbortSignal,
 ): Promise<void> {
   const sdk = await loadSdk();
   const at = { Bucket: object.bucket, Key: object.key };
   const { UploadId } = await client.send(
-    new sdk.CreateMultipartUploadCommand({ ...at, ContentType: contentType }),
+    new sdk.CreateMultipartUploadCommand({ ...at, ...headers }),
     { abortSignal: signal },
   );
   try {
@@ -121,7 +129,8 @@ async function putInParts(
  * ```
  */
 export const s3Transport = ({ s3 }: TransportSetup): Transport => {
-  const settings: S3Settings = s3 ?? { endpoint: undefined, region: undefined, pathStyle: false };
+  const settings: S3Settings = s3 ??
+    { endpoint: undefined, region: undefined, pathStyle: false, cacheControl: undefined };
   const clientFor = clients(settings);
   const where = settings.endpoint ?? "aws";
 
@@ -163,16 +172,22 @@ export const s3Transport = ({ s3 }: TransportSetup): Transport => {
         const kept = job?.stage === "placeholder"
           ? await copyIfThere(client, object, keptObject(object, job.id), options.signal)
           : false;
+        const asked = s3ArgsOf(options.jobArgs);
+        const headers: ObjectHeaders = {
+          ContentType: options.contentType,
+          CacheControl: asked?.cacheControl ?? settings.cacheControl,
+          Metadata: asked?.metadata,
+        };
         try {
           if (bytes.byteLength > PART_BYTES) {
-            await putInParts(client, object, bytes, options.contentType, options.signal);
+            await putInParts(client, object, bytes, headers, options.signal);
           } else {
             await client.send(
               new sdk.PutObjectCommand({
                 Bucket: object.bucket,
                 Key: object.key,
                 Body: bytes,
-                ContentType: options.contentType,
+                ...headers,
                 ContentLength: bytes.byteLength,
               }),
               { abortSignal: options.signal },

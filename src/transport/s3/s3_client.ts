@@ -6,6 +6,8 @@
  * @module
  */
 import type { S3Client } from "@aws-sdk/client-s3";
+import { Agent } from "node:https";
+import { rootCertificates } from "node:tls";
 import { type ErrorName, ImgserveError } from "../../../protocol/error_codes.ts";
 import { connectionError, networkReason } from "../mod.ts";
 import type { S3Settings } from "./s3_settings.ts";
@@ -40,7 +42,15 @@ export async function makeClient(settings: S3Settings, timeoutMs: number): Promi
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     // Without throwOnRequestTimeout the handler only logs a warning and waits on.
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      // --ca-file's roots join the system's, as for HTTPS and FTPS.
+      ...(settings.caCerts?.length
+        ? { httpsAgent: new Agent({ ca: [...rootCertificates, ...settings.caCerts] }) }
+        : {}),
+    },
   });
 }
 

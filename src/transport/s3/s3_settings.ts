@@ -11,6 +11,8 @@ export interface S3Flags {
   endpoint: string | undefined;
   region: string | undefined;
   pathStyle: boolean;
+  /** Cache-Control of every object written, unless a job's `s3.cacheControl` says otherwise. */
+  cacheControl: string | undefined;
 }
 
 /** Everything the S3 transport needs to make its client. */
@@ -24,6 +26,10 @@ export interface S3Settings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** AWS_PROFILE: the shared files' profile for credentials (and region, assumed roles, SSO). */
   profile?: string;
+  /** Cache-Control of every object written (`--s3-cache-control`), unless a job's says otherwise. */
+  cacheControl: string | undefined;
+  /** Extra trusted roots (PEM) from --ca-file, for an https endpoint with a private CA. */
+  caCerts?: string[];
 }
 
 /**
@@ -31,7 +37,7 @@ export interface S3Settings {
  *
  * @example
  * ```ts
- * s3Settings({ endpoint: undefined, region: undefined, pathStyle: false }, { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:7480" }).endpoint; // "http://127.0.0.1:7480"
+ * s3Settings({ endpoint: undefined, region: undefined, pathStyle: false, cacheControl: undefined }, { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:7480" }).endpoint; // "http://127.0.0.1:7480"
  * ```
  */
 export function s3Settings(flags: S3Flags, vars: Record<string, string>): S3Settings {
@@ -42,6 +48,7 @@ export function s3Settings(flags: S3Flags, vars: Record<string, string>): S3Sett
     endpoint: (flags.endpoint ?? set("AWS_ENDPOINT_URL_S3") ?? set("AWS_ENDPOINT_URL"))?.replace(/\/$/, ""),
     region: flags.region ?? set("AWS_REGION") ?? set("AWS_DEFAULT_REGION"),
     pathStyle: flags.pathStyle,
+    cacheControl: flags.cacheControl,
     credentials: accessKeyId && secretAccessKey
       ? { accessKeyId, secretAccessKey, sessionToken: set("AWS_SESSION_TOKEN") }
       : undefined,
