@@ -135,6 +135,19 @@ async function measureInProcess() {
       `HEIC sources: ${(mean("heic") / mean("png")).toFixed(2)}x the time per image of the same photos as PNG`,
     );
   }
+  const png = formats.tiffSources[0];
+  console.log(
+    table(
+      ["source coding (one photo)", "size", "bytes", "decode ms (median)", "vs PNG"],
+      formats.tiffSources.map((r) => [
+        r.name,
+        r.size,
+        String(r.bytes),
+        r.decodeMs.toFixed(1),
+        `${(r.decodeMs / png.decodeMs).toFixed(2)}x`,
+      ]),
+    ),
+  );
   console.log(`\n== animated GIF: 24 frames 640x480 to a 200x120 cover GIF, vs its first frame as PNG to PNG ==`);
   const animation = await benchAnimation(reps);
   console.log(

@@ -2,7 +2,8 @@
  * The output formats and the WebP and HEIC sources, in this process:
  * 200x120 cover thumbnails of the corpus's JPEG photos written as JPEG,
  * WebP and AVIF (time per image and bytes), the GNOME WebP wallpapers as
- * sources, and a few photos as HEIC against the same pixels as PNG.
+ * sources, a few photos as HEIC against the same pixels as PNG, and TIFF
+ * sources against PNG (tiff_sources.ts).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { readHeader } from "../src/image/header.ts";
 import { makeOne } from "./pipelines.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { type CorpusImage, GNOME_DIR } from "./corpus.ts";
+import { compareTiffSources, type TiffSourceResult } from "./tiff_sources.ts";
 
 const WIDTH = 200;
 const HEIGHT = 120;
@@ -24,6 +26,8 @@ export interface FormatResult {
   webpSources: { name: string; size: string; decodeMs: number; totalMs: number }[];
   /** Photos as HEIC and as PNG to a 200x120 JPEG: decode and whole-job ms per image (median); empty without heif-enc. */
   heicSources: { name: string; size: string; format: "heic" | "png"; decodeMs: number; totalMs: number }[];
+  /** One photo as PNG and as TIFF in several codings: decode ms per image (tiff_sources.ts). */
+  tiffSources: TiffSourceResult[];
 }
 
 function planOf(source: Plan["source"], format: OutputFormat): Plan {
@@ -85,7 +89,11 @@ export async function compareFormats(jpegs: CorpusImage[], reps: number): Promis
       totalMs: performance.now() - t,
     });
   }
-  return { output, webpSources, heicSources: await compareHeicSources(jpegs, reps) };
+  const heicSources = await compareHeicSources(jpegs, reps);
+  // The largest photo of the corpus, so the decode dominates the time.
+  const largest = jpegs.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+  const tiffSources = await compareTiffSources(largest.path, Math.max(reps, 5));
+  return { output, webpSources, heicSources, tiffSources };
 }
 
 /** Photos of at most this many pixels are made into HEICs: x265 takes seconds a megapixel. */

@@ -58,6 +58,8 @@ export const Errors = {
   JOB_NOT_RETRYABLE: kind(125, 409),
   /** A query parameter or header of a job-management request is invalid (state, since, limit, cursor, Idempotency-Key). */
   BAD_PARAMETER: kind(126, 400),
+  /** `args.page` names a page the multi-page source does not have. */
+  PAGE_NOT_FOUND: kind(127, 400),
   /** `args.frame` names a frame the source does not have. */
   FRAME_OUT_OF_RANGE: kind(128, 400),
 
@@ -145,6 +147,10 @@ export const Errors = {
   SOURCE_DAMAGED: kind(606, 422),
   /** A job error, never a reply: a client cancelled the job (DELETE /jobs/<id>). */
   CANCELLED: kind(607, 409),
+  /** A TIFF strip or tile decompresses to more than its rows hold: a decompression bomb, stopped at that size. */
+  TIFF_STRIP_TOO_LARGE: kind(608, 413),
+  /** A TIFF page uses a coding, sample layout or colour model the decoder does not read. */
+  TIFF_UNSUPPORTED: kind(609, 415),
 
   // FTP specifics (reply code and text go in the message)
   FTP_LOGIN_FAILED: kind(701, 502),

@@ -6,7 +6,7 @@
  */
 
 /** The formats imgserve reads. */
-export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "heic" | "gif" | "bmp";
+export type SourceFormat = "png" | "jpeg" | "svg" | "webp" | "avif" | "heic" | "gif" | "bmp" | "tiff";
 
 /** What the header says. `width`/`height` are as displayed (orientation applied). */
 export interface ImageHeader {
@@ -23,6 +23,10 @@ export interface ImageHeader {
   codedPixels?: number;
   /** An animation's frame count (an animated WebP, a GIF of more than one frame): counted from its blocks. */
   frames?: number;
+  /** A TIFF's page (IFD) the header is of: 0, the first, when absent. */
+  page?: number;
+  /** A TIFF's largest strip or tile, decompressed (for JPEG, as decoded RGBA): held beside the image while it decodes. */
+  blockBytes?: number;
 }
 
 /** The operations imgserve runs. */

@@ -44,7 +44,10 @@ const COEFFICIENT_BYTES = 2.1;
  * outside WebAssembly: gif_decode.ts), a 32-bit BMP 8.0, an 8-bit 4:4:4
  * AVIF 18.6 (4:2:0 15.5), a 10-bit HEIC 10.8 (8-bit 5.6 to 8.7), on top
  * of libheif's own memory (HEIC_FIXED), and a byte for its copy of a fine
- * photo's coded data.
+ * photo's coded data. A TIFF, decoded by our own code outside WebAssembly
+ * but for its JPEG tiles: its RGBA, 4, plus its largest strip or tile twice
+ * (the decompressed block, and a copy when Deflate gives it short), from the
+ * header's `blockBytes`.
  */
 const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = {
   png: 10,
@@ -53,6 +56,7 @@ const DECODE_PER_PIXEL: Record<Exclude<SourceFormat, "jpeg" | "svg">, number> = 
   bmp: 9,
   avif: 20,
   heic: 12,
+  tiff: 4,
 };
 /** libheif's memory before its first decode (16 MiB), made when a worker's first HEIC arrives. */
 const HEIC_FIXED = 16 * 1024 * 1024;
@@ -124,7 +128,8 @@ export function planMemoryBytes(plan: Plan): number {
   } else {
     // A grid's tiles are decoded whole before they are cropped to the image.
     const pixels = Math.max(width * height, source.codedPixels ?? 0);
-    decode = pixels * decodePerPixel(source.format, source.hasAlpha) + (source.format === "heic" ? HEIC_FIXED : 0);
+    decode = pixels * decodePerPixel(source.format, source.hasAlpha) + (source.format === "heic" ? HEIC_FIXED : 0) +
+      2 * (source.blockBytes ?? 0);
     if (source.frames !== undefined) decode += width * height * ANIMATION_CANVAS_PER_PIXEL;
   }
   return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);

@@ -122,7 +122,7 @@ export const OPENAPI = {
         responses: {
           202: { description: "accepted; Location: /jobs/<id>", content: json(ref("Accepted")) },
           400: errors(
-            [101, 102, 103, 104, 105, 106, 107, 108, 116, 117, 118, 119, 121, 126, 128, 513],
+            [101, 102, 103, 104, 105, 106, 107, 108, 116, 117, 118, 119, 121, 126, 127, 128, 513],
             "request invalid",
           ),
           401: unauthorized,
@@ -131,7 +131,7 @@ export const OPENAPI = {
           408: errors([511], "request timed out"),
           409: errors([115, 123, 214], "in place, or the Idempotency-Key's first request still runs"),
           413: errors([203, 501, 502, 504, 508, 514, 515, 516, 517], "over a limit"),
-          415: errors([109, 205], "unsupported media type or source format"),
+          415: errors([109, 205, 609], "unsupported media type or source format"),
           422: errors([122, 204, 210, 503, 507], "unusable source or result, or an Idempotency-Key with another body"),
           502: errors([201, 207, 208, 211, 301, 302, 303, 305, 306, 701, 702, 703, 705], "a peer failed"),
           503: errors([505, 506, 509, 512], "try again later (Retry-After)"),

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
-# real fonts, real photos, openssl for test certificates, Ceph's S3 gateway, Chromium),
+# real fonts, real photos, libtiff's tools, openssl for test certificates, Ceph's S3 gateway, Chromium),
 # only those missing.
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
-  imagemagick libavif-bin libheif-examples webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
+  imagemagick libtiff-tools libavif-bin libheif-examples webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
   radosgw ceph-mon ceph-osd chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done

@@ -13,6 +13,7 @@ import { isStartOfFrame, walkJpegSegments } from "../../shared/jpeg_segments.ts"
 import { assertFewScans } from "../../shared/decode_limits.ts";
 import { PNG_SIGNATURE } from "../../shared/png_file.ts";
 import type { ImageHeader } from "../../protocol/plan.ts";
+import { readTiff } from "./tiff_header.ts";
 
 /**
  * DCT coefficients per pixel a progressive JPEG keeps while it decodes (its
@@ -28,10 +29,12 @@ function coefficientSamples(components: Uint8Array): number {
   return sampling.reduce((sum, s) => sum + (s >> 4) * (s & 15) / (hMax * vMax), 0);
 }
 
-/** Thrown when more bytes are needed to find the header. */
+/** Thrown when more bytes are needed to find the header; `needed`, when known, is how many the file must have. */
 export class NeedMoreBytes extends Error {
-  constructor() {
+  readonly needed?: number;
+  constructor(needed?: number) {
     super("header not complete");
+    this.needed = needed;
   }
 }
 
@@ -40,13 +43,14 @@ export class NeedMoreBytes extends Error {
  * when the prefix is too short and `complete` is false, SOURCE_NOT_IMAGE
  * or SOURCE_FORMAT_UNSUPPORTED when the bytes are not a usable image, and
  * TOO_MANY_SCANS for a JPEG whose prefix already holds too many scans.
+ * `page` picks a TIFF's page (0 is the first; PAGE_NOT_FOUND past its last).
  *
  * @example
  * ```ts
  * const { width, height } = readHeader(await Deno.readFile("a.png"), true);
  * ```
  */
-export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
+export function readHeader(bytes: Uint8Array, complete: boolean, page = 0): ImageHeader {
   const short = () => {
     if (complete) {
       throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is truncated before its image header ends");
@@ -68,13 +72,21 @@ export function readHeader(bytes: Uint8Array, complete: boolean): ImageHeader {
     if (info === 12 || (info >= 40 && info <= 124)) return readSafely(readBmp, bytes, short);
   }
   if (tag(4) === "ftyp") return readSafely(readHeif, bytes, short);
-  if (/^(RIFF|II\*|MM\0\*)/.test(head)) {
+  if (/^(II|MM)/.test(head)) {
+    return readTiff(bytes, complete, page, (needed) => {
+      throw new NeedMoreBytes(needed);
+    });
+  }
+  if (/^RIFF/.test(head)) {
     throw new ImgserveError(
       "SOURCE_FORMAT_UNSUPPORTED",
-      "the source image format is not supported; use PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP or SVG",
+      "the source image format is not supported; use PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP, TIFF or SVG",
     );
   }
-  throw new ImgserveError("SOURCE_NOT_IMAGE", "the source is not a PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP or SVG image");
+  throw new ImgserveError(
+    "SOURCE_NOT_IMAGE",
+    "the source is not a PNG, JPEG, WebP, AVIF, HEIC, GIF, BMP, TIFF or SVG image",
+  );
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { checkNameText, checkTags, withTagsStoodIn } from "./template.ts";
+import { MAX_PAGES } from "../../shared/tiff_ifd.ts";
 import type { FailOn, Operation, OutputFormat, ResizeMode } from "../../protocol/plan.ts";
 import { parseS3Args, type S3ObjectArgs } from "../transport/s3/s3_args.ts";
 
@@ -30,6 +31,8 @@ export interface JobArgs {
   frame?: number;
   /** false: an animated source gives a still of its first frame. */
   animated?: boolean;
+  /** A multi-page TIFF's page, 0 (the first) when absent. */
+  page?: number;
 }
 
 /** One result of a job: where it goes and how it is made. */
@@ -67,6 +70,7 @@ const ARG_KEYS = new Set([
   "frame",
   "animated",
   "s3",
+  "page",
 ]);
 const OUTPUT_FORMATS: readonly OutputFormat[] = ["png", "jpeg", "webp", "avif", "gif"];
 
@@ -146,14 +150,17 @@ function parseOutputs(value: unknown, op: Operation, maxSide: number): OutputReq
     }
     return parseOutput(entry.dstURL, entry.args, op, maxSide, `${at}.`);
   });
-  // The source is decoded once for every output, so one answer to "is it damaged?" must serve them all.
-  const disagreeing = outputs.findIndex((o) => o.args.failOn !== outputs[0].args.failOn);
-  if (disagreeing > 0) {
-    throw new ImgserveError(
-      "BAD_ARGS",
-      `outputs[${disagreeing}].args.failOn is "${outputs[disagreeing].args.failOn}" but outputs[0]'s is ` +
-        `"${outputs[0].args.failOn}"; the source is decoded once for all outputs, so give every output the same failOn`,
-    );
+  // The source is decoded once for every output, so one answer to "is it damaged?" and "which page?" must serve them all.
+  for (const key of ["failOn", "page"] as const) {
+    const disagreeing = outputs.findIndex((o) => o.args[key] !== outputs[0].args[key]);
+    if (disagreeing > 0) {
+      throw new ImgserveError(
+        "BAD_ARGS",
+        `outputs[${disagreeing}].args.${key} is ${JSON.stringify(outputs[disagreeing].args[key] ?? null)} but ` +
+          `outputs[0]'s is ${JSON.stringify(outputs[0].args[key] ?? null)}; the source is decoded once for all ` +
+          `outputs, so give every output the same ${key}`,
+      );
+    }
   }
   return outputs;
 }
@@ -296,6 +303,10 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
     throw new ImgserveError("BAD_ARGS", "args.frame takes one frame, so args.animated cannot be true beside it");
   }
   const s3 = parseS3Args(args.s3, "args.s3");
+  const page = args.page ?? undefined;
+  if (page !== undefined && (typeof page !== "number" || !Number.isInteger(page) || page < 0 || page >= MAX_PAGES)) {
+    throw new ImgserveError("BAD_ARGS", `args.page must be a whole number from 0 (the first page) to ${MAX_PAGES - 1}`);
+  }
   return {
     width,
     height,
@@ -308,5 +319,6 @@ function parseArgs(args: Record<string, unknown>, op: Operation, maxSide: number
     ...(s3 ? { s3 } : {}),
     ...(frame !== undefined ? { frame } : {}),
     ...(animated !== undefined ? { animated } : {}),
+    ...(page ? { page } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A job is done only when its result is right: a source that decodes only
  * with a warning (cut short, a bad CRC) fails with 606 unless its args say
- * `"failOn": "none"`, in every format; and a GIF of thousands of frames is
+ * `"failOn": "none"`, in every format (a TIFF's strip cut short too); and a GIF of thousands of frames is
  * read as its first frame.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -155,6 +155,27 @@ Deno.test("cut animated GIF and WebP fail with 606; failOn none makes the frames
   }
   // The GIF's last frame is drawn as far as its data go; the WebP's cut frame is left out.
   assertEquals(counts, { gif: 3, webp: 1 });
+});
+
+Deno.test("a TIFF whose last strip runs past the end of the file fails with 606; failOn none makes it", async () => {
+  await using dir = await tempDir();
+  await using imgserve = await serve();
+  const path = `${dir.path}/cut.tif`;
+  await tool("convert", [PHOTO, "-resize", "400x300!", "-compress", "lzw", path]);
+  // libtiff writes its IFD after the strips, so a cut download loses the IFD (204): here the strip table
+  // says what a cut strip looks like, its last strip moved to the file's last bytes.
+  const bytes = await Deno.readFile(path);
+  const view = new DataView(bytes.buffer);
+  const ifd = view.getUint32(4, true);
+  for (let i = 0; i < view.getUint16(ifd, true); i++) {
+    const entry = ifd + 2 + i * 12;
+    if (view.getUint16(entry, true) !== 273) continue;
+    const count = view.getUint32(entry + 4, true);
+    const last = count === 1 ? entry + 8 : view.getUint32(entry + 8, true) + 4 * (count - 1);
+    view.setUint32(last, bytes.length - 100, true);
+  }
+  await Deno.writeFile(path, bytes);
+  await assertDamaged(imgserve, dir.path, [["cut.tif", { width: 100 }, [100, 75]]]);
 });
 
 Deno.test("failOn is one value for every output of a job, and a damaged source fails them all", async () => {

@@ -69,3 +69,76 @@ export function repeatedScans(jpeg: Uint8Array, times: number): Uint8Array<Array
   const eoi = jpeg.lastIndexOf(0xd9) - 1;
   return concat([jpeg.subarray(0, eoi), ...Array(times).fill(jpeg.subarray(from, to)), jpeg.subarray(eoi)]);
 }
+
+/** One IFD entry of {@linkcode tiffFile}: a tag, its type (3 SHORT, 4 LONG, 7 UNDEFINED) and its values. */
+export interface TiffEntry {
+  tag: number;
+  type: 3 | 4 | 7;
+  values: number[];
+}
+
+/**
+ * A little-endian TIFF written byte by byte, for what no tool writes: the
+ * header, then `data` (the strips), then IFDs holding `pages` (each a list
+ * of entries; values that do not fit in 4 bytes follow their IFD). `next`
+ * overrides the last IFD's next-IFD offset (a loop: point it back). Offsets
+ * in entries are taken as given: place strips at 8 (where `data` starts).
+ */
+export function tiffFile(data: Uint8Array, pages: TiffEntry[][], next = 0): Uint8Array<ArrayBuffer> {
+  const size = { 3: 2, 4: 4, 7: 1 } as const;
+  const parts: number[] = [0x49, 0x49, 42, 0, 0, 0, 0, 0, ...data];
+  const offsets: number[] = [];
+  const u32 = (at: number, v: number) => parts.splice(at, 4, v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24);
+  const push = (v: number, bytes: number) => {
+    for (let i = 0; i < bytes; i++) parts.push((v >>> (8 * i)) & 255);
+  };
+  for (const entries of pages) {
+    if (parts.length % 2) parts.push(0);
+    offsets.push(parts.length);
+    const sorted = [...entries].sort((a, b) => a.tag - b.tag);
+    const ifd = parts.length;
+    let extra = ifd + 2 + sorted.length * 12 + 4;
+    push(sorted.length, 2);
+    const outOfLine: [number, TiffEntry][] = [];
+    for (const entry of sorted) {
+      push(entry.tag, 2);
+      push(entry.type, 2);
+      push(entry.values.length, 4);
+      const bytes = entry.values.length * size[entry.type];
+      if (bytes <= 4) {
+        for (const v of entry.values) push(v, size[entry.type]);
+        push(0, 4 - bytes);
+      } else {
+        push(extra, 4);
+        outOfLine.push([extra, entry]);
+        extra += bytes + (bytes % 2);
+      }
+    }
+    push(0, 4);
+    for (const [, entry] of outOfLine) {
+      for (const v of entry.values) push(v, size[entry.type]);
+      if (parts.length % 2) parts.push(0);
+    }
+  }
+  u32(4, offsets[0] ?? 0);
+  offsets.forEach((at, i) => {
+    const count = parts[at] | (parts[at + 1] << 8);
+    u32(at + 2 + count * 12, i + 1 < offsets.length ? offsets[i + 1] : next === -1 ? offsets[0] : next);
+  });
+  return new Uint8Array(parts);
+}
+
+/** The entries of a `width` x `height` 8-bit grey page with one strip of `stripBytes` at offset 8. */
+export function greyPage(width: number, height: number, stripBytes: number, compression = 1): TiffEntry[] {
+  return [
+    { tag: 256, type: 4, values: [width] },
+    { tag: 257, type: 4, values: [height] },
+    { tag: 258, type: 3, values: [8] },
+    { tag: 259, type: 3, values: [compression] },
+    { tag: 262, type: 3, values: [1] },
+    { tag: 273, type: 4, values: [8] },
+    { tag: 277, type: 3, values: [1] },
+    { tag: 278, type: 4, values: [height] },
+    { tag: 279, type: 4, values: [stripBytes] },
+  ];
+}

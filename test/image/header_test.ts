@@ -37,14 +37,16 @@ Deno.test("SVG size from width/height with units, or from the viewBox", () => {
   assertEquals([half.width, half.height], [600, 300]);
 });
 
-Deno.test("TIFF is refused as unsupported, random bytes as not an image", () => {
+Deno.test("a TIFF without IFD entries is not an image, a BigTIFF unsupported, random bytes not an image", () => {
   const tiff = new Uint8Array([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 0, 0]);
-  assertEquals(assertThrows(() => readHeader(tiff, true), ImgserveError).code, 205);
+  assertEquals(assertThrows(() => readHeader(tiff, true), ImgserveError).code, 204);
+  const big = new Uint8Array([0x4d, 0x4d, 0, 0x2b, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16]);
+  assertEquals(assertThrows(() => readHeader(big, true), ImgserveError).code, 609);
   const junk = new Uint8Array(64).fill(7);
   assertEquals(assertThrows(() => readHeader(junk, true), ImgserveError).code, 204);
 });
 
-Deno.test("every prefix and many bit flips of WebP, AVIF, HEIC, GIF and BMP headers give a header or a clear code", async () => {
+Deno.test("every prefix and many bit flips of WebP, AVIF, HEIC, GIF, BMP and TIFF headers give a header or a clear code", async () => {
   await using dir = await tempDir();
   await tool("convert", ["-size", "40x30", "gradient:red-blue", `${dir.path}/g.png`]);
   await tool("cwebp", ["-quiet", "-lossless", `${dir.path}/g.png`, "-o", `${dir.path}/g.webp`]);
@@ -58,9 +60,10 @@ Deno.test("every prefix and many bit flips of WebP, AVIF, HEIC, GIF and BMP head
   );
   await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.gif`]);
   await tool("convert", [`${dir.path}/g.png`, `${dir.path}/g.bmp`]);
+  await tool("convert", [`${dir.path}/g.png`, "-compress", "lzw", `${dir.path}/g.tif`]);
   let seed = 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  for (const ext of ["webp", "avif", "heic", "gif", "bmp"]) {
+  for (const ext of ["webp", "avif", "heic", "gif", "bmp", "tif"]) {
     const good = await Deno.readFile(`${dir.path}/g.${ext}`);
     const header = readHeader(good, true);
     assertEquals([header.width * header.height], [ext === "heic" ? 15000 : 1200], ext);

@@ -126,3 +126,20 @@ Deno.test("args.s3 is checked before anything is written: s3:// destinations onl
     "args.s3.metadata is over S3's 2048 bytes",
   );
 });
+
+Deno.test("args.page is a whole number from 0 to 9999, kept only when above 0, and one value for all outputs", () => {
+  const page = (value: unknown) => ({ ...good, args: { ...good.args, page: value } });
+  assertEquals(parseJobRequest(page(3), 16384).outputs[0].args.page, 3);
+  assertEquals(parseJobRequest(page(0), 16384).outputs[0].args.page, undefined);
+  for (const bad of [-1, 1.5, "2", true, [1], 10_000]) assertEquals(code(page(bad)), 104, JSON.stringify(bad));
+  const outputs = (a: unknown, b: unknown) => ({
+    operationType: "resize",
+    srcURL: "http://h/a.tif",
+    outputs: [{ dstURL: "file:///t/a.png", args: { width: 5, page: a } }, {
+      dstURL: "file:///t/b.png",
+      args: { width: 5, page: b },
+    }],
+  });
+  assertEquals(parseJobRequest(outputs(2, 2), 16384).outputs[1].args.page, 2);
+  assertEquals(code(outputs(1, undefined)), 104);
+});

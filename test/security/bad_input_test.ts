@@ -5,6 +5,7 @@ import { spawnServer } from "../helpers/process.ts";
 import { jobBody, postJob, resizeJob, waitFinished } from "../helpers/jobs.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { tool } from "../helpers/tools.ts";
+import { greyPage, tiffFile, zlibZeros } from "../helpers/hostile.ts";
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -30,6 +31,14 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   await tool("convert", [`${dir.path}/good.png`, `${dir.path}/good.gif`]);
   await tool("convert", [`${dir.path}/good.png`, `BMP3:${dir.path}/good.bmp`]);
   await tool("convert", [`${dir.path}/good.png`, "-colorspace", "CMYK", `${dir.path}/good-cmyk.jpg`]);
+  await tool("convert", [
+    `${dir.path}/good.png`,
+    "-compress",
+    "lzw",
+    "-define",
+    "tiff:rows-per-strip=8",
+    `${dir.path}/good.tif`,
+  ]);
   // Animations: three frames, the last two smaller and offset (GIF), and that GIF as an animated WebP.
   await tool("convert", [
     ...["-delay", "10", "-loop", "0", `${dir.path}/good.png`, "-dispose", "previous", "-page", "+10+5"],
@@ -38,13 +47,13 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
   ]);
   await tool("gif2webp", ["-quiet", "-lossy", `${dir.path}/good-anim.gif`, "-o", `${dir.path}/good-anim.webp`]);
   const more = await Promise.all(
-    ["webp", "avif", "gif", "bmp", "cmyk.jpg", "anim.gif", "anim.webp"].map(async (ext) =>
+    ["webp", "avif", "gif", "bmp", "cmyk.jpg", "anim.gif", "anim.webp", "tif"].map(async (ext) =>
       [ext, await Deno.readFile(`${dir.path}/good${/^(cmyk|anim)\./.test(ext) ? `-${ext}` : `.${ext}`}`)] as const
     ),
   );
   const images: [string, Uint8Array][] = [];
   for (const [name, good] of [["png", goodPng], ["jpg", goodJpeg], ["svg", goodSvg], ...more] as const) {
-    for (let i = 0; i < (["png", "jpg", "svg"].includes(name) ? 25 : 6); i++) {
+    for (let i = 0; i < (["png", "jpg", "svg", "tif"].includes(name) ? 25 : 6); i++) {
       const cut = good.slice(0, Math.floor(rand() * good.length));
       images.push([`cut${i}.${name}`, cut]);
       const flipped = good.slice();
@@ -68,6 +77,9 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     })(),
   ]);
   images.push(["ünïcödé name.png", goodPng]);
+  // TIFF directories that point anywhere: a loop, a huge claimed size, strips far past the end, a bomb.
+  const tiffStrip = new Uint8Array(64);
+  const tiffPage = greyPage(8, 8, 64);
   // Animations whose frames claim what they do not have: a frame past the screen or canvas, a frame huge.
   const animGif = more.find(([ext]) => ext === "anim.gif")![1];
   const animWebp = more.find(([ext]) => ext === "anim.webp")![1];
@@ -88,6 +100,10 @@ Deno.test("hundreds of malformed requests and images: clear codes, no stray file
     ["past-canvas.anim.webp", pastCanvas],
     ["huge-anmf.anim.webp", hugeAnmf],
     ["mid-frame.anim.gif", midFrame],
+    ["loop.tif", tiffFile(tiffStrip, [tiffPage, tiffPage], -1)],
+    ["huge-claim.tif", tiffFile(tiffStrip, [greyPage(100_000, 100_000, 64)])],
+    ["past-end.tif", tiffFile(tiffStrip, [tiffPage.map((e) => e.tag === 273 ? { ...e, values: [0xfffffff0] } : e)])],
+    ["bomb.tif", tiffFile(zlibZeros(256), [greyPage(64, 64, zlibZeros(256).length, 8)])],
   );
   // Images hidden inside SVGs: each claims more pixels than --max-source-pixels, in a different disguise.
   const claim = (() => {

@@ -58,6 +58,8 @@ function sources(): ImageHeader[] {
     { format: "webp", orientation: 1, hasAlpha: true },
     { format: "gif", orientation: 1, hasAlpha: true },
     { format: "bmp", orientation: 1, hasAlpha: true },
+    // A TIFF in strips of 64 KiB, whatever its width: the usual layout (one strip of the whole image is refused, 508).
+    { format: "tiff", orientation: 1, hasAlpha: true, blockBytes: 65536 },
     { format: "avif", orientation: 1, hasAlpha: false },
     { format: "avif", orientation: 1, hasAlpha: true },
     { format: "heic", orientation: 1, hasAlpha: false },

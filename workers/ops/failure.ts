@@ -23,6 +23,7 @@ export const FORMAT_NAMES: Record<Format, string> = {
   heic: "HEIC",
   gif: "GIF",
   bmp: "BMP",
+  tiff: "TIFF",
 };
 
 /** Decoded images this large may have failed for want of memory rather than bad data. */

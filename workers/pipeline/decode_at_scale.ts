@@ -26,6 +26,7 @@ import { wasmMemoryBytes } from "../wasm_memory.ts";
 import { encodeMemoryBytes } from "../../protocol/plan_memory.ts";
 import { damaged, jpegWarningCause, takeJpegWarning } from "../ops/damage.ts";
 import { completePng, pngDamage } from "../ops/png_damage.ts";
+import { decodeTiff } from "../ops/tiff/decode.ts";
 import type { SourceImage } from "./step.ts";
 
 /** Decoded pixels as the decoder gave them, and the orientation they still need. */
@@ -43,8 +44,15 @@ export async function decodeAtScale(source: SourceImage): Promise<void> {
   // The margin over the most demanding output (relative to its crop) decides the decode's scale.
   source.factor = Math.max(...plans.map(decodeFactor));
   if (header.format === "jpeg") assertFewScans(bytes);
-  source.colour = colourInfo(bytes, header.format);
   const before = wasmMemoryBytes();
+  if (header.format === "tiff") {
+    // A TIFF's colour facts are in the IFD its decoder reads anyway.
+    const { image, colour } = decodeTiff(bytes, header, failOn);
+    Object.assign(source, { image, colour, scale: 1, orientation: header.orientation });
+    await freeGrownDecoders(before, Math.max(...plans.map(encodeMemoryBytes)));
+    return;
+  }
+  source.colour = colourInfo(bytes, header.format);
   const decoded = source.colour.components === 4
     ? decodeScaledJpeg(bytes, header, source.factor, failOn, TJPF_CMYK)!
     : await decodeAsStored(bytes, header, source.factor, failOn);

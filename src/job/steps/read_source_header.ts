@@ -20,7 +20,14 @@ import type { Admission } from "./job.ts";
 export async function readSourceHeader(ctx: JobContext, job: Admission): Promise<void> {
   const { limits } = ctx.config;
   const download = job.download!;
-  const { header, prefix } = await headerOf(download.stream, limits.maxSourceBytes);
+  const page = job.request.outputs[0].args.page ?? 0;
+  const { header, prefix } = await headerOf(download.stream, limits.maxSourceBytes, page);
+  if (page > 0 && header.format !== "tiff") {
+    throw new ImgserveError(
+      "PAGE_NOT_FOUND",
+      `args.page ${page} does not exist: a ${header.format} source has one page`,
+    );
+  }
   const limit = sourcePixelLimit(header, limits.maxSourcePixels);
   if (header.width * header.height > limit) {
     const name = header.format === "heic" ? "a HEIC" : "an AVIF";
@@ -76,9 +83,12 @@ async function readWholeSvg(
 async function headerOf(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
+  page: number,
 ): Promise<{ header: ImageHeader; prefix: Uint8Array[] }> {
   const prefix: Uint8Array[] = [];
   let size = 0;
+  // A TIFF says how far its directory is: the chunks before it are not parsed again one by one.
+  let needed = 0;
   const reader = stream.getReader();
   try {
     while (true) {
@@ -90,12 +100,14 @@ async function headerOf(
           throw new ImgserveError("SOURCE_TOO_LARGE", `the source is larger than the limit of ${maxBytes} bytes`);
         }
       }
+      if (!done && size < needed) continue;
       try {
         // One chunk is parsed as it is: this runs for every chunk until the header parses.
         const bytes = prefix.length === 1 ? prefix[0] : concat(prefix, size);
-        return { header: readHeader(bytes, done), prefix };
+        return { header: readHeader(bytes, done, page), prefix };
       } catch (err) {
         if (!(err instanceof NeedMoreBytes)) throw err;
+        needed = err.needed ?? 0;
       }
     }
   } finally {
