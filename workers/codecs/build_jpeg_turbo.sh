@@ -34,7 +34,8 @@ emcmake cmake ../src -DWITH_SIMD=0 -DENABLE_SHARED=0 -DWITH_TURBOJPEG=1 -DCMAKE_
 # CMake's size probe runs under node and misreads size_t; wasm32's is 4 bytes.
 sed -i 's/#define SIZEOF_SIZE_T .*/#define SIZEOF_SIZE_T  4/' jconfigint.h
 emmake make -j2 turbojpeg-static >make.log
+# A small start, as every worker holds one (the @cwasm build started at 128 KiB): memory grows with the first decode.
 emcc -O3 -msimd128 libturbojpeg.a -o "$out" --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sFILESYSTEM=0 \
-  -sERROR_ON_UNDEFINED_SYMBOLS=0 \
+  -sTOTAL_STACK=65536 -sINITIAL_MEMORY=196608 -sERROR_ON_UNDEFINED_SYMBOLS=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free,_tjInitDecompress,_tjDestroy,_tjDecompressHeader3,_tjDecompress2
 echo "wrote $out"
