@@ -38,4 +38,5 @@ emmake make -j2 turbojpeg-static >make.log
 emcc -O3 -msimd128 libturbojpeg.a -o "$out" --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sFILESYSTEM=0 \
   -sTOTAL_STACK=65536 -sINITIAL_MEMORY=196608 -sERROR_ON_UNDEFINED_SYMBOLS=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free,_tjInitDecompress,_tjDestroy,_tjDecompressHeader3,_tjDecompress2
+chmod 644 "$out"
 echo "wrote $out"
