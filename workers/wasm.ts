@@ -1,7 +1,7 @@
 /**
  * The WebAssembly codecs, compiled once from the files inside their npm
- * packages (nothing is fetched at run time, and `deno compile` can carry
- * them) and instantiated in each worker.
+ * packages, or ours in codecs/ (nothing is fetched at run time, and
+ * `deno compile` can carry them), and instantiated in each worker.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { initJpegScaled } from "./ops/jpeg_scaled.ts";
 import { initPngDecoder } from "./ops/png_decoder.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { noteJpegWarning } from "./ops/damage.ts";
+import jpegTurboWasm from "./codecs/jpeg_turbo.wasm" with { type: "bytes" };
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   const bytes = await Deno.readFile(new URL(import.meta.resolve(specifier)));
@@ -25,7 +26,7 @@ export async function compileCodecs(): Promise<CodecModules> {
   const [jpegDec, jpegEnc, jpegScaled, png, lazy] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
-    compile("@cwasm/jpeg-turbo/jpeg-turbo.wasm"),
+    WebAssembly.compile(jpegTurboWasm),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compileLazyCodecs(),
   ]);

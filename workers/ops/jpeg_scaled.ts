@@ -1,13 +1,12 @@
 /**
  * JPEG decoding at a reduced scale (n/8) with libjpeg-turbo's TurboJPEG API,
- * from the wasm build in `@cwasm/jpeg-turbo`. Skipping most of the inverse
+ * from our wasm build of it (codecs/build_jpeg_turbo.sh). Skipping most of the inverse
  * DCT work is the largest single saving for thumbnails: a 2560x1600 photo
  * decodes at 1/4 in a quarter of the full-size time, and the pixels that
  * follow are 16 times fewer.
  *
- * The package's own JS wrapper always decodes at full size (and is CommonJS
- * reading from `fs`), so the exported C functions are called directly. The
- * pixels come out as stored: EXIF orientation is not applied here.
+ * The exported C functions are called directly. The pixels come out as
+ * stored: EXIF orientation is not applied here.
  *
  * @module
  */
@@ -56,7 +55,12 @@ function instantiate(module: WebAssembly.Module): TurboExports {
   // libjpeg reports fatal errors by longjmp; with no setjmp support that
   // becomes a JS throw out of the wasm call, which is what we want.
   const instance = new WebAssembly.Instance(module, {
-    env: { setjmp: () => 0, longjmp: refuse("longjmp (corrupt or unsupported JPEG)") },
+    env: {
+      setjmp: () => 0,
+      longjmp: refuse("longjmp (corrupt or unsupported JPEG)"),
+      // Emscripten tells the host when memory grows; views are made afresh from memory.buffer, so nothing to do.
+      emscripten_notify_memory_growth: () => {},
+    },
     wasi_snapshot_preview1: {
       environ_sizes_get: () => 0,
       environ_get: refuse("environ_get"),

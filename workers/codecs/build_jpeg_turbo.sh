@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds jpeg_turbo.wasm, the TurboJPEG decoder of workers/ops/jpeg_scaled.ts, from libjpeg-turbo 2.1.5's source:
+#   sh workers/codecs/build_jpeg_turbo.sh SOURCE_DIR
+# Needs emcc (3.1), cmake and make. Two changes to the source, both for speed:
+# - the Huffman decoder's bit buffer is 64 bits wide, as on x32: WebAssembly has 64-bit integers, and the 32-bit
+#   buffer (chosen because size_t is 32 bits) refills twice as often;
+# - -O3 -msimd128, so the compiler may use 128-bit SIMD where its loops allow.
+# setjmp and longjmp are imports: jpeg_scaled.ts returns 0 from setjmp and throws from longjmp, so a fatal libjpeg
+# error leaves the wasm call as a JavaScript exception and that instance is thrown away.
+set -eu
+src=$(cd "$1" && pwd)
+out=$(cd "$(dirname "$0")" && pwd)/jpeg_turbo.wasm
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$src" "$work/src"
+sed -i 's/#elif defined(__x86_64__) \&\& defined(__ILP32__)$/#elif (defined(__x86_64__) \&\& defined(__ILP32__)) || defined(__wasm__)/' \
+  "$work/src/jdhuff.h"
+sed -i 's/^#if SIZEOF_SIZE_T == 8 || defined(_WIN64) || (defined(__x86_64__) \&\& defined(__ILP32__))$/& || defined(__wasm__)/' \
+  "$work/src/jdhuff.c"
+grep -q '__wasm__' "$work/src/jdhuff.h" && grep -q '__wasm__' "$work/src/jdhuff.c"
+cat >"$work/imports.h" <<'H'
+#include <setjmp.h>
+#undef setjmp
+#undef longjmp
+__attribute__((import_module("env"), import_name("setjmp"))) int imported_setjmp(void *buf);
+__attribute__((import_module("env"), import_name("longjmp"), noreturn)) void imported_longjmp(void *buf, int value);
+#define setjmp(b) imported_setjmp(b)
+#define longjmp(b, v) imported_longjmp(b, v)
+H
+mkdir "$work/build"
+cd "$work/build"
+emcmake cmake ../src -DWITH_SIMD=0 -DENABLE_SHARED=0 -DWITH_TURBOJPEG=1 -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS="-O3 -msimd128 -include $work/imports.h" >cmake.log
+# CMake's size probe runs under node and misreads size_t; wasm32's is 4 bytes.
+sed -i 's/#define SIZEOF_SIZE_T .*/#define SIZEOF_SIZE_T  4/' jconfigint.h
+emmake make -j2 turbojpeg-static >make.log
+# A small start, as every worker holds one (the @cwasm build started at 128 KiB): memory grows with the first decode.
+emcc -O3 -msimd128 libturbojpeg.a -o "$out" --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sFILESYSTEM=0 \
+  -sTOTAL_STACK=65536 -sINITIAL_MEMORY=196608 -sERROR_ON_UNDEFINED_SYMBOLS=0 \
+  -sEXPORTED_FUNCTIONS=_malloc,_free,_tjInitDecompress,_tjDestroy,_tjDecompressHeader3,_tjDecompress2
+chmod 644 "$out"
+echo "wrote $out"
