@@ -1,12 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
-# real fonts, real photos, libtiff's tools, openssl for test certificates, Ceph's S3 gateway, Chromium),
-# only those missing.
+# real fonts, real photos, libtiff's tools, openssl for test certificates, Ceph's S3 gateway, Chromium,
+# and emscripten with libjpeg-turbo's Debian source to rebuild workers/codecs/jpeg_turbo.wasm), only those missing.
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
   imagemagick libtiff-tools libavif-bin libheif-examples webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
-  radosgw ceph-mon ceph-osd chromium; do
+  radosgw ceph-mon ceph-osd chromium emscripten cmake make dpkg-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 # The PostgreSQL cluster the journal tests share (test/fixtures/postgres.ts)
@@ -29,15 +29,27 @@ rm -rf "$rgw_dir"
 proftpd_dir=/opt/imgserve-test/proftpd
 proftpd=""
 [ -x /usr/sbin/proftpd ] || [ -x "$proftpd_dir/usr/sbin/proftpd" ] || proftpd="proftpd-core proftpd-mod-crypto"
-[ -z "$need$proftpd" ] && exit 0
-echo "test setup: installing$need${proftpd:+ (unpacking $proftpd)}"
+# libjpeg-turbo's source as Debian ships it, which the committed wasm is built from (test/workers/codecs/).
+jpeg_src=/opt/imgserve-test/src
+jpeg_source=""
+[ -d "$jpeg_src/libjpeg-turbo-2.1.5" ] || jpeg_source="libjpeg-turbo=1:2.1.5-2"
+[ -z "$need$proftpd$jpeg_source" ] && exit 0
+echo "test setup: installing$need${proftpd:+ (unpacking $proftpd)}${jpeg_source:+ (source $jpeg_source)}"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
-  echo "test setup: need root (or sudo) to install:$need $proftpd" >&2
+  echo "test setup: need root (or sudo) to install:$need $proftpd $jpeg_source" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+sources=/etc/apt/sources.list.d/debian.sources
+if [ -n "$jpeg_source" ] && [ -f "$sources" ] && ! grep -q '^Types:.*deb-src' "$sources"; then
+  $sudo sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
+fi
 $sudo apt-get update -qq
 [ -z "$need" ] || $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
+if [ -n "$jpeg_source" ]; then
+  $sudo mkdir -p "$jpeg_src"
+  $sudo sh -c "cd '$jpeg_src' && apt-get source -qq '$jpeg_source' >/dev/null 2>&1"
+fi
 [ -z "$proftpd" ] && exit 0
 debs=$(mktemp -d)
 (cd "$debs" && apt-get download -qq $proftpd)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds jpeg_turbo.wasm, the TurboJPEG decoder of workers/ops/jpeg_scaled.ts, from libjpeg-turbo 2.1.5's source:
-#   sh workers/codecs/build_jpeg_turbo.sh SOURCE_DIR
+#   sh workers/codecs/build_jpeg_turbo.sh SOURCE_DIR [OUT]   (OUT: by default the committed jpeg_turbo.wasm)
 # Needs emcc (3.1), cmake and make. Two changes to the source, both for speed:
 # - the Huffman decoder's bit buffer is 64 bits wide, as on x32: WebAssembly has 64-bit integers, and the 32-bit
 #   buffer (chosen because size_t is 32 bits) refills twice as often;
@@ -8,8 +8,10 @@
 # setjmp and longjmp are imports: jpeg_scaled.ts returns 0 from setjmp and throws from longjmp, so a fatal libjpeg
 # error leaves the wasm call as a JavaScript exception and that instance is thrown away.
 set -eu
+# Debian's emcc finds its JavaScript tools (acorn) only through NODE_PATH.
+[ -z "${NODE_PATH:-}" ] && [ -d /usr/share/nodejs ] && export NODE_PATH=/usr/share/nodejs
 src=$(cd "$1" && pwd)
-out=$(cd "$(dirname "$0")" && pwd)/jpeg_turbo.wasm
+out=${2:-$(cd "$(dirname "$0")" && pwd)/jpeg_turbo.wasm}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src" "$work/src"
