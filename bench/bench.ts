@@ -5,6 +5,9 @@
  *    (200x120 cover thumbnails, JPEG q80) on every JPEG of the corpus.
  * 1c. One pool task making three outputs of a photo against three tasks
  *    and against its largest output alone.
+ * 1e. The baseline photos' thumbnails through a running server (2 workers)
+ *    against sharp's WebAssembly and native builds on the same files, all
+ *    with 2 lanes (vs_sharp_server.ts).
  * 2. `imgserve run` as a separate process, with 1 worker and then with the
  *    default, driven over HTTP at several concurrencies: reply latency,
  *    jobs and megapixels per second, per-stage times, peak RSS; the reply
@@ -21,7 +24,9 @@
  * --server DIR (run the imgserve checkout in DIR, to compare commits),
  * --s3-only (only the S3 row: the photos' thumbnails from and to a Ceph
  * RADOS Gateway on loopback against file://, per-job overhead; part of the
- * full run, and skipped, saying so, where radosgw is not installed).
+ * full run, and skipped, saying so, where radosgw is not installed),
+ * --sharp-only (only the row against sharp; npm installs both builds of
+ * sharp under .bench/ on first use).
  *
  * The default server is sampled every second from its start to 20 s after
  * the load phase (RSS with and without its render processes, jobs finished,
@@ -44,6 +49,7 @@ import { compareMultiOutputServer, serverMultiOutputTable } from "./multi_output
 import { type Sample, Timeline } from "./timeline.ts";
 import { timelineChart } from "./chart.ts";
 import { compareS3, type S3Row, s3Unavailable } from "./s3.ts";
+import { compareWithSharp, type SharpComparison, sharpTable } from "./vs_sharp_server.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -56,6 +62,7 @@ const { values: flags } = parseArgs({
     "memory-only": { type: "boolean", default: false },
     "large-only": { type: "boolean", default: false },
     "s3-only": { type: "boolean", default: false },
+    "sharp-only": { type: "boolean", default: false },
     server: { type: "string" },
   },
 });
@@ -67,6 +74,7 @@ const warmupSeconds = Number(flags.warmup);
 const largeOnly = flags["large-only"];
 const memoryOnly = flags["memory-only"] || largeOnly;
 const s3Only = flags["s3-only"];
+const sharpOnly = flags["sharp-only"];
 /** Idle time sampled after the load phase, and when after its end RSS is compared with the fresh server's. */
 const IDLE_AFTER_S = 20;
 const SETTLED_AFTER_S = 15;
@@ -82,6 +90,42 @@ console.log(
     `corpus: ${jpegs.length} JPEG (${jpegs.filter((i) => i.coding === "baseline").length} baseline), ` +
     `${corpus.filter((i) => i.format === "png").length} PNG, ${corpus.filter((i) => i.format === "svg").length} SVG`,
 );
+
+// 1e. Against sharp through a running server: first, as the row the baseline class is judged by.
+const vsSharp = memoryOnly || s3Only ? undefined : await measureVsSharp();
+async function measureVsSharp(): Promise<SharpComparison> {
+  const baselinePhotos = jpegs.filter((i) => i.coding === "baseline");
+  console.log(
+    `\n== ${baselinePhotos.length} baseline photos to 200x120 cover JPEG q80 thumbnails, 2 lanes: ` +
+      `the server (2 workers) vs sharp-wasm32 and native sharp (concurrency 1), in turns ==`,
+  );
+  await using scratch = await tempDir();
+  const result = await compareWithSharp(baselinePhotos, {
+    passes: 6,
+    turns: 3,
+    work: scratch.path,
+    flags: await journalFlagsFor(scratch.path),
+    checkout: flags.server,
+  });
+  console.log(sharpTable(result));
+  console.log(`loaded: ${result.bindings.wasm32}; ${result.bindings.native}`);
+  return result;
+}
+if (sharpOnly) {
+  const targets = sharpTargets(vsSharp!);
+  console.log("\n== summary ==");
+  console.log(
+    table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
+  );
+  const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
+    date: new Date().toISOString(),
+    commit: await gitCommit(),
+    machine: host,
+    vsSharp,
+  });
+  console.log(`\nresults written to ${path}`);
+  Deno.exit(0);
+}
 
 // 1. In-process pipelines.
 const inProcess = memoryOnly || s3Only ? undefined : await measureInProcess();
@@ -444,9 +488,12 @@ const memoryTargets: Target[] = [
     growth < 0.1 * load.rssStartMiB,
   ],
 ];
-const targets: Target[] = memoryOnly
-  ? memoryTargets
-  : [...speedTargets(runs[0], many, inProcess!), ...multiOutputTargets(multi!), ...memoryTargets];
+const targets: Target[] = memoryOnly ? memoryTargets : [
+  ...speedTargets(runs[0], many, inProcess!),
+  ...sharpTargets(vsSharp!),
+  ...multiOutputTargets(multi!),
+  ...memoryTargets,
+];
 console.log("\n== summary ==");
 console.log(
   table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
@@ -459,6 +506,7 @@ const path = await writeResults(new URL("../.bench", import.meta.url).pathname, 
   options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds, memoryOnly },
   ...inProcess,
   ...multi,
+  vsSharp,
   s3,
   idleReplyByFormat: idleByFormat,
   servers: runs,
@@ -476,6 +524,19 @@ await Deno.writeTextFile(
   timelineChart(large.memory.samples, `imgserve, ${host.cpus} workers, the largest photos and PNGs to 600x400 PNGs`),
 );
 console.log(`\nresults written to ${path}, charts to ${chart} and ${largeChart}`);
+
+/** The baseline class against sharp, through the server. */
+function sharpTargets(c: SharpComparison): Target[] {
+  return [
+    [
+      "baseline JPEG -> 200x120 thumbnails, server / sharp-wasm32 (wall, 2 lanes)",
+      `${c.vsWasm32.toFixed(2)}x`,
+      "<= 0.9x",
+      c.vsWasm32 <= 0.9,
+    ],
+    ["the same / native sharp", `${c.vsNative.toFixed(2)}x`, "(reported)", true],
+  ];
+}
 
 /** The targets on speed, from the full run. */
 function multiOutputTargets({ multiOutput, serverMultiOutput }: NonNullable<typeof multi>): Target[] {

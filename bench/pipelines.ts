@@ -38,7 +38,8 @@ async function naive(bytes: Uint8Array): Promise<{ jpeg: ArrayBuffer; pixels: Im
   return { jpeg: await encodeJpeg(pixels, { quality: QUALITY }), pixels };
 }
 
-function planOf(image: CorpusImage): Plan {
+/** The 200x120 cover JPEG q80 plan of a corpus photo. */
+export function planOf(image: CorpusImage): Plan {
   return {
     op: "resize",
     source: {

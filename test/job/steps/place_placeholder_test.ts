@@ -42,3 +42,21 @@ Deno.test("placePlaceholder keeps the file it replaces aside, and a refusal puts
   assertEquals(await Deno.readFile(`${dir}/a.png`), earlier);
   assertEquals([...Deno.readDirSync(dir)].map((entry) => entry.name), ["a.png"]);
 });
+
+Deno.test("placePlaceholder makes a size's placeholder once: a second job of that size uploads the very same bytes", async () => {
+  await using world = await stepWorld();
+  const { ctx, dir } = world;
+  const uploaded: Uint8Array[] = [];
+  const write = ctx.transports.write.bind(ctx.transports);
+  ctx.transports.write = (url, bytes, options) => {
+    uploaded.push(bytes);
+    return write(url, bytes, options);
+  };
+  for (const name of ["a", "b"]) {
+    const job = planned(ctx, `file://${dir}/out/${name}.png`);
+    await placePlaceholder(ctx, job, job.outputs[0]);
+  }
+  assertEquals(uploaded.length, 2);
+  assertEquals(uploaded[0] === uploaded[1], true);
+  assertEquals(await Deno.readFile(`${dir}/out/b.png`), await Deno.readFile(`${dir}/out/a.png`));
+});
