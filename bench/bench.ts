@@ -112,17 +112,7 @@ async function measureVsSharp(): Promise<SharpComparison> {
   return result;
 }
 if (sharpOnly) {
-  const targets = sharpTargets(vsSharp!);
-  console.log("\n== summary ==");
-  console.log(
-    table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
-  );
-  const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
-    date: new Date().toISOString(),
-    commit: await gitCommit(),
-    machine: host,
-    vsSharp,
-  });
+  const path = await summarize(sharpTargets(vsSharp!), { machine: host, vsSharp });
   console.log(`\nresults written to ${path}`);
   Deno.exit(0);
 }
@@ -494,13 +484,7 @@ const targets: Target[] = memoryOnly ? memoryTargets : [
   ...multiOutputTargets(multi!),
   ...memoryTargets,
 ];
-console.log("\n== summary ==");
-console.log(
-  table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
-);
-const path = await writeResults(new URL("../.bench", import.meta.url).pathname, {
-  date: new Date().toISOString(),
-  commit: await gitCommit(),
+const path = await summarize(targets, {
   server: flags.server,
   machine: host,
   options: { loadSeconds, phaseSeconds, levels, reps, warmupSeconds, memoryOnly },
@@ -638,6 +622,19 @@ async function journalFlagsFor(dir: string): Promise<string[]> {
   }).output();
   const text = new TextDecoder().decode(help.stdout) + new TextDecoder().decode(help.stderr);
   return text.includes("--data-dir") ? ["--data-dir", dir] : [];
+}
+
+/** Prints the targets' table and writes the run's JSON (dated, with the commit) under .bench/. */
+async function summarize(targets: readonly Target[], results: Record<string, unknown>): Promise<string> {
+  console.log("\n== summary ==");
+  console.log(
+    table(["measure", "result", "target", "met"], targets.map(([m, r, t, ok]) => [m, r, t, ok ? "yes" : "NO"])),
+  );
+  return await writeResults(new URL("../.bench", import.meta.url).pathname, {
+    date: new Date().toISOString(),
+    commit: await gitCommit(),
+    ...results,
+  });
 }
 
 async function gitCommit(): Promise<string | undefined> {

@@ -19,7 +19,7 @@ import { loadCodecs } from "../workers/wasm.ts";
 import { resizePixels } from "../workers/pipeline/mod.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { ensureCorpus, listCorpus } from "./corpus.ts";
-import { planOf } from "./pipelines.ts";
+import { planOf, psnr } from "./pipelines.ts";
 import { table } from "./report.ts";
 
 /** The options of encode.ts, and one change each. */
@@ -34,17 +34,6 @@ const VARIANTS: [string, Record<string, unknown>][] = [
   ["quantisation table 0 (JPEG Annex K)", { progressive: false, quant_table: 0 }],
 ];
 const QUALITIES = [70, 74, 78, 80, 82, 86, 90];
-
-function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let sum = 0, n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = a[i] - b[i];
-    sum += d * d;
-    n++;
-  }
-  return 10 * Math.log10(255 * 255 * n / sum);
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -118,7 +118,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** PSNR in dB of two RGBA pixel arrays over their colour channels. */
+export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0, n = 0;
   for (let i = 0; i < a.length; i++) {
     if (i % 4 === 3) continue;

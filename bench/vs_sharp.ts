@@ -12,11 +12,9 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { coverCrop } from "../src/job/planner.ts";
-import type { Plan } from "../protocol/plan.ts";
 import { StageTimer } from "../workers/ops/timer.ts";
 import { loadCodecs } from "../workers/wasm.ts";
-import { makeOne } from "./pipelines.ts";
+import { makeOne, planOf } from "./pipelines.ts";
 import { ensureCorpus, listCorpus } from "./corpus.ts";
 
 const SHARP = "0.35.5";
@@ -81,22 +79,7 @@ await ensureSharp();
 await loadCodecs();
 const photos = (await listCorpus()).filter((i) => i.format === "jpeg" && i.coding === "baseline");
 const jobs = await Promise.all(photos.map(async (image) => {
-  const plan: Plan = {
-    op: "resize",
-    source: {
-      format: "jpeg",
-      width: image.width,
-      height: image.height,
-      orientation: image.orientation,
-      hasAlpha: false,
-    },
-    width: 200,
-    height: 120,
-    format: "jpeg",
-    quality: 80,
-    mode: "cover",
-    crop: coverCrop(image.width, image.height, 200, 120),
-  };
+  const plan = planOf(image);
   return { bytes: await Deno.readFile(image.path), plan };
 }));
 console.log(`${photos.length} baseline photos, ${reps} timed runs each after a warm-up, ${pairs} pairs`);
