@@ -66,10 +66,10 @@ export async function compareS3(photos: CorpusImage[], options: S3Options): Prom
     flags: [...options.flags, ...bucket.flags],
     checkout: options.checkout,
   });
-  const turn = (jobs: JobSpec[]) =>
-    runLoad({ base: server.base, jobs, concurrency: 1, durationMs: options.seconds * 1000, warmupMs: 1000 });
-  // One untimed pass loads the SDK and warms both paths.
-  await turn(s3Jobs.slice(0, 2));
+  const turn = (jobs: JobSpec[], seconds = options.seconds) =>
+    runLoad({ base: server.base, jobs, concurrency: 1, durationMs: seconds * 1000, warmupMs: 1000 });
+  // A short untimed run loads the SDK and warms both paths.
+  await turn([...s3Jobs.slice(0, 2), ...fileJobs.slice(0, 2)], 3);
   const turns = { file: [] as LoadResult[], s3: [] as LoadResult[] };
   for (let i = 0; i < options.turns; i++) {
     turns.file.push(await turn(fileJobs));

@@ -43,9 +43,11 @@ export async function readSourceHeader(ctx: JobContext, job: Admission): Promise
       `the source's grid tiles are ${header.codedPixels} pixels in all, over the limit of ${limit} pixels`,
     );
   }
+  // Only a WebP's first bytes (its VP8X flags) are looked at, so the prefix is joined only when its first piece is tiny.
+  const head = prefix[0].length >= 32 || prefix.length === 1 ? prefix[0] : concat(prefix);
   if (header.format === "svg") {
     download.prefix = [await readWholeSvg(download.stream, prefix, limits.maxSvgBytes)];
-  } else if (mayBeAnimated(header, prefix.length === 1 ? prefix[0] : concat(prefix))) {
+  } else if (mayBeAnimated(header, head)) {
     // Frames are only counted by walking the whole file; the walk skips their data.
     const whole = await readAll(download.stream, limits.maxSourceBytes, prefix);
     download.prefix = [whole];
