@@ -95,7 +95,9 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   const ch = alpha ? 4 : 3;
   const rowFloats = width * ch;
   const ring = new Float32Array(down.span * rowFloats);
-  const line = new Float32Array(rect.width * ch);
+  // The colour of a source row, premultiplied where there is alpha, and its alpha apart: one colour loop serves both.
+  const line = new Float32Array(rect.width * 3);
+  const lineAlpha = new Float32Array(alpha ? rect.width : 0);
   const acc = new Float32Array(rowFloats);
   const out = new Uint8ClampedArray(width * height * 4);
   const data = src.data;
@@ -134,57 +136,43 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   return { data: out, width, height };
 
   /**
-   * Source row `row` of the rect, in linear light, filtered across into its slot of the ring. Written out twice,
-   * for 4 and for 3 channels: it is the resampler's innermost loop, and a loop over the channels inside it would
-   * run for every tap of every pixel.
+   * Source row `row` of the rect, in linear light, filtered across into its slot of the ring. Alpha is a plane of
+   * its own with its own loop, rather than a loop over the channels, which would run for every tap of every pixel.
    */
   function filterRow(row: number): void {
     let s = ((rect.y + row) * src.width + rect.x) * 4;
     const at = (row % downSpan) * rowFloats;
     if (alpha) {
-      for (let i = 0; i < line.length; i += 4, s += 4) {
-        const a = data[s + 3] / 255;
+      for (let i = 0, x = 0; i < line.length; i += 3, s += 4, x++) {
+        const a = lineAlpha[x] = data[s + 3] / 255;
         line[i] = linear[data[s]] * a;
         line[i + 1] = linear[data[s + 1]] * a;
         line[i + 2] = linear[data[s + 2]] * a;
-        line[i + 3] = a;
       }
-      for (let x = 0; x < width; x++) {
-        const n = counts[x], wAt = x * acrossSpan;
-        let r = 0, g = 0, b = 0, a = 0;
-        for (let k = 0, p = starts[x] * 4; k < n; k++, p += 4) {
-          const w = acrossWeights[wAt + k];
-          r += w * line[p];
-          g += w * line[p + 1];
-          b += w * line[p + 2];
-          a += w * line[p + 3];
-        }
-        const o = at + x * 4;
-        ring[o] = r;
-        ring[o + 1] = g;
-        ring[o + 2] = b;
-        ring[o + 3] = a;
+    } else {
+      for (let i = 0; i < line.length; i += 3, s += 4) {
+        line[i] = linear[data[s]];
+        line[i + 1] = linear[data[s + 1]];
+        line[i + 2] = linear[data[s + 2]];
       }
-      return;
-    }
-    for (let i = 0; i < line.length; i += 3, s += 4) {
-      line[i] = linear[data[s]];
-      line[i + 1] = linear[data[s + 1]];
-      line[i + 2] = linear[data[s + 2]];
     }
     for (let x = 0; x < width; x++) {
-      const n = counts[x], wAt = x * acrossSpan;
+      const n = counts[x], wAt = x * acrossSpan, first = starts[x];
       let r = 0, g = 0, b = 0;
-      for (let k = 0, p = starts[x] * 3; k < n; k++, p += 3) {
+      for (let k = 0, p = first * 3; k < n; k++, p += 3) {
         const w = acrossWeights[wAt + k];
         r += w * line[p];
         g += w * line[p + 1];
         b += w * line[p + 2];
       }
-      const o = at + x * 3;
+      const o = at + x * ch;
       ring[o] = r;
       ring[o + 1] = g;
       ring[o + 2] = b;
+      if (!alpha) continue;
+      let a = 0;
+      for (let k = 0; k < n; k++) a += acrossWeights[wAt + k] * lineAlpha[first + k];
+      ring[o + 3] = a;
     }
   }
 }
