@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { readHeader } from "../src/image/header.ts";
 import { planJob } from "../src/job/planner.ts";
 import type { Plan } from "../protocol/plan.ts";
-import type { JobArgs } from "../src/job/request.ts";
+import type { JobArgs } from "../src/job/job_args.ts";
 import { WorkerPool } from "../src/pool/pool.ts";
 import type { CorpusImage } from "./corpus.ts";
 

@@ -12,7 +12,7 @@ import { ImgserveError } from "../../protocol/error_codes.ts";
 import type { ContentDigest } from "../transport/mod.ts";
 import type { JobRecord, OutputRecord, OutputState, StoredError } from "../journal/mod.ts";
 import type { Plan } from "../../protocol/plan.ts";
-import type { JobArgs } from "./request.ts";
+import type { JobArgs } from "./job_args.ts";
 import { parseDestination } from "./template.ts";
 
 /** One result of a job. */

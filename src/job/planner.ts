@@ -5,7 +5,7 @@
  * @module
  */
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import type { JobArgs } from "./request.ts";
+import type { JobArgs } from "./job_args.ts";
 import type { ImageHeader, Operation, OutputFormat, Plan, Rect } from "../../protocol/plan.ts";
 
 /** The widest WebP result (libwebp's limit), and so the default `--max-side`. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobArgs } from "../job/request.ts";
+import type { JobArgs } from "../job/job_args.ts";
 import type { Operation, Plan } from "../../protocol/plan.ts";
 import type { ContentDigest } from "../transport/mod.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";

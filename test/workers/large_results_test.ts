@@ -5,7 +5,7 @@ import { serve, tempDir, testConfig } from "../helpers/server.ts";
 import { readHeader } from "../../src/image/header.ts";
 import { planJob } from "../../src/job/planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
-import type { JobArgs } from "../../src/job/request.ts";
+import type { JobArgs } from "../../src/job/job_args.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import { budgeted, type WorkerMemory } from "../../protocol/memory.ts";
 import { planMemoryBytes } from "../../protocol/plan_memory.ts";

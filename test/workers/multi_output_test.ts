@@ -6,7 +6,7 @@
 import { readHeader } from "../../src/image/header.ts";
 import { planJob } from "../../src/job/planner.ts";
 import type { Plan } from "../../protocol/plan.ts";
-import type { JobArgs } from "../../src/job/request.ts";
+import type { JobArgs } from "../../src/job/job_args.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import { JobNotStarted, type OutputResult } from "../../src/pool/task.ts";
 import type { OutputOrder } from "../../protocol/work.ts";
