@@ -12,12 +12,15 @@
  * and 600 ms jobs, and whole passes leave no doubt about what was counted.
  *
  * Flags: --rounds N (pairs, default 6), --passes N (measured, default 15),
- * --warmup N (passes before measuring, default 6).
+ * --warmup N (passes before measuring, default 6), --class C (only one
+ * class of the corpus: `baseline` or `progressive` JPEG photos or `png`
+ * images as 200x120 thumbnails, or `svg` drawn 1920 px wide, the classes
+ * the comparison against sharp names; default the whole corpus).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { corpusJobs, ensureCorpus, listCorpus } from "./corpus.ts";
+import { type CorpusImage, corpusJobs, ensureCorpus, listCorpus } from "./corpus.ts";
 import { callbackReceiver, type JobSpec, percentile } from "./load.ts";
 import { startServerProcess } from "./server_process.ts";
 import { table } from "./report.ts";
@@ -29,10 +32,11 @@ const { values: flags, positionals } = parseArgs({
     rounds: { type: "string", default: "6" },
     passes: { type: "string", default: "15" },
     warmup: { type: "string", default: "6" },
+    class: { type: "string", default: "all" },
   },
 });
 if (positionals.length !== 2) {
-  console.error("usage: deno task bench:compare DIR_A DIR_B [--rounds N] [--passes N] [--warmup N]");
+  console.error("usage: deno task bench:compare DIR_A DIR_B [--rounds N] [--passes N] [--warmup N] [--class C]");
   Deno.exit(2);
 }
 const checkouts = positionals.map((dir) => Deno.realPathSync(dir));
@@ -53,7 +57,7 @@ await ensureCorpus();
 const work = await Deno.makeTempDir({ prefix: "imgserve-compare-" });
 const outDir = `${work}/out`;
 await Deno.mkdir(outDir);
-const jobs = corpusJobs(await listCorpus(), outDir);
+const jobs = classJobs(await listCorpus(), flags.class, outDir);
 const runs: Run[][] = [[], []];
 try {
   for (let round = 0; round < rounds; round++) {
@@ -72,7 +76,9 @@ try {
   await Deno.remove(work, { recursive: true });
 }
 const ratios = (key: keyof Run) => runs[0].map((a, i) => runs[1][i][key] / a[key]);
-console.log(`\nA ${checkouts[0]}\nB ${checkouts[1]}\n${passes} passes of ${jobs.length} jobs per run`);
+console.log(
+  `\nA ${checkouts[0]}\nB ${checkouts[1]}\n${passes} passes of ${jobs.length} jobs per run (class ${flags.class})`,
+);
 console.log(table(
   ["B / A", "median", "min", "max"],
   (["wall", "cpu", "main", "peak"] as const).map((key) => {
@@ -80,6 +86,21 @@ console.log(table(
     return [key, percentile(r, 50).toFixed(3), r[0].toFixed(3), r.at(-1)!.toFixed(3)];
   }),
 ));
+
+/** The corpus's jobs of one class (see the flags above). */
+function classJobs(corpus: CorpusImage[], name: string, dir: string): JobSpec[] {
+  const inClass: Record<string, (image: CorpusImage) => boolean> = {
+    all: () => true,
+    baseline: (image) => image.format === "jpeg" && image.coding === "baseline",
+    progressive: (image) => image.format === "jpeg" && image.coding === "progressive",
+    png: (image) => image.format === "png",
+    svg: (image) => image.format === "svg",
+  };
+  if (!inClass[name]) throw new Error(`--class ${name}: one of ${Object.keys(inClass).join(", ")}`);
+  const specs = corpusJobs(corpus.filter(inClass[name]), dir);
+  if (name !== "svg") return specs;
+  return specs.map((spec) => ({ ...spec, body: { ...spec.body, args: { width: 1920 } } }));
+}
 
 async function measure(checkout: string, dataDir: string): Promise<Run> {
   await using server = await startServerProcess({
