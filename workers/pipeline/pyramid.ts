@@ -32,8 +32,8 @@ export const PYRAMID_MARGIN = 2;
 
 /**
  * For each plan, the index of the plan whose pixels it is made from, or
- * undefined when it is made from the decoded source. `decoded` is the size
- * of the decoded pixels (a JPEG's may be reduced).
+ * undefined when it is made from the decoded source. `decoded` are the
+ * decoded pixels (a JPEG's may be reduced).
  *
  * @example
  * ```ts
@@ -44,7 +44,7 @@ export function feedersOf(plans: Plan[], decoded: Pixels): (number | undefined)[
   const { width, height, hasAlpha } = plans[0].source;
   // The direct path box-shrinks straight (not premultiplied) colours, which the pyramid's premultiplied Lanczos3
   // does not reproduce where transparency changes: 36 dB on a wallpaper with transparent parts.
-  if (hasAlpha && !isOpaque(decoded)) return plans.map(() => undefined);
+  if (plans.length < 2 || (hasAlpha && !isOpaque(decoded))) return plans.map(() => undefined);
   const direct = (plan: Plan) =>
     plan.op === "resize" && plan.width / plan.crop.width < decoded.width / width &&
     plan.height / plan.crop.height < decoded.height / height;
