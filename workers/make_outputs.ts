@@ -76,8 +76,9 @@ export async function makeOutputs(
   const scaled: (OutputImage | Error | undefined)[] = orders.map(() => undefined);
   const resize = async (index: number) => {
     const from = feeders[index];
-    // A feeder after this output in the order is scaled now, ahead of its turn.
-    if (from !== undefined && scaled[from] === undefined) await resize(from);
+    // A feeder after this output in the order is scaled now, ahead of its turn; one before it that is gone had
+    // failed (it scales the outputs it feeds before its encode), and this one is made from the decoded source.
+    if (from !== undefined && from > index && scaled[from] === undefined) await resize(from);
     const feeder = from === undefined ? undefined : scaled[from];
     const input = feeder === undefined || feeder instanceof Error ? source : sourceOf(feeder);
     try {
