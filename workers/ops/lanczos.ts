@@ -50,19 +50,24 @@ function lanczos(x: number): number {
   return LOBES * Math.sin(px) * Math.sin(px / LOBES) / (px * px);
 }
 
-/** The filter along one axis: `from` source pixels onto `to` result pixels, clipped at the edges and normalised. */
-function taps(from: number, to: number): Taps {
-  const ratio = from / to;
+/**
+ * The filter along one axis: the `extent` source pixels from `offset` (of
+ * `from`, the whole row by default; fractional when a larger output's pixels
+ * show the crop) onto `to` result pixels, clipped at its edges and normalised.
+ */
+function taps(from: number, to: number, offset = 0, extent = from): Taps {
+  const ratio = extent / to;
   const stretch = Math.max(ratio, 1);
   const support = LOBES * stretch;
   const span = Math.min(from, Math.ceil(support) * 2 + 1);
   const first = new Int32Array(to);
   const count = new Int32Array(to);
   const weights = new Float32Array(to * span);
+  const start = Math.max(0, Math.floor(offset)), end = Math.min(from, Math.ceil(offset + extent)) - 1;
   for (let i = 0; i < to; i++) {
-    const centre = (i + 0.5) * ratio;
-    let lo = Math.max(0, Math.floor(centre - support));
-    const hi = Math.min(from - 1, Math.ceil(centre + support));
+    const centre = offset + (i + 0.5) * ratio;
+    let lo = Math.max(start, Math.floor(centre - support));
+    const hi = Math.min(end, Math.ceil(centre + support));
     if (hi - lo + 1 > span) lo = hi - span + 1;
     let sum = 0;
     for (let j = lo; j <= hi; j++) {
@@ -81,16 +86,18 @@ function taps(from: number, to: number): Taps {
  * Resamples the `rect` of `src` to `width` x `height` with Lanczos3 in
  * linear light; with `alpha`, colours are weighted by their opacity
  * (premultiplied), so transparent pixels lend no colour to their neighbours.
+ * `part`, in the rect's own coordinates and possibly fractional, is the area
+ * that becomes the result when it is not the whole rect.
  *
  * @example
  * ```ts
  * const thumb = lanczos3(image, { x: 0, y: 0, width: image.width, height: image.height }, 200, 120, false);
  * ```
  */
-export function lanczos3(src: Pixels, rect: Rect, width: number, height: number, alpha: boolean): Pixels {
+export function lanczos3(src: Pixels, rect: Rect, width: number, height: number, alpha: boolean, part?: Rect): Pixels {
   const [linear, srgb] = tables();
-  const across = taps(rect.width, width);
-  const down = taps(rect.height, height);
+  const across = taps(rect.width, width, part?.x, part?.width);
+  const down = taps(rect.height, height, part?.y, part?.height);
   // An opaque image is filtered in three channels: its alpha stays 255.
   const ch = alpha ? 4 : 3;
   const rowFloats = width * ch;

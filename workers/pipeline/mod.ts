@@ -58,8 +58,21 @@ export async function decodeSource(bytes: Uint8Array, plans: Plan[], timer: Stag
 
 /** One output of the decoded source, encoded; the source is left as it was. */
 export async function makeOutput(source: SourceImage, plan: Plan, timer: StageTimer): Promise<ArrayBuffer> {
+  return await encodeOutput(await resizeOutput(source, plan, timer), timer);
+}
+
+/**
+ * One output's scaled pixels, not yet encoded: they can feed smaller
+ * outputs (pyramid.ts) before {@linkcode encodeOutput} frees them.
+ */
+export async function resizeOutput(source: SourceImage, plan: Plan, timer: StageTimer): Promise<OutputImage> {
   const output: OutputImage = { plan, source };
   await runSteps(RESIZE, output, timer);
+  return output;
+}
+
+/** A scaled output's bytes; its pixels are freed unless they are its source's. */
+export async function encodeOutput(output: OutputImage, timer: StageTimer): Promise<ArrayBuffer> {
   await runSteps(ENCODE, output, timer);
   return output.bytes!;
 }
@@ -69,9 +82,7 @@ export async function makeOutput(source: SourceImage, plan: Plan, timer: StageTi
  * animation's frame, which its writer encodes); they may be the source's own.
  */
 export async function resizeDecoded(source: SourceImage, plan: Plan, timer: StageTimer): Promise<Pixels> {
-  const output: OutputImage = { plan, source };
-  await runSteps(RESIZE, output, timer);
-  return output.pixels!;
+  return (await resizeOutput(source, plan, timer)).pixels!;
 }
 
 /**
@@ -80,8 +91,7 @@ export async function resizeDecoded(source: SourceImage, plan: Plan, timer: Stag
  */
 export async function resizePixels(bytes: Uint8Array, plan: Plan, timer: StageTimer): Promise<Pixels> {
   const source = await decodeSource(bytes, [plan], timer);
-  const output: OutputImage = { plan, source };
-  await runSteps(RESIZE, output, timer);
-  if (output.pixels!.data !== source.image.data) release(source.image.data);
-  return output.pixels!;
+  const { pixels } = await resizeOutput(source, plan, timer);
+  if (pixels!.data !== source.image.data) release(source.image.data);
+  return pixels!;
 }

@@ -30,6 +30,11 @@ export interface SourceImage {
   colour: ColourInfo;
   /** The EXIF orientation the pixels still need: 1 once they are upright. */
   orientation: number;
+  /**
+   * The source's rectangle the pixels show, when they are another output's
+   * scaled pixels (pyramid.ts); absent, the whole source at `scale`.
+   */
+  shows?: Rect;
 }
 
 /** One output on its way through the steps of `RESIZE` and `ENCODE` (mod.ts), or of `SVG_OUTPUT` (svg.ts). */
@@ -39,7 +44,7 @@ export interface OutputImage {
   readonly source?: SourceImage;
   /** The SVG's text and fonts, for an SVG's output: drawn at the plan's size rather than decoded. */
   readonly svg?: { text: string; fonts: FontSet };
-  /** crop: the plan's rectangle in the decoded pixels' coordinates. */
+  /** crop: the plan's rectangle in the pixels' coordinates (fractional in a larger output's pixels). */
   region?: Rect;
   /** scale (or drawSvg): the output's pixels, plan.width x plan.height; they may be the source's own. */
   pixels?: Pixels;
