@@ -5,7 +5,7 @@
  */
 import { readHeader } from "../../src/image/header.ts";
 import { planJob } from "../../src/job/planner.ts";
-import type { JobArgs } from "../../src/job/request.ts";
+import type { JobArgs } from "../../src/job/job_args.ts";
 import type { Plan } from "../../protocol/plan.ts";
 import type { MadeOutput } from "../../protocol/work.ts";
 import { makeOutputs } from "../../workers/make_outputs.ts";
