@@ -19,10 +19,15 @@ export const DEPTH = 2;
  * memory a job grows stays with its worker (WebAssembly memories never
  * shrink), so heavy jobs go to the worker that has already run the
  * heaviest, and the others stay small: in the bench, a 17.9 MP progressive
- * JPEG had left 85 MiB in each of two workers, and now it is in one.
- * Thumbnails of most photos need under 25 MiB.
+ * JPEG had left 85 MiB in each of two workers, and now it is in one. The
+ * line is above the PNGs of everyday work (a 2.8 MP PNG's thumbnail or
+ * 600x400 PNG needs 30-33 MiB; PNG jobs are common, so they stay spread
+ * over the workers) and below an 8.3 MP progressive JPEG's thumbnail (46
+ * MiB: at 48 it went to either worker and left 40 MiB of libjpeg-turbo
+ * memory in the second, 35 MiB of the bench corpus's peak RSS). Thumbnails
+ * of baseline photos need under 10 MiB.
  */
-export const HEAVY_BYTES = 48 * 1024 * 1024;
+export const HEAVY_BYTES = 40 * 1024 * 1024;
 
 /**
  * How long a heavy job waits for that worker before an idle one takes it

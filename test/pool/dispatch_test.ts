@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { decode, GREEN, near, pixel } from "../helpers/images.ts";
 import { WorkerPool } from "../../src/pool/pool.ts";
 import { grownMiB, largePng, runOne, smallPng } from "../helpers/pools.ts";
+import { planFor } from "../workers/reference.ts";
 import { DEPTH, type Dispatch, dispatch, HEAVY_BYTES, HEAVY_WAIT_MS, type SlotState } from "../../src/pool/dispatch.ts";
 
 Deno.test("heavy jobs stay on the worker that has run one: the other worker stays small", async () => {
@@ -23,6 +24,28 @@ Deno.test("heavy jobs stay on the worker that has run one: the other worker stay
   const grown = grownMiB(pool).sort((a, b) => a - b);
   assert(grown[1] > 30, `the large jobs grew one worker by ${grown[1].toFixed(1)} MiB`);
   assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had run a large job`);
+});
+
+Deno.test("an 8 MP progressive JPEG's thumbnail joins the 17.9 MP one's worker: the other stays small", async () => {
+  // Real photos (mate-backgrounds): their thumbnails need about 99 and 46 MiB, a worker's growth stays with it.
+  const photo = async (name: string) => {
+    const bytes = await Deno.readFile(`/usr/share/backgrounds/mate/abstract/${name}`);
+    return { bytes, plan: planFor(bytes, 200, 120, "cover") };
+  };
+  const [largest, large] = [await photo("Elephants_5640x3172.jpg"), await photo("Elephants_3840x2160.jpg")];
+  assert(large.plan.source.width === 3840 && largest.plan.source.width === 5640, "the two photos");
+  await using pool = await WorkerPool.start({ size: 2, fontDirs: [], taskTimeoutMs: 60_000, idleRecycleMs: 600_000 });
+  await runOne(pool, largest.plan, largest.bytes.slice());
+  // Both workers idle: the small job takes the first (the grown one), and the 8 MP photo would have taken the other.
+  const jobs = [await smallPng(), large, await smallPng(), await smallPng()];
+  const results = await Promise.all(jobs.map((job) => runOne(pool, job.plan, job.bytes.slice())));
+  for (const [i, result] of results.entries()) {
+    const image = await decode(result.bytes);
+    assertEquals([image.width, image.height], [jobs[i].plan.width, jobs[i].plan.height]);
+  }
+  const grown = grownMiB(pool).sort((a, b) => a - b);
+  assert(grown[1] > 60, `the progressive JPEGs grew one worker by ${grown[1].toFixed(1)} MiB`);
+  assert(grown[0] < 10, `the other worker grew by ${grown[0].toFixed(1)} MiB, as if it had decoded the 8 MP photo`);
 });
 
 Deno.test("a stream of heavy jobs still keeps every worker busy: an idle worker takes one that has waited", async () => {

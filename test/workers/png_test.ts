@@ -1,5 +1,6 @@
-import { assertEquals } from "../helpers/assert.ts";
-import { decode } from "../helpers/images.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { codecs, decode } from "../helpers/images.ts";
+import { decodePngFile, resetPngDecoder } from "../../workers/ops/png_decoder.ts";
 import { tempDir } from "../helpers/server.ts";
 import { magickPixels } from "../helpers/tools.ts";
 import { encodePng } from "../../workers/ops/png.ts";
@@ -48,4 +49,24 @@ Deno.test("a source without alpha gives no alpha channel, whatever the decoded a
   for (let i = 0; i < pixels.data.length; i += 4) {
     assertEquals([...decoded.data.subarray(i, i + 4)], [...pixels.data.subarray(i, i + 3), 255]);
   }
+});
+
+Deno.test("the PNG decoder lends its pixels until the next decode, and copies out a decode that grew it by 32 MiB", async () => {
+  await codecs();
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+    a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
+  resetPngDecoder();
+  const [one, two] = [made(300, 40, "rgba", true), made(17, 9, "grey", false)];
+  const first = decodePngFile(encodePng(one, true));
+  assert(same(first.data, one.data), "the first decode's pixels");
+  assert(first.data.buffer.byteLength > first.data.byteLength, "lent: a view of the decoder's memory, no copy");
+  const second = decodePngFile(encodePng(two, true));
+  assert(same(second.data, two.data), "the next decode's pixels, where the first one's were freed");
+  // 2900x2900 RGBA is 32.1 MiB: the decoder grows by more than WORTH_DROPPING, and decoder_memory.ts makes it afresh.
+  const large = made(2900, 2900, "rgb", false);
+  const third = decodePngFile(encodePng(large, false));
+  resetPngDecoder();
+  decodePngFile(encodePng(two, true));
+  assertEquals(third.data.buffer.byteLength, third.data.byteLength, "copied out of the decoder's memory");
+  assert(same(third.data, large.data), "the large decode's pixels outlive the decoder they came from");
 });
