@@ -25,7 +25,8 @@ function tally(statements: Statement[]) {
     statements.filter((s) => pattern.test(s.query)).reduce((n, s) => n + Number(s.calls), 0);
   return {
     puts: calls(/INSERT INTO imgserve_jobs/),
-    holds: calls(/^SELECT \$\d+ FROM imgserve_jobs WHERE id = \$\d+ AND owner/),
+    // Normalized ($4) when parsed after the reset, as written (1) when a connection had prepared it before.
+    holds: calls(/^SELECT (\$\d+|1) FROM imgserve_jobs WHERE id = \$\d+ AND owner/),
     writes: calls(/^UPDATE imgserve_jobs SET record/),
     // Every scan runs the claim, most find nothing: what counts is the jobs it claimed.
     claimed: statements.filter((s) => /^WITH c AS/.test(s.query)).reduce((n, s) => n + Number(s.rows), 0),
