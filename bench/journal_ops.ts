@@ -4,10 +4,10 @@
  * another on the embedded KV journal and on PostgreSQL.
  *
  * - kept: accepted by a server with a free worker: put (owned), holds
- *   before the upload, holds and the final update in the outcome.
+ *   before the upload, the final update in the outcome.
  * - handed over: accepted by a busy server and claimed by another: put
- *   (unowned, then NOTIFY), the claim, running, the two holds and the final
- *   update.
+ *   (unowned, NOTIFY in the same statement), the claim, running, holds and
+ *   the final update.
  *
  * @module
  */
@@ -33,7 +33,6 @@ function record(owned: boolean): JobRecord {
 
 async function finish(journal: Journal, id: string): Promise<void> {
   if (!(await journal.holds(id, OWNER))) throw new Error("lost the job in the deliver step");
-  if (!(await journal.holds(id, OWNER))) throw new Error("lost the job in the outcome step");
   if (!(await journal.update(id, OWNER, { state: "done", finishedAt: Date.now() }))) throw new Error("lost it");
 }
 

@@ -225,16 +225,17 @@ export class PostgresJournal implements Journal {
     return this.#health.assertWritable(() => this.#bounded(this.#sql`SELECT 1`));
   }
 
+  /** One statement: a job left unowned is announced by the same round trip (NOTIFY is sent at its commit). */
   async put(record: JobRecord): Promise<void> {
     const c = columns(record);
     await this.#query((sql) =>
-      sql`INSERT INTO imgserve_jobs
+      sql`WITH job AS (INSERT INTO imgserve_jobs
           (id, record, state, open, due_at, owner, lease_until, fence, accepted_at, finished_at)
         VALUES (${record.id}, ${sql.json(record as never)}, ${c.state}, ${c.open}, ${c.due}, ${c.owner},
-          ${c.leaseUntil}, 1, ${record.acceptedAt}, ${c.finishedAt})`
+          ${c.leaseUntil}, 1, ${record.acceptedAt}, ${c.finishedAt}) RETURNING owner)
+        SELECT pg_notify(${CHANNEL}, '') FROM job WHERE owner IS NULL`
     );
     if (c.owner) this.#held.set(record.id, { record, fence: 1 });
-    else await this.#announce();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

@@ -129,6 +129,45 @@ Deno.test("a server whose worker frees claims the next job left in the journal a
   assert(sum < 1000, `the worker sat idle ${sum} ms between jobs: ${gaps.join(", ")} ms`);
 });
 
+Deno.test("a job's callback holds no worker: with one worker, the next job runs while the callback is unanswered", async () => {
+  await using db = await testDatabase();
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/a.png`, await png(thirds(300, 200)));
+  // The receiver holds the first callback unanswered until the test lets it go.
+  const { promise: answered, resolve: answer } = Promise.withResolvers<void>();
+  let held = 0;
+  await using hook = httpServer(async (request) => {
+    await request.body?.cancel();
+    held++;
+    await answered;
+    return new Response(null, { status: 204 });
+  });
+  // A long lease: the scan comes every second, and no lease lapses during the test.
+  await using server = await spawnServer(flags(db.url, dir.path, 60_000));
+  try {
+    const job = (n: number) => ({
+      ...resizeJob(`file://${dir.path}/a.png`, `file://${dir.path}/out/${n}.png`, { width: 30 }),
+      callbackURL: `${hook.base}/hook`,
+    });
+    const first = await post(server.base, job(0));
+    await pollUntil(() => held === 1, { timeoutMs: 15_000, message: "the first job's callback arrives" });
+    // Counted as the worker's while its callback hung, the first job kept the second one waiting in the journal,
+    // claimable by no one, until the callback was answered or given up.
+    const second = await post(server.base, job(1));
+    const done = await waitFinished(server.base, second, 10_000);
+    assertEquals(done.state, "done", JSON.stringify(done));
+    assertEquals(held, 2, "the first callback is still unanswered, and the second job's has come");
+    assert(await isImage(await Deno.readFile(`${dir.path}/out/1.png`), { centre: GREEN }));
+    answer();
+    await pollUntil(
+      async () => ((await jobState(server.base, first)).callback as { pending?: boolean }).pending === false,
+      { timeoutMs: 5000, message: "the first callback, answered, is journaled as sent" },
+    );
+  } finally {
+    answer(); // else the receiver's shutdown waits for the held request
+  }
+});
+
 Deno.test("a server paused past its lease and resumed writes nothing over the job's new owner", async () => {
   await using db = await testDatabase();
   await using dir = await tempDir();

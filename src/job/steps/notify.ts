@@ -14,6 +14,6 @@ export function notify(ctx: JobContext, attempt: Attempt): void {
   ctx.metrics.jobs.inc({ state: record.state });
   ctx.metrics.jobDuration.observe(((record.finishedAt ?? Date.now()) - record.acceptedAt) / 1000);
   if (record.callback?.pending && ctx.scheduler.accepting) {
-    ctx.scheduler.track(`${record.id}:callback`, deliverCallback(ctx, record));
+    ctx.scheduler.track(`${record.id}:callback`, deliverCallback(ctx, record), false);
   }
 }

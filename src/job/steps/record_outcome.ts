@@ -38,7 +38,13 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
   const { record } = attempt;
   const { id } = record;
   const { jobs } = ctx.config;
-  if (attempt.lost || !(await ctx.journal.holds(id, ctx.scheduler.owner))) return STOP; // nothing put back over the new owner's
+  if (attempt.lost) return STOP;
+  // Every journal write below is conditional on the lease; putting back a destination's earlier file is not, so the
+  // journal is asked first only when there is one to put back (nothing put back over the new owner's).
+  const putsBack = [...attempt.failures].some(([output, error]) =>
+    output.kept && !retriesJob(error, record.attempts, jobs.maxAttempts)
+  );
+  if (putsBack && !(await ctx.journal.holds(id, ctx.scheduler.owner))) return STOP;
   let retried: ImgserveError | undefined;
   for (const [output, error] of attempt.failures) {
     output.error = { code: error.code, message: error.message };
@@ -54,13 +60,7 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
   if (retried) {
     const error = whole ?? retried;
     const delay = backoffMs(jobs.retryBaseMs, record.attempts);
-    ctx.metrics.retries.inc();
-    ctx.log?.(
-      jobEvent("job retried", { ...record, error: { code: error.code, message: error.message } }, {
-        retry_in_ms: delay,
-      }),
-    );
-    await ctx.journal.update(id, ctx.scheduler.owner, {
+    const scheduled = await ctx.journal.update(id, ctx.scheduler.owner, {
       state: "queued",
       attempts: record.attempts + 1,
       retryAt: Date.now() + delay,
@@ -69,6 +69,14 @@ async function conclude(ctx: JobContext, attempt: Attempt, whole?: ImgserveError
       owner: undefined,
       leaseUntil: undefined,
     });
+    if (scheduled) {
+      ctx.metrics.retries.inc();
+      ctx.log?.(
+        jobEvent("job retried", { ...record, error: { code: error.code, message: error.message } }, {
+          retry_in_ms: delay,
+        }),
+      );
+    }
     return STOP;
   }
   const error = jobError(outputs, record.request.multi === true, whole);

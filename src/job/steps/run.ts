@@ -24,7 +24,10 @@ export function run(ctx: JobContext, attempt: Attempt): void {
   const results = new ReadableStream<Made>({ start: (controller) => void (queue = controller) });
   const ended: MadeOutputs["ended"] = makeAll(ctx, attempt, pending, sinks, (made) => queue.enqueue(made))
     .then(() => ({ failed: false as const }), (error) => ({ failed: true as const, error }))
-    .finally(() => queue.close());
+    .finally(() => {
+      ctx.scheduler.release(attempt.record.id); // its worker is free for the next job while this one is delivered
+      queue.close();
+    });
   attempt.made = { results, ended };
 }
 
