@@ -6,8 +6,9 @@
  * - kept: accepted by a server with a free worker: put (owned), holds
  *   before the upload, the final update in the outcome.
  * - handed over: accepted by a busy server and claimed by another: put
- *   (unowned, NOTIFY in the same statement), the claim, running, holds and
- *   the final update.
+ *   (unowned, NOTIFY in the same statement), the claim (which journals a
+ *   job whose source needs no download as running), holds and the final
+ *   update.
  *
  * @module
  */
@@ -45,8 +46,8 @@ async function kept(journal: Journal): Promise<void> {
 async function handedOver(journal: Journal): Promise<void> {
   const job = record(false);
   await journal.put(job);
-  for await (const { record } of journal.due(OWNER, LEASE_MS, new Map(), 1)) {
-    await journal.update(record.id, OWNER, { state: "running", startedAt: Date.now() });
+  for await (const { record, started } of journal.due(OWNER, LEASE_MS, new Map(), 1)) {
+    if (!started) await journal.update(record.id, OWNER, { state: "running", startedAt: Date.now() });
     await finish(journal, record.id);
   }
 }

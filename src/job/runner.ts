@@ -49,7 +49,10 @@ export class JobRunner {
   /** Starts picking up jobs from the journal: at once, then every so often. */
   start(): void {
     const ctx = this.#ctx;
-    ctx.scheduler.start({ run: (record) => attempt(ctx, record), notify: (record) => deliverCallback(ctx, record) });
+    ctx.scheduler.start({
+      run: (record, started) => attempt(ctx, record, undefined, started),
+      notify: (record) => deliverCallback(ctx, record),
+    });
   }
 
   /**

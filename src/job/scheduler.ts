@@ -19,8 +19,12 @@ function cancelled(): ImgserveError {
 
 /** What the scheduler starts for a job it picked up from the journal. */
 export interface PickUp {
-  /** Runs a job again: a retry that is due, or one taken over from a dead server. */
-  run(record: JobRecord): Promise<void>;
+  /**
+   * Runs a job again (a retry that is due, or one taken over from a dead
+   * server) or for the first time (left by a busy server); `started`: the
+   * claim journaled it as running already.
+   */
+  run(record: JobRecord, started?: boolean): Promise<void>;
   /** Sends a finished job's pending callback again. */
   notify(record: JobRecord): Promise<void>;
 }
@@ -251,14 +255,15 @@ export class Scheduler {
             using _slot = this.#holdSlot(); // through the claim's awaits, as for a request
             const next = await due.next();
             if (next.done) break;
-            const { record, from } = next.value;
+            const { record, from, started } = next.value;
             const id = record.id;
             const finished = isFinished(record.state);
             if (finished) this.track(id, pickUp.notify(record), false);
             else {
               // A retry was counted when it was scheduled; a job taken over from a dead server was not; a job
               // another server accepted and left to an idle one (shared journal) starts its first attempt here.
-              const handedOver = journal.shared && !from && record.retryAt === undefined && !record.startedAt;
+              const handedOver = started ||
+                (journal.shared && !from && record.retryAt === undefined && !record.startedAt);
               const attempts = record.retryAt === undefined && !handedOver ? record.attempts + 1 : record.attempts;
               if (handedOver) this.#log?.(jobEvent("job claimed", { ...record, attempts }));
               else if (record.retryAt === undefined) {
@@ -268,7 +273,7 @@ export class Scheduler {
               this.claims++;
               // The claim wrote owner and lease; a job handed over has nothing more to write (one commit fewer).
               if (!handedOver) await journal.update(id, this.owner, { attempts, retryAt: undefined });
-              this.track(id, pickUp.run({ ...record, attempts }));
+              this.track(id, pickUp.run({ ...record, attempts }, started));
             }
           } finally {
             this.#claiming = undefined;

@@ -16,6 +16,12 @@ export interface Claimed {
   record: JobRecord;
   /** The previous owner: the job is taken over from it. */
   from?: string;
+  /**
+   * The claim journaled the job, left unowned by the server that accepted
+   * it, as running (its source needs no download): its attempt writes
+   * nothing more for that.
+   */
+  started?: boolean;
 }
 
 /** A place in the list's order (newest first): a page goes on after the last job of the one before. */

@@ -243,7 +243,14 @@ export class PostgresJournal implements Journal {
     return rows.length ? recordOf(rows[0]) : undefined;
   }
 
-  /** Claims due, free jobs in acceptance order, up to `hint` (at least one) in one statement. */
+  /**
+   * Claims due, free jobs in acceptance order, up to `hint` (at least one)
+   * in one statement. A job another server accepted and left unowned
+   * starts running in the same statement when its source needs no
+   * download (a resize of a `file://` source, which a worker reads
+   * itself): the worker that is free waits for one round trip, not two.
+   * Its state stays `queued` while a source is still to be downloaded.
+   */
   async *due(
     owner: string,
     leaseMs: number,
@@ -252,20 +259,29 @@ export class PostgresJournal implements Journal {
   ): AsyncGenerator<Claimed> {
     const now = Date.now();
     const rows = await this.#query((sql) =>
-      sql<Row[]>`WITH c AS (
-          SELECT id, owner AS was FROM imgserve_jobs
+      sql<(Row & { started: boolean })[]>`WITH c AS (
+          SELECT id, owner AS was,
+            owner IS NULL AND state = 'queued' AND NOT cancel_requested
+              AND record->>'startedAt' IS NULL AND record->>'retryAt' IS NULL
+              AND record->'request'->>'operationType' = 'resize'
+              AND record->'request'->>'srcURL' LIKE 'file:%' AS start
+          FROM imgserve_jobs
           WHERE open AND due_at <= ${now} AND (owner IS NULL OR lease_until < ${now})
             AND NOT (id = ANY(${[...busy.keys()]}::text[]))
           ORDER BY accepted_at LIMIT ${Math.max(1, hint)}
           FOR UPDATE SKIP LOCKED)
-        UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1
+        UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1,
+          state = CASE WHEN c.start THEN 'running' ELSE j.state END,
+          record = CASE WHEN c.start
+            THEN j.record || jsonb_build_object('state', 'running', 'startedAt', ${now}::double precision)
+            ELSE j.record END
         FROM c WHERE j.id = c.id
-        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was`
+        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was, c.start AS started`
     );
     for (const row of rows) {
       const record = recordOf(row);
       this.#held.set(record.id, { record, fence: row.fence });
-      yield { record, from: row.was ?? undefined };
+      yield { record, from: row.was ?? undefined, ...(row.started ? { started: true } : {}) };
     }
   }
 

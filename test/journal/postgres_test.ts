@@ -100,6 +100,40 @@ Deno.test("a server whose lease was taken over writes nothing over the new owner
   assert(await stale.update("j", "stale", { state: "running" }));
 });
 
+Deno.test("the claim starts a left job whose source is a local file; one to download, a cancelled one and a takeover stay queued", async () => {
+  await using db = await testDatabase();
+  await using journal = await PostgresJournal.open(db.url, { keepFinishedMs: 60_000 });
+  const local = (id: string, owner?: string): JobRecord => {
+    const record = job(id, owner);
+    return { ...record, request: { ...record.request, srcURL: "file:///srv/a.png" } };
+  };
+  await journal.put(local("file"));
+  await journal.put(job("http"));
+  await journal.put(local("cancelled"));
+  await journal.requestCancel("cancelled");
+  await journal.put(local("taken", "dead"));
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`UPDATE imgserve_jobs SET lease_until = 0 WHERE id = 'taken'`; // its server died
+  } finally {
+    await sql.end();
+  }
+  const before = Date.now();
+  const started: Record<string, boolean> = {};
+  for await (const claimed of journal.due("s", 60_000, new Map(), 10)) started[claimed.record.id] = !!claimed.started;
+  assertEquals(started, { file: true, http: false, cancelled: false, taken: false });
+  const states = await Promise.all(["file", "http", "cancelled", "taken"].map((id) => journal.get(id)));
+  assertEquals(states.map((r) => [r?.state, r?.owner]), [
+    ["running", "s"],
+    ["queued", "s"],
+    ["queued", "s"],
+    ["queued", "s"],
+  ]);
+  assert(states[0]!.startedAt! >= before && states[1]!.startedAt === undefined, JSON.stringify(states[0]));
+  // The claim's write took the job's new fencing token: this server's next write goes through.
+  assert(await journal.update("file", "s", { state: "done", finishedAt: Date.now() }));
+});
+
 Deno.test("a job handed back is announced: a listening server is woken at once (~100 ms; 500 ms bound on a loaded machine)", async () => {
   await using db = await testDatabase();
   await using a = await PostgresJournal.open(db.url, { keepFinishedMs: 60_000 });

@@ -39,6 +39,8 @@ export interface Attempt {
   readonly outputs: Output[];
   /** Accepted just now, rather than picked up again from the journal. */
   readonly fresh: boolean;
+  /** Journaled as running already: by accept (its source ready), or by the claim that picked it up. */
+  readonly journaledRunning: boolean;
   /** Handed over by accept, or found again by takeSource. */
   source?: JobSource;
   /** The source as the pool takes it, from takeSource on. */

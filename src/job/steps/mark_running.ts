@@ -7,10 +7,10 @@
 import type { JobContext } from "../context.ts";
 import { type Attempt, STOP } from "./job.ts";
 
-/** Journals the attempt as running, unless accepting it already did; stops if the lease was lost. */
+/** Journals the attempt as running, unless accepting or claiming it already did; stops if the lease was lost. */
 export async function markRunning(ctx: JobContext, attempt: Attempt): Promise<void | typeof STOP> {
   const { record } = attempt;
-  if (attempt.fresh && record.state === "running") return;
+  if (attempt.journaledRunning) return;
   if (!(await ctx.journal.update(record.id, ctx.scheduler.owner, { state: "running", startedAt: Date.now() }))) {
     return STOP;
   }

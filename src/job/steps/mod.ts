@@ -104,12 +104,27 @@ async function abandon(ctx: JobContext, job: Admission): Promise<void> {
 /**
  * One attempt at a journaled job, holding its lease meanwhile; on a
  * failure, the next attempt is scheduled or the job fails. A job just
- * accepted comes with its source, its download open.
+ * accepted comes with its source, its download open; `started`: the claim
+ * that picked it up journaled it as running.
  */
-export async function attempt(ctx: JobContext, record: JobRecord, source?: JobSource): Promise<void> {
+export async function attempt(
+  ctx: JobContext,
+  record: JobRecord,
+  source?: JobSource,
+  started = false,
+): Promise<void> {
   const stopBeating = ctx.scheduler.heartbeat(record.id);
   using signal = ctx.scheduler.cancellation(record.id, record.cancelRequested);
-  const job: Attempt = { record, outputs: [], fresh: source !== undefined, source, failures: new Map(), signal };
+  const fresh = source !== undefined;
+  const job: Attempt = {
+    record,
+    outputs: [],
+    fresh,
+    journaledRunning: (fresh || started) && record.state === "running",
+    source,
+    failures: new Map(),
+    signal,
+  };
   try {
     job.outputs.push(...outputsOf(record));
     for (const step of ATTEMPT) {

@@ -93,5 +93,13 @@ export async function accepted(ctx: JobContext, request: JobRequest): Promise<Ad
 
 /** The first attempt at a job just accepted, its source handed over. */
 export function firstAttempt(job: Admission): Attempt {
-  return { record: job.record!, outputs: job.outputs, fresh: true, source: job.source, failures: new Map() };
+  const { record, outputs, source } = job;
+  return {
+    record: record!,
+    outputs,
+    fresh: true,
+    journaledRunning: record!.state === "running",
+    source,
+    failures: new Map(),
+  };
 }
