@@ -38,6 +38,8 @@ export interface JobSource {
  * The checked local file a resize may hand to a worker as it is, or
  * undefined (a remote source, or an SVG, read whole at validation).
  * Throws what reading the source would (not found, outside the roots).
+ * The PostgreSQL journal's claim repeats this rule in SQL (a resize of a
+ * `file://` source starts running as it is claimed): change both together.
  */
 function localFile(ctx: TransferContext, srcURL: URL, plan: Plan): LocalSource | undefined {
   if (plan.op !== "resize") return undefined;
