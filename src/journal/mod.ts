@@ -75,9 +75,17 @@ export interface Journal extends AsyncDisposable {
   /**
    * Claims jobs that are due (a retry, a pending callback) and free (no
    * lease, or a lapsed one), one per step; `busy` holds the jobs this
-   * server runs already, `hint` says how many more it may take.
+   * server runs already, `hint` says how many more it may take;
+   * `freeForMs`: only jobs due and free for at least that long (a shared
+   * journal's claim ahead of a free worker, see Scheduler).
    */
-  due(owner: string, leaseMs: number, busy: ReadonlyMap<string, unknown>, hint: number): AsyncGenerator<Claimed>;
+  due(
+    owner: string,
+    leaseMs: number,
+    busy: ReadonlyMap<string, unknown>,
+    hint: number,
+    freeForMs?: number,
+  ): AsyncGenerator<Claimed>;
   /**
    * Changes a job this server holds. Resolves false, changing nothing, when
    * the lease was lost to another server: the caller must stop work on it.

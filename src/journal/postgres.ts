@@ -250,16 +250,24 @@ export class PostgresJournal implements Journal {
    * download (a resize of a `file://` source, which a worker reads
    * itself): the worker that is free waits for one round trip, not two.
    * Its state stays `queued` while a source is still to be downloaded.
+   * With `freeForMs`, only jobs accepted, due and free (its lease lapsed)
+   * that long ago: by this server's clock against the writer's, so the
+   * servers' clocks must agree within a few ms (NTP), or the wait is
+   * longer or shorter by their difference.
    */
   async *due(
     owner: string,
     leaseMs: number,
     busy: ReadonlyMap<string, unknown>,
     hint: number,
+    freeForMs = 0,
   ): AsyncGenerator<Claimed> {
     const now = Date.now();
-    const rows = await this.#query((sql) =>
-      sql<(Row & { started: boolean })[]>`WITH c AS (
+    const rows = await this.#query((sql) => {
+      const waited = freeForMs > 0
+        ? sql`AND greatest(accepted_at, due_at, coalesce(lease_until, 0)) <= ${now - freeForMs}`
+        : sql``;
+      return sql<(Row & { started: boolean })[]>`WITH c AS (
           SELECT id, owner AS was,
             owner IS NULL AND state = 'queued' AND NOT cancel_requested
               AND record->>'startedAt' IS NULL AND record->>'retryAt' IS NULL
@@ -268,6 +276,7 @@ export class PostgresJournal implements Journal {
           FROM imgserve_jobs
           WHERE open AND due_at <= ${now} AND (owner IS NULL OR lease_until < ${now})
             AND NOT (id = ANY(${[...busy.keys()]}::text[]))
+            ${waited}
           ORDER BY accepted_at LIMIT ${Math.max(1, hint)}
           FOR UPDATE SKIP LOCKED)
         UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1,
@@ -276,8 +285,8 @@ export class PostgresJournal implements Journal {
             THEN j.record || jsonb_build_object('state', 'running', 'startedAt', ${now}::double precision)
             ELSE j.record END
         FROM c WHERE j.id = c.id
-        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was, c.start AS started`
-    );
+        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was, c.start AS started`;
+    });
     for (const row of rows) {
       const record = recordOf(row);
       this.#held.set(record.id, { record, fence: row.fence });
