@@ -12,19 +12,7 @@ import type { Config } from "../config.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
 import { isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
 import { DEPTH } from "../pool/dispatch.ts";
-
-/**
- * How long a job must have waited unowned on a shared journal before a
- * server with no free worker claims it ahead, to queue in its pool behind
- * a running task as the pool sends the next job ahead to a busy worker
- * (the freed worker then starts it at once, rather than after the claim's
- * round trip, the source and the plan: about 9 ms a job in the cluster
- * bench). An idle server, woken by the NOTIFY its INSERT sent, claims a
- * job within a few ms: one still unowned this long after means no server
- * is idle, so the busy one keeps no idle one waiting behind its running
- * task.
- */
-export const AHEAD_AFTER_MS = 30;
+import { AHEAD_AFTER_MS, ClaimAhead } from "./claim_ahead.ts";
 
 /** Why a cancelled job's attempt ended. */
 function cancelled(): ImgserveError {
@@ -74,14 +62,8 @@ export class Scheduler {
   #scan?: ReturnType<typeof setInterval>;
   #scanning = false;
   #again = false;
-  /**
-   * Shared journal: since when (performance.now()) a job announced while
-   * no worker was free may wait unowned, and the last such announcement;
-   * a claim ahead waits for the first to be AHEAD_AFTER_MS old.
-   */
-  #waitingSince?: number;
-  #heardLast = -Infinity;
-  #aheadTimer?: ReturnType<typeof setTimeout>;
+  /** Shared journal: the jobs announced while no worker was free, claimed ahead once they have waited. */
+  #ahead = new ClaimAhead(() => this.#pickUpWith && this.#pickUp(this.#pickUpWith, true));
   /** Jobs this server has taken from the journal: retries and takeovers. */
   claims = 0;
   /** Of those, jobs whose previous server's lease had lapsed. */
@@ -149,26 +131,19 @@ export class Scheduler {
 
   /**
    * Another server (or this one) announced a job: claimed at once while a
-   * worker is free, else ahead once it has waited AHEAD_AFTER_MS unowned.
+   * worker is free, else ahead once it has waited (see claim_ahead.ts).
    */
   #heard(pickUp: PickUp): void {
     if (this.#room() <= 0) {
-      this.#heardLast = performance.now();
-      this.#waitingSince ??= this.#heardLast;
+      this.#ahead.heard();
       this.#armAhead();
     }
     this.#pickUp(pickUp, true);
   }
 
-  /** Scans the journal once the job announced first while every worker was busy may be claimed ahead. */
+  /** Arms the claim ahead while no worker is free and one may still take a job ahead. */
   #armAhead(): void {
-    const since = this.#waitingSince;
-    if (this.#aheadTimer !== undefined || since === undefined || this.#stopping) return;
-    if (this.#room() > 0 || this.#aheadRoom() <= 0) return; // a free worker claims at once; no room ahead
-    this.#aheadTimer = setTimeout(() => {
-      this.#aheadTimer = undefined;
-      if (this.#waitingSince !== undefined && this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
-    }, Math.max(0, since + AHEAD_AFTER_MS - performance.now()));
+    if (!this.#stopping && this.#room() <= 0 && this.#aheadRoom() > 0) this.#ahead.arm();
   }
 
   /** Counts a job being admitted against --max-queue until disposed, by which time it is tracked. */
@@ -223,7 +198,7 @@ export class Scheduler {
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#scan);
-    clearTimeout(this.#aheadTimer);
+    this.#ahead.stop();
     const all = Promise.allSettled([...this.#active.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([all, new Promise((r) => timer = setTimeout(r, graceMs))]);
@@ -286,21 +261,6 @@ export class Scheduler {
     if (this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
   }
 
-  /**
-   * After a claim on a shared journal that asked for `hint` jobs: with room
-   * left, every job due by its cutoff was claimed, and only those announced
-   * since may wait; with none left, the oldest may still wait (after a
-   * claim ahead, only if more than the one job was announced), and the next
-   * slot to free claims it.
-   */
-  #claimed(ahead: boolean, since: number | undefined, startedAt: number, roomLeft: boolean): void {
-    const last = this.#heardLast;
-    let waiting = since;
-    if (roomLeft) waiting = last >= startedAt - (ahead ? AHEAD_AFTER_MS : 0) ? last : undefined;
-    else if (ahead && !(last > since!)) waiting = undefined;
-    if (waiting !== undefined) this.#waitingSince = Math.min(this.#waitingSince ?? Infinity, waiting);
-  }
-
   /** Claims and starts every journal job that is due and free. */
   async #pickUp(pickUp: PickUp, woken = false): Promise<void> {
     if (this.#stopping) return;
@@ -316,9 +276,7 @@ export class Scheduler {
       // A shared journal's jobs go to servers with a free worker, or ahead to a busy one once a job has waited
       // (see AHEAD_AFTER_MS); a server's own journal queues up to --max-queue.
       const startedAt = performance.now();
-      const since = this.#waitingSince;
-      const ahead = journal.shared && this.#room() <= 0 && since !== undefined &&
-        startedAt >= since + AHEAD_AFTER_MS;
+      const ahead = journal.shared && this.#room() <= 0 && this.#ahead.due(startedAt);
       const room = () => ahead ? this.#aheadRoom() : this.#room();
       const free = () =>
         journal.shared
@@ -328,7 +286,7 @@ export class Scheduler {
       const due = journal.due(this.owner, jobs.leaseMs, this.#active, hint, ahead ? AHEAD_AFTER_MS : 0);
       let claimed = 0;
       const asks = journal.shared && hint > 0;
-      if (asks) this.#waitingSince = undefined; // announced during the claim: waits anew (see #claimed)
+      const since = asks ? this.#ahead.take() : undefined; // announced during the claim: waits anew
       try {
         while (!this.#stopping && free() > 0) {
           // A request the queue turns away only for this slot waits for it (see reserve), until the slot is
@@ -367,7 +325,7 @@ export class Scheduler {
         }
       } finally {
         await due.return(undefined);
-        if (asks) this.#claimed(ahead, since, startedAt, claimed < hint);
+        if (asks) this.#ahead.settle(since, startedAt, ahead, claimed < hint);
       }
     } catch (err) {
       if (!unwritableJournal(err)) this.#log?.(`journal scan failed: ${(err as Error).message}`);
