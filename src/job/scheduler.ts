@@ -10,7 +10,7 @@ import type { Log } from "../log.ts";
 import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
+import { type Announcement, isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
 import { DEPTH } from "../pool/dispatch.ts";
 import { AHEAD_AFTER_MS, ClaimAhead } from "./claim_ahead.ts";
 
@@ -131,11 +131,13 @@ export class Scheduler {
 
   /**
    * Another server (or this one) announced a job: claimed at once while a
-   * worker is free, else ahead once it has waited (see claim_ahead.ts).
+   * worker is free, else ahead once it has waited (see claim_ahead.ts);
+   * or a claim, of a job then no longer to wait for.
    */
-  #heard(pickUp: PickUp): void {
+  #heard(pickUp: PickUp, news: Announcement): void {
+    if (news.claimed) return this.#ahead.claimed(news.claimed);
     if (this.#room() <= 0) {
-      this.#ahead.heard();
+      this.#ahead.heard(news.left);
       this.#armAhead();
     }
     this.#pickUp(pickUp, true);
@@ -187,7 +189,7 @@ export class Scheduler {
     this.#pickUpWith = pickUp;
     const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
     this.#scan = setInterval(() => this.#pickUp(pickUp), every);
-    this.#journal.watch(() => this.#heard(pickUp));
+    this.#journal.watch((news) => this.#heard(pickUp, news));
     this.#pickUp(pickUp);
   }
 
@@ -284,9 +286,7 @@ export class Scheduler {
           : limits.maxQueue - this.#active.size - this.#admitting;
       const hint = free();
       const due = journal.due(this.owner, jobs.leaseMs, this.#active, hint, ahead ? AHEAD_AFTER_MS : 0);
-      let claimed = 0;
-      const asks = journal.shared && hint > 0;
-      const since = asks ? this.#ahead.take() : undefined; // announced during the claim: waits anew
+      const claimed: string[] = [];
       try {
         while (!this.#stopping && free() > 0) {
           // A request the queue turns away only for this slot waits for it (see reserve), until the slot is
@@ -298,7 +298,7 @@ export class Scheduler {
             const next = await due.next();
             if (next.done) break;
             const { record, from, started } = next.value;
-            claimed++;
+            claimed.push(record.id);
             const id = record.id;
             const finished = isFinished(record.state);
             if (finished) this.track(id, pickUp.notify(record), false);
@@ -325,7 +325,7 @@ export class Scheduler {
         }
       } finally {
         await due.return(undefined);
-        if (asks) this.#ahead.settle(since, startedAt, ahead, claimed < hint);
+        if (journal.shared && hint > 0) this.#ahead.settle(claimed, startedAt, ahead, claimed.length < hint);
       }
     } catch (err) {
       if (!unwritableJournal(err)) this.#log?.(`journal scan failed: ${(err as Error).message}`);

@@ -24,6 +24,17 @@ export interface Claimed {
   started?: boolean;
 }
 
+/**
+ * What another server (or this one) told through the journal: a job it
+ * accepted and left unowned (`own`: this server left it), jobs it claimed
+ * that had been unowned, or, with neither, some job that may be free to
+ * claim (handed back, due again, cancelled).
+ */
+export interface Announcement {
+  left?: { id: string; own: boolean };
+  claimed?: string;
+}
+
 /** A place in the list's order (newest first): a page goes on after the last job of the one before. */
 export interface ListPosition {
   acceptedAt: number;
@@ -97,8 +108,11 @@ export interface Journal extends AsyncDisposable {
   sweep(now?: number): Promise<number>;
   /** Whether the journal answers and can be written. */
   healthy(): Promise<boolean>;
-  /** Calls `wake` when another server journals work this one might take; the KV journal never does. */
-  watch(wake: () => void): void;
+  /**
+   * Calls `wake` when a server journals work this one might take, or
+   * claims a job that was unowned; the KV journal never does.
+   */
+  watch(wake: (news: Announcement) => void): void;
   /** Jobs not finished, across every server of the journal. */
   queueDepth(): Promise<number>;
   /** Jobs newest first (by accepted time, then id), read from an index: a page costs its own size, not the journal's. */

@@ -1,7 +1,7 @@
 /**
  * The bookkeeping behind a claim ahead on a shared journal: which jobs
- * heard of may still wait unowned after a claim, and when the next claim
- * may take one ahead of a free worker.
+ * heard of may still wait unowned after a claim or another server's, and
+ * when the next claim may take one ahead of a free worker.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { AHEAD_AFTER_MS, ClaimAhead } from "../../src/job/claim_ahead.ts";
@@ -10,63 +10,59 @@ const never = () => {
   throw new Error("no scan expected");
 };
 
-Deno.test("a job heard of while every worker is busy may be claimed ahead only once it has waited AHEAD_AFTER_MS", () => {
+Deno.test("a job left while every worker is busy may be claimed ahead once it has waited AHEAD_AFTER_MS, another server's twice that", () => {
   const ahead = new ClaimAhead(never);
   assertEquals(ahead.due(1000), false, "nothing heard of");
-  ahead.heard(1000);
-  assertEquals(ahead.due(1000 + AHEAD_AFTER_MS - 1), false, "an idle server may still claim it");
-  assertEquals(ahead.due(1000 + AHEAD_AFTER_MS), true);
+  ahead.heard({ id: "theirs", own: false }, 1000);
+  assertEquals(ahead.due(1000 + AHEAD_AFTER_MS), false, "its own server claims it first");
+  assertEquals(ahead.due(1000 + 2 * AHEAD_AFTER_MS), true);
+  ahead.heard({ id: "mine", own: true }, 1010);
+  assertEquals(ahead.due(1010 + AHEAD_AFTER_MS - 1), false, "an idle server may still claim it");
+  assertEquals(ahead.due(1010 + AHEAD_AFTER_MS), true);
+  ahead.heard(undefined, 1020); // a job handed back: no id
+  ahead.claimed("mine");
+  ahead.claimed("theirs");
+  assertEquals([ahead.due(1020 + AHEAD_AFTER_MS - 1), ahead.due(1020 + AHEAD_AFTER_MS)], [false, true]);
 });
 
-Deno.test("after a claim ahead with room left, only jobs announced after its cutoff still wait", () => {
+Deno.test("a job another server claimed is not waited for: a busy server asks nothing for it", () => {
   const ahead = new ClaimAhead(never);
-  ahead.heard(0);
-  let start = AHEAD_AFTER_MS + 5;
-  ahead.settle(ahead.take(), start, true, true);
-  assertEquals(ahead.due(10_000), false, "the one job heard of was claimed");
-
-  ahead.heard(100);
-  ahead.heard(100 + AHEAD_AFTER_MS); // too young for the claim that starts now
-  start = 100 + AHEAD_AFTER_MS + 1;
-  ahead.settle(ahead.take(), start, true, true);
-  assertEquals(ahead.due(start), false, "the younger job waits its own time");
-  assertEquals(ahead.due(100 + 2 * AHEAD_AFTER_MS), true);
+  ahead.heard({ id: "j", own: true }, 0);
+  ahead.claimed("j");
+  assertEquals(ahead.due(10_000), false);
 });
 
-Deno.test("a claim ahead that filled its room leaves the oldest waiting only if more than one job was announced", () => {
-  const one = new ClaimAhead(never);
-  one.heard(0);
-  one.settle(one.take(), AHEAD_AFTER_MS, true, false);
-  assertEquals(one.due(10_000), false, "the one job heard of is the one claimed: a freed slot asks nothing");
-
-  const two = new ClaimAhead(never);
-  two.heard(0);
-  two.heard(5);
-  two.settle(two.take(), AHEAD_AFTER_MS, true, false);
-  assertEquals(two.due(AHEAD_AFTER_MS), true, "the next slot to free claims the other at once");
-});
-
-Deno.test("a job announced during a claim is not lost, and a claim of every free job clears the older ones", () => {
+Deno.test("after a claim with room left, only jobs heard of after its cutoff still wait; with none left, the others wait", () => {
   const ahead = new ClaimAhead(never);
-  ahead.heard(0);
-  const since = ahead.take();
-  ahead.heard(40); // its NOTIFY came while the claim's query ran
-  ahead.settle(since, 35, false, true);
-  assertEquals([ahead.due(40 + AHEAD_AFTER_MS - 1), ahead.due(40 + AHEAD_AFTER_MS)], [false, true]);
+  ahead.heard({ id: "old", own: true }, 0);
+  ahead.heard({ id: "taken elsewhere", own: true }, 1);
+  ahead.heard({ id: "young", own: true }, 50);
+  const start = 60;
+  ahead.settle(["old"], start, true, false);
+  assertEquals(ahead.due(start), true, "no room left: the one taken elsewhere may still wait");
+  ahead.settle([], start, true, true);
+  assertEquals(ahead.due(start), false, "its announcement is on its way: no claim for it");
+  assertEquals(ahead.due(50 + AHEAD_AFTER_MS), true, "the young one waits its own time");
+  ahead.settle([], 100, false, true); // a free worker's claim takes every job heard of before it
+  assertEquals(ahead.due(10_000), false);
 });
 
-Deno.test("armed, the scan runs once the job heard of first has waited; stopped, it does not", async () => {
+Deno.test("armed, the scan runs once the first job heard of may be claimed ahead; stopped, or claimed elsewhere, it does not", async () => {
   const scanned = Promise.withResolvers<number>();
   const ahead = new ClaimAhead(() => scanned.resolve(performance.now()));
   const heardAt = performance.now();
-  ahead.heard(heardAt);
+  ahead.heard({ id: "j", own: true }, heardAt);
   ahead.arm();
   ahead.arm(); // one timer
   assert(await scanned.promise - heardAt >= AHEAD_AFTER_MS - 1, "not before the wait");
 
   const stopped = new ClaimAhead(never);
-  stopped.heard();
+  stopped.heard({ id: "j", own: true });
   stopped.arm();
   stopped.stop();
+  const gone = new ClaimAhead(never);
+  gone.heard({ id: "j", own: true });
+  gone.arm();
+  gone.claimed("j");
   await new Promise((r) => setTimeout(r, AHEAD_AFTER_MS + 20));
 });
