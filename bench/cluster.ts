@@ -12,7 +12,13 @@
  * Then the journal's own ms per job (bench/journal_ops.ts) on KV and on
  * PostgreSQL, and the failover time after a SIGKILL.
  *
- * Flags: --rounds N (default 2), --passes N (corpus passes each run, default 3), --poll, --journal-jobs N (300).
+ * With `--warmup N`, N passes of the corpus go through the same servers
+ * before the run is measured: a server process's first jobs pay for its
+ * compiling (the main thread's JavaScript, the workers' codecs), once per
+ * process, which a server running for days does not.
+ *
+ * Flags: --rounds N (default 2), --passes N (corpus passes each run, default 3), --warmup N (0), --poll,
+ * --journal-jobs N (300).
  *
  * @module
  */
@@ -30,6 +36,7 @@ const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "2" },
     passes: { type: "string", default: "3" },
+    warmup: { type: "string", default: "0" },
     poll: { type: "boolean", default: false },
     "journal-jobs": { type: "string", default: "300" },
   },
@@ -71,9 +78,14 @@ interface Run {
   cpu: { servers: number; postgres: number; clients: number };
 }
 
-/** Posts `passes` passes of the corpus from 4 clients, round robin over `bases`, each client waiting for its job. */
+/**
+ * Posts `passes` passes of the corpus from 4 clients, round robin over
+ * `bases`, each client waiting for its job, after `--warmup` passes not
+ * measured.
+ */
 async function load(bases: string[], workers: number, pids: number[], postgresPid?: number): Promise<Run> {
-  const total = jobs.length * passes;
+  const warm = jobs.length * Number(flags.warmup);
+  let total = warm;
   let next = 0, failed = 0, occupied = 0;
   let firstError: string | undefined;
   const replies: number[] = [];
@@ -84,8 +96,6 @@ async function load(bases: string[], workers: number, pids: number[], postgresPi
       postgresPid ? await cpuSeconds(postgresPid) : 0,
       await cpuSeconds(Deno.pid, false),
     ] as const;
-  const cpuBefore = await cpu();
-  const start = performance.now();
   const client = async (slot: number) => {
     while (next < total) {
       const index = next++;
@@ -118,7 +128,14 @@ async function load(bases: string[], workers: number, pids: number[], postgresPi
       occupied += Object.values(outcome.times as Record<string, number>).reduce((a, b) => a + b, 0);
     }
   };
+  let cpuBefore: Awaited<ReturnType<typeof cpu>>;
+  let start: number;
   try {
+    await Promise.all([0, 1, 2, 3].map(client));
+    [next, failed, occupied, total] = [0, 0, 0, jobs.length * passes];
+    replies.length = 0;
+    cpuBefore = await cpu();
+    start = performance.now();
     await Promise.all([0, 1, 2, 3].map(client));
   } finally {
     await callbacks.close();
@@ -178,7 +195,10 @@ const configurations: Record<string, () => Promise<Run>> = {
   "1x2 PG": () => onePg(2, 1),
   "2x1 PG": () => onePg(1, 2),
 };
-console.log(`${jobs.length * passes} jobs a run, 4 clients ${flags.poll ? "polling GET /jobs" : "told by callback"}`);
+const warmup = Number(flags.warmup) ? `, after ${jobs.length * Number(flags.warmup)} not measured` : "";
+console.log(
+  `${jobs.length * passes} jobs a run${warmup}, 4 clients ${flags.poll ? "polling GET /jobs" : "told by callback"}`,
+);
 for (let round = 0; round < rounds; round++) {
   // Alternate the order, so that neither configuration always runs right after the other.
   const order = Object.keys(configurations);

@@ -10,7 +10,9 @@ import type { Log } from "../log.ts";
 import { jobEvent } from "./log_event.ts";
 import type { Config } from "../config.ts";
 import { ImgserveError } from "../../protocol/error_codes.ts";
-import { isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
+import { type Announcement, isFinished, type JobRecord, type Journal, unwritableJournal } from "../journal/mod.ts";
+import { DEPTH } from "../pool/dispatch.ts";
+import { AHEAD_AFTER_MS, ClaimAhead } from "./claim_ahead.ts";
 
 /** Why a cancelled job's attempt ended. */
 function cancelled(): ImgserveError {
@@ -60,6 +62,8 @@ export class Scheduler {
   #scan?: ReturnType<typeof setInterval>;
   #scanning = false;
   #again = false;
+  /** Shared journal: the jobs announced while no worker was free, claimed ahead once they have waited. */
+  #ahead = new ClaimAhead(() => this.#pickUpWith && this.#pickUp(this.#pickUpWith, true));
   /** Jobs this server has taken from the journal: retries and takeovers. */
   claims = 0;
   /** Of those, jobs whose previous server's lease had lapsed. */
@@ -112,7 +116,36 @@ export class Scheduler {
    * journaled unowned and an idle server claims it.
    */
   keeps(): boolean {
-    return !this.#journal.shared || this.#working.size < this.#config.workers;
+    return !this.#journal.shared || this.#room() > 0;
+  }
+
+  /** Workers with no job of this server's. */
+  #room(): number {
+    return this.#config.workers - this.#working.size;
+  }
+
+  /** Jobs this server may still claim ahead: one queued behind each worker's running task. */
+  #aheadRoom(): number {
+    return this.#config.workers * DEPTH - this.#working.size;
+  }
+
+  /**
+   * Another server (or this one) announced a job: claimed at once while a
+   * worker is free, else ahead once it has waited (see claim_ahead.ts);
+   * or a claim, of a job then no longer to wait for.
+   */
+  #heard(pickUp: PickUp, news: Announcement): void {
+    if (news.claimed) return this.#ahead.claimed(news.claimed);
+    if (this.#room() <= 0) {
+      this.#ahead.heard(news.left);
+      this.#armAhead();
+    }
+    this.#pickUp(pickUp, true);
+  }
+
+  /** Arms the claim ahead while no worker is free and one may still take a job ahead. */
+  #armAhead(): void {
+    if (!this.#stopping && this.#room() <= 0 && this.#aheadRoom() > 0) this.#ahead.arm();
   }
 
   /** Counts a job being admitted against --max-queue until disposed, by which time it is tracked. */
@@ -146,7 +179,9 @@ export class Scheduler {
    */
   release(id: string): void {
     if (!this.#working.delete(id)) return;
-    if (this.#journal.shared && this.#pickUpWith) this.#pickUp(this.#pickUpWith, true);
+    if (!this.#journal.shared || !this.#pickUpWith) return;
+    this.#armAhead(); // a job announced while every slot, ahead ones too, was taken
+    this.#pickUp(this.#pickUpWith, true);
   }
 
   /** Starts picking up jobs from the journal: at once, then every so often. */
@@ -154,7 +189,7 @@ export class Scheduler {
     this.#pickUpWith = pickUp;
     const every = Math.max(50, Math.min(1000, this.#config.jobs.leaseMs / 3));
     this.#scan = setInterval(() => this.#pickUp(pickUp), every);
-    this.#journal.watch(() => this.#pickUp(pickUp, true));
+    this.#journal.watch((news) => this.#heard(pickUp, news));
     this.#pickUp(pickUp);
   }
 
@@ -165,6 +200,7 @@ export class Scheduler {
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#scan);
+    this.#ahead.stop();
     const all = Promise.allSettled([...this.#active.values()]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([all, new Promise((r) => timer = setTimeout(r, graceMs))]);
@@ -239,12 +275,18 @@ export class Scheduler {
     const { limits, jobs } = this.#config;
     try {
       await journal.sweep();
-      // A shared journal's jobs go to servers with a free worker; a server's own journal queues up to --max-queue.
+      // A shared journal's jobs go to servers with a free worker, or ahead to a busy one once a job has waited
+      // (see AHEAD_AFTER_MS); a server's own journal queues up to --max-queue.
+      const startedAt = performance.now();
+      const ahead = journal.shared && this.#room() <= 0 && this.#ahead.due(startedAt);
+      const room = () => ahead ? this.#aheadRoom() : this.#room();
       const free = () =>
         journal.shared
-          ? Math.min(this.#config.workers - this.#working.size, limits.maxQueue - this.#admitting - this.#active.size)
+          ? Math.min(room(), limits.maxQueue - this.#admitting - this.#active.size)
           : limits.maxQueue - this.#active.size - this.#admitting;
-      const due = journal.due(this.owner, jobs.leaseMs, this.#active, free());
+      const hint = free();
+      const due = journal.due(this.owner, jobs.leaseMs, this.#active, hint, ahead ? AHEAD_AFTER_MS : 0);
+      const claimed: string[] = [];
       try {
         while (!this.#stopping && free() > 0) {
           // A request the queue turns away only for this slot waits for it (see reserve), until the slot is
@@ -256,6 +298,7 @@ export class Scheduler {
             const next = await due.next();
             if (next.done) break;
             const { record, from, started } = next.value;
+            claimed.push(record.id);
             const id = record.id;
             const finished = isFinished(record.state);
             if (finished) this.track(id, pickUp.notify(record), false);
@@ -282,11 +325,13 @@ export class Scheduler {
         }
       } finally {
         await due.return(undefined);
+        if (journal.shared && hint > 0) this.#ahead.settle(claimed, startedAt, ahead, claimed.length < hint);
       }
     } catch (err) {
       if (!unwritableJournal(err)) this.#log?.(`journal scan failed: ${(err as Error).message}`);
     } finally {
       this.#scanning = false;
+      this.#armAhead();
       if (this.#again) {
         this.#again = false;
         this.#pickUp(pickUp);

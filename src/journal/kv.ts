@@ -10,7 +10,7 @@
 import { dirname } from "../../shared/paths.ts";
 import { JournalHealth } from "./health.ts";
 import { isFinished, type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
-import type { Claimed, IdempotencyEntry, Journal, KeptReply } from "./mod.ts";
+import type { Announcement, Claimed, IdempotencyEntry, Journal, KeptReply } from "./mod.ts";
 import { listPage, listSelectors } from "./kv_list.ts";
 import type { JobPage, ListQuery } from "./mod.ts";
 
@@ -201,7 +201,7 @@ export class KvJournal implements Journal {
   }
 
   /** One server per KV file: nobody else journals work for it. */
-  watch(_wake: () => void): void {}
+  watch(_wake: (news: Announcement) => void): void {}
 
   /**
    * Changes a job this server holds. Resolves false, changing nothing, when

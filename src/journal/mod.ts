@@ -24,6 +24,17 @@ export interface Claimed {
   started?: boolean;
 }
 
+/**
+ * What another server (or this one) told through the journal: a job it
+ * accepted and left unowned (`own`: this server left it), jobs it claimed
+ * that had been unowned, or, with neither, some job that may be free to
+ * claim (handed back, due again, cancelled).
+ */
+export interface Announcement {
+  left?: { id: string; own: boolean };
+  claimed?: string;
+}
+
 /** A place in the list's order (newest first): a page goes on after the last job of the one before. */
 export interface ListPosition {
   acceptedAt: number;
@@ -75,9 +86,17 @@ export interface Journal extends AsyncDisposable {
   /**
    * Claims jobs that are due (a retry, a pending callback) and free (no
    * lease, or a lapsed one), one per step; `busy` holds the jobs this
-   * server runs already, `hint` says how many more it may take.
+   * server runs already, `hint` says how many more it may take;
+   * `freeForMs`: only jobs due and free for at least that long (a shared
+   * journal's claim ahead of a free worker, see Scheduler).
    */
-  due(owner: string, leaseMs: number, busy: ReadonlyMap<string, unknown>, hint: number): AsyncGenerator<Claimed>;
+  due(
+    owner: string,
+    leaseMs: number,
+    busy: ReadonlyMap<string, unknown>,
+    hint: number,
+    freeForMs?: number,
+  ): AsyncGenerator<Claimed>;
   /**
    * Changes a job this server holds. Resolves false, changing nothing, when
    * the lease was lost to another server: the caller must stop work on it.
@@ -89,8 +108,11 @@ export interface Journal extends AsyncDisposable {
   sweep(now?: number): Promise<number>;
   /** Whether the journal answers and can be written. */
   healthy(): Promise<boolean>;
-  /** Calls `wake` when another server journals work this one might take; the KV journal never does. */
-  watch(wake: () => void): void;
+  /**
+   * Calls `wake` when a server journals work this one might take, or
+   * claims a job that was unowned; the KV journal never does.
+   */
+  watch(wake: (news: Announcement) => void): void;
   /** Jobs not finished, across every server of the journal. */
   queueDepth(): Promise<number>;
   /** Jobs newest first (by accepted time, then id), read from an index: a page costs its own size, not the journal's. */

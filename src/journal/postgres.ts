@@ -15,7 +15,16 @@ import postgres from "postgres";
 import { JournalHealth } from "./health.ts";
 import { maskCredentials } from "../log.ts";
 import { isFinished, type JobRecord, type SingleOutputRecord, upgraded } from "./record.ts";
-import type { Claimed, IdempotencyEntry, JobPage, Journal, JournalOptions, KeptReply, ListQuery } from "./mod.ts";
+import type {
+  Announcement,
+  Claimed,
+  IdempotencyEntry,
+  JobPage,
+  Journal,
+  JournalOptions,
+  KeptReply,
+  ListQuery,
+} from "./mod.ts";
 
 type Sql = postgres.Sql;
 
@@ -142,6 +151,8 @@ export class PostgresJournal implements Journal {
   #writing = new Map<string, Promise<void>>();
   #swept = 0;
   #listening?: Promise<unknown>;
+  /** This server in the NOTIFY of a job it leaves unowned: a busy server claims its own left jobs ahead first. */
+  readonly #self = crypto.randomUUID();
 
   private constructor(sql: Sql, location: string, options: JournalOptions) {
     this.#sql = sql;
@@ -225,7 +236,10 @@ export class PostgresJournal implements Journal {
     return this.#health.assertWritable(() => this.#bounded(this.#sql`SELECT 1`));
   }
 
-  /** One statement: a job left unowned is announced by the same round trip (NOTIFY is sent at its commit). */
+  /**
+   * One statement: a job left unowned is announced by the same round trip
+   * (NOTIFY is sent at its commit), as `left <id> <server>`.
+   */
   async put(record: JobRecord): Promise<void> {
     const c = columns(record);
     await this.#query((sql) =>
@@ -233,7 +247,7 @@ export class PostgresJournal implements Journal {
           (id, record, state, open, due_at, owner, lease_until, fence, accepted_at, finished_at)
         VALUES (${record.id}, ${sql.json(record as never)}, ${c.state}, ${c.open}, ${c.due}, ${c.owner},
           ${c.leaseUntil}, 1, ${record.acceptedAt}, ${c.finishedAt}) RETURNING owner)
-        SELECT pg_notify(${CHANNEL}, '') FROM job WHERE owner IS NULL`
+        SELECT pg_notify(${CHANNEL}, ${`left ${record.id} ${this.#self}`}) FROM job WHERE owner IS NULL`
     );
     if (c.owner) this.#held.set(record.id, { record, fence: 1 });
   }
@@ -250,16 +264,26 @@ export class PostgresJournal implements Journal {
    * download (a resize of a `file://` source, which a worker reads
    * itself): the worker that is free waits for one round trip, not two.
    * Its state stays `queued` while a source is still to be downloaded.
+   * A job claimed while unowned is announced (`claimed <id>`, at the
+   * claim's commit), so busy servers waiting to claim it ahead stop waiting.
+   * With `freeForMs`, only jobs accepted, due and free (its lease lapsed)
+   * that long ago: by this server's clock against the writer's, so the
+   * servers' clocks must agree within a few ms (NTP), or the wait is
+   * longer or shorter by their difference.
    */
   async *due(
     owner: string,
     leaseMs: number,
     busy: ReadonlyMap<string, unknown>,
     hint: number,
+    freeForMs = 0,
   ): AsyncGenerator<Claimed> {
     const now = Date.now();
-    const rows = await this.#query((sql) =>
-      sql<(Row & { started: boolean })[]>`WITH c AS (
+    const rows = await this.#query((sql) => {
+      const waited = freeForMs > 0
+        ? sql`AND greatest(accepted_at, due_at, coalesce(lease_until, 0)) <= ${now - freeForMs}`
+        : sql``;
+      return sql<(Row & { started: boolean })[]>`WITH c AS (
           SELECT id, owner AS was,
             owner IS NULL AND state = 'queued' AND NOT cancel_requested
               AND record->>'startedAt' IS NULL AND record->>'retryAt' IS NULL
@@ -268,16 +292,18 @@ export class PostgresJournal implements Journal {
           FROM imgserve_jobs
           WHERE open AND due_at <= ${now} AND (owner IS NULL OR lease_until < ${now})
             AND NOT (id = ANY(${[...busy.keys()]}::text[]))
+            ${waited}
           ORDER BY accepted_at LIMIT ${Math.max(1, hint)}
-          FOR UPDATE SKIP LOCKED)
-        UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1,
+          FOR UPDATE SKIP LOCKED),
+        u AS (UPDATE imgserve_jobs j SET owner = ${owner}, lease_until = ${now + leaseMs}, fence = j.fence + 1,
           state = CASE WHEN c.start THEN 'running' ELSE j.state END,
           record = CASE WHEN c.start
             THEN j.record || jsonb_build_object('state', 'running', 'startedAt', ${now}::double precision)
             ELSE j.record END
         FROM c WHERE j.id = c.id
-        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was, c.start AS started`
-    );
+        RETURNING j.id, j.record, j.owner, j.lease_until, j.fence, j.cancel_requested, c.was, c.start AS started)
+        SELECT u.*, CASE WHEN u.was IS NULL THEN pg_notify(${CHANNEL}, 'claimed ' || u.id) END AS told FROM u`;
+    });
     for (const row of rows) {
       const record = recordOf(row);
       this.#held.set(record.id, { record, fence: row.fence });
@@ -359,11 +385,19 @@ export class PostgresJournal implements Journal {
     return this.#probe();
   }
 
-  watch(wake: () => void): void {
+  watch(wake: (news: Announcement) => void): void {
     // The driver listens again by itself after a reconnect.
-    this.#listening ??= this.#sql.listen(CHANNEL, () => wake()).catch((err) =>
+    this.#listening ??= this.#sql.listen(CHANNEL, (payload) => wake(this.#news(payload))).catch((err) =>
       this.#log?.(`journal ${this.location}: LISTEN failed (${(err as Error).message}); claiming by the scan only`)
     );
+  }
+
+  /** A NOTIFY's payload read; an empty one (or one an older server sent) says only that a job may be free. */
+  #news(payload: string): Announcement {
+    const [what, id, by] = payload.split(" ");
+    if (what === "left" && id) return { left: { id, own: by === this.#self } };
+    if (what === "claimed" && id) return { claimed: id };
+    return {};
   }
 
   async queueDepth(): Promise<number> {

@@ -84,10 +84,13 @@ Deno.test("three servers: jobs posted to one are read on the others; killed, its
     }
     const failover = performance.now() - killedAt;
     console.log(`all 6 jobs done on the others ${failover.toFixed(0)} ms after the SIGKILL (lease ${LEASE_MS} ms)`);
+    const killedLog = a.output();
     for (let n = 0; n < 6; n++) {
       assert(await isImage(await Deno.readFile(`${dir.path}/out/${n}.png`), { centre: GREEN }), `result ${n}`);
       // One fetch by the server that accepted it, one by the one that ran it (claimed or took over): none ran twice.
-      assertEquals(src.hits.get(`/${n}.png`), 2, `image ${n}`);
+      // A job the killed server had claimed ahead of its busy worker was fetched by it too, then taken over.
+      const claimedByKilled = new RegExp(`job claimed.*${ids[n]}`).test(killedLog) ? 1 : 0;
+      assertEquals(src.hits.get(`/${n}.png`), 2 + claimedByKilled, `image ${n}`);
     }
     const logs = b.output() + c.output();
     assert(/job taken over.*from/.test(logs), `the takeover names the server it came from:\n${logs}`);

@@ -3,7 +3,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { testDatabase } from "../fixtures/postgres.ts";
 import { freePort } from "../helpers/ports.ts";
 import { lostConnection, migrate, MIGRATIONS, PostgresJournal } from "../../src/journal/postgres.ts";
-import type { JobRecord } from "../../src/journal/mod.ts";
+import type { Announcement, JobRecord } from "../../src/journal/mod.ts";
 
 function job(id: string, owner?: string): JobRecord {
   return {
@@ -150,6 +150,33 @@ Deno.test("a job handed back is announced: a listening server is woken at once (
   assert(at > 0, "b was not woken");
   assert(at - start < 500, `woken after ${(at - start).toFixed(0)} ms`);
   assertEquals(await claimAll(b, "b"), ["j"]);
+});
+
+Deno.test("a job left unowned is announced with its id and whether the listener left it; its claim is announced, and only a claim asking for jobs that old takes it", async () => {
+  await using db = await testDatabase();
+  await using a = await PostgresJournal.open(db.url, { keepFinishedMs: 60_000 });
+  await using b = await PostgresJournal.open(db.url, { keepFinishedMs: 60_000 });
+  const heard: Record<string, Announcement[]> = { a: [], b: [] };
+  a.watch((news) => heard.a.push(news));
+  b.watch((news) => heard.b.push(news));
+  await new Promise((r) => setTimeout(r, 300)); // LISTEN in place
+  await a.put({ ...job("left"), acceptedAt: Date.now() - 1000 });
+  await a.put(job("young"));
+  const left = (id: string, own: boolean) => ({ left: { id, own } });
+  const told = async (n: number) => {
+    for (let waited = 0; waited < 2000 && heard.a.length + heard.b.length < n; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await told(4);
+  assertEquals(heard, { a: [left("left", true), left("young", true)], b: [left("left", false), left("young", false)] });
+
+  const busy = new Map<string, unknown>();
+  const claimed: string[] = [];
+  for await (const { record } of b.due("b", 60_000, busy, 5, 500)) claimed.push(record.id);
+  assertEquals(claimed, ["left"], "only the job that has waited 500 ms");
+  await told(6);
+  assertEquals([heard.a.at(-1), heard.b.at(-1)], [{ claimed: "left" }, { claimed: "left" }]);
 });
 
 Deno.test("a lost connection is told from a query's own error, by the driver's real errors", async () => {
