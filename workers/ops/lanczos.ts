@@ -7,10 +7,18 @@
  * 20 bytes per source pixel and 16 per intermediate pixel in its
  * WebAssembly memory, which never shrinks: 238 MiB for a 3840x2160 result).
  *
+ * The taps are computed here; the loops over the pixels run in 128-bit
+ * WebAssembly SIMD (codecs/resample.c, built by codecs/build_resample.sh),
+ * one instance a realm, reused: the source rows, the ring, the taps and a
+ * result row are copied through its memory, which is dropped after a call
+ * that grew it past {@linkcode KEPT_BYTES}.
+ *
  * @module
  */
 import type { Rect } from "../../protocol/plan.ts";
 import type { Pixels } from "./pixels.ts";
+import { RESAMPLE_START_BYTES } from "../../protocol/plan_memory.ts";
+import resampleWasm from "../codecs/resample.wasm" with { type: "bytes" };
 
 const LOBES = 3;
 /** Steps of the linear-to-sRGB table: fine enough that every 8-bit value round-trips. */
@@ -82,6 +90,62 @@ function taps(from: number, to: number, offset = 0, extent = from): Taps {
   return { first, count, weights, span };
 }
 
+interface ResampleExports {
+  memory: WebAssembly.Memory;
+  linear_table(): number;
+  unit_table(): number;
+  srgb_table(): number;
+  filter_row(
+    src: number,
+    inWidth: number,
+    line: number,
+    alpha: number,
+    first: number,
+    count: number,
+    weights: number,
+    span: number,
+    outWidth: number,
+    dst: number,
+  ): void;
+  filter_down(
+    ring: number,
+    rowFloats: number,
+    span: number,
+    top: number,
+    n: number,
+    weights: number,
+    width: number,
+    alpha: number,
+    rows: number,
+    scratch: number,
+    out: number,
+  ): void;
+}
+
+/**
+ * Memory a call may leave the instance holding for the next: the rows of a 3840-wide result filtered from 23040
+ * pixels (a 6x reduction, the most the box shrink leaves) need 2.7 MiB.
+ */
+const KEPT_BYTES = 4 * 1024 * 1024;
+
+let compiled: WebAssembly.Module | undefined;
+let resampler: ResampleExports | undefined;
+
+/** This realm's instance, made (and its gamma tables filled) on first use or after a large call dropped it. */
+function instance(): ResampleExports {
+  if (resampler) return resampler;
+  compiled ??= new WebAssembly.Module(resampleWasm);
+  const e = new WebAssembly.Instance(compiled, {}).exports as unknown as ResampleExports;
+  // The layout below starts where the module's own memory (its stack and tables) ends.
+  if (e.memory.buffer.byteLength !== RESAMPLE_START_BYTES) throw new Error("resample.wasm: unexpected memory size");
+  const [linear, srgb] = tables();
+  new Float32Array(e.memory.buffer, e.linear_table(), 256).set(linear);
+  const unit = new Float32Array(e.memory.buffer, e.unit_table(), 256);
+  for (let i = 0; i < 256; i++) unit[i] = i / 255;
+  new Uint8Array(e.memory.buffer, e.srgb_table(), LINEAR_STEPS + 1).set(srgb);
+  return resampler = e;
+}
+
 /**
  * Resamples the `rect` of `src` to `width` x `height` with Lanczos3 in
  * linear light; with `alpha`, colours are weighted by their opacity
@@ -95,96 +159,44 @@ function taps(from: number, to: number, offset = 0, extent = from): Taps {
  * ```
  */
 export function lanczos3(src: Pixels, rect: Rect, width: number, height: number, alpha: boolean, part?: Rect): Pixels {
-  const [linear, srgb] = tables();
   const across = taps(rect.width, width, part?.x, part?.width);
   const down = taps(rect.height, height, part?.y, part?.height);
-  // An opaque image is filtered in three channels: its alpha stays 255.
-  const ch = alpha ? 4 : 3;
-  const rowFloats = width * ch;
-  const ring = new Float32Array(down.span * rowFloats);
-  // The colour of a source row, premultiplied where there is alpha, and its alpha apart: one colour loop serves both.
-  const line = new Float32Array(rect.width * 3);
-  const lineAlpha = new Float32Array(alpha ? rect.width : 0);
-  const acc = new Float32Array(rowFloats);
+  const e = instance();
+  // An opaque ring row keeps 3 floats a pixel, and one more that the last pixel's vector writes, in whole vectors.
+  const rowFloats = alpha ? width * 4 : Math.ceil((width * 3 + 1) / 4) * 4;
+  let end = RESAMPLE_START_BYTES;
+  const take = (bytes: number) => {
+    const at = end;
+    end += Math.ceil(bytes / 16) * 16;
+    return at;
+  };
+  const srcRow = take(rect.width * 4), line = take(rect.width * 16), ring = take(down.span * rowFloats * 4);
+  const first = take(width * 4), count = take(width * 4), weights = take(width * across.span * 4);
+  const downWeights = take(down.span * 4), rows = take(down.span * 4), scratch = take(rowFloats * 4);
+  const outRow = take(width * 4);
+  const grow = Math.ceil((end - e.memory.buffer.byteLength) / 65536);
+  if (grow > 0) e.memory.grow(grow);
+  const memory = e.memory.buffer;
+  const bytes = new Uint8Array(memory);
+  new Int32Array(memory, first, width).set(across.first);
+  new Int32Array(memory, count, width).set(across.count);
+  new Float32Array(memory, weights, width * across.span).set(across.weights);
+  const downView = new Float32Array(memory, downWeights, down.span);
   const out = new Uint8ClampedArray(width * height * 4);
-  const data = src.data;
-  const { first: starts, count: counts, weights: acrossWeights, span: acrossSpan } = across;
-  const downWeights = down.weights, downSpan = down.span;
+  const data = src.data, rowBytes = rect.width * 4, a = alpha ? 1 : 0;
   let next = 0;
   for (let y = 0; y < height; y++) {
     const top = down.first[y], n = down.count[y];
-    for (; next < top + n; next++) filterRow(next);
-    acc.fill(0);
-    for (let k = 0; k < n; k++) {
-      const w = downWeights[y * downSpan + k];
-      const at = ((top + k) % downSpan) * rowFloats;
-      for (let i = 0; i < rowFloats; i++) acc[i] += w * ring[at + i];
+    for (; next < top + n; next++) {
+      const s = ((rect.y + next) * src.width + rect.x) * 4;
+      bytes.set(data.subarray(s, s + rowBytes), srcRow);
+      const dst = ring + (next % down.span) * rowFloats * 4;
+      e.filter_row(srcRow, rect.width, line, a, first, count, weights, across.span, width, dst);
     }
-    let o = y * width * 4;
-    if (!alpha) {
-      for (let i = 0; i < rowFloats; i += 3, o += 4) {
-        out[o] = srgb[level(acc[i])];
-        out[o + 1] = srgb[level(acc[i + 1])];
-        out[o + 2] = srgb[level(acc[i + 2])];
-        out[o + 3] = 255;
-      }
-      continue;
-    }
-    for (let i = 0; i < rowFloats; i += 4, o += 4) {
-      const a = acc[i + 3];
-      if (a <= 0) continue; // transparent black, as the buffer starts
-      const keep = a >= 1 ? 1 : 1 / a;
-      out[o] = srgb[level(acc[i] * keep)];
-      out[o + 1] = srgb[level(acc[i + 1] * keep)];
-      out[o + 2] = srgb[level(acc[i + 2] * keep)];
-      out[o + 3] = a * 255;
-    }
+    downView.set(down.weights.subarray(y * down.span, y * down.span + n));
+    e.filter_down(ring, rowFloats, down.span, top, n, downWeights, width, a, rows, scratch, outRow);
+    out.set(bytes.subarray(outRow, outRow + width * 4), y * width * 4);
   }
+  if (memory.byteLength > KEPT_BYTES) resampler = undefined;
   return { data: out, width, height };
-
-  /**
-   * Source row `row` of the rect, in linear light, filtered across into its slot of the ring. Alpha is a plane of
-   * its own with its own loop, rather than a loop over the channels, which would run for every tap of every pixel.
-   */
-  function filterRow(row: number): void {
-    let s = ((rect.y + row) * src.width + rect.x) * 4;
-    const at = (row % downSpan) * rowFloats;
-    if (alpha) {
-      for (let i = 0, x = 0; i < line.length; i += 3, s += 4, x++) {
-        const a = lineAlpha[x] = data[s + 3] / 255;
-        line[i] = linear[data[s]] * a;
-        line[i + 1] = linear[data[s + 1]] * a;
-        line[i + 2] = linear[data[s + 2]] * a;
-      }
-    } else {
-      for (let i = 0; i < line.length; i += 3, s += 4) {
-        line[i] = linear[data[s]];
-        line[i + 1] = linear[data[s + 1]];
-        line[i + 2] = linear[data[s + 2]];
-      }
-    }
-    for (let x = 0; x < width; x++) {
-      const n = counts[x], wAt = x * acrossSpan, first = starts[x];
-      let r = 0, g = 0, b = 0;
-      for (let k = 0, p = first * 3; k < n; k++, p += 3) {
-        const w = acrossWeights[wAt + k];
-        r += w * line[p];
-        g += w * line[p + 1];
-        b += w * line[p + 2];
-      }
-      const o = at + x * ch;
-      ring[o] = r;
-      ring[o + 1] = g;
-      ring[o + 2] = b;
-      if (!alpha) continue;
-      let a = 0;
-      for (let k = 0; k < n; k++) a += acrossWeights[wAt + k] * lineAlpha[first + k];
-      ring[o + 3] = a;
-    }
-  }
-}
-
-/** A linear value's index in the sRGB table; Lanczos overshoots are clipped. */
-function level(v: number): number {
-  return v <= 0 ? 0 : v >= 1 ? LINEAR_STEPS : (v * LINEAR_STEPS + 0.5) | 0;
 }
