@@ -8,8 +8,8 @@
  * WORTH_DROPPING or more is given back before the encode unless the encode
  * fits the budget beside it (workers/ops/decoder_memory.ts), so the need is
  * the larger of the two, and a smaller decode adds to the encode. The
- * resampler (workers/ops/lanczos.ts) works in strips and adds a few rows of
- * the result's width. The bytes per pixel are measured (see the README's
+ * resampler (workers/ops/lanczos.ts) works in strips, in a memory of its
+ * own that stays small (RESAMPLE_BAND_BYTES). The bytes per pixel are measured (see the README's
  * Performance section), rounded up.
  *
  * @module
@@ -85,26 +85,10 @@ const LOSSLESS_WEBP_FIXED = 16 * MiB;
 /** The resampler's memory before its first call: its stack and gamma tables (build_resample.sh's INITIAL_MEMORY). */
 export const RESAMPLE_START_BYTES = 128 * 1024;
 /**
- * What lanczos.ts lays out per result column, at most: scale.ts box-shrinks a region while it stays 3 times the
- * target, so under 6 source pixels reach a result pixel, 37 taps at most; a ring of 37 rows of 16 bytes (4 floats), 37
- * weights, 6 source pixels of 20 bytes (RGBA and 4 floats), and a result row's sRGB indices and bytes.
+ * What the resampler (workers/ops/lanczos.ts) lays out beyond its start, at most: a result too wide for it is made
+ * in bands of columns. A 1280-wide result from 2560 columns needs a third of it, and is one band.
  */
-const RESAMPLE_PER_COLUMN = 37 * 16 + 37 * 4 + 6 * 20 + 16 + 4 + 8;
-/** The rows' ends and alignment, and the vertical taps. */
-const RESAMPLE_FIXED = 4096;
-
-/**
- * Bytes of WebAssembly memory the Lanczos3 resampler needs for a result
- * `width` pixels wide.
- *
- * @example
- * ```ts
- * resampleMemoryBytes(1280); // 1.2 MiB
- * ```
- */
-export function resampleMemoryBytes(width: number): number {
-  return RESAMPLE_START_BYTES + RESAMPLE_FIXED + width * RESAMPLE_PER_COLUMN;
-}
+export const RESAMPLE_BAND_BYTES = 1024 * 1024;
 
 /** The encoder's need for the plan's result. */
 function encodeBytes(plan: Plan): number {
@@ -155,8 +139,8 @@ export function planMemoryBytes(plan: Plan): number {
       2 * (source.blockBytes ?? 0);
     if (source.frames !== undefined) decode += width * height * ANIMATION_CANVAS_PER_PIXEL;
   }
-  return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH) +
-    resampleMemoryBytes(plan.width);
+  return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH) + RESAMPLE_START_BYTES +
+    RESAMPLE_BAND_BYTES;
 }
 
 function decodePerPixel(format: Exclude<SourceFormat, "jpeg">, hasAlpha: boolean): number {

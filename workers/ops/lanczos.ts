@@ -10,14 +10,15 @@
  * The taps are computed here; the loops over the pixels run in 128-bit
  * WebAssembly SIMD (codecs/resample.c, built by codecs/build_resample.sh),
  * one instance a realm, reused: the source rows, the ring, the taps and a
- * result row are copied through its memory, which is dropped after a call
- * that grew it past {@linkcode KEPT_BYTES}.
+ * result row are copied through its memory, which stays within
+ * RESAMPLE_BAND_BYTES (plan_memory.ts) by making a wide result in bands of
+ * columns.
  *
  * @module
  */
 import type { Rect } from "../../protocol/plan.ts";
 import type { Pixels } from "./pixels.ts";
-import { RESAMPLE_START_BYTES } from "../../protocol/plan_memory.ts";
+import { RESAMPLE_BAND_BYTES, RESAMPLE_START_BYTES } from "../../protocol/plan_memory.ts";
 import resampleWasm from "../codecs/resample.wasm" with { type: "bytes" };
 
 const LOBES = 3;
@@ -122,12 +123,6 @@ interface ResampleExports {
   ): void;
 }
 
-/**
- * Memory a call may leave the instance holding for the next: the rows of a 3840-wide result filtered from 23040
- * pixels (a 6x reduction, the most the box shrink leaves) need 2.7 MiB.
- */
-const KEPT_BYTES = 4 * 1024 * 1024;
-
 let compiled: WebAssembly.Module | undefined;
 let resampler: ResampleExports | undefined;
 
@@ -163,40 +158,63 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
   const down = taps(rect.height, height, part?.y, part?.height);
   const e = instance();
   // An opaque ring row keeps 3 floats a pixel, and one more that the last pixel's vector writes, in whole vectors.
-  const rowFloats = alpha ? width * 4 : Math.ceil((width * 3 + 1) / 4) * 4;
+  const floatsFor = (columns: number) => alpha ? columns * 4 : Math.ceil((columns * 3 + 1) / 4) * 4;
+  // A result wider than the memory allows is made in bands of columns, each from the source columns its taps reach.
+  const perColumn = down.span * 16 + across.span * 4 + 32 + Math.ceil(rect.width / width) * 20;
+  const fixed = down.span * 24 + across.span * 20 + 256;
+  const bandWidth = Math.max(1, Math.min(width, Math.floor((RESAMPLE_BAND_BYTES - fixed) / perColumn)));
+  const bands: { x0: number; x1: number; s0: number; s1: number }[] = [];
+  for (let x0 = 0; x0 < width; x0 += bandWidth) {
+    const x1 = Math.min(width, x0 + bandWidth);
+    let s0 = rect.width, s1 = 0;
+    for (let x = x0; x < x1; x++) {
+      s0 = Math.min(s0, across.first[x]);
+      s1 = Math.max(s1, across.first[x] + across.count[x]);
+    }
+    bands.push({ x0, x1, s0, s1 });
+  }
+  const sourceWidth = Math.max(...bands.map((band) => band.s1 - band.s0));
   let end = RESAMPLE_START_BYTES;
   const take = (bytes: number) => {
     const at = end;
     end += Math.ceil(bytes / 16) * 16;
     return at;
   };
-  const srcRow = take(rect.width * 4), line = take(rect.width * 16), ring = take(down.span * rowFloats * 4);
-  const first = take(width * 4), count = take(width * 4), weights = take(width * across.span * 4);
-  const downWeights = take(down.span * 4), rows = take(down.span * 4), scratch = take(rowFloats * 4);
-  const outRow = take(width * 4);
+  const srcRow = take(sourceWidth * 4), line = take(sourceWidth * 16);
+  const ring = take(down.span * floatsFor(bandWidth) * 4);
+  const first = take(bandWidth * 4), count = take(bandWidth * 4), weights = take(bandWidth * across.span * 4);
+  const downWeights = take(down.span * 4), rows = take(down.span * 4), scratch = take(floatsFor(bandWidth) * 4);
+  const outRow = take(bandWidth * 4);
   const grow = Math.ceil((end - e.memory.buffer.byteLength) / 65536);
   if (grow > 0) e.memory.grow(grow);
   const memory = e.memory.buffer;
   const bytes = new Uint8Array(memory);
-  new Int32Array(memory, first, width).set(across.first);
-  new Int32Array(memory, count, width).set(across.count);
-  new Float32Array(memory, weights, width * across.span).set(across.weights);
   const downView = new Float32Array(memory, downWeights, down.span);
   const out = new Uint8ClampedArray(width * height * 4);
-  const data = src.data, rowBytes = rect.width * 4, a = alpha ? 1 : 0;
-  let next = 0;
-  for (let y = 0; y < height; y++) {
-    const top = down.first[y], n = down.count[y];
-    for (; next < top + n; next++) {
-      const s = ((rect.y + next) * src.width + rect.x) * 4;
-      bytes.set(data.subarray(s, s + rowBytes), srcRow);
-      const dst = ring + (next % down.span) * rowFloats * 4;
-      e.filter_row(srcRow, rect.width, line, a, first, count, weights, across.span, width, dst);
+  const data = src.data, a = alpha ? 1 : 0;
+  for (const { x0, x1, s0, s1 } of bands) {
+    const columns = x1 - x0, rowFloats = floatsFor(columns), rowBytes = (s1 - s0) * 4;
+    const firsts = new Int32Array(memory, first, columns);
+    for (let x = x0; x < x1; x++) firsts[x - x0] = across.first[x] - s0;
+    new Int32Array(memory, count, columns).set(across.count.subarray(x0, x1));
+    new Float32Array(memory, weights, columns * across.span).set(
+      across.weights.subarray(x0 * across.span, x1 * across.span),
+    );
+    let next = 0;
+    for (let y = 0; y < height; y++) {
+      const top = down.first[y], n = down.count[y];
+      for (; next < top + n; next++) {
+        const s = ((rect.y + next) * src.width + rect.x + s0) * 4;
+        bytes.set(data.subarray(s, s + rowBytes), srcRow);
+        const dst = ring + (next % down.span) * rowFloats * 4;
+        e.filter_row(srcRow, s1 - s0, line, a, first, count, weights, across.span, columns, dst);
+      }
+      downView.set(down.weights.subarray(y * down.span, y * down.span + n));
+      e.filter_down(ring, rowFloats, down.span, top, n, downWeights, columns, a, rows, scratch, outRow);
+      out.set(bytes.subarray(outRow, outRow + columns * 4), (y * width + x0) * 4);
     }
-    downView.set(down.weights.subarray(y * down.span, y * down.span + n));
-    e.filter_down(ring, rowFloats, down.span, top, n, downWeights, width, a, rows, scratch, outRow);
-    out.set(bytes.subarray(outRow, outRow + width * 4), y * width * 4);
   }
-  if (memory.byteLength > KEPT_BYTES) resampler = undefined;
+  // Only a call no caller makes (a reduction of hundreds of times, with no box shrink before it) grows it further.
+  if (memory.byteLength > RESAMPLE_START_BYTES + RESAMPLE_BAND_BYTES) resampler = undefined;
   return { data: out, width, height };
 }
