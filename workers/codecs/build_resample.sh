@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds resample.wasm, the SIMD inner loops of workers/ops/lanczos.ts, from resample.c:
+# Builds resample.wasm, the SIMD inner loops of workers/ops/lanczos.ts and of the box shrink, from resample.c:
 #   sh workers/codecs/build_resample.sh [OUT]   (OUT: by default the committed resample.wasm)
 # Needs emcc (3.1). No JavaScript glue, no malloc: lanczos.ts lays out the memory and grows it. A 16 KiB stack and
 # the gamma tables make its start; it grows with the width of the rows it filters.
@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 emcc -O3 -msimd128 "$dir/resample.c" -o "$work/resample.wasm" --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH \
   -sFILESYSTEM=0 -sTOTAL_STACK=16384 -sINITIAL_MEMORY=131072 \
-  -sEXPORTED_FUNCTIONS=_linear_table,_unit_table,_srgb_table,_filter_row,_filter_down
+  -sEXPORTED_FUNCTIONS=_linear_table,_unit_table,_srgb_table,_filter_row,_filter_down,_box_add_row,_box_out
 cp "$work/resample.wasm" "$out"
 chmod 644 "$out"
 echo "wrote $out"

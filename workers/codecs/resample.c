@@ -112,3 +112,35 @@ void filter_down(const float *ring, int row_floats, int span, int top, int n, co
     out[3] = level255 >= 255.0 ? 255 : (uint8_t)__builtin_nearbyint(level255);
   }
 }
+
+/* Adds one source row's blocks of `fx` RGBA pixels into `sums` (four int32s a result pixel). */
+void box_add_row(const uint8_t *src, int width, int fx, v128_t *sums) {
+  for (int x = 0; x < width; x++) {
+    v128_t sum = wasm_i32x4_splat(0);
+    for (int k = 0; k < fx; k++, src += 4) {
+      v128_t pixel = wasm_v128_load32_zero(src);
+      sum = wasm_i32x4_add(sum, wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(pixel)));
+    }
+    sums[x] = wasm_i32x4_add(sums[x], sum);
+  }
+}
+
+/*
+ * `width` result pixels from `sums` of `area` source pixels each, as pixels.ts's JavaScript made them (the sum plus
+ * half the area, divided, stored as a Uint8ClampedArray rounds: halves to even), and the sums set back to 0.
+ */
+void box_out(v128_t *sums, int width, int area, uint8_t *out) {
+  const v128_t half = wasm_i32x4_splat(area >> 1);
+  const v128_t divisor = wasm_f64x2_splat(area);
+  for (int x = 0; x < width; x++, out += 4) {
+    v128_t s = wasm_i32x4_add(sums[x], half);
+    v128_t low = wasm_f64x2_nearest(wasm_f64x2_div(wasm_f64x2_convert_low_i32x4(s), divisor));
+    v128_t high = wasm_f64x2_nearest(
+        wasm_f64x2_div(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1)), divisor));
+    v128_t levels = wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(low), wasm_i32x4_trunc_sat_f64x2_zero(high),
+                                       0, 1, 4, 5);
+    v128_t words = wasm_u16x8_narrow_i32x4(levels, levels);
+    wasm_v128_store32_lane(out, wasm_u8x16_narrow_i16x8(words, words), 0);
+    sums[x] = wasm_i32x4_splat(0);
+  }
+}

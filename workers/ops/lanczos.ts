@@ -8,9 +8,8 @@
  * WebAssembly memory, which never shrinks: 238 MiB for a 3840x2160 result).
  *
  * The taps are computed here; the loops over the pixels run in 128-bit
- * WebAssembly SIMD (codecs/resample.c, built by codecs/build_resample.sh),
- * one instance a realm, reused: the source rows, the ring, the taps and a
- * result row are copied through its memory, which stays within
+ * WebAssembly SIMD (resample_wasm.ts): the source rows, the ring, the taps
+ * and a result row are copied through its memory, which stays within
  * RESAMPLE_BAND_BYTES (plan_memory.ts) by making a wide result in bands of
  * columns.
  *
@@ -18,12 +17,10 @@
  */
 import type { Rect } from "../../protocol/plan.ts";
 import type { Pixels } from "./pixels.ts";
-import { RESAMPLE_BAND_BYTES, RESAMPLE_START_BYTES } from "../../protocol/plan_memory.ts";
-import resampleWasm from "../codecs/resample.wasm" with { type: "bytes" };
+import { RESAMPLE_BAND_BYTES } from "../../protocol/plan_memory.ts";
+import { dropIfGrown, ResampleLayout, resampler } from "./resample_wasm.ts";
 
 const LOBES = 3;
-/** Steps of the linear-to-sRGB table: fine enough that every 8-bit value round-trips. */
-const LINEAR_STEPS = 65535;
 
 /** Each result position's first source index, tap count and weights (`span` slots each). */
 interface Taps {
@@ -31,25 +28,6 @@ interface Taps {
   count: Int32Array;
   weights: Float32Array;
   span: number;
-}
-
-let toLinear: Float32Array | undefined;
-let toSrgb: Uint8Array | undefined;
-
-function tables(): [Float32Array, Uint8Array] {
-  if (!toLinear || !toSrgb) {
-    toLinear = new Float32Array(256);
-    for (let i = 0; i < 256; i++) {
-      const v = i / 255;
-      toLinear[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    }
-    toSrgb = new Uint8Array(LINEAR_STEPS + 1);
-    for (let i = 0; i <= LINEAR_STEPS; i++) {
-      const v = i / LINEAR_STEPS;
-      toSrgb[i] = Math.round(255 * (v <= 0.0031308 ? v * 12.92 : 1.055 * v ** (1 / 2.4) - 0.055));
-    }
-  }
-  return [toLinear, toSrgb];
 }
 
 function lanczos(x: number): number {
@@ -91,56 +69,6 @@ function taps(from: number, to: number, offset = 0, extent = from): Taps {
   return { first, count, weights, span };
 }
 
-interface ResampleExports {
-  memory: WebAssembly.Memory;
-  linear_table(): number;
-  unit_table(): number;
-  srgb_table(): number;
-  filter_row(
-    src: number,
-    inWidth: number,
-    line: number,
-    alpha: number,
-    first: number,
-    count: number,
-    weights: number,
-    span: number,
-    outWidth: number,
-    dst: number,
-  ): void;
-  filter_down(
-    ring: number,
-    rowFloats: number,
-    span: number,
-    top: number,
-    n: number,
-    weights: number,
-    width: number,
-    alpha: number,
-    rows: number,
-    scratch: number,
-    out: number,
-  ): void;
-}
-
-let compiled: WebAssembly.Module | undefined;
-let resampler: ResampleExports | undefined;
-
-/** This realm's instance, made (and its gamma tables filled) on first use or after a large call dropped it. */
-function instance(): ResampleExports {
-  if (resampler) return resampler;
-  compiled ??= new WebAssembly.Module(resampleWasm);
-  const e = new WebAssembly.Instance(compiled, {}).exports as unknown as ResampleExports;
-  // The layout below starts where the module's own memory (its stack and tables) ends.
-  if (e.memory.buffer.byteLength !== RESAMPLE_START_BYTES) throw new Error("resample.wasm: unexpected memory size");
-  const [linear, srgb] = tables();
-  new Float32Array(e.memory.buffer, e.linear_table(), 256).set(linear);
-  const unit = new Float32Array(e.memory.buffer, e.unit_table(), 256);
-  for (let i = 0; i < 256; i++) unit[i] = i / 255;
-  new Uint8Array(e.memory.buffer, e.srgb_table(), LINEAR_STEPS + 1).set(srgb);
-  return resampler = e;
-}
-
 /**
  * Resamples the `rect` of `src` to `width` x `height` with Lanczos3 in
  * linear light; with `alpha`, colours are weighted by their opacity
@@ -156,7 +84,7 @@ function instance(): ResampleExports {
 export function lanczos3(src: Pixels, rect: Rect, width: number, height: number, alpha: boolean, part?: Rect): Pixels {
   const across = taps(rect.width, width, part?.x, part?.width);
   const down = taps(rect.height, height, part?.y, part?.height);
-  const e = instance();
+  const e = resampler();
   // An opaque ring row keeps 3 floats a pixel, and one more that the last pixel's vector writes, in whole vectors.
   const floatsFor = (columns: number) => alpha ? columns * 4 : Math.ceil((columns * 3 + 1) / 4) * 4;
   // A result wider than the memory allows is made in bands of columns, each from the source columns its taps reach.
@@ -174,20 +102,14 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
     bands.push({ x0, x1, s0, s1 });
   }
   const sourceWidth = Math.max(...bands.map((band) => band.s1 - band.s0));
-  let end = RESAMPLE_START_BYTES;
-  const take = (bytes: number) => {
-    const at = end;
-    end += Math.ceil(bytes / 16) * 16;
-    return at;
-  };
+  const layout = new ResampleLayout();
+  const take = (bytes: number) => layout.take(bytes);
   const srcRow = take(sourceWidth * 4), line = take(sourceWidth * 16);
   const ring = take(down.span * floatsFor(bandWidth) * 4);
   const first = take(bandWidth * 4), count = take(bandWidth * 4), weights = take(bandWidth * across.span * 4);
   const downWeights = take(down.span * 4), rows = take(down.span * 4), scratch = take(floatsFor(bandWidth) * 4);
   const outRow = take(bandWidth * 4);
-  const grow = Math.ceil((end - e.memory.buffer.byteLength) / 65536);
-  if (grow > 0) e.memory.grow(grow);
-  const memory = e.memory.buffer;
+  const memory = layout.reserve(e);
   const bytes = new Uint8Array(memory);
   const downView = new Float32Array(memory, downWeights, down.span);
   const out = new Uint8ClampedArray(width * height * 4);
@@ -215,6 +137,6 @@ export function lanczos3(src: Pixels, rect: Rect, width: number, height: number,
     }
   }
   // Only a call no caller makes (a reduction of hundreds of times, with no box shrink before it) grows it further.
-  if (memory.byteLength > RESAMPLE_START_BYTES + RESAMPLE_BAND_BYTES) resampler = undefined;
+  dropIfGrown(e);
   return { data: out, width, height };
 }
