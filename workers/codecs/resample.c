@@ -59,6 +59,18 @@ static inline v128_t level(v128_t v) {
   return wasm_i32x4_trunc_sat_f32x4(v);
 }
 
+/* Four floats at `i` of the `n` rows, weighted; two sums, as across. */
+static inline v128_t column_sum(const float **rows, int n, int i, const float *weights) {
+  v128_t a = wasm_f32x4_splat(0.0f), b = a;
+  int k = 0;
+  for (; k + 1 < n; k += 2) {
+    a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
+    b = wasm_f32x4_add(b, wasm_f32x4_mul(wasm_v128_load(rows[k + 1] + i), wasm_v128_load32_splat(weights + k + 1)));
+  }
+  if (k < n) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
+  return wasm_f32x4_add(a, b);
+}
+
 /*
  * Result row of `width` pixels into `out` (RGBA bytes) from the `n` ring rows from `top` (ring rows of `row_floats`
  * floats, a multiple of 4, `span` of them), weighted by `weights`. `rows` holds `span` pointers, `scratch`
@@ -69,14 +81,7 @@ void filter_down(const float *ring, int row_floats, int span, int top, int n, co
   for (int k = 0; k < n; k++) rows[k] = ring + ((top + k) % span) * row_floats;
   if (!alpha) {
     for (int i = 0; i < row_floats; i += 4) {
-      v128_t a = wasm_f32x4_splat(0.0f), b = a;
-      int k = 0;
-      for (; k + 1 < n; k += 2) {
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
-        b = wasm_f32x4_add(b, wasm_f32x4_mul(wasm_v128_load(rows[k + 1] + i), wasm_v128_load32_splat(weights + k + 1)));
-      }
-      if (k < n) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
-      wasm_v128_store(scratch + i, level(wasm_f32x4_add(a, b)));
+      wasm_v128_store(scratch + i, level(column_sum(rows, n, i, weights)));
     }
     for (int x = 0; x < width; x++, out += 4, scratch += 3) {
       out[0] = to_srgb[scratch[0]];
@@ -88,14 +93,7 @@ void filter_down(const float *ring, int row_floats, int span, int top, int n, co
   }
   for (int x = 0; x < width; x++, out += 4) {
     const int i = x * 4;
-    v128_t a = wasm_f32x4_splat(0.0f), b = a;
-    int k = 0;
-    for (; k + 1 < n; k += 2) {
-      a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
-      b = wasm_f32x4_add(b, wasm_f32x4_mul(wasm_v128_load(rows[k + 1] + i), wasm_v128_load32_splat(weights + k + 1)));
-    }
-    if (k < n) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(rows[k] + i), wasm_v128_load32_splat(weights + k)));
-    v128_t sum = wasm_f32x4_add(a, b);
+    v128_t sum = column_sum(rows, n, i, weights);
     const float alpha_sum = wasm_f32x4_extract_lane(sum, 3);
     if (alpha_sum <= 0) {
       // Transparent black.
