@@ -8,10 +8,9 @@
  * WORTH_DROPPING or more is given back before the encode unless the encode
  * fits the budget beside it (workers/ops/decoder_memory.ts), so the need is
  * the larger of the two, and a smaller decode adds to the encode. The
- * resampler (workers/ops/lanczos.ts) works in strips outside WebAssembly and
- * needs none. The
- * bytes per pixel are measured (see the README's Performance section),
- * rounded up.
+ * resampler (workers/ops/lanczos.ts) works in strips, in a memory of its
+ * own that stays small (RESAMPLE_BAND_BYTES). The bytes per pixel are measured (see the README's
+ * Performance section), rounded up.
  *
  * @module
  */
@@ -83,6 +82,14 @@ const WEBP_ALPHA_PER_PIXEL = 26;
 const LOSSLESS_WEBP_PER_PIXEL = 40;
 const LOSSLESS_WEBP_FIXED = 16 * MiB;
 
+/** The resampler's memory before its first call: its stack and gamma tables (build_resample.sh's INITIAL_MEMORY). */
+export const RESAMPLE_START_BYTES = 128 * 1024;
+/**
+ * What the resampler (workers/ops/lanczos.ts) lays out beyond its start, at most: a result too wide for it is made
+ * in bands of columns. A 1280-wide result from 2560 columns needs a third of it, and is one band.
+ */
+export const RESAMPLE_BAND_BYTES = 1024 * 1024;
+
 /** The encoder's need for the plan's result. */
 function encodeBytes(plan: Plan): number {
   const pixels = plan.width * plan.height;
@@ -132,7 +139,8 @@ export function planMemoryBytes(plan: Plan): number {
       2 * (source.blockBytes ?? 0);
     if (source.frames !== undefined) decode += width * height * ANIMATION_CANVAS_PER_PIXEL;
   }
-  return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH);
+  return Math.ceil(Math.max(decode, encode + Math.min(decode, WORTH_DROPPING)) * GROWTH) + RESAMPLE_START_BYTES +
+    RESAMPLE_BAND_BYTES;
 }
 
 function decodePerPixel(format: Exclude<SourceFormat, "jpeg">, hasAlpha: boolean): number {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
 # real fonts, real photos, libtiff's tools, openssl for test certificates, Ceph's S3 gateway, Chromium,
-# and emscripten with libjpeg-turbo's Debian source to rebuild workers/codecs/jpeg_turbo.wasm), only those missing.
+# and emscripten with libjpeg-turbo's Debian source to rebuild workers/codecs/*.wasm), only those missing.
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \

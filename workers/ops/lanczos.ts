@@ -7,14 +7,20 @@
  * 20 bytes per source pixel and 16 per intermediate pixel in its
  * WebAssembly memory, which never shrinks: 238 MiB for a 3840x2160 result).
  *
+ * The taps are computed here; the loops over the pixels run in 128-bit
+ * WebAssembly SIMD (resample_wasm.ts): the source rows, the ring, the taps
+ * and a result row are copied through its memory, which stays within
+ * RESAMPLE_BAND_BYTES (plan_memory.ts) by making a wide result in bands of
+ * columns.
+ *
  * @module
  */
 import type { Rect } from "../../protocol/plan.ts";
 import type { Pixels } from "./pixels.ts";
+import { RESAMPLE_BAND_BYTES } from "../../protocol/plan_memory.ts";
+import { dropIfGrown, ResampleLayout, resampler } from "./resample_wasm.ts";
 
 const LOBES = 3;
-/** Steps of the linear-to-sRGB table: fine enough that every 8-bit value round-trips. */
-const LINEAR_STEPS = 65535;
 
 /** Each result position's first source index, tap count and weights (`span` slots each). */
 interface Taps {
@@ -22,25 +28,6 @@ interface Taps {
   count: Int32Array;
   weights: Float32Array;
   span: number;
-}
-
-let toLinear: Float32Array | undefined;
-let toSrgb: Uint8Array | undefined;
-
-function tables(): [Float32Array, Uint8Array] {
-  if (!toLinear || !toSrgb) {
-    toLinear = new Float32Array(256);
-    for (let i = 0; i < 256; i++) {
-      const v = i / 255;
-      toLinear[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    }
-    toSrgb = new Uint8Array(LINEAR_STEPS + 1);
-    for (let i = 0; i <= LINEAR_STEPS; i++) {
-      const v = i / LINEAR_STEPS;
-      toSrgb[i] = Math.round(255 * (v <= 0.0031308 ? v * 12.92 : 1.055 * v ** (1 / 2.4) - 0.055));
-    }
-  }
-  return [toLinear, toSrgb];
 }
 
 function lanczos(x: number): number {
@@ -95,96 +82,61 @@ function taps(from: number, to: number, offset = 0, extent = from): Taps {
  * ```
  */
 export function lanczos3(src: Pixels, rect: Rect, width: number, height: number, alpha: boolean, part?: Rect): Pixels {
-  const [linear, srgb] = tables();
   const across = taps(rect.width, width, part?.x, part?.width);
   const down = taps(rect.height, height, part?.y, part?.height);
-  // An opaque image is filtered in three channels: its alpha stays 255.
-  const ch = alpha ? 4 : 3;
-  const rowFloats = width * ch;
-  const ring = new Float32Array(down.span * rowFloats);
-  // The colour of a source row, premultiplied where there is alpha, and its alpha apart: one colour loop serves both.
-  const line = new Float32Array(rect.width * 3);
-  const lineAlpha = new Float32Array(alpha ? rect.width : 0);
-  const acc = new Float32Array(rowFloats);
+  const e = resampler();
+  // An opaque ring row keeps 3 floats a pixel, and one more that the last pixel's vector writes, in whole vectors.
+  const floatsFor = (columns: number) => alpha ? columns * 4 : Math.ceil((columns * 3 + 1) / 4) * 4;
+  // A result wider than the memory allows is made in bands of columns, each from the source columns its taps reach.
+  const perColumn = down.span * 16 + across.span * 4 + 32 + Math.ceil(rect.width / width) * 20;
+  const fixed = down.span * 24 + across.span * 20 + 256;
+  const bandWidth = Math.max(1, Math.min(width, Math.floor((RESAMPLE_BAND_BYTES - fixed) / perColumn)));
+  const bands: { x0: number; x1: number; s0: number; s1: number }[] = [];
+  for (let x0 = 0; x0 < width; x0 += bandWidth) {
+    const x1 = Math.min(width, x0 + bandWidth);
+    let s0 = rect.width, s1 = 0;
+    for (let x = x0; x < x1; x++) {
+      s0 = Math.min(s0, across.first[x]);
+      s1 = Math.max(s1, across.first[x] + across.count[x]);
+    }
+    bands.push({ x0, x1, s0, s1 });
+  }
+  const sourceWidth = Math.max(...bands.map((band) => band.s1 - band.s0));
+  const layout = new ResampleLayout();
+  const take = (bytes: number) => layout.take(bytes);
+  const srcRow = take(sourceWidth * 4), line = take(sourceWidth * 16);
+  const ring = take(down.span * floatsFor(bandWidth) * 4);
+  const first = take(bandWidth * 4), count = take(bandWidth * 4), weights = take(bandWidth * across.span * 4);
+  const downWeights = take(down.span * 4), rows = take(down.span * 4), scratch = take(floatsFor(bandWidth) * 4);
+  const outRow = take(bandWidth * 4);
+  const memory = layout.reserve(e);
+  const bytes = new Uint8Array(memory);
+  const downView = new Float32Array(memory, downWeights, down.span);
   const out = new Uint8ClampedArray(width * height * 4);
-  const data = src.data;
-  const { first: starts, count: counts, weights: acrossWeights, span: acrossSpan } = across;
-  const downWeights = down.weights, downSpan = down.span;
-  let next = 0;
-  for (let y = 0; y < height; y++) {
-    const top = down.first[y], n = down.count[y];
-    for (; next < top + n; next++) filterRow(next);
-    acc.fill(0);
-    for (let k = 0; k < n; k++) {
-      const w = downWeights[y * downSpan + k];
-      const at = ((top + k) % downSpan) * rowFloats;
-      for (let i = 0; i < rowFloats; i++) acc[i] += w * ring[at + i];
-    }
-    let o = y * width * 4;
-    if (!alpha) {
-      for (let i = 0; i < rowFloats; i += 3, o += 4) {
-        out[o] = srgb[level(acc[i])];
-        out[o + 1] = srgb[level(acc[i + 1])];
-        out[o + 2] = srgb[level(acc[i + 2])];
-        out[o + 3] = 255;
+  const data = src.data, a = alpha ? 1 : 0;
+  for (const { x0, x1, s0, s1 } of bands) {
+    const columns = x1 - x0, rowFloats = floatsFor(columns), rowBytes = (s1 - s0) * 4;
+    const firsts = new Int32Array(memory, first, columns);
+    for (let x = x0; x < x1; x++) firsts[x - x0] = across.first[x] - s0;
+    new Int32Array(memory, count, columns).set(across.count.subarray(x0, x1));
+    new Float32Array(memory, weights, columns * across.span).set(
+      across.weights.subarray(x0 * across.span, x1 * across.span),
+    );
+    let next = 0;
+    for (let y = 0; y < height; y++) {
+      const top = down.first[y], n = down.count[y];
+      for (; next < top + n; next++) {
+        const s = ((rect.y + next) * src.width + rect.x + s0) * 4;
+        bytes.set(data.subarray(s, s + rowBytes), srcRow);
+        const dst = ring + (next % down.span) * rowFloats * 4;
+        e.filter_row(srcRow, s1 - s0, line, a, first, count, weights, across.span, columns, dst);
       }
-      continue;
-    }
-    for (let i = 0; i < rowFloats; i += 4, o += 4) {
-      const a = acc[i + 3];
-      if (a <= 0) continue; // transparent black, as the buffer starts
-      const keep = a >= 1 ? 1 : 1 / a;
-      out[o] = srgb[level(acc[i] * keep)];
-      out[o + 1] = srgb[level(acc[i + 1] * keep)];
-      out[o + 2] = srgb[level(acc[i + 2] * keep)];
-      out[o + 3] = a * 255;
+      downView.set(down.weights.subarray(y * down.span, y * down.span + n));
+      e.filter_down(ring, rowFloats, down.span, top, n, downWeights, columns, a, rows, scratch, outRow);
+      out.set(bytes.subarray(outRow, outRow + columns * 4), (y * width + x0) * 4);
     }
   }
+  // Only a call no caller makes (a reduction of hundreds of times, with no box shrink before it) grows it further.
+  dropIfGrown(e);
   return { data: out, width, height };
-
-  /**
-   * Source row `row` of the rect, in linear light, filtered across into its slot of the ring. Alpha is a plane of
-   * its own with its own loop, rather than a loop over the channels, which would run for every tap of every pixel.
-   */
-  function filterRow(row: number): void {
-    let s = ((rect.y + row) * src.width + rect.x) * 4;
-    const at = (row % downSpan) * rowFloats;
-    if (alpha) {
-      for (let i = 0, x = 0; i < line.length; i += 3, s += 4, x++) {
-        const a = lineAlpha[x] = data[s + 3] / 255;
-        line[i] = linear[data[s]] * a;
-        line[i + 1] = linear[data[s + 1]] * a;
-        line[i + 2] = linear[data[s + 2]] * a;
-      }
-    } else {
-      for (let i = 0; i < line.length; i += 3, s += 4) {
-        line[i] = linear[data[s]];
-        line[i + 1] = linear[data[s + 1]];
-        line[i + 2] = linear[data[s + 2]];
-      }
-    }
-    for (let x = 0; x < width; x++) {
-      const n = counts[x], wAt = x * acrossSpan, first = starts[x];
-      let r = 0, g = 0, b = 0;
-      for (let k = 0, p = first * 3; k < n; k++, p += 3) {
-        const w = acrossWeights[wAt + k];
-        r += w * line[p];
-        g += w * line[p + 1];
-        b += w * line[p + 2];
-      }
-      const o = at + x * ch;
-      ring[o] = r;
-      ring[o + 1] = g;
-      ring[o + 2] = b;
-      if (!alpha) continue;
-      let a = 0;
-      for (let k = 0; k < n; k++) a += acrossWeights[wAt + k] * lineAlpha[first + k];
-      ring[o + 3] = a;
-    }
-  }
-}
-
-/** A linear value's index in the sRGB table; Lanczos overshoots are clipped. */
-function level(v: number): number {
-  return v <= 0 ? 0 : v >= 1 ? LINEAR_STEPS : (v * LINEAR_STEPS + 0.5) | 0;
 }

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { RESAMPLE_BAND_BYTES } from "../../protocol/plan_memory.ts";
+import { dropIfGrown, ResampleLayout, resampler } from "./resample_wasm.ts";
 
 /** RGBA pixels with their size, like ImageData but plain. */
 export interface Pixels {
@@ -37,7 +39,9 @@ export function copyRect(src: Pixels, x: number, y: number, width: number, heigh
  * Averages each fx x fy block of `rect` (the whole image by default) into
  * one pixel, reading the rectangle in place rather than copying it first. Exact for any integer factor
  * and much cheaper than a windowed filter over the full image; the final
- * filter then only sees a few times the target's pixels.
+ * filter then only sees a few times the target's pixels. The sums run in
+ * WebAssembly SIMD (resample_wasm.ts), a source row at a time, in bands of
+ * columns as its memory allows.
  */
 export function boxShrink(
   src: Pixels,
@@ -48,34 +52,27 @@ export function boxShrink(
   const width = Math.floor(rect.width / fx);
   const height = Math.floor(rect.height / fy);
   const out = new Uint8ClampedArray(width * height * 4);
-  const sums = new Uint32Array(width * 4);
-  const area = fx * fy;
-  const half = area >> 1;
+  const e = resampler();
+  // A result column takes fx source pixels, its four sums and its four bytes.
+  const band = Math.max(1, Math.min(width, Math.floor(RESAMPLE_BAND_BYTES / (fx * 4 + 20))));
+  const layout = new ResampleLayout();
+  const srcRow = layout.take(band * fx * 4), sums = layout.take(band * 16), outRow = layout.take(band * 4);
+  const bytes = new Uint8Array(layout.reserve(e));
+  bytes.fill(0, sums, sums + band * 16);
   const data = src.data;
-  const stride = src.width * 4;
-  for (let oy = 0; oy < height; oy++) {
-    sums.fill(0);
-    for (let dy = 0; dy < fy; dy++) {
-      let at = (rect.y + oy * fy + dy) * stride + rect.x * 4;
-      for (let ox = 0; ox < width; ox++) {
-        const o = ox * 4;
-        let r = 0, g = 0, b = 0, a = 0;
-        for (let dx = 0; dx < fx; dx++) {
-          r += data[at];
-          g += data[at + 1];
-          b += data[at + 2];
-          a += data[at + 3];
-          at += 4;
-        }
-        sums[o] += r;
-        sums[o + 1] += g;
-        sums[o + 2] += b;
-        sums[o + 3] += a;
+  for (let x0 = 0; x0 < width; x0 += band) {
+    const columns = Math.min(band, width - x0), rowBytes = columns * fx * 4;
+    for (let oy = 0; oy < height; oy++) {
+      for (let dy = 0; dy < fy; dy++) {
+        const at = ((rect.y + oy * fy + dy) * src.width + rect.x + x0 * fx) * 4;
+        bytes.set(data.subarray(at, at + rowBytes), srcRow);
+        e.box_add_row(srcRow, columns, fx, sums);
       }
+      e.box_out(sums, columns, fx * fy, outRow);
+      out.set(bytes.subarray(outRow, outRow + columns * 4), (oy * width + x0) * 4);
     }
-    const row = oy * width * 4;
-    for (let i = 0; i < width * 4; i++) out[row + i] = (sums[i] + half) / area;
   }
+  dropIfGrown(e);
   return { data: out, width, height };
 }
 
