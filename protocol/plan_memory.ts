@@ -9,8 +9,8 @@
  * fits the budget beside it (workers/ops/decoder_memory.ts), so the need is
  * the larger of the two, and a smaller decode adds to the encode. The
  * resampler (workers/ops/lanczos.ts) works in strips, in a memory of its
- * own that stays small (RESAMPLE_BAND_BYTES). The bytes per pixel are measured (see the README's
- * Performance section), rounded up.
+ * own that stays small (RESAMPLE_BAND_BYTES). The bytes per pixel are
+ * measured (see the README's Performance section), rounded up.
  *
  * @module
  */
