@@ -146,6 +146,21 @@ static inline void store_pairs(JSAMPLE *out, v128_t even0, v128_t even1, v128_t 
                   wasm_i8x16_shuffle(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
 }
 
+/*
+ * The triangle filter on sixteen columns, each in two u16x8 halves: out[2c] = (3 * near + before + even_bias) >>
+ * shift, out[2c + 1] = (3 * near + after + odd_bias) >> shift, stored as 32 bytes.
+ */
+static inline void triangle(JSAMPLE *out, v128_t near0, v128_t near1, v128_t before0, v128_t before1, v128_t after0,
+                            v128_t after1, v128_t even_bias, v128_t odd_bias, int shift)
+{
+  near0 = wasm_i16x8_add(near0, wasm_i16x8_shl(near0, 1));
+  near1 = wasm_i16x8_add(near1, wasm_i16x8_shl(near1, 1));
+  store_pairs(out, wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(near0, before0), even_bias), shift),
+              wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(near1, before1), even_bias), shift),
+              wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(near0, after0), odd_bias), shift),
+              wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(near1, after1), odd_bias), shift));
+}
+
 GLOBAL(void)
 jsimd_h2v1_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr, JSAMPARRAY input_data,
                           JSAMPARRAY *output_data_ptr)
@@ -165,14 +180,9 @@ jsimd_h2v1_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr, 
     /* Columns col..col+15 read in[col - 1 .. col + 16]. */
     for (col = 1; col + 16 < width; col += 16) {
       v128_t prev = wasm_v128_load(in + col - 1), here = wasm_v128_load(in + col), next = wasm_v128_load(in + col + 1);
-      v128_t h0 = wasm_u16x8_extend_low_u8x16(here), h1 = wasm_u16x8_extend_high_u8x16(here);
-      h0 = wasm_i16x8_add(h0, wasm_i16x8_shl(h0, 1));
-      h1 = wasm_i16x8_add(h1, wasm_i16x8_shl(h1, 1));
-      v128_t e0 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(h0, wasm_u16x8_extend_low_u8x16(prev)), one), 2);
-      v128_t e1 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(h1, wasm_u16x8_extend_high_u8x16(prev)), one), 2);
-      v128_t o0 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(h0, wasm_u16x8_extend_low_u8x16(next)), two), 2);
-      v128_t o1 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(h1, wasm_u16x8_extend_high_u8x16(next)), two), 2);
-      store_pairs(out + 2 * col, e0, e1, o0, o1);
+      triangle(out + 2 * col, wasm_u16x8_extend_low_u8x16(here), wasm_u16x8_extend_high_u8x16(here),
+               wasm_u16x8_extend_low_u8x16(prev), wasm_u16x8_extend_high_u8x16(prev), wasm_u16x8_extend_low_u8x16(next),
+               wasm_u16x8_extend_high_u8x16(next), one, two, 2);
     }
     for (; col < width - 1; col++) {
       invalue = in[col] * 3;
@@ -218,13 +228,7 @@ jsimd_h2v2_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr, 
         colsum(in0 + col - 1, in1 + col - 1, &last0, &last1);
         colsum(in0 + col, in1 + col, &this0, &this1);
         colsum(in0 + col + 1, in1 + col + 1, &next0, &next1);
-        this0 = wasm_i16x8_add(this0, wasm_i16x8_shl(this0, 1));
-        this1 = wasm_i16x8_add(this1, wasm_i16x8_shl(this1, 1));
-        v128_t e0 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(this0, last0), eight), 4);
-        v128_t e1 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(this1, last1), eight), 4);
-        v128_t o0 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(this0, next0), seven), 4);
-        v128_t o1 = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(this1, next1), seven), 4);
-        store_pairs(out + 2 * col, e0, e1, o0, o1);
+        triangle(out + 2 * col, this0, this1, last0, last1, next0, next1, eight, seven, 4);
       }
       lastcolsum = in0[col - 1] * 3 + in1[col - 1];
       thiscolsum = in0[col] * 3 + in1[col];
