@@ -7,7 +7,7 @@ set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
   imagemagick libtiff-tools libavif-bin libheif-examples webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
-  radosgw ceph-mon ceph-osd chromium emscripten cmake make dpkg-dev; do
+  radosgw ceph-mon ceph-osd chromium emscripten cmake make dpkg-dev libjpeg-turbo-progs; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 # The PostgreSQL cluster the journal tests share (test/fixtures/postgres.ts)
