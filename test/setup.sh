@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages the test suite talks to (real FTP servers,
 # real fonts, real photos, libtiff's tools, openssl for test certificates, Ceph's S3 gateway, Chromium,
-# and emscripten with libjpeg-turbo's Debian source to rebuild workers/codecs/*.wasm), only those missing.
+# and emscripten with libjpeg-turbo's Debian source and MozJPEG's source from its npm package to rebuild
+# workers/codecs/*.wasm), only those missing.
 set -eu
 need=""
 for pkg in vsftpd python3-pyftpdlib python3-openssl openssl fonts-dejavu-core mate-backgrounds \
   imagemagick libtiff-tools libavif-bin libheif-examples webp icc-profiles-free colord-data gnome-backgrounds libgs-common postgresql \
-  radosgw ceph-mon ceph-osd chromium emscripten cmake make dpkg-dev; do
+  radosgw ceph-mon ceph-osd chromium emscripten cmake make dpkg-dev libjpeg-turbo-progs; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
 done
 # The PostgreSQL cluster the journal tests share (test/fixtures/postgres.ts)
@@ -33,6 +34,17 @@ proftpd=""
 jpeg_src=/opt/imgserve-test/src
 jpeg_source=""
 [ -d "$jpeg_src/libjpeg-turbo-2.1.5" ] || jpeg_source="libjpeg-turbo=1:2.1.5-2"
+# MozJPEG 3.2's source as the npm package mozjpeg@8.0.0 carries it, which workers/codecs/mozjpeg.wasm is built from.
+mozjpeg_tar_sha256=8aecc1ecad447a73ae01b9a546e99142345e5a92838d84af425f2b19202e7b73
+if [ ! -f "$jpeg_src/mozjpeg/jcdctmgr.c" ]; then
+  pack=$(mktemp -d)
+  (cd "$pack" && npm pack -q mozjpeg@8.0.0 >/dev/null && tar xzf mozjpeg-8.0.0.tgz package/vendor/source/mozjpeg.tar.gz)
+  echo "$mozjpeg_tar_sha256  $pack/package/vendor/source/mozjpeg.tar.gz" | sha256sum -c --quiet
+  [ "$(id -u)" -eq 0 ] && maybe_sudo="" || maybe_sudo="sudo"
+  $maybe_sudo mkdir -p "$jpeg_src"
+  $maybe_sudo tar xzf "$pack/package/vendor/source/mozjpeg.tar.gz" -C "$jpeg_src"
+  rm -rf "$pack"
+fi
 [ -z "$need$proftpd$jpeg_source" ] && exit 0
 echo "test setup: installing$need${proftpd:+ (unpacking $proftpd)}${jpeg_source:+ (source $jpeg_source)}"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

@@ -11,7 +11,7 @@
  * @module
  */
 import { initWasm as initResvg } from "@resvg/resvg-wasm";
-import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
+import { initJpegEncode } from "./ops/jpeg_encode.ts";
 import type { Plan } from "../protocol/plan.ts";
 import { loadFonts } from "./fonts.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
@@ -23,6 +23,7 @@ import { type OutputImage, runSteps } from "./pipeline/step.ts";
 import { StageTimer } from "./ops/timer.ts";
 import { trackWasmMemories, wasmMemoryBytes } from "./wasm_memory.ts";
 import type { RenderReply, RenderRequest } from "../protocol/render.ts";
+import mozjpegWasm from "./codecs/mozjpeg.wasm" with { type: "bytes" };
 
 /** Largest SVG a render request may carry (the server's own limit is lower). */
 export const MAX_SVG_FRAME = 256 * 1024 * 1024;
@@ -54,13 +55,14 @@ export async function serveRenders(): Promise<void> {
   const [fonts, resvg, jpegEnc, lazy] = await Promise.all([
     loadFonts(init.head.fontDirs),
     compile("@resvg/resvg-wasm/index_bg.wasm"),
-    compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
+    WebAssembly.compile(mozjpegWasm),
     // WebP and AVIF results are encoded here too; they are instantiated only when a job asks for them.
     compileLazyCodecs(),
   ]);
   setLazyModules(lazy);
   trackWasmMemories();
-  await Promise.all([initResvg(resvg), initJpegEncode(jpegEnc)]);
+  initJpegEncode(jpegEnc);
+  await initResvg(resvg);
   // The first render in a process is slow (about 300 ms: code tiers up, fonts are parsed); done here, it is not counted
   // against the first job's render time.
   const warmUp: OutputImage = { plan: WARM_UP_PLAN, svg: { text: svgText(WARM_UP, fonts), fonts } };

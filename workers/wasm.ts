@@ -7,14 +7,16 @@
  */
 import type { CodecModules } from "../protocol/work.ts";
 import { init as initJpegDecode } from "@jsquash/jpeg/decode.js";
-import { init as initJpegEncode } from "@jsquash/jpeg/encode.js";
+import { init as initJsquashJpegEncode } from "@jsquash/jpeg/encode.js";
 import { init as initPngDecode } from "@jsquash/png/decode.js";
 import { initResize } from "@jsquash/resize";
 import { initJpegScaled } from "./ops/jpeg_scaled.ts";
+import { initJpegEncode } from "./ops/jpeg_encode.ts";
 import { initPngDecoder } from "./ops/png_decoder.ts";
 import { compileLazyCodecs, setLazyModules } from "./lazy_codecs.ts";
 import { noteJpegWarning } from "./ops/damage.ts";
 import jpegTurboWasm from "./codecs/jpeg_turbo.wasm" with { type: "bytes" };
+import mozjpegWasm from "./codecs/mozjpeg.wasm" with { type: "bytes" };
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   const bytes = await Deno.readFile(new URL(import.meta.resolve(specifier)));
@@ -25,7 +27,7 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
 export async function compileCodecs(): Promise<CodecModules> {
   const [jpegDec, jpegEnc, jpegScaled, png, lazy] = await Promise.all([
     compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
-    compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"),
+    WebAssembly.compile(mozjpegWasm),
     WebAssembly.compile(jpegTurboWasm),
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     compileLazyCodecs(),
@@ -54,16 +56,9 @@ export async function resetJpegDecode(): Promise<void> {
 /** Instantiates compiled codecs in this realm; resolves when all are ready. */
 export async function initCodecs(m: CodecModules): Promise<void> {
   initJpegScaled(m.jpegScaled);
+  initJpegEncode(m.jpegEnc);
   setLazyModules(m.lazy);
-  await Promise.all([
-    initJpegDecoder(m.jpegDec),
-    // libjpeg's encoder prints why it refuses (a side over 65500) to standard error before it throws; the refusal
-    // reaches the job as a 601 that names the result's size, so the line is not left on the server's stderr.
-    (initJpegEncode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
-      m.jpegEnc,
-      { printErr: () => {} },
-    ),
-  ]);
+  await initJpegDecoder(m.jpegDec);
   initPngDecoder(m.png);
 }
 
@@ -79,5 +74,16 @@ export async function loadCodecs(): Promise<void> {
     compile("@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm").then(initResize),
     // The tests decode results with the package's own glue.
     compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm").then(initPngDecode),
+    // The package's MozJPEG encoder, whose bytes ours must match, makes the tests' JPEGs and the bench's naive
+    // pipeline's; its warnings (tables too coarse for baseline at low qualities) go to standard error unless caught.
+    compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm").then((module) =>
+      (initJsquashJpegEncode as (
+        module: WebAssembly.Module,
+        options: { printErr(line: string): void },
+      ) => Promise<void>)(
+        module,
+        { printErr: () => {} },
+      )
+    ),
   ]);
 }

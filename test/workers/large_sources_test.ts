@@ -223,16 +223,6 @@ Deno.test("each format at the most pixels it may have becomes a thumbnail and th
     for (const args of [{ width: 200, height: 120, format: "png" as const }, { width: side, height: side }]) {
       const { peak, plan } = await peakGrowth(bytes, args);
       const estimate = planMemoryBytes(plan);
-      console.log(
-        "DGLOG",
-        name,
-        plan.source.width,
-        plan.source.height,
-        args.width,
-        (peak / MiB).toFixed(1),
-        (estimate / MiB).toFixed(1),
-        (lastDecodeGrowth() / plan.source.width / plan.source.height).toFixed(2),
-      );
       assert(
         peak <= estimate,
         `${name} to ${args.width}x${args.height}: grew ${peak / MiB} MiB, estimated ${estimate / MiB}`,

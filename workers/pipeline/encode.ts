@@ -4,12 +4,12 @@
  *
  * @module
  */
-import encodeJpeg from "@jsquash/jpeg/encode.js";
 import type { Plan } from "../../protocol/plan.ts";
 import { encodeAvif, encodeWebp } from "../lazy_codecs.ts";
+import { encodeJpegRgba } from "../ops/jpeg_encode.ts";
 import { encodePng } from "../ops/png.ts";
 import { GifWriter } from "../../shared/gif_writer.ts";
-import { type Pixels, toImageData } from "../ops/pixels.ts";
+import type { Pixels } from "../ops/pixels.ts";
 import { release } from "../ops/release.ts";
 import type { OutputImage } from "./step.ts";
 
@@ -44,5 +44,5 @@ async function encodeAs(pixels: Pixels, plan: Plan): Promise<ArrayBuffer> {
     gif.add(pixels, 0);
     return gif.finish().buffer;
   }
-  return await encodeJpeg(toImageData(pixels), { quality: plan.quality, progressive: false });
+  return encodeJpegRgba(pixels, plan.quality).buffer;
 }
