@@ -18,6 +18,9 @@ import { noteJpegWarning } from "./ops/damage.ts";
 import jpegTurboWasm from "./codecs/jpeg_turbo.wasm" with { type: "bytes" };
 import mozjpegWasm from "./codecs/mozjpeg.wasm" with { type: "bytes" };
 
+/** An Emscripten module's init as the packages' code takes it (their types leave out the module and options). */
+type EmscriptenInit = (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>;
+
 async function compile(specifier: string): Promise<WebAssembly.Module> {
   const bytes = await Deno.readFile(new URL(import.meta.resolve(specifier)));
   return await WebAssembly.compile(bytes);
@@ -41,11 +44,7 @@ let jpegDecModule: WebAssembly.Module | undefined;
 function initJpegDecoder(module: WebAssembly.Module): Promise<void> {
   jpegDecModule = module;
   // libjpeg prints a decode's first warning to standard error: that is how a damaged JPEG is told.
-  // (The package's types leave out the module argument its code takes.)
-  return (initJpegDecode as (module: WebAssembly.Module, options: { printErr(line: string): void }) => Promise<void>)(
-    module,
-    { printErr: noteJpegWarning },
-  );
+  return (initJpegDecode as EmscriptenInit)(module, { printErr: noteJpegWarning });
 }
 
 /** Makes MozJPEG's decoder afresh, so the memory its last decode grew can be collected. */
@@ -77,13 +76,7 @@ export async function loadCodecs(): Promise<void> {
     // The package's MozJPEG encoder, whose bytes ours must match, makes the tests' JPEGs and the bench's naive
     // pipeline's; its warnings (tables too coarse for baseline at low qualities) go to standard error unless caught.
     compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm").then((module) =>
-      (initJsquashJpegEncode as (
-        module: WebAssembly.Module,
-        options: { printErr(line: string): void },
-      ) => Promise<void>)(
-        module,
-        { printErr: () => {} },
-      )
+      (initJsquashJpegEncode as EmscriptenInit)(module, { printErr: () => {} })
     ),
   ]);
 }

@@ -4,6 +4,7 @@ import { encodeJpegRgba } from "../../workers/ops/jpeg_encode.ts";
 import { codecs, decode, painted, type Rgba } from "../helpers/images.ts";
 import { decodeJpegScaled } from "../../workers/ops/jpeg_scaled.ts";
 import { fromImageData } from "../../workers/ops/pixels.ts";
+import { psnr } from "../helpers/tools.ts";
 
 const PHOTOS = "/usr/share/backgrounds/mate/nature";
 
@@ -44,10 +45,8 @@ Deno.test("a JPEG our encoder writes decodes to the photo's pixels", async () =>
   const image = sampled(await photo("TwoWings.jpg", 640), 640, 400);
   const back = await decode(encodeJpegRgba(fromImageData(image), 90));
   assertEquals([back.width, back.height], [640, 400]);
-  let squared = 0;
-  for (let i = 0; i < image.data.length; i++) if (i % 4 !== 3) squared += (image.data[i] - back.data[i]) ** 2;
-  const psnr = 10 * Math.log10(255 ** 2 / (squared / (image.width * image.height * 3)));
-  assert(psnr > 30, `PSNR ${psnr.toFixed(1)} dB`);
+  const db = psnr(image, back);
+  assert(db > 30, `PSNR ${db.toFixed(1)} dB`);
 });
 
 Deno.test("a size libjpeg refuses throws its message, and the next encode is whole", async () => {
